@@ -1,0 +1,56 @@
+# Build the CLI and every guest; run the examples; run the tests.
+# Everything the tests need is built here: `make test` on a fresh clone is
+# enough.
+
+GO       ?= go
+BIN      := bin/sandbox
+WASMENV  := GOOS=wasip1 GOARCH=wasm
+
+# Every folder of guests/ with a main package is an example guest, built to
+# guests/<name>.wasm. internal/testguests/<name> are guests for the tests.
+EXAMPLES   := $(sort $(patsubst guests/%/main.go,%,$(wildcard guests/*/main.go)))
+GUESTS     := $(EXAMPLES:%=guests/%.wasm)
+TESTGUESTS := $(patsubst %/main.go,%.wasm,$(wildcard internal/testguests/*/main.go))
+SDK        := $(wildcard guests/mp/*.go)
+HOSTSRC    := $(shell find cmd host runner hostfuncs internal -name '*.go' -not -path 'internal/testguests/*') go.mod go.sum
+
+.PHONY: all build guests testguests demo test vet bench clean
+.SECONDEXPANSION:
+
+all: build guests
+
+build: $(BIN)
+
+$(BIN): $(HOSTSRC)
+	$(GO) build -o $@ ./cmd/sandbox
+
+guests: $(GUESTS)
+
+testguests: $(TESTGUESTS)
+
+guests/%.wasm: $$(wildcard guests/%/*.go) $(SDK) go.mod
+	$(WASMENV) $(GO) build -o $@ ./guests/$*
+
+internal/testguests/%.wasm: $$(wildcard internal/testguests/%/*.go) $(SDK) go.mod
+	$(WASMENV) $(GO) build -o $@ ./internal/testguests/$*
+
+# Run every example, one after another, each under a header line.
+demo: build guests
+	@for g in $(EXAMPLES); do \
+		echo "=== sandbox run guests/$$g.wasm"; \
+		$(BIN) run guests/$$g.wasm || echo "=== exit status $$?"; \
+	done
+
+vet:
+	$(GO) vet ./...
+	$(WASMENV) $(GO) vet ./guests/... ./internal/testguests/...
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
+
+test: build guests testguests vet
+	$(GO) test -race -count=1 ./...
+
+bench: build guests testguests
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./bench/...
+
+clean:
+	rm -rf bin $(GUESTS) $(TESTGUESTS)

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/pflag"
+
+	"github.com/sandbox-dev/sandbox/host"
+	"github.com/sandbox-dev/sandbox/runner"
+)
+
+// Exit statuses of the sandbox itself. Any other status of "sandbox run" is
+// MainProcess's: its exit code, or 128+N when it was ended by signal N.
+const (
+	exitUsage    = 2   // bad command line
+	exitInternal = 125 // the sandbox failed
+	exitInvalid  = 126 // the module cannot run: not wasm, malformed, missing imports, no _start
+	exitNoModule = 127 // the module file is missing or unreadable
+)
+
+const rootUsage = `sandbox runs WebAssembly programs written against a multiprocessing-style
+API. Every guest process is a separate OS process supervised by the host.
+
+Usage:
+  sandbox <command> [flags] [arguments]
+
+Commands:
+  run       run a module
+  version   print the version
+  help      help on a command
+
+Examples:
+  sandbox run guests/hello_processes.wasm
+  sandbox run --prefix guests/naming_processes.wasm
+  sandbox help run
+`
+
+const runUsage = `Usage:
+  sandbox run [flags] MODULE.wasm [-- guest args...]
+
+Runs MODULE.wasm as MainProcess; every process it starts runs in a new OS
+process. Guest output is passed through untouched; the sandbox's own log
+goes to stderr (or --log-file) in hclog's format.
+
+Examples:
+  sandbox run guests/hello_processes.wasm
+  sandbox run --prefix guests/hello_processes.wasm
+  sandbox run prog.wasm -- --size 10 input
+  sandbox run --log-level debug --log-json prog.wasm
+
+Exit status:
+  N        MainProcess exited with N (0 success, 1 uncaught panic or trap)
+  128+N    MainProcess was ended by signal N (143: SIGTERM, 137: SIGKILL)
+  2        usage error
+  125      internal error of the sandbox
+  126      the module cannot run (not WebAssembly, malformed, imports the
+           sandbox does not provide, no _start)
+  127      the module file does not exist or cannot be read
+
+Flags:
+`
+
+// usageError is a bad command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// doMain runs the CLI and returns the exit status. Nothing below it exits.
+func doMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, rootUsage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "version", "--version":
+		return cmdVersion(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		if len(args) > 1 {
+			return doMain([]string{args[1], "--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, rootUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "sandbox: unknown command %q\nRun 'sandbox help' for usage.\n", args[0])
+	return exitUsage
+}
+
+func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("version", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage:\n  sandbox version\n\nPrints the version of sandbox and of the parts it is built from.\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return exitUsage
+	}
+	fmt.Fprintln(stdout, versionString())
+	return 0
+}
+
+func versionString() string {
+	version, wazero := "(devel)", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && version == "(devel)" && len(s.Value) >= 12 {
+				version = "(devel " + s.Value[:12] + ")"
+			}
+		}
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/tetratelabs/wazero" {
+				wazero = d.Version
+			}
+		}
+		return fmt.Sprintf("sandbox %s (wazero %s, %s)", version, wazero, bi.GoVersion)
+	}
+	return "sandbox " + version
+}
+
+// runFlags are the flags of "sandbox run".
+type runFlags struct {
+	prefix    bool
+	cacheDir  string
+	noCache   bool
+	maxProcs  int
+	memoryMiB uint32
+	log       logFlags
+}
+
+type logFlags struct {
+	level string
+	json  bool
+	file  string
+}
+
+func (l *logFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&l.level, "log-level", "warn", "sandbox log level: trace, debug, info, warn, error, off")
+	fs.BoolVar(&l.json, "log-json", false, "write the sandbox log as JSON lines")
+	fs.StringVar(&l.file, "log-file", "", "write the sandbox log to this file instead of stderr")
+}
+
+// logger builds the root logger; the returned func closes a log file.
+func (l *logFlags) logger(stderr io.Writer) (hclog.Logger, func(), error) {
+	level := hclog.LevelFromString(l.level)
+	if level == hclog.NoLevel {
+		return nil, nil, &usageError{fmt.Sprintf("invalid --log-level %q (want trace, debug, info, warn, error or off)", l.level)}
+	}
+	out, closeFn := stderr, func() {}
+	if l.file != "" {
+		f, err := os.OpenFile(l.file, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open log file: %w", err)
+		}
+		out, closeFn = f, func() { f.Close() }
+	}
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       "sandbox",
+		Level:      level,
+		Output:     out,
+		JSONFormat: l.json,
+		Color:      hclog.ColorOff,
+	}), closeFn, nil
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	var f runFlags
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.BoolVar(&f.prefix, "prefix", false, "label every output line with [process-name pid]")
+	fs.StringVar(&f.cacheDir, "cache-dir", "", "compilation cache directory (default: the user cache dir)")
+	fs.BoolVar(&f.noCache, "no-cache", false, "use no persistent compilation cache (a private one lives for this run only)")
+	fs.IntVar(&f.maxProcs, "max-procs", host.DefaultMaxProcs, "most guest processes alive at once")
+	fs.Uint32Var(&f.memoryMiB, "memory", 512, "memory limit of each guest process in MiB")
+	f.log.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, runUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return exitUsage
+	}
+	pos := fs.Args()
+	before := len(pos)
+	if d := fs.ArgsLenAtDash(); d >= 0 {
+		before = d
+	}
+	switch {
+	case before == 0:
+		fmt.Fprintln(stderr, "sandbox run: missing MODULE.wasm\nRun 'sandbox help run' for usage.")
+		return exitUsage
+	case before > 1:
+		fmt.Fprintf(stderr, "sandbox run: unexpected argument %q: put guest arguments after --\n", pos[1])
+		return exitUsage
+	case f.maxProcs < 1:
+		fmt.Fprintln(stderr, "sandbox run: --max-procs must be at least 1")
+		return exitUsage
+	case f.memoryMiB < 1 || f.memoryMiB > 4096:
+		fmt.Fprintln(stderr, "sandbox run: --memory must be between 1 and 4096 MiB")
+		return exitUsage
+	}
+	log, closeLog, err := f.log.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sandbox run: %v\n", err)
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return exitUsage
+		}
+		return exitInternal
+	}
+	defer closeLog()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	code, err := run(ctx, log, f, pos[0], pos[before:], stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+	}
+	return code
+}
+
+// run checks and compiles the module, then runs it.
+func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guestArgs []string, stdout, stderr io.Writer) (int, error) {
+	abs, err := filepath.Abs(module)
+	if err != nil {
+		return exitInternal, err
+	}
+	cacheDir := f.cacheDir
+	if f.noCache || cacheDir == "" {
+		base, err := os.UserCacheDir()
+		if f.noCache || err != nil {
+			tmp, err := os.MkdirTemp("", "sandbox-cache-")
+			if err != nil {
+				return exitInternal, fmt.Errorf("create cache dir: %w", err)
+			}
+			defer os.RemoveAll(tmp)
+			cacheDir = tmp
+		} else {
+			cacheDir = filepath.Join(base, "sandbox", "compiled")
+		}
+	}
+	pages := f.memoryMiB * 16 // 64 KiB pages
+
+	// Compile once here, so that every runner finds the module in the
+	// cache instead of compiling it again; and refuse a bad module with a
+	// clear message before any process starts.
+	mod, err := runner.Load(ctx, runner.LoadConfig{Path: abs, CacheDir: cacheDir, MemoryLimitPages: pages, Logger: log})
+	if err != nil {
+		var me *runner.ModuleError
+		switch {
+		case errors.As(err, &me):
+			me.Path = module
+			return exitInvalid, me
+		case errors.Is(err, runner.ErrUnreadable):
+			if errors.Is(err, fs.ErrNotExist) {
+				return exitNoModule, fmt.Errorf("%s: no such file", module)
+			}
+			return exitNoModule, fmt.Errorf("%s: %w", module, errors.Unwrap(errors.Unwrap(err)))
+		}
+		return exitInternal, err
+	}
+	mod.Close(ctx)
+
+	exe, err := os.Executable()
+	if err != nil {
+		return exitInternal, fmt.Errorf("find own executable: %w", err)
+	}
+	sup, err := host.New(host.Config{
+		Module:     abs,
+		Args:       append([]string{filepath.Base(module)}, guestArgs...),
+		Runner:     []string{exe, runner.Mode},
+		RunnerArgs: []string{"--cache-dir", cacheDir, "--log-level", strings.ToLower(f.log.level), "--memory-pages", fmt.Sprint(pages)},
+		Stdout:     stdout,
+		Stderr:     stderr,
+		Prefix:     f.prefix,
+		MaxProcs:   f.maxProcs,
+		Logger:     log,
+	})
+	if err != nil {
+		return exitInternal, err
+	}
+	res, err := sup.Run(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 130, errors.New("interrupted")
+		}
+		return exitInternal, err
+	}
+	return statusOf(res.ExitCode), nil
+}
+
+// statusOf maps MainProcess's exit code to the status of "sandbox run".
+func statusOf(code int) int {
+	if code < 0 {
+		return 128 + -code
+	}
+	return code & 0xff
+}

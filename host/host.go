@@ -1,0 +1,323 @@
+// Package host is the supervisor of one run of a guest program.
+//
+// It owns the process table and every shared object of the run, starts a
+// runner OS process for every guest process, serves the calls the runners
+// forward, writes out what every process prints, and decides how each
+// process ended. It never imports wazero: everything WebAssembly happens in
+// the runners (package runner). All state lives in one Supervisor; every
+// guest call passes through Supervisor.call, the one place where later
+// features (event log, deadlock detection, limits) hook in.
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Config is one run.
+type Config struct {
+	// Module is the path of the compiled-and-checked .wasm file.
+	Module string
+	// Args is the guest's argv (argv[0] first).
+	Args []string
+	// Runner is the command that starts a runner, e.g. {exe, "__runner"}.
+	Runner []string
+	// RunnerArgs are extra flags for every runner (cache dir, log level…).
+	RunnerArgs []string
+	// Stdout and Stderr receive what the guest processes print.
+	Stdout, Stderr io.Writer
+	// Prefix labels every output line with the process name and pid.
+	Prefix bool
+	// MaxProcs bounds the processes alive at once (MainProcess included);
+	// 0 means DefaultMaxProcs.
+	MaxProcs int
+	// Logger is the sandbox's own log.
+	Logger hclog.Logger
+}
+
+// DefaultMaxProcs is the default bound on processes alive at once.
+const DefaultMaxProcs = 32
+
+// Result is how a run ended.
+type Result struct {
+	// ExitCode is MainProcess's exit code as CPython reports it: the
+	// guest's exit code, 1 for a trap, -N when ended by signal N.
+	ExitCode int
+	// MainPID is the OS pid of MainProcess's runner.
+	MainPID int
+}
+
+// Supervisor runs one guest program. Create it with New; Run it once.
+type Supervisor struct {
+	cfg     Config
+	log     hclog.Logger
+	out     *output
+	spawner *spawner
+
+	mu      sync.Mutex
+	procs   map[int32]*proc
+	next    int32 // last handle given out
+	alive   int   // started and not yet stopped
+	all     sync.WaitGroup
+	closing bool
+}
+
+// New checks cfg and returns a Supervisor.
+func New(cfg Config) (*Supervisor, error) {
+	if cfg.Module == "" || len(cfg.Runner) == 0 {
+		return nil, errors.New("host: config needs Module and Runner")
+	}
+	if cfg.MaxProcs <= 0 {
+		cfg.MaxProcs = DefaultMaxProcs
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
+	if len(cfg.Args) == 0 {
+		cfg.Args = []string{cfg.Module}
+	}
+	return &Supervisor{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		out:   newOutput(cfg.Stdout, cfg.Stderr, cfg.Prefix),
+		procs: map[int32]*proc{},
+	}, nil
+}
+
+// Run starts MainProcess and returns when it and every other process of
+// the run have stopped. Cancelling ctx kills every runner.
+func (s *Supervisor) Run(ctx context.Context) (Result, error) {
+	s.spawner = newSpawner()
+	defer s.spawner.stop()
+
+	main := s.newProc(nil, "", nil, "MainProcess", "", false)
+	if err := s.start(main); err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrMainFailed, err)
+	}
+	select {
+	case <-main.done:
+	case <-ctx.Done():
+		s.log.Warn("run cancelled; killing every process", "error", ctx.Err())
+	}
+	s.shutdown()
+	res := Result{ExitCode: main.exitCode, MainPID: main.pid}
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	if main.failure != nil {
+		return res, fmt.Errorf("%w: %w", ErrMainFailed, main.failure)
+	}
+	return res, nil
+}
+
+// shutdown kills whatever is still alive (orphans of processes that were
+// killed before they could join their children, or everything when the
+// run is cancelled) and waits for every runner to be reaped.
+func (s *Supervisor) shutdown() {
+	s.mu.Lock()
+	s.closing = true
+	var left []*proc
+	for _, p := range s.procs {
+		if p.state == stateStarted {
+			left = append(left, p)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range left {
+		s.log.Warn("process still running at the end of the run; killing it", "name", p.name, "pid", p.pid)
+		p.signal(syscall.SIGKILL)
+	}
+	s.all.Wait()
+}
+
+// newProc creates a process in state initial. parent is nil for
+// MainProcess. An empty name gets CPython's default name.
+func (s *Supervisor) newProc(parent *proc, target string, args []byte, name, class string, daemon bool) *proc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.next++
+	p := &proc{
+		handle: s.next,
+		parent: parent,
+		target: target,
+		args:   args,
+		daemon: daemon,
+		done:   make(chan struct{}),
+	}
+	if parent != nil {
+		parent.counter++
+		p.identity = append(append([]int{}, parent.identity...), parent.counter)
+		if name == "" {
+			if class == "" {
+				class = "Process"
+			}
+			name = class + "-" + joinIdentity(p.identity)
+		}
+		parent.children = append(parent.children, p)
+	}
+	p.name = name
+	s.procs[p.handle] = p
+	return p
+}
+
+func joinIdentity(id []int) string {
+	s := ""
+	for i, n := range id {
+		if i > 0 {
+			s += ":"
+		}
+		s += fmt.Sprint(n)
+	}
+	return s
+}
+
+// start launches p's runner. The caller has checked that p may start.
+func (s *Supervisor) start(p *proc) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return errors.New("the run is ending")
+	}
+	if s.alive >= s.cfg.MaxProcs {
+		s.mu.Unlock()
+		return fail(eagain, "process limit of the run reached (%d alive)", s.cfg.MaxProcs)
+	}
+	s.alive++
+	s.all.Add(1)
+	p.state = stateStarting
+	s.mu.Unlock()
+
+	r, err := s.startRunner()
+	if err != nil {
+		s.mu.Lock()
+		s.alive--
+		p.state = stateInitial
+		s.mu.Unlock()
+		s.all.Done()
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.mu.Lock()
+	p.state = stateStarted
+	p.pid = r.cmd.Process.Pid
+	p.os = r.cmd.Process
+	p.ctx, p.cancel = ctx, cancel
+	p.log = s.log.Named(p.name).With("pid", p.pid)
+	s.mu.Unlock()
+	p.log.Debug("process started", "handle", p.handle)
+
+	served := make(chan struct{})
+	logged := make(chan struct{})
+	go func() { defer close(served); s.serve(p, r.control) }()
+	go func() { defer close(logged); p.relayLogs(r.logs) }()
+	go s.reap(p, r, served, logged)
+	return nil
+}
+
+// reap waits for p's runner to end, then for its output and log to be
+// drained, and only then marks p stopped: whoever joins p finds everything
+// p printed already written out.
+func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
+	defer s.all.Done()
+	err := r.cmd.Wait()
+	p.cancel() // unblocks a call p was waiting in
+	<-served
+	<-logged
+	r.control.Close()
+	r.logs.Close()
+	s.out.flush(s.label(p), p)
+
+	code := 0
+	var failure error
+	var ws syscall.WaitStatus
+	if st, ok := r.cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
+		ws = st
+	}
+	switch {
+	case ws.Signaled():
+		code = -int(ws.Signal())
+	case p.reported:
+		code = p.reportedCode
+	default:
+		code = 1
+		failure = fmt.Errorf("runner ended without running the guest to its end (%v)", err)
+		p.log.Error("runner failed", "error", failure, "log_tail", p.logTail())
+	}
+	s.mu.Lock()
+	p.state = stateStopped
+	p.exitCode = code
+	p.failure = failure
+	s.alive--
+	s.mu.Unlock()
+	p.log.Debug("process stopped", "exit_code", code)
+	close(p.done)
+}
+
+// atExit is what CPython does when any process ends normally: terminate
+// its daemonic children, then join all of them.
+func (s *Supervisor) atExit(p *proc) {
+	s.mu.Lock()
+	var kids []*proc
+	for _, c := range p.children {
+		if c.state == stateStarted || c.state == stateStarting {
+			kids = append(kids, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range kids {
+		if c.daemon {
+			c.signal(syscall.SIGTERM)
+		}
+	}
+	for _, c := range kids {
+		select {
+		case <-c.done:
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// waitDone waits for c to stop, for at most timeout (negative: forever),
+// or until ctx ends. It reports whether c stopped.
+func waitDone(ctx context.Context, c *proc, timeout time.Duration) bool {
+	if timeout == 0 {
+		select {
+		case <-c.done:
+			return true
+		default:
+			return false
+		}
+	}
+	var tc <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		tc = t.C
+	}
+	select {
+	case <-c.done:
+		return true
+	case <-tc:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// hostPID is the pid reported as the parent of MainProcess.
+var hostPID = os.Getpid()

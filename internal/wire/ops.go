@@ -1,0 +1,50 @@
+package wire
+
+// Op names one host function of the ABI (see docs/ABI.md). The numbers are
+// private to one build: host and runner are always the same binary.
+type Op uint16
+
+// Process operations.
+const (
+	OpProcNew Op = 1 + iota
+	OpProcStart
+	OpProcJoin
+	OpProcTerminate
+	OpProcKill
+	OpProcInfo
+	OpProcName
+	OpProcSetName
+	OpProcSetDaemon
+	OpProcSelf
+	OpProcParent
+	OpProcChildren
+	OpProcTarget
+	OpProcArgs
+
+	opProcEnd // first op after the process group
+)
+
+// Errno values of the ABI (docs/ABI.md). Values are never reused.
+const (
+	OK        int32 = 0
+	EFAULT    int32 = 1
+	EINVAL    int32 = 2
+	EBADH     int32 = 3
+	E2SMALL   int32 = 4
+	ETIMEDOUT int32 = 5
+	EPERM     int32 = 6
+	ESTATE    int32 = 7
+	EAGAIN    int32 = 8
+	EIO       int32 = 9
+	E2BIG     int32 = 10
+)
+
+// ProcInfoSize is the size of the record proc_info writes.
+const ProcInfoSize = 24
+
+// Process states in the proc_info record.
+const (
+	StateInitial = 0
+	StateStarted = 1
+	StateStopped = 2
+)

@@ -1,0 +1,205 @@
+// Package wire is the protocol between the host and its runners.
+//
+// A runner talks to the host over one stream socket (file descriptor 3 in
+// the runner). Both sides send frames; a frame is a 4-byte little-endian
+// length followed by the encoded Msg. The runner sends Hello once it is
+// ready, the host answers with Assign (which process the runner is), and
+// from then on the runner sends Call frames (one guest host-function call
+// each, answered by exactly one Reply), Output frames (what the guest wrote
+// to stdout or stderr) and finally Exit, which the host answers with a Reply
+// once the process's end-of-life duties are done.
+//
+// Output and calls travel on the same ordered stream, so the host always
+// writes out what a process printed before it acts on that process's next
+// call: a line printed before a Queue.Put is written out before the line a
+// consumer prints after the matching Get.
+//
+// The package depends on neither the host nor the runner; both import it.
+package wire
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// Kind says what a frame is.
+type Kind uint8
+
+// Frame kinds.
+const (
+	// KindHello (runner → host): the runner is started and its module
+	// compiled. Ints: [runner OS pid].
+	KindHello Kind = 1 + iota
+	// KindAssign (host → runner): which process the runner is.
+	// Ints: [process handle]; Bufs: the guest's argv.
+	KindAssign
+	// KindCall (runner → host): one host-function call. Op says which;
+	// Ints and Bufs hold its inputs in the order of the import's parameters.
+	KindCall
+	// KindReply (host → runner): the answer to a Call or Exit. Errno is the
+	// ABI errno; Ints and Bufs hold the outputs.
+	KindReply
+	// KindOutput (runner → host): guest output. Ints: [stream] (1 stdout,
+	// 2 stderr); Bufs: [data].
+	KindOutput
+	// KindExit (runner → host): the guest ended. Ints: [exit code, trapped
+	// (0 or 1)]. The host replies when the process's children are dealt with.
+	KindExit
+)
+
+// Streams of KindOutput.
+const (
+	Stdout = 1
+	Stderr = 2
+)
+
+// MaxFrame is the largest frame either side accepts (64 MiB).
+const MaxFrame = 64 << 20
+
+// ErrFrameTooLarge is returned for a frame over MaxFrame.
+var ErrFrameTooLarge = errors.New("wire: frame too large")
+
+// Msg is one frame.
+type Msg struct {
+	Kind  Kind
+	Op    Op
+	Errno int32
+	Ints  []int64
+	Bufs  [][]byte
+}
+
+// Int returns Ints[i], or 0 when there is no such element.
+func (m *Msg) Int(i int) int64 {
+	if i < len(m.Ints) {
+		return m.Ints[i]
+	}
+	return 0
+}
+
+// Buf returns Bufs[i], or nil when there is no such element.
+func (m *Msg) Buf(i int) []byte {
+	if i < len(m.Bufs) {
+		return m.Bufs[i]
+	}
+	return nil
+}
+
+// Append encodes m (without the length prefix) onto b.
+func (m *Msg) Append(b []byte) []byte {
+	b = append(b, byte(m.Kind))
+	b = binary.LittleEndian.AppendUint16(b, uint16(m.Op))
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.Errno))
+	b = binary.AppendUvarint(b, uint64(len(m.Ints)))
+	for _, v := range m.Ints {
+		b = binary.AppendVarint(b, v)
+	}
+	b = binary.AppendUvarint(b, uint64(len(m.Bufs)))
+	for _, v := range m.Bufs {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return b
+}
+
+// Decode parses an encoded frame body. The Bufs of the result alias b.
+func Decode(b []byte) (*Msg, error) {
+	if len(b) < 7 {
+		return nil, fmt.Errorf("wire: short frame (%d bytes)", len(b))
+	}
+	m := &Msg{
+		Kind:  Kind(b[0]),
+		Op:    Op(binary.LittleEndian.Uint16(b[1:])),
+		Errno: int32(binary.LittleEndian.Uint32(b[3:])),
+	}
+	b = b[7:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, errors.New("wire: bad int count")
+	}
+	b = b[k:]
+	if n > 0 {
+		m.Ints = make([]int64, n)
+	}
+	for i := range m.Ints {
+		v, k := binary.Varint(b)
+		if k <= 0 {
+			return nil, errors.New("wire: bad int")
+		}
+		m.Ints[i], b = v, b[k:]
+	}
+	n, k = binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, errors.New("wire: bad buffer count")
+	}
+	b = b[k:]
+	if n > 0 {
+		m.Bufs = make([][]byte, n)
+	}
+	for i := range m.Bufs {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return nil, errors.New("wire: bad buffer length")
+		}
+		m.Bufs[i], b = b[k:k+int(l)], b[k+int(l):]
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("wire: %d trailing bytes", len(b))
+	}
+	return m, nil
+}
+
+// Conn sends and receives frames on a stream. Send may be called from many
+// goroutines; Recv from one at a time.
+type Conn struct {
+	rw  io.ReadWriter
+	r   *bufio.Reader
+	wmu sync.Mutex
+	buf []byte
+}
+
+// NewConn wraps a stream.
+func NewConn(rw io.ReadWriter) *Conn {
+	return &Conn{rw: rw, r: bufio.NewReaderSize(rw, 64<<10)}
+}
+
+// Send writes one frame.
+func (c *Conn) Send(m *Msg) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	b := append(c.buf[:0], 0, 0, 0, 0)
+	b = m.Append(b)
+	if len(b)-4 > MaxFrame {
+		return ErrFrameTooLarge
+	}
+	binary.LittleEndian.PutUint32(b, uint32(len(b)-4))
+	_, err := c.rw.Write(b)
+	if cap(b) <= 1<<20 {
+		c.buf = b
+	}
+	return err
+}
+
+// Recv reads one frame. It returns io.EOF when the stream ended cleanly
+// between frames.
+func (c *Conn) Recv() (*Msg, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(c.r, hdr[:]); err != nil {
+		return nil, err
+	}
+	n := binary.LittleEndian.Uint32(hdr[:])
+	if n > MaxFrame {
+		return nil, ErrFrameTooLarge
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(c.r, b); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return Decode(b)
+}

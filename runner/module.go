@@ -1,0 +1,170 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/sandbox-dev/sandbox/hostfuncs"
+)
+
+// ErrUnreadable wraps the error of a module file that cannot be read.
+var ErrUnreadable = errors.New("cannot read module")
+
+// ModuleError says why a module cannot run in the sandbox: it is not
+// WebAssembly, is malformed, imports what the sandbox does not offer, or
+// has no _start.
+type ModuleError struct {
+	Path   string
+	Reason string
+	// Missing lists the imports ("module.name") the sandbox does not offer.
+	Missing []string
+}
+
+func (e *ModuleError) Error() string {
+	if len(e.Missing) > 0 {
+		return fmt.Sprintf("%s: %s: %s", e.Path, e.Reason, strings.Join(e.Missing, ", "))
+	}
+	return fmt.Sprintf("%s: %s", e.Path, e.Reason)
+}
+
+// LoadConfig says how to compile a module.
+type LoadConfig struct {
+	// Path of the .wasm file.
+	Path string
+	// CacheDir is the compilation cache directory; empty compiles without one.
+	CacheDir string
+	// MemoryLimitPages bounds each guest's linear memory (64 KiB pages); 0
+	// keeps wazero's default (4 GiB).
+	MemoryLimitPages uint32
+	Logger           hclog.Logger
+}
+
+// Module is a compiled module and the runtime it was compiled in.
+type Module struct {
+	Runtime  wazero.Runtime
+	Compiled wazero.CompiledModule
+	cache    wazero.CompilationCache
+}
+
+// Close frees the runtime and the cache handle.
+func (m *Module) Close(ctx context.Context) error {
+	err := m.Runtime.Close(ctx)
+	if m.cache != nil {
+		m.cache.Close(ctx)
+	}
+	return err
+}
+
+// Load reads, compiles and checks a module: it must be valid WebAssembly,
+// export _start and import nothing but WASI preview 1 and the sandbox
+// module. A corrupt compilation-cache entry is deleted and the module
+// compiled again.
+func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	bin, err := os.ReadFile(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
+	}
+	if len(bin) < 8 || string(bin[:4]) != "\x00asm" {
+		return nil, &ModuleError{Path: cfg.Path, Reason: "not a WebAssembly module (no \\0asm header)"}
+	}
+	m, err := compile(ctx, cfg, bin)
+	if err != nil && cfg.CacheDir != "" {
+		// Either the module is bad, or a cache entry is corrupt. A compile
+		// without the cache tells which.
+		plain := cfg
+		plain.CacheDir = ""
+		if _, perr := compile(ctx, plain, bin); perr != nil {
+			return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + perr.Error()}
+		}
+		log.Warn("compilation cache is corrupt; deleting it", "dir", cfg.CacheDir, "error", err)
+		if rerr := os.RemoveAll(cfg.CacheDir); rerr != nil {
+			return nil, fmt.Errorf("delete corrupt compilation cache: %w", rerr)
+		}
+		m, err = compile(ctx, cfg, bin)
+	}
+	if err != nil {
+		return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + err.Error()}
+	}
+	if err := m.check(ctx, cfg.Path); err != nil {
+		m.Close(ctx)
+		return nil, err
+	}
+	return m, nil
+}
+
+func compile(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
+	rc := wazero.NewRuntimeConfigCompiler()
+	if cfg.MemoryLimitPages > 0 {
+		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
+	}
+	m := &Module{}
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("open compilation cache: %w", err)
+		}
+		m.cache = c
+		rc = rc.WithCompilationCache(c)
+	}
+	m.Runtime = wazero.NewRuntimeWithConfig(ctx, rc)
+	cm, err := m.Runtime.CompileModule(ctx, bin)
+	if err != nil {
+		m.Close(ctx)
+		return nil, err
+	}
+	m.Compiled = cm
+	return m, nil
+}
+
+// check verifies the module's imports and exports against what a runner
+// offers, naming every import that is missing.
+func (m *Module) check(ctx context.Context, path string) error {
+	offered := map[string]map[string]bool{hostfuncs.ModuleName: {}}
+	for _, n := range hostfuncs.Names() {
+		offered[hostfuncs.ModuleName][n] = true
+	}
+	wasi, err := wasi_snapshot_preview1.NewBuilder(m.Runtime).Compile(ctx)
+	if err != nil {
+		return fmt.Errorf("compile WASI module: %w", err)
+	}
+	offered[wasi_snapshot_preview1.ModuleName] = map[string]bool{}
+	for n := range wasi.ExportedFunctions() {
+		offered[wasi_snapshot_preview1.ModuleName][n] = true
+	}
+	wasi.Close(ctx)
+
+	var missing []string
+	for _, f := range m.Compiled.ImportedFunctions() {
+		mod, name, _ := f.Import()
+		if !offered[mod][name] {
+			missing = append(missing, mod+"."+name)
+		}
+	}
+	for _, mem := range m.Compiled.ImportedMemories() {
+		mod, name, _ := mem.Import()
+		missing = append(missing, mod+"."+name+" (memory)")
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return &ModuleError{Path: path, Reason: "imports functions the sandbox does not provide", Missing: missing}
+	}
+	if _, ok := m.Compiled.ExportedFunctions()["_start"]; !ok {
+		return &ModuleError{Path: path, Reason: "no exported _start function (build it as a WASI command, e.g. GOOS=wasip1 GOARCH=wasm go build)"}
+	}
+	if _, ok := m.Compiled.ExportedMemories()["memory"]; !ok {
+		return &ModuleError{Path: path, Reason: "no exported memory"}
+	}
+	return nil
+}

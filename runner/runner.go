@@ -1,0 +1,192 @@
+// Package runner runs one guest process inside one OS process.
+//
+// The host starts the sandbox binary in its hidden runner mode (see Main)
+// with the control socket on file descriptor 3 and its own log (hclog JSON)
+// on standard error. The runner compiles the module (normally a hit in the
+// compilation cache the host filled), says Hello, and waits to be told
+// which process it is: a runner can be started before anyone knows what it
+// will run. It then runs the module's _start with WASI (real clocks, real
+// sleep, real randomness, the guest's arguments, no environment, no files)
+// and the sandbox host module, whose calls it forwards to the host. What
+// the guest writes to stdout and stderr travels to the host on the same
+// socket, in order with its calls. When the guest ends, the runner reports
+// how, waits for the host to deal with the process's children, and exits.
+//
+// This is the only package that builds a wazero runtime.
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/sandbox-dev/sandbox/hostfuncs"
+	"github.com/sandbox-dev/sandbox/internal/wire"
+)
+
+// Exit statuses of a runner that could not run its guest. The host reads
+// them from the OS; a guest's own exit code travels in the Exit frame.
+const (
+	// ExitHostGone: the control socket closed (the host died).
+	ExitHostGone = 125
+	// ExitFailed: the runner failed before or around the guest (module did
+	// not load, protocol error).
+	ExitFailed = 124
+)
+
+// Config is what Run needs.
+type Config struct {
+	Load LoadConfig
+	// Control is the socket to the host.
+	Control io.ReadWriteCloser
+	Logger  hclog.Logger
+}
+
+// Run runs one guest process to its end and returns the runner's exit
+// status.
+func Run(ctx context.Context, cfg Config) int {
+	log := cfg.Logger
+	conn := wire.NewConn(cfg.Control)
+
+	mod, err := Load(ctx, cfg.Load)
+	if err != nil {
+		log.Error("cannot load module", "error", err)
+		return ExitFailed
+	}
+	defer mod.Close(ctx)
+
+	if err := conn.Send(&wire.Msg{Kind: wire.KindHello, Ints: []int64{int64(os.Getpid())}}); err != nil {
+		log.Error("cannot greet host", "error", err)
+		return ExitHostGone
+	}
+	// One reader for the whole life of the runner: whenever the socket
+	// ends, the host is gone and so is the reason to live.
+	inbox := make(chan *wire.Msg, 1)
+	go func() {
+		for {
+			m, err := conn.Recv()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					log.Error("control socket failed", "error", err)
+				}
+				os.Exit(ExitHostGone)
+			}
+			inbox <- m
+		}
+	}()
+
+	assign := <-inbox
+	if assign.Kind != wire.KindAssign || len(assign.Bufs) == 0 {
+		log.Error("expected an assignment", "kind", assign.Kind)
+		return ExitFailed
+	}
+	argv := make([]string, len(assign.Bufs))
+	for i, b := range assign.Bufs {
+		argv[i] = string(b)
+	}
+	log = log.With("handle", assign.Int(0))
+
+	caller := &remote{conn: conn, inbox: inbox}
+	if _, err := hostfuncs.Instantiate(ctx, mod.Runtime, caller); err != nil {
+		log.Error("cannot instantiate host module", "error", err)
+		return ExitFailed
+	}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, mod.Runtime); err != nil {
+		log.Error("cannot instantiate WASI", "error", err)
+		return ExitFailed
+	}
+	stderr := &output{conn: conn, stream: wire.Stderr}
+	mc := wazero.NewModuleConfig().
+		WithName("").
+		WithArgs(argv...).
+		WithStdin(strings.NewReader("")).
+		WithStdout(&output{conn: conn, stream: wire.Stdout}).
+		WithStderr(stderr).
+		WithSysWalltime().
+		WithSysNanotime().
+		WithSysNanosleep().
+		WithRandSource(rand.Reader).
+		WithStartFunctions("_start")
+
+	_, err = mod.Runtime.InstantiateModule(ctx, mod.Compiled, mc)
+	code, trapped := outcome(err)
+	if trapped {
+		// Like the traceback of an uncaught exception: part of what the
+		// process printed, not a log line of the sandbox.
+		fmt.Fprintf(stderr, "%s\n", strings.TrimRight(err.Error(), "\n"))
+		log.Debug("guest trapped", "error", err)
+	}
+	t := int64(0)
+	if trapped {
+		t = 1
+	}
+	if _, err := caller.roundTrip(&wire.Msg{Kind: wire.KindExit, Ints: []int64{int64(code), t}}); err != nil {
+		return ExitHostGone
+	}
+	return code & 0xff
+}
+
+// outcome turns the result of running _start into an exit code.
+func outcome(err error) (code int, trapped bool) {
+	if err == nil {
+		return 0, false
+	}
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		return int(exit.ExitCode()), false
+	}
+	return 1, true
+}
+
+// remote is the hostfuncs.Caller of a runner: it forwards each call to the
+// host and waits for the reply. The guest makes one call at a time (a host
+// call blocks the whole guest), so replies come back in order.
+type remote struct {
+	conn  *wire.Conn
+	inbox <-chan *wire.Msg
+}
+
+var _ hostfuncs.Caller = (*remote)(nil)
+
+func (r *remote) Call(ctx context.Context, req *wire.Msg) (*wire.Msg, error) {
+	return r.roundTrip(req)
+}
+
+func (r *remote) roundTrip(req *wire.Msg) (*wire.Msg, error) {
+	if err := r.conn.Send(req); err != nil {
+		return nil, fmt.Errorf("send to host: %w", err)
+	}
+	m := <-r.inbox
+	if m.Kind != wire.KindReply {
+		return nil, fmt.Errorf("host sent frame kind %d, want a reply", m.Kind)
+	}
+	return m, nil
+}
+
+// output is a guest stream: every write becomes one Output frame, sent
+// before the write returns, so nothing written is lost when the runner is
+// killed a moment later.
+type output struct {
+	conn   *wire.Conn
+	stream int64
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	const chunk = 1 << 20
+	for off := 0; off < len(p); off += chunk {
+		end := min(off+chunk, len(p))
+		if err := o.conn.Send(&wire.Msg{Kind: wire.KindOutput, Ints: []int64{o.stream}, Bufs: [][]byte{p[off:end]}}); err != nil {
+			return off, err
+		}
+	}
+	return len(p), nil
+}
