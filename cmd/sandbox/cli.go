@@ -105,13 +105,19 @@ func cmdVersion(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "Usage:\n  sandbox version\n\nPrints the version of sandbox and of the parts it is built from.\n")
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		return exitUsage
+		return parseFailed(err, "version", stderr)
 	}
 	fmt.Fprintln(stdout, versionString())
 	return 0
+}
+
+// parseFailed reports a flag error (or help) of command cmd.
+func parseFailed(err error, cmd string, stderr io.Writer) int {
+	if errors.Is(err, pflag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintf(stderr, "sandbox %s: %v\nRun 'sandbox help %s' for usage.\n", cmd, err, cmd)
+	return exitUsage
 }
 
 func versionString() string {
@@ -183,7 +189,8 @@ func (l *logFlags) logger(stderr io.Writer) (hclog.Logger, func(), error) {
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var f runFlags
 	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// Help asked for goes to stdout; errors are reported by parseFailed.
+	fs.SetOutput(stdout)
 	fs.SortFlags = false
 	fs.BoolVar(&f.prefix, "prefix", false, "label every output line with [process-name pid]")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "compilation cache directory (default: the user cache dir)")
@@ -192,14 +199,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Uint32Var(&f.memoryMiB, "memory", 512, "memory limit of each guest process in MiB")
 	f.log.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, runUsage)
+		fmt.Fprint(stdout, runUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		return exitUsage
+		return parseFailed(err, "run", stderr)
 	}
 	pos := fs.Args()
 	before := len(pos)

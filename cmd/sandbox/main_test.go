@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/sandbox-dev/sandbox/internal/testutil"
+	"github.com/sandbox-dev/sandbox/runner"
+)
+
+func TestMain(m *testing.M) {
+	// The host starts runners by re-running its own executable, which in
+	// tests is this test binary.
+	if len(os.Args) > 1 && os.Args[1] == runner.Mode {
+		os.Exit(runner.Main(os.Args[2:], os.Stderr))
+	}
+	testscript.Main(m, map[string]func(){
+		"sandbox": func() { os.Exit(doMain(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar: each one behaviour of the CLI,
+// with the real binary, real runners and real guests.
+func TestScripts(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	probe := testutil.Guest(t, "internal/testguests/probe")
+	hello := testutil.Guest(t, "guests/hello_processes")
+	cache := t.TempDir()
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PROBE", probe)
+			env.Setenv("HELLO", hello)
+			env.Setenv("FIXTURES", filepath.Join(root, "cmd", "sandbox", "testdata"))
+			// One compilation cache for every script: the probe is
+			// compiled once, not once per script.
+			env.Setenv("XDG_CACHE_HOME", cache)
+			return nil
+		},
+	})
+}

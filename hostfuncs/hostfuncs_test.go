@@ -1,0 +1,196 @@
+package hostfuncs_test
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/binary"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/sandbox-dev/sandbox/hostfuncs"
+	"github.com/sandbox-dev/sandbox/internal/wire"
+)
+
+//go:embed testdata/calls.wasm
+var callsWasm []byte
+
+// answer is a Caller that answers every call with one fixed reply and
+// remembers what it was asked.
+type answer struct {
+	reply *wire.Msg
+	got   []*wire.Msg
+}
+
+func (a *answer) Call(_ context.Context, req *wire.Msg) (*wire.Msg, error) {
+	cp := &wire.Msg{Op: req.Op, Ints: append([]int64(nil), req.Ints...)}
+	for _, b := range req.Bufs {
+		cp.Bufs = append(cp.Bufs, append([]byte(nil), b...))
+	}
+	a.got = append(a.got, cp)
+	return a.reply, nil
+}
+
+func instantiate(t *testing.T, c hostfuncs.Caller) api.Module {
+	t.Helper()
+	ctx := context.Background()
+	r := wazero.NewRuntime(ctx)
+	t.Cleanup(func() { r.Close(ctx) })
+	if _, err := hostfuncs.Instantiate(ctx, r, c); err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Instantiate(ctx, callsWasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func call(t *testing.T, m api.Module, fn string, args ...uint64) int32 {
+	t.Helper()
+	res, err := m.ExportedFunction(fn).Call(context.Background(), args...)
+	if err != nil {
+		t.Fatalf("%s: %v", fn, err)
+	}
+	return int32(uint32(res[0]))
+}
+
+const page = 65536
+
+// TestPointersChecked feeds every kind of parameter out-of-range pointers
+// and lengths: each must come back as EFAULT without reaching the Caller.
+func TestPointersChecked(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   string
+		args []uint64
+	}{
+		{"out i32 past end", "self", []uint64{page - 3}},
+		{"out i32 far past end", "self", []uint64{0xffffffff}},
+		{"buffer past end", "name", []uint64{1, page - 10, 11, 0}},
+		{"buffer wraps 4GiB", "name", []uint64{1, 0xfffffff0, 0x20, 0}},
+		{"size pointer past end", "name", []uint64{1, 0, 16, page - 2}},
+		{"input bytes past end", "new", []uint64{page - 1, 2, 0, 0, 0, 0, 0, 0, 0, 0}},
+		{"input length huge", "new", []uint64{0, 0xffffffff, 0, 0, 0, 0, 0, 0, 0, 0}},
+		{"handle out past end", "new", []uint64{0, 1, 0, 0, 0, 0, 0, 0, 0, page}},
+		{"record past end", "info", []uint64{1, page - 23}},
+		{"i32 array past end", "children", []uint64{page - 8, 3, 0}},
+		{"i32 array count huge", "children", []uint64{0, 0x40000000, 0}},
+		{"count pointer past end", "children", []uint64{0, 1, page}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &answer{reply: &wire.Msg{}}
+			m := instantiate(t, a)
+			if got := call(t, m, tt.fn, tt.args...); got != wire.EFAULT {
+				t.Fatalf("errno = %d, want EFAULT (%d)", got, wire.EFAULT)
+			}
+			if len(a.got) != 0 {
+				t.Fatalf("the call reached the host: %+v", a.got[0])
+			}
+		})
+	}
+}
+
+func TestInputsDecoded(t *testing.T) {
+	a := &answer{reply: &wire.Msg{Ints: []int64{42}}}
+	m := instantiate(t, a)
+	mem := m.Memory()
+	mem.Write(100, []byte("targetARGSnameCls"))
+	if got := call(t, m, "new", 100, 6, 106, 4, 110, 4, 114, 3, 1, 200); got != 0 {
+		t.Fatalf("errno %d", got)
+	}
+	req := a.got[0]
+	want := []string{"target", "ARGS", "name", "Cls"}
+	for i, w := range want {
+		if string(req.Bufs[i]) != w {
+			t.Errorf("buf %d = %q, want %q", i, req.Bufs[i], w)
+		}
+	}
+	if req.Op != wire.OpProcNew || len(req.Ints) != 1 || req.Ints[0] != 1 {
+		t.Errorf("request = %+v, want op proc_new with daemon 1", req)
+	}
+	if h, _ := mem.ReadUint32Le(200); h != 42 {
+		t.Errorf("handle written = %d, want 42", h)
+	}
+}
+
+// TestBufferConvention: a too-small buffer learns the size and is left
+// untouched; a big enough one gets the data and the size.
+func TestBufferConvention(t *testing.T) {
+	a := &answer{reply: &wire.Msg{Bufs: [][]byte{[]byte("Process-12")}}}
+	m := instantiate(t, a)
+	mem := m.Memory()
+	mem.Write(0, bytes.Repeat([]byte{0xAA}, 16))
+	if got := call(t, m, "name", 1, 0, 4, 100); got != wire.E2SMALL {
+		t.Fatalf("errno = %d, want E2SMALL", got)
+	}
+	if n, _ := mem.ReadUint32Le(100); n != 10 {
+		t.Errorf("size = %d, want 10", n)
+	}
+	if b, _ := mem.Read(0, 4); !bytes.Equal(b, []byte{0xAA, 0xAA, 0xAA, 0xAA}) {
+		t.Errorf("buffer was written on E2SMALL: %x", b)
+	}
+	if lim := a.got[0].Ints[1]; lim != 4 {
+		t.Errorf("limit passed to host = %d, want 4", lim)
+	}
+	if got := call(t, m, "name", 1, 0, 16, 100); got != 0 {
+		t.Fatalf("errno = %d", got)
+	}
+	if b, _ := mem.Read(0, 10); string(b) != "Process-12" {
+		t.Errorf("buffer = %q", b)
+	}
+	if b, _ := mem.Read(10, 1); b[0] != 0xAA {
+		t.Errorf("wrote past the data")
+	}
+}
+
+func TestHostErrnoPassedThrough(t *testing.T) {
+	a := &answer{reply: &wire.Msg{Errno: wire.EBADH}}
+	m := instantiate(t, a)
+	m.Memory().WriteUint32Le(0, 7)
+	if got := call(t, m, "self", 0); got != wire.EBADH {
+		t.Fatalf("errno = %d, want EBADH", got)
+	}
+	if v, _ := m.Memory().ReadUint32Le(0); v != 7 {
+		t.Errorf("out-pointer written on error: %d", v)
+	}
+}
+
+func TestChildrenArray(t *testing.T) {
+	var hs []byte
+	for _, h := range []uint32{2, 3, 5} {
+		hs = binary.LittleEndian.AppendUint32(hs, h)
+	}
+	a := &answer{reply: &wire.Msg{Bufs: [][]byte{hs}}}
+	m := instantiate(t, a)
+	if got := call(t, m, "children", 0, 2, 100); got != wire.E2SMALL {
+		t.Fatalf("errno = %d, want E2SMALL", got)
+	}
+	if n, _ := m.Memory().ReadUint32Le(100); n != 3 {
+		t.Errorf("count = %d, want 3", n)
+	}
+	if got := call(t, m, "children", 0, 3, 100); got != 0 {
+		t.Fatalf("errno = %d", got)
+	}
+	for i, want := range []uint32{2, 3, 5} {
+		if v, _ := m.Memory().ReadUint32Le(uint32(4 * i)); v != want {
+			t.Errorf("handle %d = %d, want %d", i, v, want)
+		}
+	}
+}
+
+func TestNamesMatchDocs(t *testing.T) {
+	names := hostfuncs.Names()
+	if len(names) == 0 {
+		t.Fatal("no functions")
+	}
+	doc := readABI(t)
+	for _, n := range names {
+		if !bytes.Contains(doc, []byte("`"+n+"(")) {
+			t.Errorf("docs/ABI.md does not document %s", n)
+		}
+	}
+}
