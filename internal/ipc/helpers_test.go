@@ -1,0 +1,66 @@
+package ipc
+
+import (
+	"testing"
+	"time"
+)
+
+// long bounds every wait of a test for something that must happen; it is
+// never reached when the code is right.
+const long = 10 * time.Second
+
+// short is a timeout that is meant to expire.
+const short = 20 * time.Millisecond
+
+// async runs f in a goroutine and delivers its result.
+func async[T any](f func() T) <-chan T {
+	ch := make(chan T, 1)
+	go func() { ch <- f() }()
+	return ch
+}
+
+// await returns the value ch delivers, failing the test if it takes too long.
+func await[T any](t *testing.T, what string, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(long):
+		t.Fatalf("%s: no result after %v", what, long)
+		panic("unreachable")
+	}
+}
+
+// pending fails the test if ch already has a result.
+func pending[T any](t *testing.T, what string, ch <-chan T) {
+	t.Helper()
+	select {
+	case v := <-ch:
+		t.Fatalf("%s: returned %v, want it still blocked", what, v)
+	default:
+	}
+}
+
+// eventually polls cond until it is true, failing the test at the deadline.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(long)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still not %s after %v", what, long)
+		}
+		time.Sleep(time.Millisecond) // poll interval, not synchronisation
+	}
+}
+
+// res2 and res3 carry multiple results through a channel.
+type res2[A, B any] struct {
+	a A
+	b B
+}
+
+type res3[A, B, C any] struct {
+	a A
+	b B
+	c C
+}

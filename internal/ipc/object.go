@@ -1,0 +1,139 @@
+package ipc
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Object is the part of every IPC object the host's process bookkeeping uses.
+type Object interface {
+	// Kind names the object type: "pipe", "queue", "lock", ...
+	Kind() string
+	// Inherit is called when process parent starts process child, with
+	// fork semantics: the child gets a copy of what the parent holds.
+	Inherit(parent, child int32)
+	// ProcessExited is called once when process who has died or ended.
+	ProcessExited(who int32)
+}
+
+// monitor is the mutex, change broadcast and exited-process record shared
+// by every object with blocking calls. Waiters sleep on a channel that is
+// closed (and forgotten) on every state change, so there is no busy
+// waiting and no goroutine of our own.
+type monitor struct {
+	mu       sync.Mutex
+	changed  chan struct{}      // closed on the next state change; nil when nobody sleeps
+	exited   map[int32]struct{} // processes that have had ProcessExited
+	sleeping int                // goroutines currently asleep in await
+}
+
+// broadcast wakes every sleeper so it re-checks its condition. m.mu held.
+func (m *monitor) broadcast() {
+	if m.changed != nil {
+		close(m.changed)
+		m.changed = nil
+	}
+}
+
+// markExited records that who is gone and wakes everyone. m.mu held.
+func (m *monitor) markExited(who int32) {
+	if m.exited == nil {
+		m.exited = make(map[int32]struct{})
+	}
+	m.exited[who] = struct{}{}
+	m.broadcast()
+}
+
+// hasExited reports whether ProcessExited(who) was called. m.mu held.
+func (m *monitor) hasExited(who int32) bool {
+	_, ok := m.exited[who]
+	return ok
+}
+
+// sleepers is the number of goroutines blocked in await (for tests and
+// diagnostics).
+func (m *monitor) sleepers() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sleeping
+}
+
+// await blocks until ready() is true, ctx is done or the timeout expires
+// (negative: never; zero: check once). It is called with m.mu held and
+// returns with m.mu held, so the caller acts on the state it saw. ctx is
+// checked before ready, so a cancelled caller never takes anything.
+// It returns nil, ctx.Err() or errTimedOut.
+func (m *monitor) await(ctx context.Context, timeout time.Duration, ready func() bool) error {
+	var (
+		timer    *time.Timer
+		expiry   <-chan time.Time
+		timedOut = timeout == 0
+	)
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if ready() {
+			return nil
+		}
+		if timedOut {
+			return errTimedOut
+		}
+		if timeout > 0 && timer == nil {
+			timer = time.NewTimer(timeout)
+			expiry = timer.C
+		}
+		if m.changed == nil {
+			m.changed = make(chan struct{})
+		}
+		changed := m.changed
+		m.sleeping++
+		m.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+		case <-expiry:
+			timedOut = true
+		}
+		m.mu.Lock()
+		m.sleeping--
+	}
+}
+
+// fifo is a queue of messages. It is not safe for concurrent use.
+type fifo struct {
+	items [][]byte
+	head  int
+}
+
+func (q *fifo) len() int { return len(q.items) - q.head }
+
+func (q *fifo) push(msg []byte) { q.items = append(q.items, msg) }
+
+func (q *fifo) peek() []byte { return q.items[q.head] }
+
+func (q *fifo) pop() []byte {
+	msg := q.items[q.head]
+	q.items[q.head] = nil
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	} else if q.head >= 64 && q.head*2 >= len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	return msg
+}
+
+func (q *fifo) reset() { *q = fifo{} }
+
+// clone returns a copy of b that never aliases the caller's memory; a nil
+// or empty b gives an empty, non-nil slice.
+func clone(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }

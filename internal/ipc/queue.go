@@ -1,0 +1,209 @@
+package ipc
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Queue is multiprocessing.Queue, or JoinableQueue when joinable: one FIFO
+// of messages shared by every process, bounded by maxsize when maxsize > 0.
+//
+// Python's close() only affects the calling process (the queue is closed
+// for that process's handle; a child forked later starts with it open, as
+// Queue._after_fork resets _closed), so Close is kept per process.
+type Queue struct {
+	m          monitor
+	maxsize    int
+	joinable   bool
+	items      fifo
+	unfinished int                // JoinableQueue: puts not yet task_done'd
+	closed     map[int32]struct{} // processes that called Close
+}
+
+var _ Object = (*Queue)(nil)
+
+// NewQueue returns an empty queue holding at most maxsize messages
+// (maxsize <= 0: unbounded). creator is accepted for symmetry with NewPipe;
+// every process that knows the handle may use a queue.
+func NewQueue(maxsize int, joinable bool, creator int32) *Queue {
+	if maxsize < 0 {
+		maxsize = 0
+	}
+	return &Queue{maxsize: maxsize, joinable: joinable}
+}
+
+// Kind returns "joinable_queue" for a joinable queue, else "queue".
+func (q *Queue) Kind() string {
+	if q.joinable {
+		return "joinable_queue"
+	}
+	return "queue"
+}
+
+// Inherit does nothing: a forked child starts with the queue open, even if
+// the parent closed it.
+func (q *Queue) Inherit(parent, child int32) {}
+
+// ProcessExited forgets who's closed state and refuses it from now on.
+// Messages who put stay in the queue; messages it was waiting for stay too.
+func (q *Queue) ProcessExited(who int32) {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	delete(q.closed, who)
+	q.m.markExited(who)
+}
+
+// Close closes the queue for who: its later Put and Get are ErrClosed.
+// Closing twice is allowed, as in Python.
+func (q *Queue) Close(who int32) {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	if q.closed == nil {
+		q.closed = make(map[int32]struct{})
+	}
+	q.closed[who] = struct{}{}
+}
+
+// Put appends a copy of msg, waiting up to timeout (negative: forever;
+// zero: do not block) for room. ErrFull when there is still no room.
+func (q *Queue) Put(ctx context.Context, who int32, msg []byte, timeout time.Duration) error {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	if err := q.check(who); err != nil {
+		return err
+	}
+	err := q.m.await(ctx, timeout, func() bool {
+		return q.m.hasExited(who) || q.maxsize == 0 || q.items.len() < q.maxsize
+	})
+	switch {
+	case err == errTimedOut:
+		return fmt.Errorf("queue put: %w", ErrFull)
+	case err != nil:
+		return err
+	case q.m.hasExited(who):
+		return ErrExited
+	}
+	q.items.push(clone(msg))
+	if q.joinable {
+		q.unfinished++
+	}
+	q.m.broadcast()
+	return nil
+}
+
+// Get removes and returns the oldest message, waiting up to timeout for
+// one; ErrEmpty when there is still none.
+func (q *Queue) Get(ctx context.Context, who int32, timeout time.Duration) ([]byte, error) {
+	msg, _, err := q.GetLimit(ctx, who, timeout, -1)
+	return msg, err
+}
+
+// GetLimit is Get for a caller that can take at most limit bytes (limit <
+// 0: no limit). A longer message is left at the head of the queue and
+// GetLimit returns ErrTooSmall with its size, so nothing is lost.
+func (q *Queue) GetLimit(ctx context.Context, who int32, timeout time.Duration, limit int) (msg []byte, size int, err error) {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	if err := q.check(who); err != nil {
+		return nil, 0, err
+	}
+	err = q.m.await(ctx, timeout, func() bool {
+		return q.m.hasExited(who) || q.items.len() > 0
+	})
+	switch {
+	case err == errTimedOut:
+		return nil, 0, fmt.Errorf("queue get: %w", ErrEmpty)
+	case err != nil:
+		return nil, 0, err
+	case q.m.hasExited(who):
+		return nil, 0, ErrExited
+	}
+	size = len(q.items.peek())
+	if limit >= 0 && size > limit {
+		return nil, size, fmt.Errorf("%w: message of %d bytes, limit %d", ErrTooSmall, size, limit)
+	}
+	msg = q.items.pop()
+	q.m.broadcast()
+	return msg, size, nil
+}
+
+// Qsize returns the number of messages in the queue.
+func (q *Queue) Qsize() int {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	return q.items.len()
+}
+
+// Empty reports whether the queue holds no message.
+func (q *Queue) Empty() bool { return q.Qsize() == 0 }
+
+// Full reports whether a bounded queue holds maxsize messages.
+func (q *Queue) Full() bool {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	return q.maxsize > 0 && q.items.len() >= q.maxsize
+}
+
+// Maxsize returns the bound given to NewQueue (0: unbounded).
+func (q *Queue) Maxsize() int { return q.maxsize }
+
+// TaskDone marks one message of a joinable queue as processed. ErrValue if
+// the queue is not joinable or if called more times than messages were put.
+func (q *Queue) TaskDone(who int32) error {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	if !q.joinable {
+		return fmt.Errorf("%w: task_done() on a queue that is not joinable", ErrValue)
+	}
+	if q.unfinished == 0 {
+		return fmt.Errorf("%w: task_done() called too many times", ErrValue)
+	}
+	q.unfinished--
+	if q.unfinished == 0 {
+		q.m.broadcast()
+	}
+	return nil
+}
+
+// Unfinished returns the number of messages put into a joinable queue and
+// not yet task_done'd.
+func (q *Queue) Unfinished() int {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	return q.unfinished
+}
+
+// Join waits up to timeout until every message put into the joinable queue
+// has been task_done'd; ErrTimeout if that does not happen in time.
+func (q *Queue) Join(ctx context.Context, who int32, timeout time.Duration) error {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	if !q.joinable {
+		return fmt.Errorf("%w: join() on a queue that is not joinable", ErrValue)
+	}
+	if q.m.hasExited(who) {
+		return ErrExited
+	}
+	err := q.m.await(ctx, timeout, func() bool { return q.m.hasExited(who) || q.unfinished == 0 })
+	switch {
+	case err == errTimedOut:
+		return fmt.Errorf("queue join: %w", ErrTimeout)
+	case err != nil:
+		return err
+	case q.m.hasExited(who):
+		return ErrExited
+	}
+	return nil
+}
+
+// check refuses a process that closed the queue or has exited. q.m.mu held.
+func (q *Queue) check(who int32) error {
+	if _, ok := q.closed[who]; ok {
+		return fmt.Errorf("%w: queue is closed", ErrClosed)
+	}
+	if q.m.hasExited(who) {
+		return ErrExited
+	}
+	return nil
+}
