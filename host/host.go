@@ -64,6 +64,7 @@ type Supervisor struct {
 
 	mu      sync.Mutex
 	procs   map[int32]*proc
+	objects map[int32]*object
 	next    int32 // last handle given out
 	alive   int   // started and not yet stopped
 	all     sync.WaitGroup
@@ -91,10 +92,11 @@ func New(cfg Config) (*Supervisor, error) {
 		cfg.Args = []string{cfg.Module}
 	}
 	return &Supervisor{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		out:   newOutput(cfg.Stdout, cfg.Stderr, cfg.Prefix),
-		procs: map[int32]*proc{},
+		cfg:     cfg,
+		log:     cfg.Logger,
+		out:     newOutput(cfg.Stdout, cfg.Stderr, cfg.Prefix),
+		procs:   map[int32]*proc{},
+		objects: map[int32]*object{},
 	}, nil
 }
 
@@ -257,6 +259,7 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 		failure = fmt.Errorf("runner ended without running the guest to its end (%v)", err)
 		p.log.Error("runner failed", "error", failure, "log_tail", p.logTail())
 	}
+	s.exited(p)
 	s.mu.Lock()
 	p.state = stateStopped
 	p.exitCode = code

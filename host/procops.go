@@ -88,6 +88,9 @@ func (s *Supervisor) dispatch(p *proc, m *wire.Msg) (*wire.Msg, error) {
 	case wire.OpProcArgs:
 		return bufReply(p.args), nil
 	}
+	if reply, err, ok := s.dispatchIPC(p, m); ok {
+		return reply, err
+	}
 	return nil, fail(einval, "unknown operation %d", m.Op)
 }
 
@@ -134,7 +137,13 @@ func (s *Supervisor) procStart(p *proc, h int32) error {
 	if err != nil {
 		return err
 	}
-	return s.start(c)
+	// Like fork: the child holds a copy of every pipe end its parent holds.
+	s.inherit(p, c)
+	if err := s.start(c); err != nil {
+		s.exited(c)
+		return err
+	}
+	return nil
 }
 
 func (s *Supervisor) procJoin(p *proc, h int32, timeout time.Duration) error {

@@ -21,23 +21,84 @@ const (
 	OpProcTarget
 	OpProcArgs
 
-	opProcEnd // first op after the process group
+	// Pipes.
+	OpPipeNew
+	OpConnSend
+	OpConnRecv
+	OpConnPoll
+	OpConnClose
+	// Queues.
+	OpQueueNew
+	OpQueuePut
+	OpQueueGet
+	OpQueueInfo
+	OpQueueClose
+	OpQueueTaskDone
+	OpQueueJoin
+	// Barriers.
+	OpBarrierNew
+	OpBarrierWait
+	OpBarrierActionDone
+	OpBarrierAbort
+	OpBarrierReset
+	OpBarrierInfo
+	// Locks and semaphores.
+	OpLockNew
+	OpLockAcquire
+	OpLockRelease
+	OpLockInfo
+	// Events.
+	OpEventNew
+	OpEventSet
+	OpEventClear
+	OpEventIsSet
+	OpEventWait
+	// Conditions.
+	OpCondNew
+	OpCondWait
+	OpCondNotify
+	OpCondNotifyAll
+	// Manager objects.
+	OpNsNew
+	OpNsSet
+	OpNsGet
+	OpNsDelete
+	OpNsItems
+	OpNsLen
+	OpListAppend
+	OpListGet
+	OpListSet
+	OpListPop
 )
 
 // Errno values of the ABI (docs/ABI.md). Values are never reused.
 const (
-	OK        int32 = 0
-	EFAULT    int32 = 1
-	EINVAL    int32 = 2
-	EBADH     int32 = 3
-	E2SMALL   int32 = 4
-	ETIMEDOUT int32 = 5
-	EPERM     int32 = 6
-	ESTATE    int32 = 7
-	EAGAIN    int32 = 8
-	EIO       int32 = 9
-	E2BIG     int32 = 10
+	OK          int32 = 0
+	EFAULT      int32 = 1
+	EINVAL      int32 = 2
+	EBADH       int32 = 3
+	E2SMALL     int32 = 4
+	ETIMEDOUT   int32 = 5
+	EPERM       int32 = 6
+	ESTATE      int32 = 7
+	EAGAIN      int32 = 8
+	EIO         int32 = 9
+	E2BIG       int32 = 10
+	EEOF        int32 = 11
+	EFULL       int32 = 12
+	EEMPTY      int32 = 13
+	EBROKEN     int32 = 14
+	ECLOSED     int32 = 15
+	ENOTOWNER   int32 = 16
+	EVALUE      int32 = 17
+	ENOKEY      int32 = 18
+	EDIRECTION  int32 = 19
+	EBROKENPIPE int32 = 20
+	EINDEX      int32 = 21
 )
+
+// Sizes of the fixed records of queue_info, barrier_info and lock_info.
+const InfoRecordSize = 12
 
 // ProcInfoSize is the size of the record proc_info writes.
 const ProcInfoSize = 24
