@@ -8,7 +8,7 @@ WASMENV  := GOOS=wasip1 GOARCH=wasm
 
 # Every folder of guests/ with a main package is an example guest, built to
 # guests/<name>.wasm. internal/testguests/<name> are guests for the tests.
-EXAMPLES   := $(sort $(patsubst guests/%/main.go,%,$(wildcard guests/*/main.go)))
+EXAMPLES   := $(filter-out mp,$(sort $(patsubst guests/%/main.go,%,$(wildcard guests/*/main.go))))
 GUESTS     := $(EXAMPLES:%=guests/%.wasm)
 TESTGUESTS := $(patsubst %/main.go,%.wasm,$(wildcard internal/testguests/*/main.go))
 SDK        := $(wildcard guests/mp/*.go)

@@ -87,6 +87,8 @@ func (s *Supervisor) dispatch(p *proc, m *wire.Msg) (*wire.Msg, error) {
 		return bufReply([]byte(p.target)), nil
 	case wire.OpProcArgs:
 		return bufReply(p.args), nil
+	case wire.OpProcSetArgs:
+		return nil, s.procSetArgs(p, int32(m.Int(0)), m.Buf(0))
 	}
 	if reply, err, ok := s.dispatchIPC(p, m); ok {
 		return reply, err
@@ -243,5 +245,19 @@ func (s *Supervisor) procSetDaemon(p *proc, h int32, daemon bool) error {
 		return fail(estate, "process has already started")
 	}
 	c.daemon = daemon
+	return nil
+}
+
+func (s *Supervisor) procSetArgs(p *proc, h int32, args []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.child(p, h, "configure")
+	if err != nil {
+		return err
+	}
+	if c.state != stateInitial {
+		return fail(estate, "process has already started")
+	}
+	c.args = append([]byte(nil), args...)
 	return nil
 }

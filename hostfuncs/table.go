@@ -107,6 +107,7 @@ var functions = []function{
 	fn("proc_children", wire.OpProcChildren, "handles", kOutI32s),
 	fn("proc_target", wire.OpProcTarget, "target", kOutBuf),
 	fn("proc_args", wire.OpProcArgs, "args", kOutBuf),
+	fn("proc_set_args", wire.OpProcSetArgs, "handle", kI32, "args", kBytes),
 
 	fn("pipe_new", wire.OpPipeNew, "duplex", kI32, "end0", kOutI32, "end1", kOutI32),
 	fn("conn_send", wire.OpConnSend, "handle", kI32, "data", kBytes),

@@ -20,6 +20,7 @@ const (
 	OpProcChildren
 	OpProcTarget
 	OpProcArgs
+	OpProcSetArgs
 
 	// Pipes.
 	OpPipeNew

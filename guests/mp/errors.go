@@ -1,0 +1,116 @@
+package mp
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors, one for each errno of the sandbox ABI (docs/ABI.md).
+// Methods return them wrapped with a message (CPython's where it has one,
+// such as "cannot start a process twice"), so callers branch with
+// errors.Is and may print the error as Python would print the exception.
+var (
+	// ErrFault is EFAULT: a pointer or length the SDK passed lies outside
+	// the guest's memory. It means a bug in the SDK, not in the program.
+	ErrFault = errors.New("pointer or length outside guest memory")
+	// ErrInvalid is EINVAL: an argument is invalid (an empty name, bad
+	// UTF-8, ...).
+	ErrInvalid = errors.New("invalid argument")
+	// ErrBadHandle is EBADH: no such handle, or a handle of the wrong kind.
+	ErrBadHandle = errors.New("no such handle")
+	// ErrTooSmall is E2SMALL: a result did not fit the buffer. The SDK grows
+	// its buffers and calls again, so callers see it only if the host keeps
+	// answering it.
+	ErrTooSmall = errors.New("buffer too small")
+	// ErrTimeout is ETIMEDOUT: the timeout passed before the operation
+	// could complete.
+	ErrTimeout = errors.New("timed out")
+	// ErrPermission is EPERM: the operation is not allowed to the calling
+	// process (a daemon starting a child, joining a process that is not a
+	// child, ...).
+	ErrPermission = errors.New("operation not permitted")
+	// ErrState is ESTATE: the process is in the wrong state (started twice,
+	// joined before it was started, ...).
+	ErrState = errors.New("wrong state")
+	// ErrLimit is EAGAIN: a limit of the run was reached (e.g. the number
+	// of processes); the operation may succeed later.
+	ErrLimit = errors.New("limit of the run reached")
+	// ErrHost is EIO: the host failed to carry out the operation (e.g. a
+	// runner could not start). It also wraps errnos this SDK does not know
+	// and the failure of every call made outside the sandbox.
+	ErrHost = errors.New("host failure")
+)
+
+// errno is the result of every function of the sandbox host module.
+type errno uint32
+
+// Errno values of docs/ABI.md. Values are never reused.
+const (
+	errnoOK        errno = 0
+	errnoFault     errno = 1
+	errnoInvalid   errno = 2
+	errnoBadHandle errno = 3
+	errnoTooSmall  errno = 4
+	errnoTimedOut  errno = 5
+	errnoPerm      errno = 6
+	errnoState     errno = 7
+	errnoAgain     errno = 8
+	errnoIO        errno = 9
+
+	// errnoNoSandbox is never sent by a host: the stubs used outside wasip1
+	// return it.
+	errnoNoSandbox errno = 0xffffffff
+)
+
+var errnoErrors = [...]error{
+	errnoFault:     ErrFault,
+	errnoInvalid:   ErrInvalid,
+	errnoBadHandle: ErrBadHandle,
+	errnoTooSmall:  ErrTooSmall,
+	errnoTimedOut:  ErrTimeout,
+	errnoPerm:      ErrPermission,
+	errnoState:     ErrState,
+	errnoAgain:     ErrLimit,
+	errnoIO:        ErrHost,
+}
+
+// errNoSandbox is what every call answers outside the sandbox.
+var errNoSandbox = fmt.Errorf("%w: not running in the sandbox "+
+	"(build with GOOS=wasip1 GOARCH=wasm and run with `sandbox run`)", ErrHost)
+
+// err returns the sentinel error of e, nil for OK.
+func (e errno) err() error {
+	switch {
+	case e == errnoOK:
+		return nil
+	case e == errnoNoSandbox:
+		return errNoSandbox
+	case int(e) < len(errnoErrors) && errnoErrors[e] != nil:
+		return errnoErrors[e]
+	default:
+		return fmt.Errorf("%w: unknown errno %d", ErrHost, uint32(e))
+	}
+}
+
+// procError is an error of one operation on a process: its text is the
+// message a Python programmer expects, and it unwraps to a sentinel.
+type procError struct {
+	msg string
+	err error
+}
+
+func (e *procError) Error() string { return e.msg }
+func (e *procError) Unwrap() error { return e.err }
+
+// opError turns the errno of operation op on the process named name into
+// an error. msgs gives the message for some errnos (CPython's assertion
+// texts); the others read "mp: op name: sentinel text".
+func opError(e errno, op, name string, msgs map[errno]string) error {
+	if e == errnoOK {
+		return nil
+	}
+	if msg, ok := msgs[e]; ok {
+		return &procError{msg: msg, err: e.err()}
+	}
+	return fmt.Errorf("mp: %s %s: %w", op, name, e.err())
+}
