@@ -28,7 +28,7 @@ func TestScripts(t *testing.T) {
 	root := testutil.RepoRoot(t)
 	probe := testutil.Guest(t, "internal/testguests/probe")
 	hello := testutil.Guest(t, "guests/hello_processes")
-	cache := t.TempDir()
+	cache := sharedCache(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
@@ -41,4 +41,17 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// sharedCache is the compilation cache (XDG_CACHE_HOME) of every test of
+// this package, so that each guest is compiled once, not once per test. It
+// stays in the temp dir between runs: testscript.Main exits without running
+// deferred cleanups, and a warm cache makes the next run faster.
+func sharedCache(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(os.TempDir(), "sandbox-test-cache")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
