@@ -55,5 +55,8 @@ func Main(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "runner: no control socket on fd 3")
 		return ExitFailed
 	}
-	return Run(context.Background(), Config{Load: cfg, Control: control, Logger: log})
+	return Run(context.Background(), Config{
+		Load: cfg, Control: control, Logger: log,
+		HostGone: func() { os.Exit(ExitHostGone) },
+	})
 }

@@ -49,6 +49,10 @@ type Config struct {
 	// Control is the socket to the host.
 	Control io.ReadWriteCloser
 	Logger  hclog.Logger
+	// HostGone is called when the control socket ends: the host is gone,
+	// and so is the reason to live, even for a guest busy in a loop that
+	// makes no calls. Main makes it exit the process; nil does nothing.
+	HostGone func()
 }
 
 // Run runs one guest process to its end and returns the runner's exit
@@ -78,13 +82,20 @@ func Run(ctx context.Context, cfg Config) int {
 				if !errors.Is(err, io.EOF) {
 					log.Error("control socket failed", "error", err)
 				}
-				os.Exit(ExitHostGone)
+				if cfg.HostGone != nil {
+					cfg.HostGone()
+				}
+				close(inbox)
+				return
 			}
 			inbox <- m
 		}
 	}()
 
-	assign := <-inbox
+	assign, ok := <-inbox
+	if !ok {
+		return ExitHostGone
+	}
 	if assign.Kind != wire.KindAssign || len(assign.Bufs) == 0 {
 		log.Error("expected an assignment", "kind", assign.Kind)
 		return ExitFailed
@@ -165,7 +176,10 @@ func (r *remote) roundTrip(req *wire.Msg) (*wire.Msg, error) {
 	if err := r.conn.Send(req); err != nil {
 		return nil, fmt.Errorf("send to host: %w", err)
 	}
-	m := <-r.inbox
+	m, ok := <-r.inbox
+	if !ok {
+		return nil, errors.New("host is gone")
+	}
 	if m.Kind != wire.KindReply {
 		return nil, fmt.Errorf("host sent frame kind %d, want a reply", m.Kind)
 	}

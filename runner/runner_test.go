@@ -1,0 +1,207 @@
+package runner_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/sandbox-dev/sandbox/internal/testutil"
+	"github.com/sandbox-dev/sandbox/internal/wire"
+	"github.com/sandbox-dev/sandbox/runner"
+)
+
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	return filepath.Join(testutil.RepoRoot(t), "cmd", "sandbox", "testdata", name)
+}
+
+func TestLoadRejects(t *testing.T) {
+	dir := t.TempDir()
+	notWasm := filepath.Join(dir, "text.wasm")
+	os.WriteFile(notWasm, []byte("hello, world"), 0o644)
+	full, err := os.ReadFile(fixture(t, "badptr.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(dir, "truncated.wasm")
+	os.WriteFile(truncated, full[:len(full)/2], 0o644)
+
+	tests := []struct {
+		name, path string
+		unreadable bool
+		want       string
+	}{
+		{"missing", filepath.Join(dir, "nope.wasm"), true, "no such file"},
+		{"directory", dir, true, "is a directory"},
+		{"not wasm", notWasm, false, "not a WebAssembly module"},
+		{"truncated", truncated, false, "invalid module"},
+		{"missing imports", fixture(t, "badimport.wasm"), false, "imports functions the sandbox does not provide: env.foo, sandbox.no_such_function"},
+		{"no _start", fixture(t, "nostart.wasm"), false, "no exported _start function"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := runner.Load(context.Background(), runner.LoadConfig{Path: tt.path, CacheDir: t.TempDir()})
+			if err == nil {
+				t.Fatal("Load succeeded")
+			}
+			var me *runner.ModuleError
+			if got := errors.Is(err, runner.ErrUnreadable); got != tt.unreadable {
+				t.Errorf("errors.Is(err, ErrUnreadable) = %v, want %v (err: %v)", got, tt.unreadable, err)
+			}
+			if !tt.unreadable && !errors.As(err, &me) {
+				t.Errorf("err is not a *ModuleError: %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %q, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCorruptCacheIsRebuilt truncates every cache entry: the next Load
+// deletes the cache, compiles again and succeeds.
+func TestCorruptCacheIsRebuilt(t *testing.T) {
+	ctx := context.Background()
+	cache := t.TempDir()
+	cfg := runner.LoadConfig{Path: fixture(t, "badptr.wasm"), CacheDir: cache}
+	m, err := runner.Load(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close(ctx)
+	var entries []string
+	filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			entries = append(entries, p)
+		}
+		return nil
+	})
+	if len(entries) == 0 {
+		t.Fatal("no cache entry written")
+	}
+	for _, e := range entries {
+		b, _ := os.ReadFile(e)
+		os.WriteFile(e, b[:min(len(b), 20)], 0o644)
+	}
+	var logbuf strings.Builder
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Output: &logbuf})
+	m, err = runner.Load(ctx, cfg)
+	if err != nil {
+		t.Fatalf("Load with a corrupt cache: %v", err)
+	}
+	m.Close(ctx)
+	if !strings.Contains(logbuf.String(), "compilation cache is corrupt") {
+		t.Errorf("no warning logged; log:\n%s", logbuf.String())
+	}
+	// And the rebuilt cache works without complaint.
+	logbuf.Reset()
+	m, err = runner.Load(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close(ctx)
+	if logbuf.Len() != 0 {
+		t.Errorf("third Load logged: %s", logbuf.String())
+	}
+}
+
+// host is the host's side of one runner's control socket, driven by hand.
+type host struct {
+	t    *testing.T
+	conn *wire.Conn
+	raw  net.Conn
+}
+
+// startRunner runs a runner in this process on one end of a socket pair
+// and returns the other end and the runner's exit status channel.
+func startRunner(t *testing.T, module string) (*host, <-chan int) {
+	t.Helper()
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	status := make(chan int, 1)
+	go func() {
+		status <- runner.Run(context.Background(), runner.Config{
+			Load:    runner.LoadConfig{Path: module},
+			Control: b,
+			Logger:  hclog.NewNullLogger(),
+		})
+	}()
+	return &host{t: t, conn: wire.NewConn(a), raw: a}, status
+}
+
+func (h *host) recv(kind wire.Kind) *wire.Msg {
+	h.t.Helper()
+	m, err := h.conn.Recv()
+	if err != nil {
+		h.t.Fatalf("recv: %v", err)
+	}
+	if m.Kind != kind {
+		h.t.Fatalf("got frame kind %d, want %d", m.Kind, kind)
+	}
+	return m
+}
+
+// TestProtocol drives a runner through its whole life: hello, assignment,
+// calls (with a guest passing bad pointers, which never reach the host),
+// the exit report, and the exit status.
+func TestProtocol(t *testing.T) {
+	h, status := startRunner(t, fixture(t, "badptr.wasm"))
+	hello := h.recv(wire.KindHello)
+	if hello.Int(0) != int64(os.Getpid()) {
+		t.Errorf("hello pid = %d, want %d", hello.Int(0), os.Getpid())
+	}
+	h.conn.Send(&wire.Msg{Kind: wire.KindAssign, Ints: []int64{1}, Bufs: [][]byte{[]byte("badptr.wasm")}})
+	// The guest's one good call: proc_self.
+	call := h.recv(wire.KindCall)
+	if call.Op != wire.OpProcSelf {
+		t.Fatalf("first call op = %d, want proc_self", call.Op)
+	}
+	h.conn.Send(&wire.Msg{Kind: wire.KindReply, Ints: []int64{1}})
+	// The bad pointers were refused in the runner: next comes the exit.
+	exit := h.recv(wire.KindExit)
+	if exit.Int(0) != 4 || exit.Int(1) != 0 {
+		t.Errorf("exit report = %v, want code 4, not trapped", exit.Ints)
+	}
+	h.conn.Send(&wire.Msg{Kind: wire.KindReply})
+	if got := <-status; got != 4 {
+		t.Errorf("runner status = %d, want 4", got)
+	}
+}
+
+// TestTrapReported: a trap is reported as exit code 1, trapped, with the
+// trap message on the guest's stderr.
+func TestTrapReported(t *testing.T) {
+	h, status := startRunner(t, fixture(t, "trap.wasm"))
+	h.recv(wire.KindHello)
+	h.conn.Send(&wire.Msg{Kind: wire.KindAssign, Ints: []int64{1}, Bufs: [][]byte{[]byte("trap.wasm")}})
+	out := h.recv(wire.KindOutput)
+	if out.Int(0) != wire.Stderr || !strings.Contains(string(out.Buf(0)), "wasm error: unreachable") {
+		t.Errorf("output = stream %d %q, want the trap on stderr", out.Int(0), out.Buf(0))
+	}
+	exit := h.recv(wire.KindExit)
+	if exit.Int(0) != 1 || exit.Int(1) != 1 {
+		t.Errorf("exit report = %v, want code 1, trapped", exit.Ints)
+	}
+	h.conn.Send(&wire.Msg{Kind: wire.KindReply})
+	if got := <-status; got != 1 {
+		t.Errorf("runner status = %d, want 1", got)
+	}
+}
+
+// TestHostGone: when the host's end closes before the assignment, the
+// runner gives up with ExitHostGone.
+func TestHostGone(t *testing.T) {
+	h, status := startRunner(t, fixture(t, "trap.wasm"))
+	h.recv(wire.KindHello)
+	h.raw.Close()
+	if got := <-status; got != runner.ExitHostGone {
+		t.Errorf("runner status = %d, want %d", got, runner.ExitHostGone)
+	}
+}
