@@ -11,7 +11,8 @@ WASMENV  := GOOS=wasip1 GOARCH=wasm
 EXAMPLES   := $(filter-out mp,$(sort $(patsubst guests/%/main.go,%,$(wildcard guests/*/main.go))))
 GUESTS     := $(EXAMPLES:%=guests/%.wasm)
 TESTGUESTS := $(patsubst %/main.go,%.wasm,$(wildcard internal/testguests/*/main.go))
-SDK        := $(wildcard guests/mp/*.go)
+# What every guest may import: the SDK and the guests' shared packages.
+SDK        := $(wildcard guests/mp/*.go) $(shell find guests/internal -name '*.go' 2>/dev/null)
 HOSTSRC    := $(shell find cmd host runner hostfuncs internal -name '*.go' -not -path 'internal/testguests/*') go.mod go.sum
 
 .PHONY: all build guests testguests demo test vet bench clean

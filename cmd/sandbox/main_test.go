@@ -17,6 +17,11 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == runner.Mode {
 		os.Exit(runner.Main(os.Args[2:], os.Stderr))
 	}
+	// Runners are this test binary; built with -race it would sleep 1 s
+	// when it exits (GORACE's atexit_sleep_ms), and every Join waits for it.
+	if os.Getenv("GORACE") == "" {
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
+	}
 	testscript.Main(m, map[string]func(){
 		"sandbox": func() { os.Exit(doMain(os.Args[1:], os.Stdout, os.Stderr)) },
 	})

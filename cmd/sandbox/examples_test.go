@@ -1,0 +1,391 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sandbox-dev/sandbox/internal/testutil"
+)
+
+// An example is one guest of guests/ (the book's "Process-Based
+// Parallelism" chapter, issue 4) and what a run of it must print.
+//
+// Deterministic examples are checked line by line (exactLines). The
+// timing-dependent ones run with --prefix, so that every line is known by
+// the process that printed it (byProcess), and are checked for the set of
+// lines each process prints, their order within the process, and the
+// rules of the example. Nothing here sleeps: a run ends when its guest
+// does.
+type example struct {
+	name  string   // the guest's folder: guests/NAME, built to guests/NAME.wasm
+	flags []string // flags of `sandbox run` before the module
+	code  int      // exit status of `sandbox run`
+	check func(t *testing.T, stdout string)
+}
+
+var examples = []example{
+	{
+		name: "spawning_processes",
+		check: exactLines(
+			"calling myFunc from process n°: 0",
+			"calling myFunc from process n°: 1",
+			"output from myFunc is :0",
+			"calling myFunc from process n°: 2",
+			"output from myFunc is :0",
+			"output from myFunc is :1",
+			"calling myFunc from process n°: 3",
+			"output from myFunc is :0",
+			"output from myFunc is :1",
+			"output from myFunc is :2",
+			"calling myFunc from process n°: 4",
+			"output from myFunc is :0",
+			"output from myFunc is :1",
+			"output from myFunc is :2",
+			"output from myFunc is :3",
+			"calling myFunc from process n°: 5",
+			"output from myFunc is :0",
+			"output from myFunc is :1",
+			"output from myFunc is :2",
+			"output from myFunc is :3",
+			"output from myFunc is :4",
+			"Spawning new process with PID {pid}",
+			"Spawning new process with PID {pid}",
+			"Spawning new process with PID {pid}",
+			"Spawning new process with PID {pid}",
+			"Spawning new process with PID {pid}",
+			"Spawning new process with PID {pid}",
+		),
+	},
+	{
+		name: "process_in_subclass",
+		check: exactLines(
+			"called run method in MyProcess-1",
+			"called run method in MyProcess-2",
+			"called run method in MyProcess-3",
+			"called run method in MyProcess-4",
+			"called run method in MyProcess-5",
+			"called run method in MyProcess-6",
+			"called run method in MyProcess-7",
+			"called run method in MyProcess-8",
+			"called run method in MyProcess-9",
+			"called run method in MyProcess-10",
+			"Custom process subclass executed.",
+		),
+	},
+	{
+		name: "myFunc",
+		check: exactLines(
+			"calling myFunc from process n°: 3",
+			"output from myFunc is :0",
+			"output from myFunc is :1",
+			"output from myFunc is :2",
+			"Function executed in child process.",
+		),
+	},
+	{
+		name:  "killing_processes",
+		flags: []string{"--prefix"},
+		check: checkKillingProcesses,
+	},
+	{
+		name:  "naming_processes",
+		flags: []string{"--prefix"},
+		check: checkNamingProcesses,
+	},
+	{
+		name:  "derom",
+		flags: []string{"--prefix"},
+		check: checkDerom,
+	},
+	{
+		name:  "run_background_processes",
+		flags: []string{"--prefix"},
+		check: checkBackgroundProcesses(true, "Background process started."),
+	},
+	{
+		name:  "run_background_processes_no_daemons",
+		flags: []string{"--prefix"},
+		check: checkBackgroundProcesses(false, "Non-daemon background process started."),
+	},
+}
+
+// TestExamples runs every example guest under `sandbox run`, all at once,
+// and checks its exit status, that the sandbox logged nothing, and its
+// output.
+func TestExamples(t *testing.T) {
+	for _, ex := range examples {
+		t.Run(ex.name, func(t *testing.T) {
+			t.Parallel()
+			module := testutil.Guest(t, "guests/"+ex.name)
+			args := append(append([]string{"run"}, ex.flags...), module)
+			r := runSandbox(t, args...)
+			if r.code != ex.code || r.stderr != "" {
+				t.Errorf("sandbox %s: exit status %d, want %d; stderr:\n%s", strings.Join(args, " "), r.code, ex.code, r.stderr)
+			}
+			ex.check(t, r.stdout)
+			if t.Failed() {
+				t.Logf("stdout:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// pidPattern matches a pid in a line pattern of exactLines and linePattern.
+const pidPattern = "{pid}"
+
+// linePattern compiles want, a line in which every {pid} stands for a
+// positive number and everything else is literal, to a regexp matching
+// the whole line, with a group for each pid.
+func linePattern(want string) *regexp.Regexp {
+	parts := strings.Split(want, pidPattern)
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, "([1-9][0-9]*)") + "$")
+}
+
+// lines splits output into its lines; the output must end with a newline.
+func lines(t *testing.T, out string) []string {
+	t.Helper()
+	if out == "" {
+		return nil
+	}
+	if !strings.HasSuffix(out, "\n") {
+		t.Errorf("output does not end with a newline")
+	}
+	return strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+}
+
+// exactLines is the check of a deterministic example: the output is
+// exactly these lines ({pid} matches any pid).
+func exactLines(want ...string) func(*testing.T, string) {
+	return func(t *testing.T, stdout string) {
+		t.Helper()
+		got := lines(t, stdout)
+		for i := range max(len(got), len(want)) {
+			switch {
+			case i >= len(got):
+				t.Errorf("line %d missing, want %q", i+1, want[i])
+			case i >= len(want):
+				t.Errorf("line %d is %q, want no more lines", i+1, got[i])
+			case !linePattern(want[i]).MatchString(got[i]):
+				t.Errorf("line %d is %q, want %q", i+1, got[i], want[i])
+			}
+		}
+	}
+}
+
+// A printed is one line of a --prefix run.
+type printed struct {
+	proc string // the name of the process that printed it
+	pid  string
+	text string
+}
+
+var prefixed = regexp.MustCompile(`^\[(.+?) ([1-9][0-9]*)\] (.*)$`)
+
+// byProcess parses the output of a --prefix run into its lines, in order,
+// and the lines of each process, by name.
+func byProcess(t *testing.T, stdout string) ([]printed, map[string][]string) {
+	t.Helper()
+	var all []printed
+	per := map[string][]string{}
+	for _, l := range lines(t, stdout) {
+		m := prefixed.FindStringSubmatch(l)
+		if m == nil {
+			t.Errorf("line %q has no [name pid] prefix", l)
+			continue
+		}
+		all = append(all, printed{proc: m[1], pid: m[2], text: m[3]})
+		per[m[1]] = append(per[m[1]], m[3])
+	}
+	return all, per
+}
+
+// checkProcesses reports a process that printed and is not one of names.
+func checkProcesses(t *testing.T, per map[string][]string, names ...string) {
+	t.Helper()
+	for name := range per {
+		if !slices.Contains(names, name) {
+			t.Errorf("unexpected process %q printed %q", name, per[name])
+		}
+	}
+}
+
+// checkSame reports whether process name printed exactly want.
+func checkSame(t *testing.T, per map[string][]string, name string, want ...string) {
+	t.Helper()
+	if got := per[name]; !slices.Equal(got, want) {
+		t.Errorf("%s printed\n%q\nwant\n%q", name, got, want)
+	}
+}
+
+// checkPrefix reports whether process name printed the first lines of
+// want (a process ended before its end): it returns how many.
+func checkPrefix(t *testing.T, per map[string][]string, name string, want ...string) int {
+	t.Helper()
+	got := per[name]
+	if len(got) > len(want) || !slices.Equal(got, want[:len(got)]) {
+		t.Errorf("%s printed\n%q\nwant the start of\n%q", name, got, want)
+	}
+	return len(got)
+}
+
+// checkLast reports whether the last line of the run is want, printed by
+// MainProcess.
+func checkLast(t *testing.T, all []printed, want string) {
+	t.Helper()
+	if len(all) == 0 {
+		t.Errorf("no output, want last line %q", want)
+		return
+	}
+	if last := all[len(all)-1]; last.proc != "MainProcess" || last.text != want {
+		t.Errorf("last line is %q by %s, want %q by MainProcess", last.text, last.proc, want)
+	}
+}
+
+// withBlanks returns each of texts followed by an empty line, as Python's
+// print("... \n") prints them.
+func withBlanks(texts ...string) []string {
+	var out []string
+	for _, s := range texts {
+		out = append(out, s, "")
+	}
+	return out
+}
+
+// killing_processes: MainProcess's lines are deterministic but for the
+// line printed just after terminate, when the process may or may not have
+// stopped yet (and is_alive is asked before the repr is made, as in
+// Python). The child is terminated at once: it prints at most its first
+// lines, never "Finished function"; its exit code is -15.
+func checkKillingProcesses(t *testing.T, stdout string) {
+	all, per := byProcess(t, stdout)
+	checkProcesses(t, per, "MainProcess", "Process-1")
+	checkPrefix(t, per, "Process-1", "Starting function", "-->0", "", "-->1", "")
+
+	want := []*regexp.Regexp{
+		linePattern("Process before execution: <Process name='Process-1' parent={pid} initial> False"),
+		linePattern("Process running: <Process name='Process-1' pid={pid} parent={pid} started> True"),
+		regexp.MustCompile(`^Process terminated: <Process name='Process-1' pid=([1-9][0-9]*) parent=([1-9][0-9]*) ` +
+			`(?:started> True|stopped exitcode=-SIGTERM> (?:True|False))$`),
+		linePattern("Process joined: <Process name='Process-1' pid={pid} parent={pid} stopped exitcode=-SIGTERM> False"),
+		linePattern("Process exit code: -15"),
+		linePattern("Process with PID {pid} killed successfully."),
+	}
+	got := per["MainProcess"]
+	if len(got) != len(want) {
+		t.Fatalf("MainProcess printed %d lines, want %d:\n%q", len(got), len(want), got)
+	}
+	var pids []string // every pid each line shows, in order
+	for i, re := range want {
+		m := re.FindStringSubmatch(got[i])
+		if m == nil {
+			t.Errorf("MainProcess line %d is %q, want a match of %s", i+1, got[i], re)
+			continue
+		}
+		pids = append(pids, m[1:]...)
+	}
+	if t.Failed() {
+		return
+	}
+	// parent, (pid, parent) ×3, pid: one parent and one child pid.
+	parent, child := pids[0], pids[1]
+	wantPids := []string{parent, child, parent, child, parent, child, parent, child}
+	if !slices.Equal(pids, wantPids) {
+		t.Errorf("pids shown %v, want the child's %s and the parent's %s", pids, child, parent)
+	}
+	for _, l := range all {
+		if want := map[string]string{"MainProcess": parent, "Process-1": child}[l.proc]; l.pid != want {
+			t.Errorf("%s's line %q is labelled with pid %s, want %s", l.proc, l.text, l.pid, want)
+		}
+	}
+}
+
+// naming_processes: the two processes run at the same time and each
+// sleeps 3 s between its lines, so both "Starting" lines come before both
+// "Exiting" lines; MainProcess prints the names after joining both.
+func checkNamingProcesses(t *testing.T, stdout string) {
+	all, per := byProcess(t, stdout)
+	checkProcesses(t, per, "MainProcess", "myFunc process", "Process-2")
+	for _, name := range []string{"myFunc process", "Process-2"} {
+		checkSame(t, per, name, withBlanks(
+			"Starting process name = "+name+" ",
+			"Exiting process name = "+name+" ")...)
+	}
+	checkSame(t, per, "MainProcess", "Process name: myFunc process", "Process name: Process-2")
+	lastStart, firstExit := -1, len(all)
+	for i, l := range all {
+		if strings.HasPrefix(l.text, "Starting") {
+			lastStart = i
+		}
+		if strings.HasPrefix(l.text, "Exiting") {
+			firstExit = min(firstExit, i)
+		}
+	}
+	if lastStart > firstExit {
+		t.Errorf("an Exiting line (line %d) came before the last Starting line (line %d)", firstExit+1, lastStart+1)
+	}
+	for _, l := range all[len(all)-2:] {
+		if l.proc != "MainProcess" {
+			t.Errorf("the last two lines must be MainProcess's, got one by %s", l.proc)
+		}
+	}
+}
+
+// derom: the non-daemon prints everything; the daemon is terminated when
+// MainProcess ends, about 2 s after it started: it prints at most its
+// lines up to "---> 2" and never its "Exiting" line.
+func checkDerom(t *testing.T, stdout string) {
+	all, per := byProcess(t, stdout)
+	checkProcesses(t, per, "MainProcess", "background_process", "non_background_process")
+	checkSame(t, per, "non_background_process",
+		"Starting process: non_background_process",
+		"non_background_process ---> 5",
+		"non_background_process ---> 6",
+		"non_background_process ---> 7",
+		"non_background_process ---> 8",
+		"Exiting process: non_background_process")
+	daemon := []string{"Starting process: background_process"}
+	for i := range 5 {
+		daemon = append(daemon, fmt.Sprintf("background_process ---> %d", i))
+	}
+	if n := checkPrefix(t, per, "background_process", append(daemon, "Exiting process: background_process")...); n > 4 {
+		t.Errorf("the daemon printed %q: it was not terminated when MainProcess ended, about 2 s after it started",
+			per["background_process"])
+	}
+	checkSame(t, per, "MainProcess", "Derom process executed successfully.")
+	checkLast(t, all, "Derom process executed successfully.")
+}
+
+// run_background_processes(_no_daemons): NO_background_process prints
+// everything. background_process, when a daemon, is terminated as soon as
+// MainProcess ends, right after starting it: whether it gets to print its
+// first lines is a race (in CPython with fork it usually does, with spawn
+// or here it usually does not), but it never prints its "Exiting" line,
+// which comes after a 1 s sleep. When it is not a daemon it prints
+// everything.
+func checkBackgroundProcesses(daemon bool, sample string) func(*testing.T, string) {
+	return func(t *testing.T, stdout string) {
+		all, per := byProcess(t, stdout)
+		checkProcesses(t, per, "MainProcess", "background_process", "NO_background_process")
+		checkSame(t, per, "NO_background_process", withBlanks(
+			"Starting NO_background_process ",
+			"---> 5 ", "---> 6 ", "---> 7 ", "---> 8 ", "---> 9 ",
+			"Exiting NO_background_process ")...)
+		bg := withBlanks(
+			"Starting background_process ",
+			"---> 0 ", "---> 1 ", "---> 2 ", "---> 3 ", "---> 4 ",
+			"Exiting background_process ")
+		if daemon {
+			checkPrefix(t, per, "background_process", bg[:len(bg)-2]...)
+		} else {
+			checkSame(t, per, "background_process", bg...)
+		}
+		checkSame(t, per, "MainProcess", sample)
+		checkLast(t, all, sample)
+	}
+}
