@@ -18,6 +18,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -59,6 +60,7 @@ scenarios:
   alloc                 allocate memory without end
   flood                 print without end
   forkbomb              every process starts two children that do the same, forever
+  world                 what the guest sees: args, environment, files, clocks, sleep, randomness
   child SCENARIO [ARG...]  run a scenario in a child; main prints its exitcode
 `
 
@@ -153,6 +155,8 @@ func dispatch(args []string) int {
 		flood()
 	case "forkbomb":
 		forkBomb()
+	case "world":
+		world()
 	case "child":
 		p := runChild(runScenario, mp.Args(args))
 		say("child exitcode=%s", exitCode(p))
@@ -640,4 +644,24 @@ func forkBomb() {
 		}
 	}
 	sleepForever()
+}
+
+// world prints what the sandbox lets a guest see of the world.
+func world() {
+	say("args=%q", os.Args)
+	say("environ=%d", len(os.Environ()))
+	_, err := os.ReadDir("/")
+	say("read root error=%v", err != nil)
+	_, err = os.Create("probe-file")
+	say("create file error=%v", err != nil)
+	say("year after 2020=%v", time.Now().Year() > 2020)
+	start := time.Now()
+	time.Sleep(50 * time.Millisecond)
+	say("slept at least 50ms=%v", time.Since(start) >= 50*time.Millisecond)
+	var b1, b2 [16]byte
+	rand.Read(b1[:])
+	rand.Read(b2[:])
+	say("random differs=%v", b1 != b2)
+	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	say("stdin=%q", line)
 }
