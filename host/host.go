@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
 // Config is one run.
@@ -69,6 +71,7 @@ type Supervisor struct {
 	alive   int   // started and not yet stopped
 	all     sync.WaitGroup
 	closing bool
+	spare   *spare
 }
 
 // New checks cfg and returns a Supervisor.
@@ -139,6 +142,7 @@ func (s *Supervisor) shutdown() {
 		}
 	}
 	s.mu.Unlock()
+	s.dropSpare()
 	for _, p := range left {
 		s.log.Warn("process still running at the end of the run; killing it", "name", p.name, "pid", p.pid)
 		p.signal(syscall.SIGKILL)
@@ -203,14 +207,24 @@ func (s *Supervisor) start(p *proc) error {
 	p.state = stateStarting
 	s.mu.Unlock()
 
-	r, err := s.startRunner()
-	if err != nil {
-		s.mu.Lock()
-		s.alive--
-		p.state = stateInitial
-		s.mu.Unlock()
-		s.all.Done()
-		return err
+	var r *started
+	var conn *wire.Conn
+	if sp := s.takeSpare(); sp != nil {
+		r, conn = sp.r, sp.conn
+	} else {
+		var err error
+		if r, err = s.startRunner(); err != nil {
+			s.mu.Lock()
+			s.alive--
+			p.state = stateInitial
+			s.mu.Unlock()
+			s.all.Done()
+			return err
+		}
+	}
+	if p.parent != nil {
+		// A program that starts one child likely starts another.
+		s.prepareSpare()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()
@@ -224,7 +238,7 @@ func (s *Supervisor) start(p *proc) error {
 
 	served := make(chan struct{})
 	logged := make(chan struct{})
-	go func() { defer close(served); s.serve(p, r.control) }()
+	go func() { defer close(served); s.serve(p, r.control, conn) }()
 	go func() { defer close(logged); p.relayLogs(r.logs) }()
 	go s.reap(p, r, served, logged)
 	return nil

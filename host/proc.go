@@ -74,18 +74,22 @@ func (p *proc) signal(sig syscall.Signal) {
 // serve reads p's control socket until it ends: output is written out,
 // calls are answered in order, and the Exit report triggers CPython's
 // end-of-process duties before the runner is let go.
-func (s *Supervisor) serve(p *proc, control net.Conn) {
-	conn := wire.NewConn(control)
-	hello, err := conn.Recv()
-	if err != nil {
-		if !errors.Is(err, io.EOF) {
-			p.log.Error("no hello from runner", "error", err)
+//
+// conn is non-nil for a spare runner whose Hello was already read.
+func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
+	if conn == nil {
+		conn = wire.NewConn(control)
+		hello, err := conn.Recv()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				p.log.Error("no hello from runner", "error", err)
+			}
+			return
 		}
-		return
-	}
-	if hello.Kind != wire.KindHello {
-		p.log.Error("runner spoke out of turn", "kind", hello.Kind)
-		return
+		if hello.Kind != wire.KindHello {
+			p.log.Error("runner spoke out of turn", "kind", hello.Kind)
+			return
+		}
 	}
 	argv := make([][]byte, len(s.cfg.Args))
 	for i, a := range s.cfg.Args {

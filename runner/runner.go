@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/tetratelabs/wazero"
@@ -60,13 +61,16 @@ type Config struct {
 func Run(ctx context.Context, cfg Config) int {
 	log := cfg.Logger
 	conn := wire.NewConn(cfg.Control)
+	began := time.Now()
 
 	mod, err := Load(ctx, cfg.Load)
 	if err != nil {
 		log.Error("cannot load module", "error", err)
 		return ExitFailed
 	}
-	defer mod.Close(ctx)
+	// No Close: the process ends right after the guest, and unmapping the
+	// compiled module would only delay the exit everyone is waiting for.
+	log.Trace("module loaded", "took", time.Since(began).String())
 
 	if err := conn.Send(&wire.Msg{Kind: wire.KindHello, Ints: []int64{int64(os.Getpid())}}); err != nil {
 		log.Error("cannot greet host", "error", err)
@@ -128,8 +132,10 @@ func Run(ctx context.Context, cfg Config) int {
 		WithRandSource(rand.Reader).
 		WithStartFunctions("_start")
 
+	assigned := time.Now()
 	_, err = mod.Runtime.InstantiateModule(ctx, mod.Compiled, mc)
 	code, trapped := outcome(err)
+	log.Trace("guest ended", "ran", time.Since(assigned).String(), "exit_code", code)
 	if trapped {
 		// Like the traceback of an uncaught exception: part of what the
 		// process printed, not a log line of the sandbox.

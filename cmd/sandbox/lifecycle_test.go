@@ -92,6 +92,9 @@ func TestNoRunnerOutlivesAKilledHost(t *testing.T) {
 			t.Fatalf("runner of %s (pid %d) not alive before the host was killed", name, pid)
 		}
 	}
+	if n := len(runnersOf(cmd.Process.Pid)); n < len(pids) {
+		t.Fatalf("found %d runners of the host before killing it, want at least %d", n, len(pids))
+	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -105,6 +108,34 @@ func TestNoRunnerOutlivesAKilledHost(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // polling against a deadline
 		}
 	}
+	// No runner of this host at all (spare runners included).
+	for {
+		left := runnersOf(cmd.Process.Pid)
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("runners %v of the killed host still alive", left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// runnersOf lists the live runner processes started by host pid.
+func runnersOf(host int) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || !alive(pid) {
+			continue
+		}
+		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if strings.Contains(string(cmdline), "\x00--host-pid\x00"+strconv.Itoa(host)+"\x00") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // TestExitStatusWhenMainIsKilled: MainProcess ended by signal N makes
