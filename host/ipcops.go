@@ -239,6 +239,9 @@ func (s *Supervisor) ipcCall(p *proc, m *wire.Msg) (*wire.Msg, error) {
 		if err != nil {
 			return nil, err
 		}
+		if q.Kind() != "joinable_queue" { // docs/ABI.md: EBADH on a plain Queue
+			return nil, fail(ebadh, "handle %d is a queue, not a joinable queue", h)
+		}
 		return nil, q.TaskDone(who)
 	case wire.OpQueueJoin:
 		q, _, err := lookup[*ipc.Queue](s, h)

@@ -25,6 +25,9 @@ type abi interface {
 	procChildren(buf []int32, count *uint32) errno
 	procTarget(buf []byte, size *uint32) errno
 	procArgs(buf []byte, size *uint32) errno
+	procSetArgs(h int32, args []byte) errno
+
+	ipcABI // the shared objects: abi_ipc.go
 }
 
 // maxBufferTries bounds the grow-and-retry loop of readBuffer. The size

@@ -28,3 +28,4 @@ func (noSandbox) procParent(*int32) errno               { return errnoNoSandbox 
 func (noSandbox) procChildren([]int32, *uint32) errno   { return errnoNoSandbox }
 func (noSandbox) procTarget([]byte, *uint32) errno      { return errnoNoSandbox }
 func (noSandbox) procArgs([]byte, *uint32) errno        { return errnoNoSandbox }
+func (noSandbox) procSetArgs(int32, []byte) errno       { return errnoNoSandbox }

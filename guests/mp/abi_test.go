@@ -2,6 +2,7 @@ package mp
 
 import (
 	"errors"
+	"io"
 	"testing"
 )
 
@@ -112,7 +113,20 @@ func TestErrno(t *testing.T) {
 		{errnoState, ErrState},
 		{errnoAgain, ErrLimit},
 		{errnoIO, ErrHost},
-		{errno(10), ErrHost},
+		{errnoTooBig, ErrTooBig},
+		{errnoEOF, ErrEOF},
+		{errnoEOF, io.EOF},
+		{errnoFull, ErrFull},
+		{errnoEmpty, ErrEmpty},
+		{errnoBroken, ErrBrokenBarrier},
+		{errnoClosed, ErrClosed},
+		{errnoNotOwner, ErrNotOwner},
+		{errnoValue, ErrValue},
+		{errnoNoKey, ErrNoKey},
+		{errnoDirection, ErrDirection},
+		{errnoBrokenPipe, ErrBrokenPipe},
+		{errnoIndex, ErrIndex},
+		{errno(22), ErrHost},
 		{errno(1 << 20), ErrHost},
 		{errnoNoSandbox, ErrHost},
 	}

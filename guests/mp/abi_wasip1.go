@@ -50,6 +50,9 @@ func sandboxProcTarget(buf unsafe.Pointer, bufLen uint32, size *uint32) uint32
 //go:wasmimport sandbox proc_args
 func sandboxProcArgs(buf unsafe.Pointer, bufLen uint32, size *uint32) uint32
 
+//go:wasmimport sandbox proc_set_args
+func sandboxProcSetArgs(handle int32, argsPtr unsafe.Pointer, argsLen uint32) uint32
+
 // host is the sandbox host module.
 var host abi = wasmABI{}
 
@@ -117,4 +120,9 @@ func (wasmABI) procTarget(buf []byte, size *uint32) errno {
 func (wasmABI) procArgs(buf []byte, size *uint32) errno {
 	p, n := bytesPtr(buf)
 	return errno(sandboxProcArgs(p, n, size))
+}
+
+func (wasmABI) procSetArgs(h int32, args []byte) errno {
+	p, n := bytesPtr(args)
+	return errno(sandboxProcSetArgs(h, p, n))
 }

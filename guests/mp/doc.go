@@ -97,15 +97,92 @@
 //   - Arguments travel as JSON, not pickles: exported struct fields only,
 //     no channels or functions, and a target's parameter types decide what
 //     the values become.
-//   - A class's arguments are its exported fields as they are at Init,
-//     because the sandbox fixes them when the process is created; Start
-//     fails if they changed since.
 //   - Names live in the host: a process renaming itself is seen renamed by
 //     every process. A name may not be empty.
-//   - A blocking call (Join, and the IPC calls to come) blocks every
-//     goroutine of the calling process.
+//   - A blocking call (Join, Get, Recv, Acquire, Wait, ...) blocks every
+//     goroutine of the calling process: the guest is one WebAssembly
+//     thread, and a host call suspends it.
+//   - Errors are Go errors wrapping a sentinel (ErrFull, ErrEOF, ...),
+//     with CPython's message where it has one, instead of exceptions.
+//   - A process that dies holding a Lock or RLock releases it (the host
+//     logs a warning); CPython would leave it held forever.
+//   - Manager objects are not proxies to a server process: the host holds
+//     them, as it holds every shared object.
 //
-// IPC objects (Pipe, Queue, Lock, ...) will join this package as handles
-// that encode as JSON, so they can be passed in Args and in a class's
-// fields.
+// # Shared objects
+//
+// Pipe, Queue, JoinableQueue, Barrier, Lock, RLock, Semaphore,
+// BoundedSemaphore, Event, Condition and the Manager's Namespace, Dict
+// and List are handles on objects the host owns for the whole run. A
+// handle is valid in every process, and every type encodes as JSON (its
+// kind and handle), so an object is passed to a child as Python passes
+// it: in the arguments, or in a field of a Process "subclass".
+//
+//	func producer(q *mp.Queue) {
+//		for i := range 3 {
+//			q.Put(i)
+//		}
+//		q.Put(nil)
+//	}
+//
+//	type Consumer struct {
+//		mp.Process
+//		Queue *mp.Queue
+//	}
+//
+//	func (c *Consumer) Run() {
+//		for {
+//			var v *int
+//			c.Queue.Get(&v)
+//			if v == nil {
+//				return
+//			}
+//			fmt.Println(c.Name(), "got", *v)
+//		}
+//	}
+//
+//	// in main: mp.Register(producer); mp.RegisterClass(&Consumer{})
+//	q := mp.NewQueue(0)
+//	p := mp.NewProcess(producer, mp.Args(q))
+//	c := &Consumer{}
+//	mp.Init(c)
+//	c.Queue = q // fields may be set after Init: they are sent at Start
+//	p.Start()
+//	c.Start()
+//
+//	Python                                  mp
+//	Pipe(duplex)                            Pipe(duplex): Send/Recv (JSON), SendBytes/RecvBytes, Poll, Close
+//	Queue(n), JoinableQueue(n)              NewQueue(n), NewJoinableQueue(n): Put/Get, ...Timeout, ...Nowait
+//	queue.Full, queue.Empty, EOFError       ErrFull, ErrEmpty, ErrEOF (also io.EOF)
+//	Barrier(n, action, timeout)             NewBarrier(n, BarrierAction(f), BarrierTimeout(d))
+//	BrokenBarrierError                      ErrBrokenBarrier
+//	Lock(), RLock(), Semaphore(n), ...      NewLock(), NewRLock(), NewSemaphore(n), NewBoundedSemaphore(n)
+//	Event(), Condition(lock)                NewEvent(), NewCondition(lock) (nil: a new RLock)
+//	Manager().Namespace(), .dict(), .list() Manager().Namespace(), .Dict(), .List()
+//	Pool(n)                                 NewPool(n): Map, Imap, ImapUnordered, Starmap, Apply, ApplyAsync
+//
+// Timeouts are time.Duration. Methods named ...Timeout wait at most the
+// duration given (a negative one does not wait); methods that take a
+// timeout as Python's optional argument (Conn.Poll, Event.Wait,
+// Condition.Wait, AsyncResult.Get, ...) wait forever when it is negative,
+// as Python's None.
+//
+// # Pool
+//
+// Pool is built in this package, on processes and queues, as CPython
+// builds it, rather than in the host: it needs nothing the host does not
+// already offer, its workers are ordinary processes (named
+// ForkPoolWorker-N, daemons, visible to ActiveChildren and to the host's
+// limits and event log like any other), and the functions it calls live
+// in the guest, which the host cannot call. Keeping it in the SDK keeps
+// the ABI small; another language's SDK builds its own the same way.
+//
+// Tasks go to the workers through one Queue, as chunks of calls of one
+// registered function with JSON arguments; results come back on another
+// Queue, tagged with their job and chunk. CPython collects them with a
+// thread; a guest cannot (a blocking host call would block that thread's
+// siblings too), so the process that uses the pool collects them itself
+// whenever it waits for a result, files each under its job, and meanwhile
+// replaces workers that died. A function's panic or returned error comes
+// back as a *RemoteError and the worker goes on. See Pool for the details.
 package mp

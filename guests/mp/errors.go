@@ -3,6 +3,7 @@ package mp
 import (
 	"errors"
 	"fmt"
+	"io"
 )
 
 // Sentinel errors, one for each errno of the sandbox ABI (docs/ABI.md).
@@ -39,23 +40,81 @@ var (
 	// runner could not start). It also wraps errnos this SDK does not know
 	// and the failure of every call made outside the sandbox.
 	ErrHost = errors.New("host failure")
+	// ErrTooBig is E2BIG: a message or argument is larger than the run
+	// allows.
+	ErrTooBig = errors.New("message too large")
+	// ErrEOF is EEOF, Python's EOFError: Conn.Recv found the other end of
+	// the pipe closed in every process and nothing left to read. It
+	// matches io.EOF too: errors.Is(err, io.EOF) holds.
+	ErrEOF error = eofError{}
+	// ErrFull is EFULL, Python's queue.Full: a Queue stayed full until the
+	// timeout passed.
+	ErrFull = errors.New("queue is full")
+	// ErrEmpty is EEMPTY, Python's queue.Empty: a Queue stayed empty until
+	// the timeout passed.
+	ErrEmpty = errors.New("queue is empty")
+	// ErrBrokenBarrier is EBROKEN, Python's threading.BrokenBarrierError:
+	// the barrier was aborted, reset, or broken by a timeout or a dead
+	// waiter.
+	ErrBrokenBarrier = errors.New("broken barrier")
+	// ErrClosed is ECLOSED: this process closed the pipe end or queue (or
+	// never held the pipe end), Python's "OSError: handle is closed".
+	ErrClosed = errors.New("handle is closed")
+	// ErrNotOwner is ENOTOWNER: releasing an RLock the caller does not own,
+	// or using a Condition without holding its lock (an AssertionError in
+	// CPython).
+	ErrNotOwner = errors.New("not owner")
+	// ErrValue is EVALUE, Python's ValueError: a lock or semaphore
+	// released too many times, TaskDone called too many times, a Pool
+	// used in the wrong state.
+	ErrValue = errors.New("value error")
+	// ErrNoKey is ENOKEY: a missing Namespace attribute (Python's
+	// AttributeError) or Dict key (KeyError).
+	ErrNoKey = errors.New("no such key")
+	// ErrDirection is EDIRECTION: sending on the receive-only end, or
+	// receiving on the send-only end, of a one-way pipe (an OSError in
+	// CPython).
+	ErrDirection = errors.New("wrong direction")
+	// ErrBrokenPipe is EBROKENPIPE, Python's BrokenPipeError: sending on a
+	// pipe whose other end is closed in every process.
+	ErrBrokenPipe = errors.New("broken pipe")
+	// ErrIndex is EINDEX, Python's IndexError: a List index out of range.
+	ErrIndex = errors.New("index out of range")
 )
+
+// eofError is ErrEOF: its own sentinel, which also matches io.EOF.
+type eofError struct{}
+
+func (eofError) Error() string        { return "EOF" }
+func (eofError) Is(target error) bool { return target == io.EOF }
 
 // errno is the result of every function of the sandbox host module.
 type errno uint32
 
 // Errno values of docs/ABI.md. Values are never reused.
 const (
-	errnoOK        errno = 0
-	errnoFault     errno = 1
-	errnoInvalid   errno = 2
-	errnoBadHandle errno = 3
-	errnoTooSmall  errno = 4
-	errnoTimedOut  errno = 5
-	errnoPerm      errno = 6
-	errnoState     errno = 7
-	errnoAgain     errno = 8
-	errnoIO        errno = 9
+	errnoOK         errno = 0
+	errnoFault      errno = 1
+	errnoInvalid    errno = 2
+	errnoBadHandle  errno = 3
+	errnoTooSmall   errno = 4
+	errnoTimedOut   errno = 5
+	errnoPerm       errno = 6
+	errnoState      errno = 7
+	errnoAgain      errno = 8
+	errnoIO         errno = 9
+	errnoTooBig     errno = 10
+	errnoEOF        errno = 11
+	errnoFull       errno = 12
+	errnoEmpty      errno = 13
+	errnoBroken     errno = 14
+	errnoClosed     errno = 15
+	errnoNotOwner   errno = 16
+	errnoValue      errno = 17
+	errnoNoKey      errno = 18
+	errnoDirection  errno = 19
+	errnoBrokenPipe errno = 20
+	errnoIndex      errno = 21
 
 	// errnoNoSandbox is never sent by a host: the stubs used outside wasip1
 	// return it.
@@ -63,15 +122,27 @@ const (
 )
 
 var errnoErrors = [...]error{
-	errnoFault:     ErrFault,
-	errnoInvalid:   ErrInvalid,
-	errnoBadHandle: ErrBadHandle,
-	errnoTooSmall:  ErrTooSmall,
-	errnoTimedOut:  ErrTimeout,
-	errnoPerm:      ErrPermission,
-	errnoState:     ErrState,
-	errnoAgain:     ErrLimit,
-	errnoIO:        ErrHost,
+	errnoFault:      ErrFault,
+	errnoInvalid:    ErrInvalid,
+	errnoBadHandle:  ErrBadHandle,
+	errnoTooSmall:   ErrTooSmall,
+	errnoTimedOut:   ErrTimeout,
+	errnoPerm:       ErrPermission,
+	errnoState:      ErrState,
+	errnoAgain:      ErrLimit,
+	errnoIO:         ErrHost,
+	errnoTooBig:     ErrTooBig,
+	errnoEOF:        ErrEOF,
+	errnoFull:       ErrFull,
+	errnoEmpty:      ErrEmpty,
+	errnoBroken:     ErrBrokenBarrier,
+	errnoClosed:     ErrClosed,
+	errnoNotOwner:   ErrNotOwner,
+	errnoValue:      ErrValue,
+	errnoNoKey:      ErrNoKey,
+	errnoDirection:  ErrDirection,
+	errnoBrokenPipe: ErrBrokenPipe,
+	errnoIndex:      ErrIndex,
 }
 
 // errNoSandbox is what every call answers outside the sandbox.

@@ -20,6 +20,8 @@ type fakeHost struct {
 	procs []*fakeProc // by handle-1
 	pid   int32       // last pid given out
 	calls []string    // one line per call, for tests that check traffic
+
+	objects map[int32]*fakeObject // shared objects, by handle (fake_ipc_test.go)
 }
 
 type fakeProc struct {
@@ -129,6 +131,7 @@ func (f *fakeHost) procStart(h int32) errno {
 	}
 	f.pid++
 	p.state, p.pid = stateStarted, f.pid
+	f.inherit(f.self, h)
 	return errnoOK
 }
 
@@ -256,4 +259,17 @@ func (f *fakeHost) procTarget(buf []byte, size *uint32) errno {
 
 func (f *fakeHost) procArgs(buf []byte, size *uint32) errno {
 	return fill(f.get(f.self).args, buf, size)
+}
+
+func (f *fakeHost) procSetArgs(h int32, args []byte) errno {
+	f.log("proc_set_args %d %s", h, args)
+	p, e := f.childOfCaller(h)
+	switch {
+	case e != errnoOK:
+		return e
+	case p.state != stateInitial:
+		return errnoState
+	}
+	p.args = bytes.Clone(args)
+	return errnoOK
 }

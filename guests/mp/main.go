@@ -69,6 +69,12 @@ func bootstrap(target string, args []byte) (func(), error) {
 	if key, ok := strings.CutPrefix(target, classPrefix); ok {
 		return bootstrapClass(key, args)
 	}
+	switch target {
+	case poolWorkerTarget:
+		return bootstrapPoolWorker(args)
+	case managerTarget:
+		return nil, fmt.Errorf("a manager's placeholder process cannot run")
+	}
 	st.mu.Lock()
 	fn, ok := st.funcs[target]
 	st.mu.Unlock()
@@ -81,9 +87,8 @@ func bootstrap(target string, args []byte) (func(), error) {
 		return nil, err
 	}
 	return func() {
-		out := fn.Call(in)
-		if len(out) == 1 && !out[0].IsNil() {
-			panic(targetError{out[0].Interface().(error)})
+		if err := resultError(fn.Call(in)); err != nil {
+			panic(targetError{err})
 		}
 	}, nil
 }
@@ -135,6 +140,19 @@ func decodeArgs(target string, t reflect.Type, args []byte) ([]reflect.Value, er
 		in[i] = v.Elem()
 	}
 	return in, nil
+}
+
+// resultError returns the error a registered function returned: its last
+// result when that is a non-nil error.
+func resultError(out []reflect.Value) error {
+	if len(out) == 0 {
+		return nil
+	}
+	last := out[len(out)-1]
+	if last.Type() != errorType || last.IsNil() {
+		return nil
+	}
+	return last.Interface().(error)
 }
 
 // targetError is how a target's returned error travels to call's report.

@@ -196,13 +196,17 @@ func (p *Process) Handle() int32 { return p.mustHandle() }
 func (p *Process) Start() error {
 	h := p.mustHandle()
 	if p.outer != nil {
+		// CPython pickles the process object at start: send the fields as
+		// they are now if they changed since Init.
 		args, err := json.Marshal(p.outer)
 		if err != nil {
 			return fmt.Errorf("mp: start %s: encoding its fields: %w", p.label(), err)
 		}
 		if !bytes.Equal(args, p.sent) {
-			return fmt.Errorf("mp: start %s: %w: its fields changed after mp.Init "+
-				"(set them before Init: a process's arguments are fixed when it is created)", p.label(), ErrState)
+			if e := host.procSetArgs(h, args); e != errnoOK && e != errnoState {
+				return opError(e, "start", p.label(), nil)
+			}
+			p.sent = args
 		}
 	}
 	e := host.procStart(h)

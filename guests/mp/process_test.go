@@ -283,8 +283,9 @@ func TestRegisterPanics(t *testing.T) {
 	}{
 		{"not a func", func() { Register("x") }, "not a function"},
 		{"nil func", func() { Register((func())(nil)) }, "not a function"},
-		{"result", func() { Register(func() int { return 0 }) }, "must return nothing or an error"},
-		{"two results", func() { Register(func() (int, error) { return 0, nil }) }, "must return nothing or an error"},
+		{"two results", func() { Register(func() (int, int) { return 0, 0 }) }, "must return nothing, an error, a value"},
+		{"three results", func() { Register(func() (int, int, error) { return 0, 0, nil }) }, "must return nothing, an error, a value"},
+		{"chan result", func() { Register(func() chan int { return nil }) }, "JSON cannot carry"},
 		{"chan param", func() { Register(func(chan int) {}) }, "parameter 1"},
 		{"variadic func param", func() { Register(func(int, ...func()) {}) }, "parameter 2"},
 		{"pointer embed", func() { RegisterClass(&pointerEmbed{}) }, "must embed mp.Process, not *mp.Process"},
@@ -311,14 +312,27 @@ func TestClassArgs(t *testing.T) {
 	if got := w.String(); got != "<worker name='w' parent=100 initial daemon>" {
 		t.Errorf("repr %s", got)
 	}
+	// Fields set after Init (as Python sets them after __init__) are sent
+	// at Start with proc_set_args.
 	w.Count = 3
-	if err := w.Start(); !errors.Is(err, ErrState) || !strings.Contains(err.Error(), "changed after mp.Init") {
-		t.Errorf("Start after a field changed: %v", err)
-	}
-	w.Count = 2
+	f.calls = nil
 	mustOK(t, w.Start())
+	if got, want := string(fp.args), `{"Jobs":["a","b"],"Count":3}`; got != want {
+		t.Errorf("args at start %s, want %s", got, want)
+	}
+	if len(f.calls) != 2 || !strings.HasPrefix(f.calls[0], "proc_set_args") {
+		t.Errorf("calls %q, want proc_set_args then proc_start", f.calls)
+	}
 	if got := ActiveChildren(); len(got) != 1 || got[0] != &w.Process {
 		t.Errorf("ActiveChildren = %v, want the embedded Process", got)
+	}
+	// Unchanged fields are not sent again.
+	w2 := &worker{Count: 1}
+	Init(w2)
+	f.calls = nil
+	mustOK(t, w2.Start())
+	if len(f.calls) != 1 {
+		t.Errorf("calls %q, want proc_start alone", f.calls)
 	}
 }
 

@@ -20,11 +20,17 @@ var errorType = reflect.TypeFor[error]()
 // registry: call Register with every function you pass to NewProcess,
 // before Main, unconditionally (not inside the body given to Main).
 //
-// A target may take any parameters that encoding/json can decode (a
-// variadic last parameter takes the remaining arguments) and must return
-// nothing or an error. Top-level functions are the safe choice: a closure
-// is found by its compiler-given name and does not carry what it captured
-// to the child.
+// Register also registers the functions a Pool calls (Map, Apply, ...)
+// and the action of a Barrier.
+//
+// A function may take any parameters that encoding/json can decode (a
+// variadic last parameter takes the remaining arguments) and may return
+// nothing, an error, a value, or a value and an error. A process target's
+// value is ignored, as Python ignores what run() returns; a Pool function's
+// value is its result. A non-nil error is the target's failure (the
+// process ends with exit code 1) or the Pool function's (the caller gets
+// it). Top-level functions are the safe choice: a closure is found by its
+// compiler-given name and does not carry what it captured to the child.
 //
 // Register panics if fn is not such a function.
 func Register(fns ...any) {
@@ -64,8 +70,11 @@ func shortName(name string) string {
 // checkTarget reports why a function of type t cannot be a target.
 func checkTarget(name string, t reflect.Type) error {
 	switch {
-	case t.NumOut() > 1, t.NumOut() == 1 && t.Out(0) != errorType:
-		return fmt.Errorf("target %s must return nothing or an error, not %s", name, t.String())
+	case t.NumOut() > 2, t.NumOut() == 2 && t.Out(1) != errorType:
+		return fmt.Errorf("function %s must return nothing, an error, a value, or a value and an error, not %s",
+			name, t.String())
+	case t.NumOut() >= 1 && t.Out(0) != errorType && !jsonCarries(t.Out(0)):
+		return fmt.Errorf("the result of function %s has type %s, which JSON cannot carry", name, t.Out(0))
 	}
 	for i := range t.NumIn() {
 		in := t.In(i)
@@ -73,7 +82,7 @@ func checkTarget(name string, t reflect.Type) error {
 			in = in.Elem()
 		}
 		if !jsonCarries(in) {
-			return fmt.Errorf("parameter %d of target %s has type %s, which JSON cannot carry", i+1, name, in)
+			return fmt.Errorf("parameter %d of function %s has type %s, which JSON cannot carry", i+1, name, in)
 		}
 	}
 	return nil
@@ -104,7 +113,7 @@ func jsonCarries(t reflect.Type) bool {
 // Register the type with RegisterClass, make each value a process with
 // Init, then use the methods of Process it embeds (Start, Join, ...). In
 // the child, a fresh value is decoded from the exported fields as they
-// were at Init and its Run method is called.
+// were at Start and its Run method is called.
 type Class interface {
 	// Run is the body of the process, as Python's Process.run.
 	Run()
@@ -149,10 +158,15 @@ func classKey(t reflect.Type) string {
 // default name is the type's name and a number, such as "Worker-3"), and
 // starts when c.Start is called. Only the Name and Daemon options apply.
 //
-// The exported fields of c are encoded as JSON now and given to the child,
-// because the sandbox fixes a process's arguments when it is created: set
-// them before calling Init. Start reports an error if they were changed
-// since.
+// The exported fields of c are its arguments: they are encoded as JSON
+// when c.Start is called, as CPython pickles the process object at start,
+// so they may be set after Init, as Python sets them after
+// Process.__init__:
+//
+//	w := &Worker{}
+//	mp.Init(w)
+//	w.Jobs = []string{"a", "b"} // seen by the child
+//	w.Start()
 //
 // Init panics if the type of c was not registered with RegisterClass, if
 // c was already initialized, if its fields cannot be encoded as JSON, or
@@ -189,4 +203,12 @@ func Init(c Class, opts ...Option) {
 	p.outer = c
 	p.sent = args
 	p.create(classPrefix+key, args, p.class, cfg)
+}
+
+// registered returns the function registered under name.
+func registered(name string) (reflect.Value, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	fn, ok := st.funcs[name]
+	return fn, ok
 }

@@ -1,0 +1,88 @@
+package mp
+
+import "encoding/binary"
+
+// ipcABI is the part of the sandbox host module that serves shared
+// objects ("Shared objects" in docs/ABI.md): one method per import, with
+// Go slices where the ABI has (ptr, len) and Go strings for keys.
+type ipcABI interface {
+	pipeNew(duplex bool, end0, end1 *int32) errno
+	connSend(h int32, data []byte) errno
+	connRecv(h int32, timeoutNs int64, buf []byte, size *uint32) errno
+	connPoll(h int32, timeoutNs int64, ready *int32) errno
+	connClose(h int32) errno
+
+	queueNew(maxsize int32, joinable bool, h *int32) errno
+	queuePut(h int32, data []byte, timeoutNs int64) errno
+	queueGet(h int32, timeoutNs int64, buf []byte, size *uint32) errno
+	queueInfo(h int32, rec *[recordSize]byte) errno
+	queueClose(h int32) errno
+	queueTaskDone(h int32) errno
+	queueJoin(h int32, timeoutNs int64) errno
+
+	barrierNew(parties int32, timeoutNs int64, hasAction bool, h *int32) errno
+	barrierWait(h int32, timeoutNs int64, index, runAction *int32) errno
+	barrierActionDone(h int32, ok bool) errno
+	barrierAbort(h int32) errno
+	barrierReset(h int32) errno
+	barrierInfo(h int32, rec *[recordSize]byte) errno
+
+	lockNew(kind, value int32, h *int32) errno
+	lockAcquire(h int32, timeoutNs int64, acquired *int32) errno
+	lockRelease(h int32) errno
+	lockInfo(h int32, rec *[recordSize]byte) errno
+
+	eventNew(h *int32) errno
+	eventSet(h int32) errno
+	eventClear(h int32) errno
+	eventIsSet(h int32, set *int32) errno
+	eventWait(h int32, timeoutNs int64, set *int32) errno
+
+	condNew(lock int32, h *int32) errno
+	condWait(h int32, timeoutNs int64, notified *int32) errno
+	condNotify(h int32, n int32) errno
+	condNotifyAll(h int32) errno
+
+	nsNew(kind int32, h *int32) errno
+	nsSet(h int32, key string, value []byte) errno
+	nsGet(h int32, key string, buf []byte, size *uint32) errno
+	nsDelete(h int32, key string) errno
+	nsItems(h int32, buf []byte, size *uint32) errno
+	nsLen(h int32, n *int32) errno
+	listAppend(h int32, value []byte) errno
+	listGet(h int32, index int32, buf []byte, size *uint32) errno
+	listSet(h int32, index int32, value []byte) errno
+	listPop(h int32, index int32, buf []byte, size *uint32) errno
+}
+
+// recordSize is the size of the records queue_info, barrier_info and
+// lock_info write: three little-endian i32.
+const recordSize = 12
+
+// decodeRecord decodes a queue_info, barrier_info or lock_info record.
+func decodeRecord(rec *[recordSize]byte) [3]int32 {
+	le := binary.LittleEndian
+	return [3]int32{int32(le.Uint32(rec[0:])), int32(le.Uint32(rec[4:])), int32(le.Uint32(rec[8:]))}
+}
+
+// encodeRecord is the inverse of decodeRecord (used by tests and fakes).
+func encodeRecord(v [3]int32) [recordSize]byte {
+	var rec [recordSize]byte
+	le := binary.LittleEndian
+	for i, x := range v {
+		le.PutUint32(rec[4*i:], uint32(x))
+	}
+	return rec
+}
+
+// Kinds of lock_new and ns_new.
+const (
+	kindLock             = 0
+	kindRLock            = 1
+	kindSemaphore        = 2
+	kindBoundedSemaphore = 3
+
+	kindNamespace = 0
+	kindDict      = 1
+	kindList      = 2
+)

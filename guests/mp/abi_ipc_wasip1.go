@@ -1,0 +1,270 @@
+//go:build wasip1
+
+package mp
+
+import "unsafe"
+
+// The imports of the sandbox host module that serve shared objects
+// (docs/ABI.md, "Shared objects").
+
+//go:wasmimport sandbox pipe_new
+func sandboxPipeNew(duplex uint32, end0, end1 *int32) uint32
+
+//go:wasmimport sandbox conn_send
+func sandboxConnSend(handle int32, data unsafe.Pointer, dataLen uint32) uint32
+
+//go:wasmimport sandbox conn_recv
+func sandboxConnRecv(handle int32, timeoutNs int64, buf unsafe.Pointer, bufLen uint32, size *uint32) uint32
+
+//go:wasmimport sandbox conn_poll
+func sandboxConnPoll(handle int32, timeoutNs int64, ready *int32) uint32
+
+//go:wasmimport sandbox conn_close
+func sandboxConnClose(handle int32) uint32
+
+//go:wasmimport sandbox queue_new
+func sandboxQueueNew(maxsize int32, joinable uint32, handle *int32) uint32
+
+//go:wasmimport sandbox queue_put
+func sandboxQueuePut(handle int32, data unsafe.Pointer, dataLen uint32, timeoutNs int64) uint32
+
+//go:wasmimport sandbox queue_get
+func sandboxQueueGet(handle int32, timeoutNs int64, buf unsafe.Pointer, bufLen uint32, size *uint32) uint32
+
+//go:wasmimport sandbox queue_info
+func sandboxQueueInfo(handle int32, info unsafe.Pointer) uint32
+
+//go:wasmimport sandbox queue_close
+func sandboxQueueClose(handle int32) uint32
+
+//go:wasmimport sandbox queue_task_done
+func sandboxQueueTaskDone(handle int32) uint32
+
+//go:wasmimport sandbox queue_join
+func sandboxQueueJoin(handle int32, timeoutNs int64) uint32
+
+//go:wasmimport sandbox barrier_new
+func sandboxBarrierNew(parties int32, timeoutNs int64, hasAction uint32, handle *int32) uint32
+
+//go:wasmimport sandbox barrier_wait
+func sandboxBarrierWait(handle int32, timeoutNs int64, index, runAction *int32) uint32
+
+//go:wasmimport sandbox barrier_action_done
+func sandboxBarrierActionDone(handle int32, ok uint32) uint32
+
+//go:wasmimport sandbox barrier_abort
+func sandboxBarrierAbort(handle int32) uint32
+
+//go:wasmimport sandbox barrier_reset
+func sandboxBarrierReset(handle int32) uint32
+
+//go:wasmimport sandbox barrier_info
+func sandboxBarrierInfo(handle int32, info unsafe.Pointer) uint32
+
+//go:wasmimport sandbox lock_new
+func sandboxLockNew(kind, value int32, handle *int32) uint32
+
+//go:wasmimport sandbox lock_acquire
+func sandboxLockAcquire(handle int32, timeoutNs int64, acquired *int32) uint32
+
+//go:wasmimport sandbox lock_release
+func sandboxLockRelease(handle int32) uint32
+
+//go:wasmimport sandbox lock_info
+func sandboxLockInfo(handle int32, info unsafe.Pointer) uint32
+
+//go:wasmimport sandbox event_new
+func sandboxEventNew(handle *int32) uint32
+
+//go:wasmimport sandbox event_set
+func sandboxEventSet(handle int32) uint32
+
+//go:wasmimport sandbox event_clear
+func sandboxEventClear(handle int32) uint32
+
+//go:wasmimport sandbox event_is_set
+func sandboxEventIsSet(handle int32, set *int32) uint32
+
+//go:wasmimport sandbox event_wait
+func sandboxEventWait(handle int32, timeoutNs int64, set *int32) uint32
+
+//go:wasmimport sandbox cond_new
+func sandboxCondNew(lock int32, handle *int32) uint32
+
+//go:wasmimport sandbox cond_wait
+func sandboxCondWait(handle int32, timeoutNs int64, notified *int32) uint32
+
+//go:wasmimport sandbox cond_notify
+func sandboxCondNotify(handle int32, n int32) uint32
+
+//go:wasmimport sandbox cond_notify_all
+func sandboxCondNotifyAll(handle int32) uint32
+
+//go:wasmimport sandbox ns_new
+func sandboxNsNew(kind int32, handle *int32) uint32
+
+//go:wasmimport sandbox ns_set
+func sandboxNsSet(handle int32, key string, value unsafe.Pointer, valueLen uint32) uint32
+
+//go:wasmimport sandbox ns_get
+func sandboxNsGet(handle int32, key string, buf unsafe.Pointer, bufLen uint32, size *uint32) uint32
+
+//go:wasmimport sandbox ns_delete
+func sandboxNsDelete(handle int32, key string) uint32
+
+//go:wasmimport sandbox ns_items
+func sandboxNsItems(handle int32, buf unsafe.Pointer, bufLen uint32, size *uint32) uint32
+
+//go:wasmimport sandbox ns_len
+func sandboxNsLen(handle int32, n *int32) uint32
+
+//go:wasmimport sandbox list_append
+func sandboxListAppend(handle int32, value unsafe.Pointer, valueLen uint32) uint32
+
+//go:wasmimport sandbox list_get
+func sandboxListGet(handle int32, index int32, buf unsafe.Pointer, bufLen uint32, size *uint32) uint32
+
+//go:wasmimport sandbox list_set
+func sandboxListSet(handle int32, index int32, value unsafe.Pointer, valueLen uint32) uint32
+
+//go:wasmimport sandbox list_pop
+func sandboxListPop(handle int32, index int32, buf unsafe.Pointer, bufLen uint32, size *uint32) uint32
+
+func (wasmABI) pipeNew(duplex bool, end0, end1 *int32) errno {
+	return errno(sandboxPipeNew(boolArg(duplex), end0, end1))
+}
+
+func (wasmABI) connSend(h int32, data []byte) errno {
+	p, n := bytesPtr(data)
+	return errno(sandboxConnSend(h, p, n))
+}
+
+func (wasmABI) connRecv(h int32, timeoutNs int64, buf []byte, size *uint32) errno {
+	p, n := bytesPtr(buf)
+	return errno(sandboxConnRecv(h, timeoutNs, p, n, size))
+}
+
+func (wasmABI) connPoll(h int32, timeoutNs int64, ready *int32) errno {
+	return errno(sandboxConnPoll(h, timeoutNs, ready))
+}
+
+func (wasmABI) connClose(h int32) errno { return errno(sandboxConnClose(h)) }
+
+func (wasmABI) queueNew(maxsize int32, joinable bool, h *int32) errno {
+	return errno(sandboxQueueNew(maxsize, boolArg(joinable), h))
+}
+
+func (wasmABI) queuePut(h int32, data []byte, timeoutNs int64) errno {
+	p, n := bytesPtr(data)
+	return errno(sandboxQueuePut(h, p, n, timeoutNs))
+}
+
+func (wasmABI) queueGet(h int32, timeoutNs int64, buf []byte, size *uint32) errno {
+	p, n := bytesPtr(buf)
+	return errno(sandboxQueueGet(h, timeoutNs, p, n, size))
+}
+
+func (wasmABI) queueInfo(h int32, rec *[recordSize]byte) errno {
+	return errno(sandboxQueueInfo(h, unsafe.Pointer(rec)))
+}
+
+func (wasmABI) queueClose(h int32) errno    { return errno(sandboxQueueClose(h)) }
+func (wasmABI) queueTaskDone(h int32) errno { return errno(sandboxQueueTaskDone(h)) }
+
+func (wasmABI) queueJoin(h int32, timeoutNs int64) errno {
+	return errno(sandboxQueueJoin(h, timeoutNs))
+}
+
+func (wasmABI) barrierNew(parties int32, timeoutNs int64, hasAction bool, h *int32) errno {
+	return errno(sandboxBarrierNew(parties, timeoutNs, boolArg(hasAction), h))
+}
+
+func (wasmABI) barrierWait(h int32, timeoutNs int64, index, runAction *int32) errno {
+	return errno(sandboxBarrierWait(h, timeoutNs, index, runAction))
+}
+
+func (wasmABI) barrierActionDone(h int32, ok bool) errno {
+	return errno(sandboxBarrierActionDone(h, boolArg(ok)))
+}
+
+func (wasmABI) barrierAbort(h int32) errno { return errno(sandboxBarrierAbort(h)) }
+func (wasmABI) barrierReset(h int32) errno { return errno(sandboxBarrierReset(h)) }
+
+func (wasmABI) barrierInfo(h int32, rec *[recordSize]byte) errno {
+	return errno(sandboxBarrierInfo(h, unsafe.Pointer(rec)))
+}
+
+func (wasmABI) lockNew(kind, value int32, h *int32) errno {
+	return errno(sandboxLockNew(kind, value, h))
+}
+
+func (wasmABI) lockAcquire(h int32, timeoutNs int64, acquired *int32) errno {
+	return errno(sandboxLockAcquire(h, timeoutNs, acquired))
+}
+
+func (wasmABI) lockRelease(h int32) errno { return errno(sandboxLockRelease(h)) }
+
+func (wasmABI) lockInfo(h int32, rec *[recordSize]byte) errno {
+	return errno(sandboxLockInfo(h, unsafe.Pointer(rec)))
+}
+
+func (wasmABI) eventNew(h *int32) errno  { return errno(sandboxEventNew(h)) }
+func (wasmABI) eventSet(h int32) errno   { return errno(sandboxEventSet(h)) }
+func (wasmABI) eventClear(h int32) errno { return errno(sandboxEventClear(h)) }
+func (wasmABI) eventIsSet(h int32, set *int32) errno {
+	return errno(sandboxEventIsSet(h, set))
+}
+
+func (wasmABI) eventWait(h int32, timeoutNs int64, set *int32) errno {
+	return errno(sandboxEventWait(h, timeoutNs, set))
+}
+
+func (wasmABI) condNew(lock int32, h *int32) errno { return errno(sandboxCondNew(lock, h)) }
+
+func (wasmABI) condWait(h int32, timeoutNs int64, notified *int32) errno {
+	return errno(sandboxCondWait(h, timeoutNs, notified))
+}
+
+func (wasmABI) condNotify(h int32, n int32) errno { return errno(sandboxCondNotify(h, n)) }
+func (wasmABI) condNotifyAll(h int32) errno       { return errno(sandboxCondNotifyAll(h)) }
+
+func (wasmABI) nsNew(kind int32, h *int32) errno { return errno(sandboxNsNew(kind, h)) }
+
+func (wasmABI) nsSet(h int32, key string, value []byte) errno {
+	p, n := bytesPtr(value)
+	return errno(sandboxNsSet(h, key, p, n))
+}
+
+func (wasmABI) nsGet(h int32, key string, buf []byte, size *uint32) errno {
+	p, n := bytesPtr(buf)
+	return errno(sandboxNsGet(h, key, p, n, size))
+}
+
+func (wasmABI) nsDelete(h int32, key string) errno { return errno(sandboxNsDelete(h, key)) }
+
+func (wasmABI) nsItems(h int32, buf []byte, size *uint32) errno {
+	p, n := bytesPtr(buf)
+	return errno(sandboxNsItems(h, p, n, size))
+}
+
+func (wasmABI) nsLen(h int32, n *int32) errno { return errno(sandboxNsLen(h, n)) }
+
+func (wasmABI) listAppend(h int32, value []byte) errno {
+	p, n := bytesPtr(value)
+	return errno(sandboxListAppend(h, p, n))
+}
+
+func (wasmABI) listGet(h int32, index int32, buf []byte, size *uint32) errno {
+	p, n := bytesPtr(buf)
+	return errno(sandboxListGet(h, index, p, n, size))
+}
+
+func (wasmABI) listSet(h int32, index int32, value []byte) errno {
+	p, n := bytesPtr(value)
+	return errno(sandboxListSet(h, index, p, n))
+}
+
+func (wasmABI) listPop(h int32, index int32, buf []byte, size *uint32) errno {
+	p, n := bytesPtr(buf)
+	return errno(sandboxListPop(h, index, p, n, size))
+}

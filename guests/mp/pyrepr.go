@@ -1,0 +1,119 @@
+package mp
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// pyReprJSON is Python's repr of the value a JSON text decodes to in
+// Python: None, True, False, numbers as written, strings with pyRepr,
+// lists [a, b], dicts {'k': v} in the text's order. A text that is not
+// JSON (raw bytes stored by another SDK) shows as Python's bytes repr.
+func pyReprJSON(data []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var b strings.Builder
+	if err := reprValue(dec, &b); err != nil {
+		return pyBytesRepr(data)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return pyBytesRepr(data)
+	}
+	return b.String()
+}
+
+// reprValue writes the repr of the next value of dec.
+func reprValue(dec *json.Decoder, b *strings.Builder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case nil:
+		b.WriteString("None")
+	case bool:
+		if t {
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
+		}
+	case json.Number:
+		b.WriteString(t.String())
+	case string:
+		b.WriteString(pyRepr(t))
+	case json.Delim:
+		switch t {
+		case '[':
+			b.WriteByte('[')
+			for i := 0; dec.More(); i++ {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				if err := reprValue(dec, b); err != nil {
+					return err
+				}
+			}
+			b.WriteByte(']')
+		case '{':
+			b.WriteByte('{')
+			for i := 0; dec.More(); i++ {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				key, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				k, ok := key.(string)
+				if !ok {
+					return fmt.Errorf("object key %v", key)
+				}
+				b.WriteString(pyRepr(k))
+				b.WriteString(": ")
+				if err := reprValue(dec, b); err != nil {
+					return err
+				}
+			}
+			b.WriteByte('}')
+		default:
+			return fmt.Errorf("unexpected %v", t)
+		}
+		if _, err := dec.Token(); err != nil { // the closing delimiter
+			return err
+		}
+	}
+	return nil
+}
+
+// pyBytesRepr is Python's repr of a bytes value: b'...' with \xhh escapes.
+func pyBytesRepr(data []byte) string {
+	quote := byte('\'')
+	if bytes.IndexByte(data, '\'') >= 0 && bytes.IndexByte(data, '"') < 0 {
+		quote = '"'
+	}
+	var b strings.Builder
+	b.WriteString("b")
+	b.WriteByte(quote)
+	for _, c := range data {
+		switch {
+		case c == quote || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c < ' ' || c >= 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte(quote)
+	return b.String()
+}
