@@ -76,3 +76,14 @@ func compare(b *testing.B, shape string, n int, unit string, scale float64) {
 // BenchmarkSpawnJoin: start and join a process that does nothing, one
 // after another.
 func BenchmarkSpawnJoin(b *testing.B) { compare(b, "spawn", 20, "ms/op-inner", 1e6) }
+
+// BenchmarkPipePingPong: round trips of 64 bytes over a duplex pipe
+// between two processes (reported as time per round trip).
+func BenchmarkPipePingPong(b *testing.B) { compare(b, "pingpong", 2000, "us/roundtrip", 1e3) }
+
+// BenchmarkQueueThroughput: 4 MiB as 4 KiB messages from one process to
+// another through a Queue (reported as time per MiB).
+func BenchmarkQueueThroughput(b *testing.B) { compare(b, "queue", 4, "ms/MiB", 1e6) }
+
+// BenchmarkPool: Pool(4) created, map(square, range(100)), closed, joined.
+func BenchmarkPool(b *testing.B) { compare(b, "pool", 2, "ms/pool", 1e6) }

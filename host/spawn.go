@@ -41,10 +41,12 @@ func (s *spawner) stop() { close(s.reqs) }
 
 // envAllowlist is what a runner may see of the host's environment: only
 // what tunes the Go runtime of the runner itself. The guest sees none of it.
-var envAllowlist = []string{"GOMAXPROCS", "GOGC", "GOMEMLIMIT", "GODEBUG", "GORACE", "GOCOVERDIR", "TMPDIR"}
+var envAllowlist = []string{"GOGC", "GOMEMLIMIT", "GODEBUG", "GORACE", "GOCOVERDIR", "TMPDIR"}
 
 func runnerEnv() []string {
-	env := []string{}
+	// A runner runs one single-threaded guest: one P avoids handing every
+	// host call between threads (unless the user tunes it).
+	env := []string{"GOMAXPROCS=1"}
 	for _, k := range envAllowlist {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)

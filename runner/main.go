@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/pflag"
@@ -50,6 +51,9 @@ func Main(args []string, stderr io.Writer) int {
 		log.Error("host is gone before the runner started", "host_pid", hostPID)
 		return ExitHostGone
 	}
+	// Non-blocking, so that reads park in Go's network poller instead of
+	// holding an OS thread.
+	syscall.SetNonblock(ControlFD, true)
 	control := os.NewFile(ControlFD, "control")
 	if control == nil {
 		fmt.Fprintln(stderr, "runner: no control socket on fd 3")
