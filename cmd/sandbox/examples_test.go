@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sandbox-dev/sandbox/internal/testutil"
 )
@@ -109,6 +111,36 @@ var examples = []example{
 		name:  "run_background_processes_no_daemons",
 		flags: []string{"--prefix"},
 		check: checkBackgroundProcesses(false, "Non-daemon background process started."),
+	},
+	{
+		name: "communicating_with_pipe",
+		check: exactLines(
+			"0", "1", "4", "9", "16", "25", "36", "49", "64", "81",
+			"End",
+			"Process 1 sending message: 9",
+			"Process 2 received message: 9",
+		),
+	},
+	{
+		name: "process_pool",
+		check: exactLines(
+			"Pool    : "+pySquares(100),
+			"Process pool task completed.",
+		),
+	},
+	{
+		name:  "spawning_processes_namespace",
+		check: exactLines(append(myFuncLines(0, 1, 2, 3, 4, 5), "Namespace value: 15")...),
+	},
+	{
+		name:  "processes_barrier",
+		flags: []string{"--prefix"},
+		check: checkProcessesBarrier,
+	},
+	{
+		name:  "communicating_with_queue",
+		flags: []string{"--prefix"},
+		check: checkCommunicatingWithQueue,
 	},
 }
 
@@ -388,4 +420,231 @@ func checkBackgroundProcesses(daemon bool, sample string) func(*testing.T, strin
 		checkSame(t, per, "MainProcess", sample)
 		checkLast(t, all, sample)
 	}
+}
+
+// myFuncLines is what myFunc(i) prints for each of is, one after another.
+func myFuncLines(is ...int) []string {
+	var out []string
+	for _, i := range is {
+		out = append(out, fmt.Sprintf("calling myFunc from process n°: %d", i))
+		for j := range i {
+			out = append(out, fmt.Sprintf("output from myFunc is :%d", j))
+		}
+	}
+	return out
+}
+
+// pySquares is Python's repr of [x*x for x in range(n)].
+func pySquares(n int) string {
+	s := make([]string, n)
+	for i := range s {
+		s[i] = strconv.Itoa(i * i)
+	}
+	return "[" + strings.Join(s, ", ") + "]"
+}
+
+// barrierLine is a line of processes_barrier's children: the process's
+// name and str(datetime.fromtimestamp(time())), whose microseconds Python
+// leaves out when they are zero.
+var barrierLine = regexp.MustCompile(`^process (.+) ----> (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{6})?)$`)
+
+// processes_barrier: each of the four processes prints one line, its own
+// name and the time it took, in any order. p1 and p2 take the time only
+// once both have reached the barrier, so their times are close (within
+// 1 s; they are milliseconds apart unless the machine stalls); p3 and p4
+// do not wait. The times are of the real wall clock (in UTC, the guest's
+// local time), so they fall within the last two minutes, the longest a
+// run may take. MainProcess prints the sample line last, after joining
+// the four.
+func checkProcessesBarrier(t *testing.T, stdout string) {
+	names := []string{"p1 - test_with_barrier", "p2 - test_with_barrier",
+		"p3 - test_without_barrier", "p4 - test_without_barrier"}
+	all, per := byProcess(t, stdout)
+	checkProcesses(t, per, append([]string{"MainProcess"}, names...)...)
+	now := time.Now()
+	times := map[string]time.Time{}
+	for _, name := range names {
+		got := per[name]
+		if len(got) != 1 {
+			t.Errorf("%s printed %q, want one line", name, got)
+			continue
+		}
+		m := barrierLine.FindStringSubmatch(got[0])
+		if m == nil || m[1] != name {
+			t.Errorf("%s printed %q, want \"process %s ----> YYYY-MM-DD HH:MM:SS.ffffff\"", name, got[0], name)
+			continue
+		}
+		layout := "2006-01-02 15:04:05"
+		if strings.Contains(m[2], ".") {
+			layout += ".000000"
+		}
+		at, err := time.ParseInLocation(layout, m[2], time.UTC)
+		if err != nil {
+			t.Errorf("%s printed %q: %v", name, got[0], err)
+			continue
+		}
+		if at.Before(now.Add(-2*time.Minute)) || at.After(now) {
+			t.Errorf("%s printed the time %s, want one within the run, which ended at about %s", name, m[2], now.UTC().Format("2006-01-02 15:04:05"))
+		}
+		times[name] = at
+	}
+	p1, ok1 := times[names[0]]
+	p2, ok2 := times[names[1]]
+	if d := p1.Sub(p2).Abs(); ok1 && ok2 && d > time.Second {
+		t.Errorf("p1 and p2 took their times %v apart, want them within 1 s: both go on once both reached the barrier", d)
+	}
+	checkSame(t, per, "MainProcess", "All processes reached the barrier.")
+	checkLast(t, all, "All processes reached the barrier.")
+}
+
+var (
+	queueAppended = regexp.MustCompile(`^Process Producer : item ([0-9]+) appended to queue producer-1$`)
+	queueSize     = regexp.MustCompile(`^The size of queue is ([0-9]+)$`)
+	// The original's string literal continues, after "popped \", with the
+	// 24 spaces that indent the next line of the script.
+	queuePopped = regexp.MustCompile(`^Process Consumer : item ([0-9]+) popped {25}from by consumer-2 $`)
+)
+
+// communicating_with_queue: producer-1 puts 10 random ints in 0..256, one
+// a second, printing each and then the queue's size. consumer-2 stops at
+// its first check that finds the queue empty; otherwise it gets an item
+// every 3 s. Its first check races the first put: it finds the queue
+// empty and gets nothing, or it finds the first item, and then, taking one
+// item every 3 s while three are put, never finds the queue empty again
+// before it has got all ten. The items it gets are those put, in order
+// (FIFO). Each size printed is the puts so far less the gets so far when
+// the size was read: the gets are counted from the consumer's lines
+// printed before the size line, give or take the one get that may fall
+// between reading the size and printing it. MainProcess prints the two
+// sample lines last: the first item put, and the first item got (or that
+// there was none).
+func checkCommunicatingWithQueue(t *testing.T, stdout string) {
+	all, per := byProcess(t, stdout)
+	checkProcesses(t, per, "MainProcess", "producer-1", "consumer-2")
+
+	// producer-1: 10 × (appended, size), each item in 0..256.
+	var put []string
+	prod := per["producer-1"]
+	if len(prod) != 20 {
+		t.Errorf("producer-1 printed %d lines, want 20:\n%q", len(prod), prod)
+	}
+	for i, l := range prod {
+		re := queueAppended
+		if i%2 == 1 {
+			re = queueSize
+		}
+		m := re.FindStringSubmatch(l)
+		if m == nil {
+			t.Errorf("producer-1's line %d is %q, want a match of %s", i+1, l, re)
+			continue
+		}
+		if i%2 == 0 {
+			if n, _ := strconv.Atoi(m[1]); n > 256 {
+				t.Errorf("producer-1 put %d, want an int in 0..256", n)
+			}
+			put = append(put, m[1])
+		}
+	}
+
+	// consumer-2: n × (popped, empty line), then "the queue is empty".
+	var got []string
+	cons := per["consumer-2"]
+	for i := 0; i+1 < len(cons); i += 2 {
+		m := queuePopped.FindStringSubmatch(cons[i])
+		if m == nil || cons[i+1] != "" {
+			t.Errorf("consumer-2's lines %d-%d are %q, want a match of %s and an empty line", i+1, i+2, cons[i:i+2], queuePopped)
+			break
+		}
+		got = append(got, m[1])
+	}
+	if len(cons) == 0 || cons[len(cons)-1] != "the queue is empty" || len(cons) != 2*len(got)+1 {
+		t.Errorf("consumer-2 printed\n%q\nwant its items, each followed by an empty line, then \"the queue is empty\"", cons)
+	}
+	if len(got) != 0 && len(got) != 10 {
+		t.Errorf("consumer-2 got %d items, want 0 (it found the queue empty first) or all 10", len(got))
+	}
+	if len(got) > len(put) || !slices.Equal(got, put[:len(got)]) {
+		t.Errorf("consumer-2 got %q, want the items put, in order: %q", got, put)
+	}
+
+	// The sizes, against the gets printed before each.
+	pops, sizes := 0, 0
+	for _, l := range all {
+		switch {
+		case l.proc == "consumer-2" && queuePopped.MatchString(l.text):
+			pops++
+		case l.proc == "producer-1" && queueSize.MatchString(l.text):
+			sizes++
+			k, _ := strconv.Atoi(queueSize.FindStringSubmatch(l.text)[1])
+			gets := sizes - k // when the size was read
+			if gets < 0 || gets > len(got) || gets < pops-1 || gets > pops+1 {
+				t.Errorf("size %d after %d puts means %d gets, but consumer-2 had printed %d of its %d gets",
+					k, sizes, gets, pops, len(got))
+			}
+		}
+	}
+
+	// MainProcess: the sample lines, last.
+	if len(put) == 0 {
+		return
+	}
+	sample := []string{"Process producer-1 added item to queue: " + put[0],
+		"Process consumer-2 received no item from queue: it found the queue empty"}
+	if len(got) > 0 {
+		sample[1] = "Process consumer-2 received item from queue: " + got[0]
+	}
+	checkSame(t, per, "MainProcess", sample...)
+	checkLast(t, all, sample[1])
+}
+
+// TestCheckCommunicatingWithQueue checks that the checker accepts both
+// outcomes of the race, and sizes that a get falling between reading the
+// size and printing it leaves off by one. Real runs nearly always show
+// the second outcome.
+func TestCheckCommunicatingWithQueue(t *testing.T) {
+	items := []int{5, 256, 0, 17, 99, 3, 140, 77, 200, 1}
+	appended := func(b *strings.Builder, i int) {
+		fmt.Fprintf(b, "[producer-1 7] Process Producer : item %d appended to queue producer-1\n", items[i])
+	}
+	size := func(b *strings.Builder, k int) { fmt.Fprintf(b, "[producer-1 7] The size of queue is %d\n", k) }
+	popped := func(b *strings.Builder, i int) {
+		fmt.Fprintf(b, "[consumer-2 8] Process Consumer : item %d popped %sfrom by consumer-2 \n[consumer-2 8] \n",
+			items[i], strings.Repeat(" ", 24))
+	}
+	t.Run("empty first", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("[consumer-2 8] the queue is empty\n")
+		for i := range 10 {
+			appended(&b, i)
+			size(&b, i+1)
+		}
+		b.WriteString("[MainProcess 6] Process producer-1 added item to queue: 5\n")
+		b.WriteString("[MainProcess 6] Process consumer-2 received no item from queue: it found the queue empty\n")
+		checkCommunicatingWithQueue(t, b.String())
+	})
+	t.Run("all ten", func(t *testing.T) {
+		// Gets at about 2, 5, 8, ... s; puts at 0..9 s; the size read at
+		// 2 s missed the get at 2 s, whose line came first.
+		var b strings.Builder
+		pops := 0
+		for i := range 10 {
+			appended(&b, i)
+			if i == 2 || i == 5 || i == 8 {
+				popped(&b, pops)
+				pops++
+			}
+			k := i + 1 - pops
+			if i == 2 {
+				k++
+			}
+			size(&b, k)
+		}
+		for ; pops < 10; pops++ {
+			popped(&b, pops)
+		}
+		b.WriteString("[consumer-2 8] the queue is empty\n")
+		b.WriteString("[MainProcess 6] Process producer-1 added item to queue: 5\n")
+		b.WriteString("[MainProcess 6] Process consumer-2 received item from queue: 5\n")
+		checkCommunicatingWithQueue(t, b.String())
+	})
 }
