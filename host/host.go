@@ -116,9 +116,9 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 	select {
 	case <-main.done:
 	case <-ctx.Done():
-		s.log.Warn("run cancelled; killing every process", "error", ctx.Err())
+		s.log.Info("run cancelled; killing every process", "error", ctx.Err())
 	}
-	s.shutdown()
+	s.shutdown(ctx.Err() != nil)
 	res := Result{ExitCode: main.exitCode, MainPID: main.pid}
 	if ctx.Err() != nil {
 		return res, ctx.Err()
@@ -132,7 +132,7 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 // shutdown kills whatever is still alive (orphans of processes that were
 // killed before they could join their children, or everything when the
 // run is cancelled) and waits for every runner to be reaped.
-func (s *Supervisor) shutdown() {
+func (s *Supervisor) shutdown(cancelled bool) {
 	s.mu.Lock()
 	s.closing = true
 	var left []*proc
@@ -144,7 +144,9 @@ func (s *Supervisor) shutdown() {
 	s.mu.Unlock()
 	s.dropSpare()
 	for _, p := range left {
-		s.log.Warn("process still running at the end of the run; killing it", "name", p.name, "pid", p.pid)
+		if !cancelled {
+			s.log.Warn("process still running at the end of the run; killing it", "name", p.name, "pid", p.pid)
+		}
 		p.signal(syscall.SIGKILL)
 	}
 	s.all.Wait()
@@ -233,7 +235,13 @@ func (s *Supervisor) start(p *proc) error {
 	p.os = r.cmd.Process
 	p.ctx, p.cancel = ctx, cancel
 	p.log = s.log.Named(p.name).With("pid", p.pid)
+	// A start that raced with the end of the run: shutdown did not see
+	// this process, so it ends itself (and is reaped as usual).
+	late := s.closing
 	s.mu.Unlock()
+	if late {
+		p.signal(syscall.SIGKILL)
+	}
 	p.log.Debug("process started", "handle", p.handle)
 
 	served := make(chan struct{})

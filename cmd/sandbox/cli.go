@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/pflag"
@@ -24,6 +25,7 @@ import (
 // MainProcess's: its exit code, or 128+N when it was ended by signal N.
 const (
 	exitUsage    = 2   // bad command line
+	exitTimeout  = 124 // the run's time limit (--timeout) was reached
 	exitInternal = 125 // the sandbox failed
 	exitInvalid  = 126 // the module cannot run: not wasm, malformed, missing imports, no _start
 	exitNoModule = 127 // the module file is missing or unreadable
@@ -63,6 +65,7 @@ Exit status:
   N        MainProcess exited with N (0 success, 1 uncaught panic or trap)
   128+N    MainProcess was ended by signal N (143: SIGTERM, 137: SIGKILL)
   2        usage error
+  124      the time limit (--timeout) was reached; every process was killed
   125      internal error of the sandbox
   126      the module cannot run (not WebAssembly, malformed, imports the
            sandbox does not provide, no _start)
@@ -148,6 +151,7 @@ type runFlags struct {
 	noCache   bool
 	maxProcs  int
 	memoryMiB uint32
+	timeout   time.Duration
 	log       logFlags
 }
 
@@ -197,6 +201,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.noCache, "no-cache", false, "use no persistent compilation cache (a private one lives for this run only)")
 	fs.IntVar(&f.maxProcs, "max-procs", host.DefaultMaxProcs, "most guest processes alive at once")
 	fs.Uint32Var(&f.memoryMiB, "memory", 512, "memory limit of each guest process in MiB")
+	fs.DurationVar(&f.timeout, "timeout", 0, "wall-clock limit of the whole run, e.g. 30s (0: none)")
 	f.log.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stdout, runUsage)
@@ -222,6 +227,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	case f.memoryMiB < 1 || f.memoryMiB > 4096:
 		fmt.Fprintln(stderr, "sandbox run: --memory must be between 1 and 4096 MiB")
+		return exitUsage
+	case f.timeout < 0:
+		fmt.Fprintln(stderr, "sandbox run: --timeout must not be negative")
 		return exitUsage
 	}
 	log, closeLog, err := f.log.logger(stderr)
@@ -304,10 +312,19 @@ func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guest
 	if err != nil {
 		return exitInternal, err
 	}
-	res, err := sup.Run(ctx)
+	runCtx := ctx
+	if f.timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, f.timeout)
+		defer cancel()
+	}
+	res, err := sup.Run(runCtx)
 	if err != nil {
-		if ctx.Err() != nil {
-			return 130, errors.New("interrupted")
+		switch {
+		case ctx.Err() != nil:
+			return 130, errors.New("interrupted; every process was killed")
+		case runCtx.Err() != nil:
+			return exitTimeout, fmt.Errorf("time limit of %s reached; every process was killed", f.timeout)
 		}
 		return exitInternal, err
 	}

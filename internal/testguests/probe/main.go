@@ -56,7 +56,7 @@ scenarios:
   killed-output         a child prints a line, then is killed while sleeping
   spawn N [D]           start N children sleeping D (1s); report how many started
   sleep D               sleep for D (a Go duration, or seconds), then exit 0
-  loop                  busy loop forever
+  loop                  print "looping", then busy loop forever
   alloc                 allocate memory without end
   flood                 print without end
   forkbomb              every process starts two children that do the same, forever
@@ -600,6 +600,7 @@ func spawn(n int, d time.Duration) {
 var sink int
 
 func loop() {
+	say("looping")
 	for i := 0; ; i++ {
 		sink = i
 	}
