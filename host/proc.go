@@ -113,6 +113,11 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 			reply := s.call(p, m)
 			reply.Kind = wire.KindReply
 			if err := conn.Send(reply); err != nil {
+				// The runner would wait for this reply forever.
+				if p.ctx.Err() == nil {
+					p.log.Error("cannot send a reply; killing the process", "op", m.Op.String(), "error", err)
+					p.signal(syscall.SIGKILL)
+				}
 				return
 			}
 		case wire.KindExit:

@@ -24,20 +24,42 @@ const (
 // call answers one guest call of process p. Every call of every process
 // passes here.
 func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
+	trace := p.log.IsTrace()
+	if trace {
+		p.log.Trace("call", "op", m.Op.String())
+	}
 	reply, err := s.dispatch(p, m)
 	if err != nil {
 		var e *errno
 		if !errors.As(err, &e) {
 			e = &errno{code: eio, msg: err.Error()}
 		}
-		p.log.Trace("call failed", "op", m.Op, "errno", e.code, "error", e.msg)
+		if trace {
+			p.log.Trace("call failed", "op", m.Op.String(), "errno", e.code, "error", e.msg)
+		}
 		return &wire.Msg{Errno: e.code}
 	}
 	if reply == nil {
 		reply = &wire.Msg{}
 	}
+	// A reply must fit in one frame: only a whole-object read (ns_items)
+	// can grow past it; it gets E2BIG instead of a frame the wire refuses.
+	size := 0
+	for _, b := range reply.Bufs {
+		size += len(b)
+	}
+	if size > hostReplyLimit {
+		return &wire.Msg{Errno: wire.E2BIG}
+	}
+	if trace {
+		p.log.Trace("call done", "op", m.Op.String(), "errno", reply.Errno)
+	}
 	return reply
 }
+
+// hostReplyLimit bounds the bytes of one reply, leaving room for the
+// frame's own fields.
+const hostReplyLimit = wire.MaxFrame - 64<<10
 
 func (s *Supervisor) dispatch(p *proc, m *wire.Msg) (*wire.Msg, error) {
 	switch m.Op {

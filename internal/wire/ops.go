@@ -1,5 +1,7 @@
 package wire
 
+import "fmt"
+
 // Op names one host function of the ABI (see docs/ABI.md). The numbers are
 // private to one build: host and runner are always the same binary.
 type Op uint16
@@ -110,3 +112,70 @@ const (
 	StateStarted = 1
 	StateStopped = 2
 )
+
+var opNames = map[Op]string{
+	OpProcNew:           "proc_new",
+	OpProcStart:         "proc_start",
+	OpProcJoin:          "proc_join",
+	OpProcTerminate:     "proc_terminate",
+	OpProcKill:          "proc_kill",
+	OpProcInfo:          "proc_info",
+	OpProcName:          "proc_name",
+	OpProcSetName:       "proc_set_name",
+	OpProcSetDaemon:     "proc_set_daemon",
+	OpProcSelf:          "proc_self",
+	OpProcParent:        "proc_parent",
+	OpProcChildren:      "proc_children",
+	OpProcTarget:        "proc_target",
+	OpProcArgs:          "proc_args",
+	OpProcSetArgs:       "proc_set_args",
+	OpPipeNew:           "pipe_new",
+	OpConnSend:          "conn_send",
+	OpConnRecv:          "conn_recv",
+	OpConnPoll:          "conn_poll",
+	OpConnClose:         "conn_close",
+	OpQueueNew:          "queue_new",
+	OpQueuePut:          "queue_put",
+	OpQueueGet:          "queue_get",
+	OpQueueInfo:         "queue_info",
+	OpQueueClose:        "queue_close",
+	OpQueueTaskDone:     "queue_task_done",
+	OpQueueJoin:         "queue_join",
+	OpBarrierNew:        "barrier_new",
+	OpBarrierWait:       "barrier_wait",
+	OpBarrierActionDone: "barrier_action_done",
+	OpBarrierAbort:      "barrier_abort",
+	OpBarrierReset:      "barrier_reset",
+	OpBarrierInfo:       "barrier_info",
+	OpLockNew:           "lock_new",
+	OpLockAcquire:       "lock_acquire",
+	OpLockRelease:       "lock_release",
+	OpLockInfo:          "lock_info",
+	OpEventNew:          "event_new",
+	OpEventSet:          "event_set",
+	OpEventClear:        "event_clear",
+	OpEventIsSet:        "event_is_set",
+	OpEventWait:         "event_wait",
+	OpCondNew:           "cond_new",
+	OpCondWait:          "cond_wait",
+	OpCondNotify:        "cond_notify",
+	OpCondNotifyAll:     "cond_notify_all",
+	OpNsNew:             "ns_new",
+	OpNsSet:             "ns_set",
+	OpNsGet:             "ns_get",
+	OpNsDelete:          "ns_delete",
+	OpNsItems:           "ns_items",
+	OpNsLen:             "ns_len",
+	OpListAppend:        "list_append",
+	OpListGet:           "list_get",
+	OpListSet:           "list_set",
+	OpListPop:           "list_pop",
+}
+
+// String returns the name of the import an op belongs to, e.g. "queue_put".
+func (o Op) String() string {
+	if n, ok := opNames[o]; ok {
+		return n
+	}
+	return fmt.Sprintf("op(%d)", uint16(o))
+}
