@@ -110,7 +110,7 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 	defer s.spawner.stop()
 
 	main := s.newProc(nil, "", nil, "MainProcess", "", false)
-	if err := s.start(main); err != nil {
+	if err := s.start(main, nil); err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrMainFailed, err)
 	}
 	select {
@@ -194,7 +194,9 @@ func joinIdentity(id []int) string {
 }
 
 // start launches p's runner. The caller has checked that p may start.
-func (s *Supervisor) start(p *proc) error {
+// launched, if not nil, runs once the runner exists and before the process
+// can make its first call.
+func (s *Supervisor) start(p *proc, launched func()) error {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -244,6 +246,9 @@ func (s *Supervisor) start(p *proc) error {
 	}
 	p.log.Debug("process started", "handle", p.handle)
 
+	if launched != nil {
+		launched()
+	}
 	served := make(chan struct{})
 	logged := make(chan struct{})
 	go func() { defer close(served); s.serve(p, r.control, conn) }()
@@ -281,7 +286,7 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 		failure = fmt.Errorf("runner ended without running the guest to its end (%v)", err)
 		p.log.Error("runner failed", "error", failure, "log_tail", p.logTail())
 	}
-	s.exited(p)
+	s.exited(p, ws.Signaled())
 	s.mu.Lock()
 	p.state = stateStopped
 	p.exitCode = code

@@ -232,6 +232,16 @@ func TestMaxProcs(t *testing.T) {
 	matchLines(t, "stdout", stdout, []string{"started=2.*"})
 }
 
+// TestRetriedStart: a start refused by the process limit leaves the
+// process whole, so starting it again later works, IPC included.
+func TestRetriedStart(t *testing.T) {
+	res, stdout, stderr := run(t, host.Config{MaxProcs: 2}, "retry-start")
+	if res.ExitCode != 0 {
+		t.Fatalf("exit code %d\n%s\n%s", res.ExitCode, stdout, stderr)
+	}
+	matchLines(t, "stdout", stdout, []string{"first start error=.* limit=true", "retried child put=42 exitcode=0"})
+}
+
 // TestForkBombIsContained: a guest that starts processes without end is
 // held to the process limit and stopped when the run is cancelled, with
 // every runner reaped.

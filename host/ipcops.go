@@ -68,13 +68,21 @@ func (s *Supervisor) inherit(parent, child *proc) {
 
 // exited tells every object that p is gone: its pipe ends close, a lock it
 // held is released (and reported), a barrier it waited at breaks.
-func (s *Supervisor) exited(p *proc) {
+//
+// killed says whether p was ended by a signal: only then is a lock it held
+// worth a warning (a process that returns holding a lock is its own
+// business, and CPython says nothing of it either).
+func (s *Supervisor) exited(p *proc, killed bool) {
 	for _, o := range s.everyObject() {
 		o.ProcessExited(p.handle)
 		type abandonable interface{ Abandoned() (int32, bool) }
 		if a, ok := o.(abandonable); ok {
 			if by, ok := a.Abandoned(); ok && by == p.handle {
-				p.log.Warn("process ended holding a lock; the lock was released", "lock", o.Kind())
+				if killed {
+					p.log.Warn("process was killed holding a lock; the lock was released", "lock", o.Kind())
+				} else {
+					p.log.Debug("process ended holding a lock; the lock was released", "lock", o.Kind())
+				}
 			}
 		}
 	}
@@ -247,6 +255,9 @@ func (s *Supervisor) ipcCall(p *proc, m *wire.Msg) (*wire.Msg, error) {
 		q, _, err := lookup[*ipc.Queue](s, h)
 		if err != nil {
 			return nil, err
+		}
+		if q.Kind() != "joinable_queue" {
+			return nil, fail(ebadh, "handle %d is a queue, not a joinable queue", h)
 		}
 		return nil, q.Join(ctx, who, timeout(m.Int(1)))
 
@@ -475,17 +486,19 @@ func (s *Supervisor) managerCall(m *wire.Msg) (*wire.Msg, error) {
 		case wire.OpListSet:
 			return nil, l.Set(i, m.Buf(0))
 		}
+		if m.Op == wire.OpListPop {
+			v, size, err := l.PopLimit(i, int(m.Int(2)))
+			if errors.Is(err, ipc.ErrTooSmall) {
+				return tooSmall(size)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return bufReply(v), nil
+		}
 		v, err := l.Get(i)
 		if err != nil {
 			return nil, err
-		}
-		if len(v) > int(m.Int(2)) {
-			return tooSmall(len(v))
-		}
-		if m.Op == wire.OpListPop {
-			if v, err = l.Pop(i); err != nil {
-				return nil, err
-			}
 		}
 		return bufReply(v), nil
 	}

@@ -163,13 +163,10 @@ func (s *Supervisor) procStart(p *proc, h int32) error {
 	if err != nil {
 		return err
 	}
-	// Like fork: the child holds a copy of every pipe end its parent holds.
-	s.inherit(p, c)
-	if err := s.start(c); err != nil {
-		s.exited(c)
-		return err
-	}
-	return nil
+	// Like fork: the child holds a copy of every pipe end its parent holds
+	// at the moment it starts (before it can make a call). A start that
+	// fails leaves nothing behind, so it may be tried again.
+	return s.start(c, func() { s.inherit(p, c) })
 }
 
 func (s *Supervisor) procJoin(p *proc, h int32, timeout time.Duration) error {

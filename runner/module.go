@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -88,10 +89,10 @@ func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
 		if _, perr := compile(ctx, plain, bin); perr != nil {
 			return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + perr.Error()}
 		}
-		log.Warn("compilation cache is corrupt; deleting it", "dir", cfg.CacheDir, "error", err)
-		if rerr := os.RemoveAll(cfg.CacheDir); rerr != nil {
-			return nil, fmt.Errorf("delete corrupt compilation cache: %w", rerr)
+		if rerr := clearCache(cfg.CacheDir); rerr != nil {
+			return nil, fmt.Errorf("compilation cache %s is unusable (%v) and cannot be cleared: %w", cfg.CacheDir, err, rerr)
 		}
+		log.Warn("compilation cache is corrupt; deleted its entries", "dir", cfg.CacheDir, "error", err)
 		m, err = compile(ctx, cfg, bin)
 	}
 	if err != nil {
@@ -165,6 +166,28 @@ func (m *Module) check(ctx context.Context, path string) error {
 	}
 	if _, ok := m.Compiled.ExportedMemories()["memory"]; !ok {
 		return &ModuleError{Path: path, Reason: "no exported memory"}
+	}
+	return nil
+}
+
+// clearCache deletes what wazero keeps in a cache directory (its
+// "wazero-*" folders) and nothing else: the directory is the user's.
+func clearCache(dir string) error {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	entries, err := filepath.Glob(filepath.Join(dir, "wazero-*"))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(e); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -159,7 +159,8 @@ func outcome(err error) (code int, trapped bool) {
 	}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
-		return int(exit.ExitCode()), false
+		// As an OS process's status: the low 8 bits (exit(-1) is 255).
+		return int(exit.ExitCode() & 0xff), false
 	}
 	return 1, true
 }

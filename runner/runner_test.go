@@ -90,6 +90,9 @@ func TestCorruptCacheIsRebuilt(t *testing.T) {
 		b, _ := os.ReadFile(e)
 		os.WriteFile(e, b[:min(len(b), 20)], 0o644)
 	}
+	// Something of the user's in the same directory must survive.
+	keep := filepath.Join(cache, "keep.txt")
+	os.WriteFile(keep, []byte("mine"), 0o644)
 	var logbuf strings.Builder
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Output: &logbuf})
 	m, err = runner.Load(ctx, cfg)
@@ -99,6 +102,9 @@ func TestCorruptCacheIsRebuilt(t *testing.T) {
 	m.Close(ctx)
 	if !strings.Contains(logbuf.String(), "compilation cache is corrupt") {
 		t.Errorf("no warning logged; log:\n%s", logbuf.String())
+	}
+	if b, err := os.ReadFile(keep); err != nil || string(b) != "mine" {
+		t.Errorf("the user's file in the cache dir was harmed: %q, %v", b, err)
 	}
 	// And the rebuilt cache works without complaint.
 	logbuf.Reset()

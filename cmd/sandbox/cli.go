@@ -103,9 +103,9 @@ func doMain(args []string, stdout, stderr io.Writer) int {
 
 func cmdVersion(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("version", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage:\n  sandbox version\n\nPrints the version of sandbox and of the parts it is built from.\n")
+		fmt.Fprint(stdout, "Usage:\n  sandbox version\n\nPrints the version of sandbox and of the parts it is built from.\n\nExamples:\n  sandbox version\n  sandbox --version\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		return parseFailed(err, "version", stderr)
@@ -259,6 +259,11 @@ func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guest
 		return exitInternal, err
 	}
 	cacheDir := f.cacheDir
+	if cacheDir != "" && !f.noCache {
+		if info, err := os.Stat(cacheDir); err == nil && !info.IsDir() {
+			return exitUsage, fmt.Errorf("--cache-dir %s is not a directory", cacheDir)
+		}
+	}
 	if f.noCache || cacheDir == "" {
 		base, err := os.UserCacheDir()
 		if f.noCache || err != nil {
@@ -288,7 +293,11 @@ func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guest
 			if errors.Is(err, fs.ErrNotExist) {
 				return exitNoModule, fmt.Errorf("%s: no such file", module)
 			}
-			return exitNoModule, fmt.Errorf("%s: %w", module, errors.Unwrap(errors.Unwrap(err)))
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				return exitNoModule, fmt.Errorf("%s: cannot read: %w", module, pe.Err)
+			}
+			return exitNoModule, err
 		}
 		return exitInternal, err
 	}

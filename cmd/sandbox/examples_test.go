@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -19,13 +20,19 @@ import (
 // timing-dependent ones run with --prefix, so that every line is known by
 // the process that printed it (byProcess), and are checked for the set of
 // lines each process prints, their order within the process, and the
-// rules of the example. Nothing here sleeps: a run ends when its guest
-// does.
+// rules of the example. An example whose rules are about when its
+// processes called the host (processes_barrier) also runs with
+// --log-level trace and is checked against that log (traced). Nothing here
+// sleeps: a run ends when its guest does.
 type example struct {
 	name  string   // the guest's folder: guests/NAME, built to guests/NAME.wasm
 	flags []string // flags of `sandbox run` before the module
 	code  int      // exit status of `sandbox run`
 	check func(t *testing.T, stdout string)
+	// traced, if not nil, is the check of an example run with --log-level
+	// trace (among its flags) instead of check: it gets the run's stdout
+	// and its log (stderr), which then holds TRACE and DEBUG lines only.
+	traced func(t *testing.T, stdout, log string)
 }
 
 var examples = []example{
@@ -133,9 +140,9 @@ var examples = []example{
 		check: exactLines(append(myFuncLines(0, 1, 2, 3, 4, 5), "Namespace value: 15")...),
 	},
 	{
-		name:  "processes_barrier",
-		flags: []string{"--prefix"},
-		check: checkProcessesBarrier,
+		name:   "processes_barrier",
+		flags:  []string{"--prefix", "--log-level", "trace"},
+		traced: checkProcessesBarrier,
 	},
 	{
 		name:  "communicating_with_queue",
@@ -145,8 +152,8 @@ var examples = []example{
 }
 
 // TestExamples runs every example guest under `sandbox run`, all at once,
-// and checks its exit status, that the sandbox logged nothing, and its
-// output.
+// and checks its exit status, that the sandbox logged nothing (or, for a
+// traced example, nothing above DEBUG), and its output.
 func TestExamples(t *testing.T) {
 	for _, ex := range examples {
 		t.Run(ex.name, func(t *testing.T) {
@@ -154,15 +161,43 @@ func TestExamples(t *testing.T) {
 			module := testutil.Guest(t, "guests/"+ex.name)
 			args := append(append([]string{"run"}, ex.flags...), module)
 			r := runSandbox(t, args...)
-			if r.code != ex.code || r.stderr != "" {
+			logOK := r.stderr == ""
+			if ex.traced != nil {
+				logOK = onlyTraceAndDebug(r.stderr)
+			}
+			if r.code != ex.code || !logOK {
 				t.Errorf("sandbox %s: exit status %d, want %d; stderr:\n%s", strings.Join(args, " "), r.code, ex.code, r.stderr)
 			}
-			ex.check(t, r.stdout)
+			if ex.traced != nil {
+				ex.traced(t, r.stdout, r.stderr)
+			} else {
+				ex.check(t, r.stdout)
+			}
 			if t.Failed() {
 				t.Logf("stdout:\n%s", r.stdout)
 			}
 		})
 	}
+}
+
+// logLine matches a line of the sandbox's log (hclog's text format): its
+// time, level, logger (sandbox.PROCESS-NAME) and message.
+var logLine = regexp.MustCompile(`^(\S+) \[(TRACE|DEBUG|INFO|WARN|ERROR)\] +(\S.*)$`)
+
+// onlyTraceAndDebug reports whether every line of log is a TRACE or DEBUG
+// line: the sandbox logged nothing that a run at the default level (warn)
+// would show, nor anything at info.
+func onlyTraceAndDebug(log string) bool {
+	if log == "" {
+		return true
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(log, "\n"), "\n") {
+		m := logLine.FindStringSubmatch(l)
+		if m == nil || (m[2] != "TRACE" && m[2] != "DEBUG") {
+			return false
+		}
+	}
+	return true
 }
 
 // pidPattern matches a pid in a line pattern of exactLines and linePattern.
@@ -448,22 +483,53 @@ func pySquares(n int) string {
 // leaves out when they are zero.
 var barrierLine = regexp.MustCompile(`^process (.+) ----> (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{6})?)$`)
 
-// processes_barrier: each of the four processes prints one line, its own
-// name and the time it took, in any order. p1 and p2 take the time only
-// once both have reached the barrier, so their times are close (within
-// 1 s; they are milliseconds apart unless the machine stalls); p3 and p4
-// do not wait. The times are of the real wall clock (in UTC, the guest's
-// local time), so they fall within the last two minutes, the longest a
-// run may take. MainProcess prints the sample line last, after joining
-// the four.
-func checkProcessesBarrier(t *testing.T, stdout string) {
-	names := []string{"p1 - test_with_barrier", "p2 - test_with_barrier",
-		"p3 - test_without_barrier", "p4 - test_without_barrier"}
+// The processes of processes_barrier: p1 and p2 wait at the barrier, p3
+// and p4 do not.
+var barrierNames = []string{"p1 - test_with_barrier", "p2 - test_with_barrier",
+	"p3 - test_without_barrier", "p4 - test_without_barrier"}
+
+// processes_barrier (run with --log-level trace): each of the four
+// processes prints one line, its own name and the time it took, in any
+// order; MainProcess prints the sample line last, after joining the four.
+// p1 and p2 take the time once both have reached the barrier (issue 4:
+// "p1 and p2 print after both reached the barrier"): each took its time
+// at or after the later of their two barrier_wait calls reached the host,
+// as the log shows (barrierWaited). Their times are then close too
+// (within 1 s; they are milliseconds apart unless the machine stalls).
+// p3 and p4 do not wait. The times are of the real wall clock (in UTC,
+// the guest's local time), so they fall within the last two minutes, the
+// longest a run may take.
+func checkProcessesBarrier(t *testing.T, stdout, log string) {
 	all, per := byProcess(t, stdout)
-	checkProcesses(t, per, append([]string{"MainProcess"}, names...)...)
+	checkProcesses(t, per, append([]string{"MainProcess"}, barrierNames...)...)
 	now := time.Now()
+	times := barrierTimes(t, per)
+	for name, at := range times {
+		if at.Before(now.Add(-2*time.Minute)) || at.After(now) {
+			t.Errorf("%s printed the time %s, want one within the run, which ended at about %s",
+				name, at.Format(time.DateTime), now.UTC().Format(time.DateTime))
+		}
+	}
+	p1, ok1 := times[barrierNames[0]]
+	p2, ok2 := times[barrierNames[1]]
+	if d := p1.Sub(p2).Abs(); ok1 && ok2 && d > time.Second {
+		t.Errorf("p1 and p2 took their times %v apart, want them within 1 s: both go on once both reached the barrier", d)
+	}
+	if ok1 && ok2 {
+		if err := barrierWaited(all, times, log); err != nil {
+			t.Error(err)
+		}
+	}
+	checkSame(t, per, "MainProcess", "All processes reached the barrier.")
+	checkLast(t, all, "All processes reached the barrier.")
+}
+
+// barrierTimes checks that each child of processes_barrier printed one
+// line, its name and a time, and returns the times, by name.
+func barrierTimes(t *testing.T, per map[string][]string) map[string]time.Time {
+	t.Helper()
 	times := map[string]time.Time{}
-	for _, name := range names {
+	for _, name := range barrierNames {
 		got := per[name]
 		if len(got) != 1 {
 			t.Errorf("%s printed %q, want one line", name, got)
@@ -474,7 +540,7 @@ func checkProcessesBarrier(t *testing.T, stdout string) {
 			t.Errorf("%s printed %q, want \"process %s ----> YYYY-MM-DD HH:MM:SS.ffffff\"", name, got[0], name)
 			continue
 		}
-		layout := "2006-01-02 15:04:05"
+		layout := time.DateTime
 		if strings.Contains(m[2], ".") {
 			layout += ".000000"
 		}
@@ -483,18 +549,69 @@ func checkProcessesBarrier(t *testing.T, stdout string) {
 			t.Errorf("%s printed %q: %v", name, got[0], err)
 			continue
 		}
-		if at.Before(now.Add(-2*time.Minute)) || at.After(now) {
-			t.Errorf("%s printed the time %s, want one within the run, which ended at about %s", name, m[2], now.UTC().Format("2006-01-02 15:04:05"))
-		}
 		times[name] = at
 	}
-	p1, ok1 := times[names[0]]
-	p2, ok2 := times[names[1]]
-	if d := p1.Sub(p2).Abs(); ok1 && ok2 && d > time.Second {
-		t.Errorf("p1 and p2 took their times %v apart, want them within 1 s: both go on once both reached the barrier", d)
+	return times
+}
+
+// barrierWaitCall matches the line of the sandbox's trace log that shows a
+// barrier_wait call reaching the host: the host's clock (hclog's time
+// format) and the caller's pid.
+var barrierWaitCall = regexp.MustCompile(`^(\S+) \[TRACE\] +sandbox\..*: call: pid=([1-9][0-9]*) op=barrier_wait$`)
+
+// barrierWaited checks processes_barrier's rule against the trace log:
+// p1 and p2 each made one barrier_wait call, and each printed a time at
+// or after the later of the two calls' arrival at the host. all is the
+// run's output (which gives each process's pid), times the times p1 and
+// p2 printed.
+//
+// The comparison needs no tolerance: the log's time is the host's clock
+// when the later call arrived, before the host answered either wait, and
+// it is truncated to the millisecond (Go's time formatting truncates), so
+// it is at most the real arrival time; each guest reads the same machine
+// clock after its wait returned, so later still, and prints it rounded to
+// the microsecond, which cannot take it below the whole millisecond the
+// log shows. A process that went on without waiting for the other prints
+// a time before the other's call arrived (milliseconds to a second before,
+// since the children start one after another).
+func barrierWaited(all []printed, times map[string]time.Time, log string) error {
+	pids := map[string]string{} // name -> pid
+	for _, l := range all {
+		pids[l.proc] = l.pid
 	}
-	checkSame(t, per, "MainProcess", "All processes reached the barrier.")
-	checkLast(t, all, "All processes reached the barrier.")
+	arrived := map[string][]time.Time{} // pid -> arrival of each barrier_wait call
+	for _, l := range strings.Split(log, "\n") {
+		m := barrierWaitCall.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		at, err := time.Parse("2006-01-02T15:04:05.000Z0700", m[1])
+		if err != nil {
+			return fmt.Errorf("log line %q: %v", l, err)
+		}
+		arrived[m[2]] = append(arrived[m[2]], at)
+	}
+	var last time.Time // the later arrival
+	var lastBy string
+	for _, name := range barrierNames[:2] {
+		calls := arrived[pids[name]]
+		if len(calls) != 1 {
+			return fmt.Errorf("%s (pid %s) made %d barrier_wait calls, want 1; the log shows every call at trace level",
+				name, pids[name], len(calls))
+		}
+		if calls[0].After(last) {
+			last, lastBy = calls[0], name
+		}
+	}
+	var errs []error
+	for _, name := range barrierNames[:2] {
+		if at := times[name]; at.Before(last) {
+			errs = append(errs, fmt.Errorf("%s printed the time %s, before %s's barrier_wait call reached the host at %s: "+
+				"it went on before both reached the barrier", name, at.Format("15:04:05.000000"), lastBy,
+				last.UTC().Format("15:04:05.000")))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 var (
@@ -647,4 +764,84 @@ func TestCheckCommunicatingWithQueue(t *testing.T) {
 		b.WriteString("[MainProcess 6] Process consumer-2 received item from queue: 5\n")
 		checkCommunicatingWithQueue(t, b.String())
 	})
+}
+
+// TestCheckProcessesBarrier checks that barrierWaited accepts a real run
+// and a time printed in the very millisecond the log shows, and rejects
+// the runs of broken copies of the guest (built outside the repository):
+// one that does not wait at all, one whose barrier lets each wait through
+// (Barrier(1)), and one that takes the time before waiting. The old check
+// alone (p1's and p2's times within 1 s) accepted all three.
+func TestCheckProcessesBarrier(t *testing.T) {
+	const (
+		p1 = "[p1 - test_with_barrier 10] process p1 - test_with_barrier ----> "
+		p2 = "[p2 - test_with_barrier 11] process p2 - test_with_barrier ----> "
+		// The log's lines, with the host's time.
+		wait1 = " [TRACE] sandbox.p1 - test_with_barrier: call: pid=10 op=barrier_wait\n"
+		done1 = " [TRACE] sandbox.p1 - test_with_barrier: call done: pid=10 op=barrier_wait errno=0\n"
+		wait2 = " [TRACE] sandbox.p2 - test_with_barrier: call: pid=11 op=barrier_wait\n"
+		done2 = " [TRACE] sandbox.p2 - test_with_barrier: call done: pid=11 op=barrier_wait errno=0\n"
+		lock1 = " [TRACE] sandbox.p1 - test_with_barrier: call: pid=10 op=lock_acquire\n"
+	)
+	for _, tc := range []struct {
+		name, stdout, log string
+		ok                bool
+	}{{
+		name: "waited",
+		stdout: p2 + "2026-11-25 20:12:11.370387\n" +
+			p1 + "2026-11-25 20:12:11.376568\n",
+		log: "2026-11-25T20:12:11.131Z" + wait1 +
+			"2026-11-25T20:12:11.370Z" + wait2 +
+			"2026-11-25T20:12:11.370Z" + done2 +
+			"2026-11-25T20:12:11.370Z" + done1 +
+			"2026-11-25T20:12:11.380Z" + lock1,
+		ok: true,
+	}, {
+		name: "in the millisecond of the later call, on a host east of UTC",
+		stdout: p1 + "2026-11-25 20:12:11\n" +
+			p2 + "2026-11-25 20:12:11.000001\n",
+		log: "2026-11-25T21:12:10.500+0100" + wait1 +
+			"2026-11-25T21:12:11.000+0100" + wait2,
+		ok: true,
+	}, {
+		name: "no wait",
+		stdout: p1 + "2026-11-25 20:14:07.043750\n" +
+			p2 + "2026-11-25 20:14:07.368399\n",
+		log: "2026-11-25T20:14:07.044Z" + lock1,
+	}, {
+		name: "Barrier(1)",
+		stdout: p1 + "2026-11-25 20:14:11.736637\n" +
+			p2 + "2026-11-25 20:14:12.076591\n",
+		log: "2026-11-25T20:14:11.736Z" + wait1 +
+			"2026-11-25T20:14:11.736Z" + done1 +
+			"2026-11-25T20:14:12.076Z" + wait2 +
+			"2026-11-25T20:14:12.076Z" + done2,
+	}, {
+		name: "time taken before the wait",
+		stdout: p1 + "2026-11-25 20:14:15.437531\n" +
+			p2 + "2026-11-25 20:14:16.017879\n",
+		log: "2026-11-25T20:14:15.437Z" + wait1 +
+			"2026-11-25T20:14:16.017Z" + wait2 +
+			"2026-11-25T20:14:16.017Z" + done2 +
+			"2026-11-25T20:14:16.017Z" + done1,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			all, per := byProcess(t, tc.stdout)
+			times := barrierTimes(t, map[string][]string{
+				barrierNames[0]: per[barrierNames[0]], barrierNames[1]: per[barrierNames[1]],
+				barrierNames[2]: {"process p3 - test_without_barrier ----> 2026-11-25 20:12:11"},
+				barrierNames[3]: {"process p4 - test_without_barrier ----> 2026-11-25 20:12:11"},
+			})
+			err := barrierWaited(all, times, tc.log)
+			if tc.ok && err != nil {
+				t.Errorf("a run that waited is refused: %v", err)
+			}
+			if !tc.ok && err == nil {
+				t.Errorf("a run that did not wait is accepted")
+			}
+			if !onlyTraceAndDebug(tc.log) {
+				t.Errorf("the log has lines above DEBUG")
+			}
+		})
+	}
 }

@@ -18,14 +18,14 @@ const (
 type generation struct {
 	state     int
 	count     int            // parties currently in this generation
-	used      []bool         // used[i]: index i is taken by a waiter
+	used      map[int]bool   // used[i]: index i is taken by a waiter (sized by waiters, not parties)
 	members   map[int32]int  // process -> calls waiting in this generation
 	withdrawn map[int32]bool // processes whose wait was cancelled here
 	actionBy  int32          // the process running the action (genAction)
 }
 
 func newGeneration(parties int) *generation {
-	return &generation{used: make([]bool, parties), members: make(map[int32]int)}
+	return &generation{used: make(map[int]bool), members: make(map[int32]int)}
 }
 
 // take gives who the smallest free index. Without cancelled waiters that
@@ -43,7 +43,7 @@ func (g *generation) take(who int32) int {
 
 // leave gives back the index of a cancelled waiter.
 func (g *generation) leave(who int32, index int) {
-	g.used[index] = false
+	delete(g.used, index)
 	g.count--
 	if g.members[who]--; g.members[who] == 0 {
 		delete(g.members, who)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -271,5 +273,31 @@ func TestBarrierCancelledWaiterFreesSlot(t *testing.T) {
 func TestNewBarrierRejectsNoParties(t *testing.T) {
 	if _, err := NewBarrier(0, -1, false); !errors.Is(err, ErrValue) {
 		t.Errorf("NewBarrier(0) = %v, want ErrValue", err)
+	}
+}
+
+// TestBarrierHugePartiesCostsNothing: a guest may ask for 2^31-1 parties;
+// the host's memory must not grow with that number (resets included).
+func TestBarrierHugePartiesCostsNothing(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var keep []*Barrier
+	for i := 0; i < 20; i++ {
+		b, err := NewBarrier(math.MaxInt32, -1, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j < 5; j++ {
+			b.Reset()
+		}
+		keep = append(keep, b)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("20 barriers of 2^31-1 parties allocated %d bytes", grew)
+	}
+	if keep[0].Parties() != math.MaxInt32 {
+		t.Fatal("parties lost")
 	}
 }

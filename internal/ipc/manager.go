@@ -259,18 +259,30 @@ func (l *List) Set(i int, v []byte) error {
 // Pop removes and returns item i (Python's default is -1, the last).
 // ErrIndex if the list is empty or i is out of range.
 func (l *List) Pop(i int) ([]byte, error) {
+	v, _, err := l.PopLimit(i, -1)
+	return v, err
+}
+
+// PopLimit is Pop for a caller that can take at most limit bytes (limit < 0:
+// any): a larger item is not removed, and ErrTooSmall comes with its size.
+// The check and the removal are one step, so no other process's pop can
+// slip in between.
+func (l *List) PopLimit(i, limit int) (v []byte, size int, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.items) == 0 {
-		return nil, fmt.Errorf("%w: pop from empty list", ErrIndex)
+		return nil, 0, fmt.Errorf("%w: pop from empty list", ErrIndex)
 	}
 	j, ok := l.index(i)
 	if !ok {
-		return nil, fmt.Errorf("%w: pop index out of range", ErrIndex)
+		return nil, 0, fmt.Errorf("%w: pop index out of range", ErrIndex)
 	}
-	v := l.items[j]
+	v = l.items[j]
+	if limit >= 0 && len(v) > limit {
+		return nil, len(v), ErrTooSmall
+	}
 	l.items = slices.Delete(l.items, j, j+1)
-	return v, nil
+	return v, len(v), nil
 }
 
 // Len returns the number of items.

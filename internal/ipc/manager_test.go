@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -111,5 +113,59 @@ func TestList(t *testing.T) {
 	empty := NewList()
 	if _, err := empty.Pop(-1); !errors.Is(err, ErrIndex) {
 		t.Errorf("pop from empty list = %v, want ErrIndex", err)
+	}
+}
+
+// TestListPopLimit: an item too big for the caller stays in the list, and
+// the check and the removal are one step under concurrent pops.
+func TestListPopLimit(t *testing.T) {
+	l := NewList()
+	l.Append([]byte("small"))
+	l.Append([]byte("a much bigger item"))
+	if _, size, err := l.PopLimit(-1, 5); !errors.Is(err, ErrTooSmall) || size != 18 {
+		t.Fatalf("PopLimit(-1, 5) = size %d, err %v; want 18, ErrTooSmall", size, err)
+	}
+	if l.Len() != 2 {
+		t.Fatalf("len = %d after a refused pop, want 2", l.Len())
+	}
+	if v, _, err := l.PopLimit(0, 5); err != nil || string(v) != "small" {
+		t.Fatalf("PopLimit(0, 5) = %q, %v", v, err)
+	}
+
+	// Many poppers with a small limit, items of two sizes: every item is
+	// either popped once or left, never lost.
+	l = NewList()
+	const n = 2000
+	for i := 0; i < n; i++ {
+		if i%2 == 0 {
+			l.Append([]byte("s"))
+		} else {
+			l.Append([]byte("LARGE"))
+		}
+	}
+	var wg sync.WaitGroup
+	var popped atomic.Int64
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				_, _, err := l.PopLimit(-1, 1)
+				switch {
+				case err == nil:
+					popped.Add(1)
+				case errors.Is(err, ErrTooSmall):
+					if _, _, err := l.PopLimit(-1, 10); err == nil {
+						popped.Add(1)
+					}
+				default:
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := popped.Load() + int64(l.Len()); got != n {
+		t.Fatalf("popped + left = %d, want %d", got, n)
 	}
 }

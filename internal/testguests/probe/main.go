@@ -60,6 +60,7 @@ scenarios:
   alloc                 allocate memory without end
   flood                 print without end
   forkbomb              every process starts two children that do the same, forever
+  retry-start           (with --max-procs 2) a start refused by the limit, retried later: the child works
   world                 what the guest sees: args, environment, files, clocks, sleep, randomness
   child SCENARIO [ARG...]  run a scenario in a child; main prints its exitcode
 `
@@ -68,7 +69,7 @@ func main() {
 	mp.Register(
 		noop, exitWith, panicWith, failWith, sleepFor, sleepThenPrint, sleepForever,
 		namesChild, treeChild, pidChild, argsChild, daemonChild, childEnd,
-		printLines, printThenSleep, forkBomb, selfOps, parentOps, runScenario,
+		printLines, printThenSleep, forkBomb, selfOps, parentOps, runScenario, putAnswer,
 	)
 	mp.RegisterClass(&MyProc{})
 	mp.Main(func() {
@@ -157,6 +158,8 @@ func dispatch(args []string) int {
 		forkBomb()
 	case "world":
 		world()
+	case "retry-start":
+		retryStart()
 	case "child":
 		p := runChild(runScenario, mp.Args(args))
 		say("child exitcode=%s", exitCode(p))
@@ -666,3 +669,22 @@ func world() {
 	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 	say("stdin=%q", line)
 }
+
+// retryStart starts a child while the process limit (2) is used up, then
+// again once there is room: the retried child must be whole (its IPC works).
+func retryStart() {
+	blocker := mp.NewProcess(sleepFor, mp.Args(200*time.Millisecond))
+	check(blocker.Start())
+	q := mp.NewQueue(0)
+	p := mp.NewProcess(putAnswer, mp.Args(q))
+	err := p.Start()
+	say("first start error=%s limit=%v", errText(err), errors.Is(err, mp.ErrLimit))
+	check(blocker.Join())
+	check(p.Start())
+	var got int
+	check(q.Get(&got))
+	check(p.Join())
+	say("retried child put=%d exitcode=%s", got, exitCode(p))
+}
+
+func putAnswer(q *mp.Queue) error { return q.Put(42) }
