@@ -218,7 +218,7 @@ held by the child: try_acquire=false err=none
 holder exitcode=-9
 waiter acquired=true
 main acquired=true err=none
-`, `(?m)\[WARN\] +sandbox\.Process-1: process ended holding a lock; the lock was released`},
+`, `(?m)\[WARN\] +sandbox\.Process-1: process was killed holding a lock; the lock was released`},
 		// A process killed waiting at a Barrier breaks it for the others.
 		{"die-barrier", `
 victim exitcode=-9
