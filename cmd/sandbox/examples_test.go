@@ -406,9 +406,8 @@ func checkNamingProcesses(t *testing.T, stdout string) {
 // derom: the non-daemon prints everything; the daemon is terminated when
 // MainProcess ends, 2 s after the second start, so about 2 s after the
 // daemon started (0.2 s more here, the time the second start takes): it
-// prints at most its lines up to "---> 2" (one a second from its start;
-// here it usually prints them all, CPython usually stops at "---> 1") and
-// never its "Exiting" line.
+// usually prints its lines up to "---> 2" (one a second from its start;
+// CPython usually stops at "---> 1"), and never its "Exiting" line.
 func checkDerom(t *testing.T, stdout string) {
 	all, per := byProcess(t, stdout)
 	checkProcesses(t, per, "MainProcess", "background_process", "non_background_process")
@@ -423,8 +422,11 @@ func checkDerom(t *testing.T, stdout string) {
 	for i := range 5 {
 		daemon = append(daemon, fmt.Sprintf("background_process ---> %d", i))
 	}
-	if n := checkPrefix(t, per, "background_process", append(daemon, "Exiting process: background_process")...); n > 4 {
-		t.Errorf("the daemon printed %q: it was not terminated when MainProcess ended, about 2 s after it started",
+	// How many "--->" lines the daemon gets out depends on how long the
+	// second start took (on a loaded machine, more); the rule is that it
+	// is terminated before its exit line.
+	if n := checkPrefix(t, per, "background_process", append(daemon, "Exiting process: background_process")...); n > len(daemon) {
+		t.Errorf("the daemon printed %q: it was not terminated when MainProcess ended",
 			per["background_process"])
 	}
 	checkSame(t, per, "MainProcess", "Derom process executed successfully.")
