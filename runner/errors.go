@@ -19,6 +19,7 @@ type ModuleError struct {
 	Missing []string
 }
 
+// Error says what is wrong with the module, naming missing imports.
 func (e *ModuleError) Error() string {
 	if len(e.Missing) > 0 {
 		return fmt.Sprintf("%s: %s: %s", e.Path, e.Reason, strings.Join(e.Missing, ", "))
