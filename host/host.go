@@ -71,7 +71,7 @@ type Supervisor struct {
 	alive   int   // started and not yet stopped
 	all     sync.WaitGroup
 	closing bool
-	spare   *spare
+	spares  []*spare
 }
 
 // New checks cfg and returns a Supervisor.
@@ -142,7 +142,7 @@ func (s *Supervisor) shutdown(cancelled bool) {
 		}
 	}
 	s.mu.Unlock()
-	s.dropSpare()
+	s.dropSpares()
 	for _, p := range left {
 		if !cancelled {
 			s.log.Warn("process still running at the end of the run; killing it", "name", p.name, "pid", p.pid)
@@ -228,7 +228,7 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 	}
 	if p.parent != nil {
 		// A program that starts one child likely starts another.
-		s.prepareSpare()
+		s.prepareSpares()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.mu.Lock()

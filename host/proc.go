@@ -98,6 +98,11 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 	if err := conn.Send(&wire.Msg{Kind: wire.KindAssign, Ints: []int64{int64(p.handle)}, Bufs: argv}); err != nil {
 		return
 	}
+	if p.parent == nil {
+		// MainProcess is loaded: have runners ready for its first children
+		// (programs run here are about processes; most start some).
+		s.prepareSpares()
+	}
 	for {
 		m, err := conn.Recv()
 		if err != nil {

@@ -146,7 +146,7 @@ func (s *Supervisor) procNew(p *proc, m *wire.Msg) (*wire.Msg, error) {
 	}
 	c := s.newProc(p, string(target), append([]byte(nil), args...), string(name), string(class), m.Int(0) != 0)
 	// The program creates processes: have a runner ready for the start.
-	s.prepareSpare()
+	s.prepareSpares()
 	return &wire.Msg{Ints: []int64{int64(c.handle)}}, nil
 }
 

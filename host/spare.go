@@ -8,62 +8,89 @@ import (
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
+// spareTarget is how many spare runners the host keeps. Two let two
+// processes started back to back (a producer and its consumer, the two
+// halves of a pipe) both start at once, as forked processes do, instead of
+// the second lagging a runner's start-up behind the first.
+const spareTarget = 2
+
 // spare is a runner started before anyone asked for it: started, module
 // compiled, Hello received, waiting to be told which process it is. Taking
 // a spare makes a process start in the time its guest needs to instantiate,
 // instead of the time a runner needs to start and load the module.
 //
-// The host keeps at most one spare, prepared from the moment the program
-// first creates a child process (a program that never creates one never
-// pays for it), and prepares the next whenever one is taken.
+// The host keeps up to spareTarget spares, prepared as soon as MainProcess
+// is loaded (so that its first children start at once; a program that
+// never starts one pays two runner start-ups of CPU time, in parallel),
+// and prepares another whenever one is taken.
 type spare struct {
-	r     *started
-	conn  *wire.Conn
-	ready chan struct{} // closed when Hello came, or err is set
-	err   error
+	r       *started
+	conn    *wire.Conn
+	started chan struct{} // closed when the runner was started (r set) or failed to
+	ready   chan struct{} // closed when Hello came, or err is set
+	err     error
 }
 
-// prepareSpare starts a spare unless one exists or the run is ending.
-func (s *Supervisor) prepareSpare() {
+// prepareSpares starts spares until there are spareTarget of them, unless
+// the run is ending.
+func (s *Supervisor) prepareSpares() {
 	s.mu.Lock()
-	if s.spare != nil || s.closing {
-		s.mu.Unlock()
+	var todo []*spare
+	for len(s.spares) < spareTarget && !s.closing {
+		sp := &spare{started: make(chan struct{}), ready: make(chan struct{})}
+		s.spares = append(s.spares, sp)
+		todo = append(todo, sp)
+	}
+	s.mu.Unlock()
+	for _, sp := range todo {
+		go s.fill(sp)
+	}
+}
+
+// fill starts sp's runner and waits for its Hello.
+func (s *Supervisor) fill(sp *spare) {
+	defer close(sp.ready)
+	r, err := s.startRunner()
+	if err != nil {
+		sp.err = err
+		close(sp.started)
 		return
 	}
-	sp := &spare{ready: make(chan struct{})}
-	s.spare = sp
-	s.mu.Unlock()
-	go func() {
-		defer close(sp.ready)
-		r, err := s.startRunner()
-		if err != nil {
-			sp.err = err
-			return
-		}
-		sp.r = r
-		sp.conn = wire.NewConn(r.control)
-		hello, err := sp.conn.Recv()
-		switch {
-		case errors.Is(err, io.EOF):
-			sp.err = errors.New("runner ended before it was ready")
-		case err != nil:
-			sp.err = err
-		case hello.Kind != wire.KindHello:
-			sp.err = fmt.Errorf("runner sent frame kind %d before hello", hello.Kind)
-		}
-	}()
+	sp.r = r
+	close(sp.started)
+	sp.conn = wire.NewConn(r.control)
+	hello, err := sp.conn.Recv()
+	switch {
+	case errors.Is(err, io.EOF):
+		sp.err = errors.New("runner ended before it was ready")
+	case err != nil:
+		sp.err = err
+	case hello.Kind != wire.KindHello:
+		sp.err = fmt.Errorf("runner sent frame kind %d before hello", hello.Kind)
+	}
 }
 
-// takeSpare returns the spare, waiting for it to be ready, or nil when
-// there is none or it failed (then it is disposed of).
+// takeSpare returns a spare, a ready one if there is one, else waiting for
+// the oldest; nil when there is none or it failed (then it is disposed of).
 func (s *Supervisor) takeSpare() *spare {
 	s.mu.Lock()
-	sp := s.spare
-	s.spare = nil
-	s.mu.Unlock()
-	if sp == nil {
+	if len(s.spares) == 0 {
+		s.mu.Unlock()
 		return nil
 	}
+	pick := 0
+	for i, sp := range s.spares {
+		select {
+		case <-sp.ready:
+			pick = i
+		default:
+			continue
+		}
+		break
+	}
+	sp := s.spares[pick]
+	s.spares = append(s.spares[:pick], s.spares[pick+1:]...)
+	s.mu.Unlock()
 	<-sp.ready
 	if sp.err != nil {
 		s.log.Debug("spare runner failed; starting one afresh", "error", sp.err)
@@ -73,25 +100,27 @@ func (s *Supervisor) takeSpare() *spare {
 	return sp
 }
 
-// dispose kills and reaps a spare that will never be used.
+// dispose kills and reaps a spare that will never be used, without waiting
+// for it to finish loading.
 func (sp *spare) dispose() {
+	<-sp.started
 	if sp.r == nil {
 		return
 	}
 	sp.r.cmd.Process.Kill()
+	<-sp.ready // its Hello read ends with the kill
 	sp.r.cmd.Wait()
 	sp.r.control.Close()
 	sp.r.logs.Close()
 }
 
-// dropSpare disposes of the spare at the end of the run.
-func (s *Supervisor) dropSpare() {
+// dropSpares disposes of every spare at the end of the run.
+func (s *Supervisor) dropSpares() {
 	s.mu.Lock()
-	sp := s.spare
-	s.spare = nil
+	spares := s.spares
+	s.spares = nil
 	s.mu.Unlock()
-	if sp != nil {
-		<-sp.ready
+	for _, sp := range spares {
 		sp.dispose()
 	}
 }
