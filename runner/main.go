@@ -38,6 +38,7 @@ func Main(args []string, stderr io.Writer) int {
 		return ExitFailed
 	}
 	cfg.MemoryLimitPages = memPages
+	cfg.Checked = true // by the host, before it started any runner
 	log := hclog.New(&hclog.LoggerOptions{
 		Name:       "runner",
 		Level:      hclog.LevelFromString(level),

@@ -23,6 +23,10 @@ type LoadConfig struct {
 	// MemoryLimitPages bounds each guest's linear memory (64 KiB pages); 0
 	// keeps wazero's default (4 GiB).
 	MemoryLimitPages uint32
+	// Checked says the module's imports and exports were already checked
+	// (the host does it once, before any runner starts), so Load skips
+	// that work on every process start.
+	Checked bool
 	Logger           hclog.Logger
 }
 
@@ -75,6 +79,9 @@ func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
 	}
 	if err != nil {
 		return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + err.Error()}
+	}
+	if cfg.Checked {
+		return m, nil
 	}
 	if err := m.check(ctx, cfg.Path); err != nil {
 		m.Close(ctx)
