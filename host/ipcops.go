@@ -27,8 +27,9 @@ func (s *Supervisor) addObject(obj ipc.Object, end int) int32 {
 	return s.next
 }
 
-// lookup returns the object behind handle h if it is a T.
-func lookup[T ipc.Object](s *Supervisor, h int64) (T, int, error) {
+// lookup returns the object behind handle h if it is a T (an ipc type or
+// an interface some of them satisfy), and which pipe end h is.
+func lookup[T any](s *Supervisor, h int64) (T, int, error) {
 	s.mu.Lock()
 	o := s.objects[int32(h)]
 	s.mu.Unlock()
@@ -438,7 +439,7 @@ func (s *Supervisor) managerCall(m *wire.Msg) (*wire.Msg, error) {
 		}
 		return ints(int64(s.addObject(obj, 0))), nil
 	case wire.OpNsSet, wire.OpNsGet, wire.OpNsDelete:
-		kv, err := s.keyed(h)
+		kv, _, err := lookup[keyedStore](s, h)
 		if err != nil {
 			return nil, err
 		}
@@ -458,13 +459,11 @@ func (s *Supervisor) managerCall(m *wire.Msg) (*wire.Msg, error) {
 	case wire.OpNsItems:
 		return s.items(h)
 	case wire.OpNsLen:
-		s.mu.Lock()
-		o := s.objects[int32(h)]
-		s.mu.Unlock()
-		if o == nil {
-			return nil, fail(ebadh, "no object %d", h)
+		o, _, err := lookup[ipc.Object](s, h)
+		if err != nil {
+			return nil, err
 		}
-		switch v := o.obj.(type) {
+		switch v := o.(type) {
 		case *ipc.Namespace:
 			return ints(int64(len(v.Names()))), nil
 		case *ipc.Dict:
@@ -472,7 +471,7 @@ func (s *Supervisor) managerCall(m *wire.Msg) (*wire.Msg, error) {
 		case *ipc.List:
 			return ints(int64(v.Len())), nil
 		}
-		return nil, fail(ebadh, "handle %d is a %s", h, o.obj.Kind())
+		return nil, fail(ebadh, "handle %d is a %s", h, o.Kind())
 	case wire.OpListAppend, wire.OpListGet, wire.OpListSet, wire.OpListPop:
 		l, _, err := lookup[*ipc.List](s, h)
 		if err != nil {
@@ -505,7 +504,7 @@ func (s *Supervisor) managerCall(m *wire.Msg) (*wire.Msg, error) {
 	return nil, errNotIPC
 }
 
-// keyedStore is a Namespace or a Dict.
+// keyedStore is a Namespace or a Dict (looked up with lookup[keyedStore]).
 type keyedStore interface {
 	Set(key string, v []byte)
 	Get(key string) ([]byte, error)
@@ -513,30 +512,14 @@ type keyedStore interface {
 	Items() []ipc.Item
 }
 
-func (s *Supervisor) keyed(h int64) (keyedStore, error) {
-	s.mu.Lock()
-	o := s.objects[int32(h)]
-	s.mu.Unlock()
-	if o == nil {
-		return nil, fail(ebadh, "no object %d", h)
-	}
-	kv, ok := o.obj.(keyedStore)
-	if !ok {
-		return nil, fail(ebadh, "handle %d is a %s", h, o.obj.Kind())
-	}
-	return kv, nil
-}
-
 // items encodes every entry as u32 key length, key, u32 value length, value.
 func (s *Supervisor) items(h int64) (*wire.Msg, error) {
-	s.mu.Lock()
-	o := s.objects[int32(h)]
-	s.mu.Unlock()
-	if o == nil {
-		return nil, fail(ebadh, "no object %d", h)
+	o, _, err := lookup[ipc.Object](s, h)
+	if err != nil {
+		return nil, err
 	}
 	var entries []ipc.Item
-	switch v := o.obj.(type) {
+	switch v := o.(type) {
 	case keyedStore:
 		entries = v.Items()
 	case *ipc.List:
@@ -544,7 +527,7 @@ func (s *Supervisor) items(h int64) (*wire.Msg, error) {
 			entries = append(entries, ipc.Item{Value: x})
 		}
 	default:
-		return nil, fail(ebadh, "handle %d is a %s", h, o.obj.Kind())
+		return nil, fail(ebadh, "handle %d is a %s", h, o.Kind())
 	}
 	var b []byte
 	for _, e := range entries {
