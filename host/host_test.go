@@ -21,14 +21,9 @@ import (
 
 // The host starts runners by re-running this test binary in runner mode.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == runner.Mode {
-		os.Exit(runner.Main(os.Args[2:], os.Stderr))
-	}
-	// Runners are this test binary; built with -race it would sleep 1 s
-	// when it exits (GORACE's atexit_sleep_ms), and every Join waits for it.
-	if os.Getenv("GORACE") == "" {
-		os.Setenv("GORACE", "atexit_sleep_ms=0")
-	}
+	// The host starts runners by re-running its own executable, which in
+	// tests is this test binary.
+	testutil.RunnerMode()
 	os.Exit(m.Run())
 }
 

@@ -8,20 +8,12 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/sandbox-dev/sandbox/internal/testutil"
-	"github.com/sandbox-dev/sandbox/runner"
 )
 
 func TestMain(m *testing.M) {
 	// The host starts runners by re-running its own executable, which in
 	// tests is this test binary.
-	if len(os.Args) > 1 && os.Args[1] == runner.Mode {
-		os.Exit(runner.Main(os.Args[2:], os.Stderr))
-	}
-	// Runners are this test binary; built with -race it would sleep 1 s
-	// when it exits (GORACE's atexit_sleep_ms), and every Join waits for it.
-	if os.Getenv("GORACE") == "" {
-		os.Setenv("GORACE", "atexit_sleep_ms=0")
-	}
+	testutil.RunnerMode()
 	testscript.Main(m, map[string]func(){
 		"sandbox": func() { os.Exit(doMain(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
