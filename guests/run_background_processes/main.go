@@ -36,7 +36,7 @@
 //
 // Python terminates the daemon and joins the other in multiprocessing's
 // exit handler, after the main module has ended. This guest does the same
-// thing explicitly at the end of its body (shutdown), so that the README
+// thing explicitly at the end of its body (mp.EndChildren), so that the README
 // sample line can be printed after everything else.
 package main
 
@@ -74,23 +74,9 @@ func main() {
 		check(backgroundProcess.Start())
 		check(noBackgroundProcess.Start())
 
-		shutdown()
+		check(mp.EndChildren())
 		fmt.Println("Background process started.")
 	})
-}
-
-// shutdown does what Python's multiprocessing does when the main module
-// ends (util._exit_function): terminate the daemonic children, then join
-// every child still alive.
-func shutdown() {
-	for _, p := range mp.ActiveChildren() {
-		if p.Daemon() {
-			check(p.Terminate())
-		}
-	}
-	for _, p := range mp.ActiveChildren() {
-		check(p.Join())
-	}
 }
 
 func check(err error) {

@@ -35,7 +35,7 @@
 //
 // Python joins the children in multiprocessing's exit handler, after the
 // main module has ended. This guest does the same thing explicitly at the
-// end of its body (shutdown), so that the README sample line can be
+// end of its body (mp.EndChildren), so that the README sample line can be
 // printed after everything else.
 package main
 
@@ -73,23 +73,9 @@ func main() {
 		check(backgroundProcess.Start())
 		check(noBackgroundProcess.Start())
 
-		shutdown()
+		check(mp.EndChildren())
 		fmt.Println("Non-daemon background process started.")
 	})
-}
-
-// shutdown does what Python's multiprocessing does when the main module
-// ends (util._exit_function): terminate the daemonic children, then join
-// every child still alive.
-func shutdown() {
-	for _, p := range mp.ActiveChildren() {
-		if p.Daemon() {
-			check(p.Terminate())
-		}
-	}
-	for _, p := range mp.ActiveChildren() {
-		check(p.Join())
-	}
 }
 
 func check(err error) {
