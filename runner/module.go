@@ -27,7 +27,7 @@ type LoadConfig struct {
 	// (the host does it once, before any runner starts), so Load skips
 	// that work on every process start.
 	Checked bool
-	Logger           hclog.Logger
+	Logger  hclog.Logger
 }
 
 // Module is a compiled module and the runtime it was compiled in.
