@@ -5,8 +5,10 @@
 // forward, writes out what every process prints, and decides how each
 // process ended. It never imports wazero: everything WebAssembly happens in
 // the runners (package runner). All state lives in one Supervisor; every
-// guest call passes through Supervisor.call, the one place where later
-// features (event log, deadlock detection, limits) hook in.
+// guest call becomes a Call record that passes through one pipeline
+// (Supervisor.call: decode, admit, handler, record, reply) and one handler
+// per import (handlers.go), and every blocked process is listed by Waits:
+// the places where limits, the event log and deadlock detection hook in.
 package host
 
 import (
@@ -17,10 +19,11 @@ import (
 	"os"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/sandbox-dev/sandbox/internal/abi"
+	"github.com/sandbox-dev/sandbox/internal/ipc"
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
@@ -64,14 +67,17 @@ type Supervisor struct {
 	out     *output
 	spawner *spawner
 
-	mu      sync.Mutex
-	procs   map[int32]*proc
-	objects map[int32]*object
-	next    int32 // last handle given out
-	alive   int   // started and not yet stopped
-	all     sync.WaitGroup
-	closing bool
-	spares  []*spare
+	mu         sync.Mutex
+	procs      map[int32]*proc
+	objects    map[int32]*object
+	lastHandle int32 // the last handle given out
+	alive      int   // started and not yet stopped
+	all        sync.WaitGroup
+	closing    bool
+	spares     []*spare
+
+	waitMu sync.Mutex
+	waits  map[int32]*waiting // by process handle: who is blocked now, on what
 }
 
 // New checks cfg and returns a Supervisor.
@@ -100,6 +106,7 @@ func New(cfg Config) (*Supervisor, error) {
 		out:     newOutput(cfg.Stdout, cfg.Stderr, cfg.Prefix),
 		procs:   map[int32]*proc{},
 		objects: map[int32]*object{},
+		waits:   map[int32]*waiting{},
 	}, nil
 }
 
@@ -157,9 +164,9 @@ func (s *Supervisor) shutdown(cancelled bool) {
 func (s *Supervisor) newProc(parent *proc, target string, args []byte, name, class string, daemon bool) *proc {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.next++
+	s.lastHandle++
 	p := &proc{
-		handle: s.next,
+		handle: s.lastHandle,
 		parent: parent,
 		target: target,
 		args:   args,
@@ -204,7 +211,7 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 	}
 	if s.alive >= s.cfg.MaxProcs {
 		s.mu.Unlock()
-		return fail(eagain, "process limit of the run reached (%d alive)", s.cfg.MaxProcs)
+		return fail(abi.EAGAIN, "process limit of the run reached (%d alive)", s.cfg.MaxProcs)
 	}
 	s.alive++
 	s.all.Add(1)
@@ -231,6 +238,7 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 		s.prepareSpares()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	ctx = ipc.WithCaller(ctx, caller{s, p})
 	s.mu.Lock()
 	p.state = stateStarted
 	p.pid = r.cmd.Process.Pid
@@ -286,6 +294,7 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 		failure = fmt.Errorf("runner ended without running the guest to its end (%v)", err)
 		p.log.Error("runner failed", "error", failure, "log_tail", p.logTail())
 	}
+	p.ended.Store(true)
 	s.exited(p, ws.Signaled())
 	s.mu.Lock()
 	p.state = stateStopped
@@ -298,7 +307,8 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 }
 
 // atExit is what CPython does when any process ends normally: terminate
-// its daemonic children, then join all of them.
+// its daemonic children, then join all of them. The wait is listed in
+// Waits as op "exit".
 func (s *Supervisor) atExit(p *proc) {
 	s.mu.Lock()
 	var kids []*proc
@@ -313,40 +323,8 @@ func (s *Supervisor) atExit(p *proc) {
 			c.signal(syscall.SIGTERM)
 		}
 	}
-	for _, c := range kids {
-		select {
-		case <-c.done:
-		case <-p.ctx.Done():
-			return
-		}
-	}
-}
-
-// waitDone waits for c to stop, for at most timeout (negative: forever),
-// or until ctx ends. It reports whether c stopped.
-func waitDone(ctx context.Context, c *proc, timeout time.Duration) bool {
-	if timeout == 0 {
-		select {
-		case <-c.done:
-			return true
-		default:
-			return false
-		}
-	}
-	var tc <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		tc = t.C
-	}
-	select {
-	case <-c.done:
-		return true
-	case <-tc:
-		return false
-	case <-ctx.Done():
-		return false
-	}
+	p.on = waitOn{op: "exit", procs: kids, timeout: -1}
+	s.waitStopped(p)
 }
 
 // hostPID is the pid reported as the parent of MainProcess.

@@ -45,30 +45,41 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// cacheDir is the compilation cache shared by every test of this package.
+var cacheDir = filepath.Join(os.TempDir(), "sandbox-test-cache", "host")
+
 var (
-	compileOnce sync.Once
-	cacheDir    string
-	compileErr  error
+	compileMu sync.Mutex
+	compiled  = map[string]error{} // guest folder -> result of its compile
 )
 
-// probe returns the probe guest, compiled once into a cache shared by
-// every test of this package (as the CLI does before a run).
-func probe(t *testing.T) (module, cache string) {
+// guest returns the guest built from folder dir of the repository,
+// compiled once into the shared cache (as the CLI does before a run).
+func guest(t *testing.T, dir string) (module, cache string) {
 	t.Helper()
-	module = testutil.Guest(t, "internal/testguests/probe")
-	compileOnce.Do(func() {
-		cacheDir = filepath.Join(os.TempDir(), "sandbox-test-cache", "host")
+	module = testutil.Guest(t, dir)
+	compileMu.Lock()
+	defer compileMu.Unlock()
+	err, done := compiled[dir]
+	if !done {
 		ctx := context.Background()
-		m, err := runner.Load(ctx, runner.LoadConfig{Path: module, CacheDir: cacheDir})
+		var m *runner.Module
+		m, err = runner.Load(ctx, runner.LoadConfig{Path: module, CacheDir: cacheDir})
 		if err == nil {
 			m.Close(ctx)
 		}
-		compileErr = err
-	})
-	if compileErr != nil {
-		t.Fatal(compileErr)
+		compiled[dir] = err
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	return module, cacheDir
+}
+
+// probe returns the probe guest, compiled.
+func probe(t *testing.T) (module, cache string) {
+	t.Helper()
+	return guest(t, "internal/testguests/probe")
 }
 
 // run runs the probe with args under a fresh Supervisor.

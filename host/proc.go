@@ -6,15 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
-
-	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
 type procState int
@@ -58,6 +56,15 @@ type proc struct {
 
 	tailMu sync.Mutex
 	tail   []string
+
+	// ended is set once the runner has exited, before the objects are told:
+	// the one record of a process's end that every object asks (ipc.Caller).
+	ended atomic.Bool
+
+	// used on the serve goroutine only: the call being served, and what it
+	// (or the end-of-process duty) is about to wait on.
+	cur *Call
+	on  waitOn
 }
 
 // signal sends sig to p's runner. The os.Process holds a pidfd, so a
@@ -68,76 +75,6 @@ func (p *proc) signal(sig syscall.Signal) {
 	}
 	if err := p.os.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		p.log.Debug("signal failed", "signal", sig, "error", err)
-	}
-}
-
-// serve reads p's control socket until it ends: output is written out,
-// calls are answered in order, and the Exit report triggers CPython's
-// end-of-process duties before the runner is let go.
-//
-// conn is non-nil for a spare runner whose Hello was already read.
-func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
-	if conn == nil {
-		conn = wire.NewConn(control)
-		hello, err := conn.Recv()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				p.log.Error("no hello from runner", "error", err)
-			}
-			return
-		}
-		if hello.Kind != wire.KindHello {
-			p.log.Error("runner spoke out of turn", "kind", hello.Kind)
-			return
-		}
-	}
-	argv := make([][]byte, len(s.cfg.Args))
-	for i, a := range s.cfg.Args {
-		argv[i] = []byte(a)
-	}
-	if err := conn.Send(&wire.Msg{Kind: wire.KindAssign, Ints: []int64{int64(p.handle)}, Bufs: argv}); err != nil {
-		return
-	}
-	if p.parent == nil {
-		// MainProcess is loaded: have runners ready for its first children
-		// (programs run here are about processes; most start some).
-		s.prepareSpares()
-	}
-	for {
-		m, err := conn.Recv()
-		if err != nil {
-			if !errors.Is(err, io.EOF) && p.ctx.Err() == nil {
-				p.log.Debug("control socket ended", "error", err)
-			}
-			return
-		}
-		switch m.Kind {
-		case wire.KindOutput:
-			s.out.write(s, p, int(m.Int(0)), m.Buf(0))
-		case wire.KindCall:
-			reply := s.call(p, m)
-			reply.Kind = wire.KindReply
-			if err := conn.Send(reply); err != nil {
-				// The runner would wait for this reply forever.
-				if p.ctx.Err() == nil {
-					p.log.Error("cannot send a reply; killing the process", "op", m.Op.String(), "error", err)
-					p.signal(syscall.SIGKILL)
-				}
-				return
-			}
-		case wire.KindExit:
-			p.reported = true
-			p.reportedCode = int(m.Int(0))
-			s.out.flush(s.label(p), p)
-			s.atExit(p)
-			if err := conn.Send(&wire.Msg{Kind: wire.KindReply}); err != nil {
-				return
-			}
-		default:
-			p.log.Error("unexpected frame from runner", "kind", m.Kind)
-			p.signal(syscall.SIGKILL)
-			return
-		}
 	}
 }
 

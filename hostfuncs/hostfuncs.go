@@ -1,14 +1,15 @@
 // Package hostfuncs is the ABI of the sandbox: the host module "sandbox"
 // that guests import (docs/ABI.md is its contract).
 //
-// Every function decodes its parameters from guest memory, checks every
-// pointer and length against that memory, and hands the call, as a
-// wire.Msg, to a Caller that does the real work. It knows nothing of
-// sockets or OS processes: in a runner the Caller forwards the call to the
-// host; in tests it may be anything that answers. A bad pointer is answered
-// with EFAULT and never reaches the Caller; outputs are written back only
-// after they were checked to fit, following the buffer convention of the ABI
-// (a too-small buffer learns the size needed and loses nothing).
+// Every import of abi.Ops is one function here. Each decodes its parameters
+// from guest memory, checks every pointer and length against that memory,
+// and hands the call, as a wire.Msg laid out as abi.Args.Encode says, to a
+// Caller that does the real work. It knows nothing of sockets or OS
+// processes: in a runner the Caller forwards the call to the host; in tests
+// it may be anything that answers. A bad pointer is answered with EFAULT and
+// never reaches the Caller; outputs are written back only after they were
+// checked to fit, following the buffer convention of the ABI (a too-small
+// buffer learns the size needed and loses nothing).
 package hostfuncs
 
 import (
@@ -19,6 +20,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/sandbox-dev/sandbox/internal/abi"
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
@@ -27,7 +29,7 @@ const ModuleName = "sandbox"
 
 // MaxCallBytes bounds the bytes one call may carry from guest memory. A
 // larger call is answered with E2BIG and never leaves the runner.
-const MaxCallBytes = wire.MaxFrame - 64<<10
+const MaxCallBytes = abi.MaxCallBytes
 
 // Caller carries out one decoded call and returns its reply. An error means
 // the call could not be carried out at all (the host is gone); the guest is
@@ -36,15 +38,15 @@ type Caller interface {
 	Call(ctx context.Context, req *wire.Msg) (*wire.Msg, error)
 }
 
-// Instantiate defines the "sandbox" host module in r, backed by c.
+// Instantiate defines the "sandbox" host module in r, backed by c: one
+// function for every import of abi.Ops.
 func Instantiate(ctx context.Context, r wazero.Runtime, c Caller) (api.Module, error) {
 	b := r.NewHostModuleBuilder(ModuleName)
-	for i := range functions {
-		f := &functions[i]
+	for _, s := range abi.Ops() {
 		b.NewFunctionBuilder().
-			WithGoModuleFunction(&binding{f: f, c: c}, f.wasmParams(), []api.ValueType{api.ValueTypeI32}).
-			WithParameterNames(f.paramNames()...).
-			Export(f.name)
+			WithGoModuleFunction(&binding{s: s, c: c}, wasmParams(s), []api.ValueType{api.ValueTypeI32}).
+			WithParameterNames(s.WasmNames()...).
+			Export(s.Name)
 	}
 	m, err := b.Instantiate(ctx)
 	if err != nil {
@@ -53,11 +55,25 @@ func Instantiate(ctx context.Context, r wazero.Runtime, c Caller) (api.Module, e
 	return m, nil
 }
 
+func wasmParams(s *abi.Spec) []api.ValueType {
+	var vt []api.ValueType
+	for _, f := range s.Params {
+		for _, t := range f.Kind.Wasm() {
+			if t == "i64" {
+				vt = append(vt, api.ValueTypeI64)
+			} else {
+				vt = append(vt, api.ValueTypeI32)
+			}
+		}
+	}
+	return vt
+}
+
 // Names lists the functions of the module, sorted.
 func Names() []string {
-	names := make([]string, 0, len(functions))
-	for _, f := range functions {
-		names = append(names, f.name)
+	var names []string
+	for _, s := range abi.Ops() {
+		names = append(names, s.Name)
 	}
 	sort.Strings(names)
 	return names
@@ -65,13 +81,13 @@ func Names() []string {
 
 // binding is one exported function bound to a Caller.
 type binding struct {
-	f *function
+	s *abi.Spec
 	c Caller
 }
 
 // output is an out-parameter remembered until the reply comes.
 type output struct {
-	kind           kind
+	kind           abi.Kind
 	ptr, n, auxPtr uint32
 }
 
@@ -80,127 +96,134 @@ func (b *binding) Call(ctx context.Context, mod api.Module, stack []uint64) {
 	stack[0] = uint64(uint32(b.call(ctx, mod.Memory(), stack)))
 }
 
-func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) int32 {
+// call reads the inputs from the stack and guest memory in the order of
+// the import's parameters (integers, and the capacities of buffers, into
+// Ints; bytes into Bufs, as abi.Decode reads them), forwards the call, and
+// writes the results back.
+func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) abi.Errno {
 	if mem == nil {
-		return wire.EFAULT
+		return abi.EFAULT
 	}
 	size := uint64(mem.Size())
 	fits := func(ptr, n uint32) bool { return uint64(ptr)+uint64(n) <= size }
-	req := &wire.Msg{Kind: wire.KindCall, Op: b.f.op}
-	var outs [4]output
+	req := &wire.Msg{Kind: wire.KindCall, Op: b.s.Op}
+	var outs [abi.MaxParams]output
 	nout := 0
 	total := 0
 	i := 0
-	for _, k := range b.f.params {
-		switch k {
-		case kI32:
+	for _, f := range b.s.Params {
+		switch f.Kind {
+		case abi.Handle, abi.I32, abi.Bool:
 			req.Ints = append(req.Ints, int64(int32(uint32(stack[i]))))
 			i++
-		case kI64:
+		case abi.Timeout:
 			req.Ints = append(req.Ints, int64(stack[i]))
 			i++
-		case kBytes:
+		case abi.Bytes, abi.Text:
 			ptr, n := uint32(stack[i]), uint32(stack[i+1])
 			i += 2
 			data, ok := mem.Read(ptr, n)
 			if !ok {
-				return wire.EFAULT
+				return abi.EFAULT
 			}
 			total += len(data)
 			req.Bufs = append(req.Bufs, data)
-		case kOutI32:
+		case abi.OutHandle, abi.OutI32, abi.OutBool:
 			ptr := uint32(stack[i])
 			i++
 			if !fits(ptr, 4) {
-				return wire.EFAULT
+				return abi.EFAULT
 			}
-			outs[nout] = output{kind: k, ptr: ptr}
+			outs[nout] = output{kind: f.Kind, ptr: ptr}
 			nout++
-		case kOutRecord:
+		case abi.OutRecord:
 			ptr := uint32(stack[i])
 			i++
-			if !fits(ptr, b.f.record) {
-				return wire.EFAULT
+			n := uint32(b.s.Record.Size())
+			if !fits(ptr, n) {
+				return abi.EFAULT
 			}
-			outs[nout] = output{kind: k, ptr: ptr, n: b.f.record}
+			outs[nout] = output{kind: f.Kind, ptr: ptr, n: n}
 			nout++
-		case kOutBuf, kOutI32s:
+		case abi.OutBuf, abi.OutText, abi.OutI32s:
 			ptr, n, aux := uint32(stack[i]), uint32(stack[i+1]), uint32(stack[i+2])
 			i += 3
 			bytes := uint64(n)
-			if k == kOutI32s {
+			if f.Kind == abi.OutI32s {
 				bytes *= 4
 			}
 			if uint64(ptr)+bytes > size || !fits(aux, 4) {
-				return wire.EFAULT
+				return abi.EFAULT
 			}
 			req.Ints = append(req.Ints, int64(n))
-			outs[nout] = output{kind: k, ptr: ptr, n: n, auxPtr: aux}
+			outs[nout] = output{kind: f.Kind, ptr: ptr, n: n, auxPtr: aux}
 			nout++
 		}
 	}
 	if total > MaxCallBytes {
-		return wire.E2BIG
+		return abi.E2BIG
 	}
 	reply, err := b.c.Call(ctx, req)
 	if err != nil {
 		// The host is gone: nothing sensible can be answered. Aborting the
 		// guest with the error ends this runner.
-		panic(fmt.Errorf("%s.%s: %w", ModuleName, b.f.name, err))
+		panic(fmt.Errorf("%s.%s: %w", ModuleName, b.s.Name, err))
 	}
-	if reply.Errno == wire.E2SMALL {
+	if reply.Errno == abi.E2SMALL {
 		for _, o := range outs[:nout] {
-			if o.kind == kOutBuf || o.kind == kOutI32s {
+			if isBuffer(o.kind) {
 				mem.WriteUint32Le(o.auxPtr, uint32(reply.Int(0)))
 				break
 			}
 		}
-		return wire.E2SMALL
+		return abi.E2SMALL
 	}
-	if reply.Errno != wire.OK {
+	if reply.Errno != abi.OK {
 		return reply.Errno
 	}
 	ni, nb := 0, 0
 	// First check that every variable-size output fits, so that a too-small
 	// buffer leaves the others unwritten too.
 	for _, o := range outs[:nout] {
-		switch o.kind {
-		case kOutBuf, kOutI32s:
+		switch {
+		case isBuffer(o.kind):
 			data := reply.Buf(nb)
 			nb++
 			count := uint32(len(data))
-			if o.kind == kOutI32s {
+			if o.kind == abi.OutI32s {
 				count /= 4
 			}
 			if count > o.n {
 				mem.WriteUint32Le(o.auxPtr, count)
-				return wire.E2SMALL
+				return abi.E2SMALL
 			}
-		case kOutRecord:
+		case o.kind == abi.OutRecord:
 			nb++
 		}
 	}
 	nb = 0
 	for _, o := range outs[:nout] {
-		switch o.kind {
-		case kOutI32:
-			mem.WriteUint32Le(o.ptr, uint32(reply.Int(ni)))
-			ni++
-		case kOutRecord:
+		switch {
+		case o.kind == abi.OutRecord:
 			rec := make([]byte, o.n)
 			copy(rec, reply.Buf(nb))
 			nb++
 			mem.Write(o.ptr, rec)
-		case kOutBuf, kOutI32s:
+		case isBuffer(o.kind):
 			data := reply.Buf(nb)
 			nb++
 			count := uint32(len(data))
-			if o.kind == kOutI32s {
+			if o.kind == abi.OutI32s {
 				count /= 4
 			}
 			mem.WriteUint32Le(o.auxPtr, count)
 			mem.Write(o.ptr, data)
+		default: // a scalar result
+			mem.WriteUint32Le(o.ptr, uint32(reply.Int(ni)))
+			ni++
 		}
 	}
-	return wire.OK
+	return abi.OK
 }
+
+func isBuffer(k abi.Kind) bool { return k == abi.OutBuf || k == abi.OutText || k == abi.OutI32s }

@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/sandbox-dev/sandbox/hostfuncs"
+	"github.com/sandbox-dev/sandbox/internal/abi"
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
@@ -48,13 +49,13 @@ func instantiate(t *testing.T, c hostfuncs.Caller) api.Module {
 	return m
 }
 
-func call(t *testing.T, m api.Module, fn string, args ...uint64) int32 {
+func call(t *testing.T, m api.Module, fn string, args ...uint64) abi.Errno {
 	t.Helper()
 	res, err := m.ExportedFunction(fn).Call(context.Background(), args...)
 	if err != nil {
 		t.Fatalf("%s: %v", fn, err)
 	}
-	return int32(uint32(res[0]))
+	return abi.Errno(uint32(res[0]))
 }
 
 const page = 65536
@@ -84,8 +85,8 @@ func TestPointersChecked(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := &answer{reply: &wire.Msg{}}
 			m := instantiate(t, a)
-			if got := call(t, m, tt.fn, tt.args...); got != wire.EFAULT {
-				t.Fatalf("errno = %d, want EFAULT (%d)", got, wire.EFAULT)
+			if got := call(t, m, tt.fn, tt.args...); got != abi.EFAULT {
+				t.Fatalf("errno = %d, want EFAULT (%d)", got, abi.EFAULT)
 			}
 			if len(a.got) != 0 {
 				t.Fatalf("the call reached the host: %+v", a.got[0])
@@ -109,7 +110,7 @@ func TestInputsDecoded(t *testing.T) {
 			t.Errorf("buf %d = %q, want %q", i, req.Bufs[i], w)
 		}
 	}
-	if req.Op != wire.OpProcNew || len(req.Ints) != 1 || req.Ints[0] != 1 {
+	if req.Op != abi.OpProcNew || len(req.Ints) != 1 || req.Ints[0] != 1 {
 		t.Errorf("request = %+v, want op proc_new with daemon 1", req)
 	}
 	if h, _ := mem.ReadUint32Le(200); h != 42 {
@@ -124,7 +125,7 @@ func TestBufferConvention(t *testing.T) {
 	m := instantiate(t, a)
 	mem := m.Memory()
 	mem.Write(0, bytes.Repeat([]byte{0xAA}, 16))
-	if got := call(t, m, "name", 1, 0, 4, 100); got != wire.E2SMALL {
+	if got := call(t, m, "name", 1, 0, 4, 100); got != abi.E2SMALL {
 		t.Fatalf("errno = %d, want E2SMALL", got)
 	}
 	if n, _ := mem.ReadUint32Le(100); n != 10 {
@@ -148,10 +149,10 @@ func TestBufferConvention(t *testing.T) {
 }
 
 func TestHostErrnoPassedThrough(t *testing.T) {
-	a := &answer{reply: &wire.Msg{Errno: wire.EBADH}}
+	a := &answer{reply: &wire.Msg{Errno: abi.EBADH}}
 	m := instantiate(t, a)
 	m.Memory().WriteUint32Le(0, 7)
-	if got := call(t, m, "self", 0); got != wire.EBADH {
+	if got := call(t, m, "self", 0); got != abi.EBADH {
 		t.Fatalf("errno = %d, want EBADH", got)
 	}
 	if v, _ := m.Memory().ReadUint32Le(0); v != 7 {
@@ -166,7 +167,7 @@ func TestChildrenArray(t *testing.T) {
 	}
 	a := &answer{reply: &wire.Msg{Bufs: [][]byte{hs}}}
 	m := instantiate(t, a)
-	if got := call(t, m, "children", 0, 2, 100); got != wire.E2SMALL {
+	if got := call(t, m, "children", 0, 2, 100); got != abi.E2SMALL {
 		t.Fatalf("errno = %d, want E2SMALL", got)
 	}
 	if n, _ := m.Memory().ReadUint32Le(100); n != 3 {

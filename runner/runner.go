@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg Config) int {
 	// compiled module would only delay the exit everyone is waiting for.
 	log.Trace("module loaded", "took", time.Since(began).String())
 
-	if err := conn.Send(&wire.Msg{Kind: wire.KindHello, Ints: []int64{int64(os.Getpid())}}); err != nil {
+	if err := conn.Send(wire.Hello(os.Getpid())); err != nil {
 		log.Error("cannot greet host", "error", err)
 		return ExitHostGone
 	}
@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg Config) int {
 	for i, b := range assign.Bufs {
 		argv[i] = string(b)
 	}
-	log = log.With("handle", assign.Int(0))
+	log = log.With("handle", assign.AssignHandle())
 
 	caller := &remote{conn: conn, inbox: inbox}
 	if _, err := hostfuncs.Instantiate(ctx, mod.Runtime, caller); err != nil {
@@ -142,11 +142,7 @@ func Run(ctx context.Context, cfg Config) int {
 		fmt.Fprintf(stderr, "%s\n", strings.TrimRight(err.Error(), "\n"))
 		log.Debug("guest trapped", "error", err)
 	}
-	t := int64(0)
-	if trapped {
-		t = 1
-	}
-	if _, err := caller.roundTrip(&wire.Msg{Kind: wire.KindExit, Ints: []int64{int64(code), t}}); err != nil {
+	if _, err := caller.roundTrip(wire.Exit(code, trapped)); err != nil {
 		return ExitHostGone
 	}
 	return code & 0xff
@@ -198,14 +194,14 @@ func (r *remote) roundTrip(req *wire.Msg) (*wire.Msg, error) {
 // killed a moment later.
 type output struct {
 	conn   *wire.Conn
-	stream int64
+	stream int
 }
 
 func (o *output) Write(p []byte) (int, error) {
 	const chunk = 1 << 20
 	for off := 0; off < len(p); off += chunk {
 		end := min(off+chunk, len(p))
-		if err := o.conn.Send(&wire.Msg{Kind: wire.KindOutput, Ints: []int64{o.stream}, Bufs: [][]byte{p[off:end]}}); err != nil {
+		if err := o.conn.Send(wire.Output(o.stream, p[off:end])); err != nil {
 			return off, err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/sandbox-dev/sandbox/internal/abi"
 	"github.com/sandbox-dev/sandbox/internal/testutil"
 	"github.com/sandbox-dev/sandbox/internal/wire"
 	"github.com/sandbox-dev/sandbox/runner"
@@ -166,7 +167,7 @@ func TestProtocol(t *testing.T) {
 	h.conn.Send(&wire.Msg{Kind: wire.KindAssign, Ints: []int64{1}, Bufs: [][]byte{[]byte("badptr.wasm")}})
 	// The guest's one good call: proc_self.
 	call := h.recv(wire.KindCall)
-	if call.Op != wire.OpProcSelf {
+	if call.Op != abi.OpProcSelf {
 		t.Fatalf("first call op = %d, want proc_self", call.Op)
 	}
 	h.conn.Send(&wire.Msg{Kind: wire.KindReply, Ints: []int64{1}})

@@ -563,7 +563,7 @@ func barrierTimes(t *testing.T, per map[string][]string) map[string]time.Time {
 // barrierWaitCall matches the line of the sandbox's trace log that shows a
 // barrier_wait call reaching the host: the host's clock (hclog's time
 // format) and the caller's pid.
-var barrierWaitCall = regexp.MustCompile(`^(\S+) \[TRACE\] +sandbox\..*: call: pid=([1-9][0-9]*) op=barrier_wait$`)
+var barrierWaitCall = regexp.MustCompile(`^(\S+) \[TRACE\] +sandbox\..*: ==> barrier_wait\(.*\): pid=([1-9][0-9]*)$`)
 
 // barrierWaited checks processes_barrier's rule against the trace log:
 // p1 and p2 each made one barrier_wait call, and each printed a time at
@@ -783,11 +783,11 @@ func TestCheckProcessesBarrier(t *testing.T) {
 		p1 = "[p1 - test_with_barrier 10] process p1 - test_with_barrier ----> "
 		p2 = "[p2 - test_with_barrier 11] process p2 - test_with_barrier ----> "
 		// The log's lines, with the host's time.
-		wait1 = " [TRACE] sandbox.p1 - test_with_barrier: call: pid=10 op=barrier_wait\n"
-		done1 = " [TRACE] sandbox.p1 - test_with_barrier: call done: pid=10 op=barrier_wait errno=0\n"
-		wait2 = " [TRACE] sandbox.p2 - test_with_barrier: call: pid=11 op=barrier_wait\n"
-		done2 = " [TRACE] sandbox.p2 - test_with_barrier: call done: pid=11 op=barrier_wait errno=0\n"
-		lock1 = " [TRACE] sandbox.p1 - test_with_barrier: call: pid=10 op=lock_acquire\n"
+		wait1 = " [TRACE] sandbox.p1 - test_with_barrier: ==> barrier_wait(handle=2, timeout=none): pid=10\n"
+		done1 = " [TRACE] sandbox.p1 - test_with_barrier: <== ok index=1, run_action=0: pid=10\n"
+		wait2 = " [TRACE] sandbox.p2 - test_with_barrier: ==> barrier_wait(handle=2, timeout=none): pid=11\n"
+		done2 = " [TRACE] sandbox.p2 - test_with_barrier: <== ok index=0, run_action=0: pid=11\n"
+		lock1 = " [TRACE] sandbox.p1 - test_with_barrier: ==> lock_acquire(handle=3, timeout=none): pid=10\n"
 	)
 	for _, tc := range []struct {
 		name, stdout, log string

@@ -3,6 +3,8 @@ package mp
 import (
 	"encoding/binary"
 	"fmt"
+
+	abispec "github.com/sandbox-dev/sandbox/internal/abi"
 )
 
 // abi is the sandbox host module as Go sees it: one method per import of
@@ -62,19 +64,19 @@ func readBuffer[T any](initial int, call func(buf []T, size *uint32) errno) ([]T
 }
 
 // infoSize is the size of the record proc_info writes.
-const infoSize = 24
+const infoSize = abispec.ProcInfoSize
 
 // procState is the state field of the proc_info record.
-type procState uint32
+type procState = abispec.ProcState
 
 const (
-	stateInitial procState = 0
-	stateStarted procState = 1
-	stateStopped procState = 2
+	stateInitial = abispec.StateInitial
+	stateStarted = abispec.StateStarted
+	stateStopped = abispec.StateStopped
 )
 
 // flagDaemon is bit 0 of the flags field of the proc_info record.
-const flagDaemon = 1 << 0
+const flagDaemon = abispec.FlagDaemon
 
 // procInfo is the decoded proc_info record.
 type procInfo struct {

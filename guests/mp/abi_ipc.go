@@ -1,6 +1,10 @@
 package mp
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	abispec "github.com/sandbox-dev/sandbox/internal/abi"
+)
 
 // ipcABI is the part of the sandbox host module that serves shared
 // objects ("Shared objects" in docs/ABI.md): one method per import, with
@@ -57,7 +61,7 @@ type ipcABI interface {
 
 // recordSize is the size of the records queue_info, barrier_info and
 // lock_info write: three little-endian i32.
-const recordSize = 12
+const recordSize = abispec.InfoSize
 
 // decodeRecord decodes a queue_info, barrier_info or lock_info record.
 func decodeRecord(rec *[recordSize]byte) [3]int32 {
@@ -77,12 +81,12 @@ func encodeRecord(v [3]int32) [recordSize]byte {
 
 // Kinds of lock_new and ns_new.
 const (
-	kindLock             = 0
-	kindRLock            = 1
-	kindSemaphore        = 2
-	kindBoundedSemaphore = 3
+	kindLock             = int32(abispec.Lock)
+	kindRLock            = int32(abispec.RLock)
+	kindSemaphore        = int32(abispec.Semaphore)
+	kindBoundedSemaphore = int32(abispec.BoundedSemaphore)
 
-	kindNamespace = 0
-	kindDict      = 1
-	kindList      = 2
+	kindNamespace = int32(abispec.Namespace)
+	kindDict      = int32(abispec.Dict)
+	kindList      = int32(abispec.List)
 )

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	abispec "github.com/sandbox-dev/sandbox/internal/abi"
 )
 
 // Sentinel errors, one for each errno of the sandbox ABI (docs/ABI.md).
@@ -91,30 +93,30 @@ func (eofError) Is(target error) bool { return target == io.EOF }
 // errno is the result of every function of the sandbox host module.
 type errno uint32
 
-// Errno values of docs/ABI.md. Values are never reused.
+// Errno values of docs/ABI.md, from the one description of the ABI.
 const (
-	errnoOK         errno = 0
-	errnoFault      errno = 1
-	errnoInvalid    errno = 2
-	errnoBadHandle  errno = 3
-	errnoTooSmall   errno = 4
-	errnoTimedOut   errno = 5
-	errnoPerm       errno = 6
-	errnoState      errno = 7
-	errnoAgain      errno = 8
-	errnoIO         errno = 9
-	errnoTooBig     errno = 10
-	errnoEOF        errno = 11
-	errnoFull       errno = 12
-	errnoEmpty      errno = 13
-	errnoBroken     errno = 14
-	errnoClosed     errno = 15
-	errnoNotOwner   errno = 16
-	errnoValue      errno = 17
-	errnoNoKey      errno = 18
-	errnoDirection  errno = 19
-	errnoBrokenPipe errno = 20
-	errnoIndex      errno = 21
+	errnoOK         errno = errno(abispec.OK)
+	errnoFault      errno = errno(abispec.EFAULT)
+	errnoInvalid    errno = errno(abispec.EINVAL)
+	errnoBadHandle  errno = errno(abispec.EBADH)
+	errnoTooSmall   errno = errno(abispec.E2SMALL)
+	errnoTimedOut   errno = errno(abispec.ETIMEDOUT)
+	errnoPerm       errno = errno(abispec.EPERM)
+	errnoState      errno = errno(abispec.ESTATE)
+	errnoAgain      errno = errno(abispec.EAGAIN)
+	errnoIO         errno = errno(abispec.EIO)
+	errnoTooBig     errno = errno(abispec.E2BIG)
+	errnoEOF        errno = errno(abispec.EEOF)
+	errnoFull       errno = errno(abispec.EFULL)
+	errnoEmpty      errno = errno(abispec.EEMPTY)
+	errnoBroken     errno = errno(abispec.EBROKEN)
+	errnoClosed     errno = errno(abispec.ECLOSED)
+	errnoNotOwner   errno = errno(abispec.ENOTOWNER)
+	errnoValue      errno = errno(abispec.EVALUE)
+	errnoNoKey      errno = errno(abispec.ENOKEY)
+	errnoDirection  errno = errno(abispec.EDIRECTION)
+	errnoBrokenPipe errno = errno(abispec.EBROKENPIPE)
+	errnoIndex      errno = errno(abispec.EINDEX)
 
 	// errnoNoSandbox is never sent by a host: the stubs used outside wasip1
 	// return it.

@@ -80,9 +80,9 @@ var (
 	_ json.Marshaler = (*BoundedSemaphore)(nil)
 )
 
-func newLock(what string, kind, value int) int32 {
+func newLock(what string, kind int32, value int) int32 {
 	var h int32
-	mustNew(what, host.lockNew(int32(kind), int32(value), &h))
+	mustNew(what, host.lockNew(kind, int32(value), &h))
 	return h
 }
 

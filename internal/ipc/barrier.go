@@ -95,7 +95,7 @@ func (b *Barrier) Inherit(parent, child int32) {}
 func (b *Barrier) ProcessExited(who int32) {
 	b.m.mu.Lock()
 	defer b.m.mu.Unlock()
-	b.m.markExited(who)
+	b.m.broadcast()
 	g := b.gen
 	if g.state == genFilling && (g.members[who] > 0 || g.withdrawn[who]) {
 		b.breakGen(g)
@@ -121,7 +121,7 @@ func (b *Barrier) ProcessExited(who int32) {
 func (b *Barrier) Wait(ctx context.Context, who int32, timeout time.Duration) (index int, runAction bool, err error) {
 	b.m.mu.Lock()
 	defer b.m.mu.Unlock()
-	if b.m.hasExited(who) {
+	if ended(ctx) {
 		return 0, false, ErrExited
 	}
 	// CPython's _enter: block while the previous generation drains.
@@ -160,7 +160,7 @@ func (b *Barrier) Wait(ctx context.Context, who int32, timeout time.Duration) (i
 	if err != nil {
 		if g.state == genFilling {
 			g.leave(who, index)
-			if b.m.hasExited(who) {
+			if ended(ctx) {
 				b.breakGen(g)
 			}
 		}
@@ -212,6 +212,9 @@ func (b *Barrier) Reset() {
 	b.gen = newGeneration(b.parties)
 	b.m.broadcast()
 }
+
+// DefaultTimeout is the timeout of a Wait that gives none (negative: none).
+func (b *Barrier) DefaultTimeout() time.Duration { return b.timeout }
 
 // Parties returns the number of processes needed to trip the barrier.
 func (b *Barrier) Parties() int { return b.parties }

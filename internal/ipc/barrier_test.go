@@ -201,7 +201,9 @@ func TestBarrierProcessExited(t *testing.T) {
 		if r := await(t, "dead", w2); r.c == nil {
 			t.Errorf("dead waiter got %v, want an error", r)
 		}
-		if _, _, err := b.Wait(ctx, 2, -1); !errors.Is(err, ErrExited) {
+		pt := newProcTable()
+		pt.end(2)
+		if _, _, err := b.Wait(pt.ctx(ctx, 2), 2, -1); !errors.Is(err, ErrExited) {
 			t.Errorf("wait by dead process = %v, want ErrExited", err)
 		}
 	})

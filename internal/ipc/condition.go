@@ -92,10 +92,17 @@ func (c *Condition) Wait(ctx context.Context, who int32, timeout time.Duration) 
 			defer t.Stop()
 			expiry = t.C
 		}
+		caller := callerOf(ctx)
+		if caller != nil {
+			caller.Sleeping()
+		}
 		select {
 		case <-w.wake:
 		case <-ctx.Done():
 		case <-expiry:
+		}
+		if caller != nil {
+			caller.Woke()
 		}
 	}
 

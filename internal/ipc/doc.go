@@ -20,16 +20,22 @@
 // Every object is safe for concurrent use. Blocking methods sleep on a
 // channel that is closed on each state change (or a per-waiter channel),
 // with a time.Timer for the timeout: no busy waiting and no goroutine of
-// this package outlives a call. A call whose ctx is cancelled returns
+// this package outlives a call. A blocking call tells the Caller of its ctx
+// when it goes to sleep and when it wakes, so that the host can list who
+// waits on what at any moment. A call whose ctx is cancelled returns
 // ctx.Err() promptly and leaves nothing behind: it consumes no message,
 // takes no barrier slot, and never returns holding a lock.
 //
 // # When a process dies
 //
-// The host calls ProcessExited(who) on every object once the process has
-// died or ended. After that the object refuses who (ErrExited), so a call
-// still in flight for a dead process can never take anything, whatever the
-// order in which the host cancels the ctx and calls ProcessExited.
+// Objects keep no record of which processes have ended: each call's ctx
+// carries its Caller (WithCaller), which the host's process table answers.
+// Once the Caller says it has ended, every object refuses it (ErrExited),
+// so a call still in flight for a dead process can never take anything,
+// whatever the order in which the host cancels the ctx and calls
+// ProcessExited. The host calls ProcessExited(who) on every object once the
+// process has died or ended, to give back what who held and to wake its
+// waiters:
 //
 //   - Pipe: every copy of either end who held is closed. When the last
 //     holder of an end goes, a receiver on the other end gets ErrEOF once

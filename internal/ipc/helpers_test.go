@@ -1,6 +1,8 @@
 package ipc
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 )
@@ -63,4 +65,59 @@ type res3[A, B, C any] struct {
 	a A
 	b B
 	c C
+}
+
+// procTable plays the host's process table for the objects: it says which
+// processes have ended, and counts the sleeps and wakes calls report.
+type procTable struct {
+	mu     sync.Mutex
+	ended  map[int32]bool
+	sleeps map[int32]int
+	wakes  map[int32]int
+}
+
+func newProcTable() *procTable {
+	return &procTable{ended: map[int32]bool{}, sleeps: map[int32]int{}, wakes: map[int32]int{}}
+}
+
+// end marks who as ended.
+func (pt *procTable) end(who int32) {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	pt.ended[who] = true
+}
+
+// ctx returns a context for calls made by who.
+func (pt *procTable) ctx(parent context.Context, who int32) context.Context {
+	return WithCaller(parent, tableCaller{pt, who})
+}
+
+// counts returns how often who's calls went to sleep and woke.
+func (pt *procTable) counts(who int32) (sleeps, wakes int) {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	return pt.sleeps[who], pt.wakes[who]
+}
+
+type tableCaller struct {
+	pt  *procTable
+	who int32
+}
+
+func (c tableCaller) Ended() bool {
+	c.pt.mu.Lock()
+	defer c.pt.mu.Unlock()
+	return c.pt.ended[c.who]
+}
+
+func (c tableCaller) Sleeping() {
+	c.pt.mu.Lock()
+	defer c.pt.mu.Unlock()
+	c.pt.sleeps[c.who]++
+}
+
+func (c tableCaller) Woke() {
+	c.pt.mu.Lock()
+	defer c.pt.mu.Unlock()
+	c.pt.wakes[c.who]++
 }

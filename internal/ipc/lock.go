@@ -52,7 +52,7 @@ func (l *Lock) Kind() string { return "lock" }
 func (l *Lock) Inherit(parent, child int32) {}
 
 // ProcessExited releases the lock if who holds it and records who as the
-// abandoner (see Abandoned). who can never acquire it afterwards.
+// abandoner (see Abandoned).
 func (l *Lock) ProcessExited(who int32) {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
@@ -60,7 +60,7 @@ func (l *Lock) ProcessExited(who int32) {
 		l.locked = false
 		l.abandoned, l.abandoner = true, who
 	}
-	l.m.markExited(who)
+	l.m.broadcast()
 }
 
 // Abandoned reports the last process that died while holding the lock, so
@@ -81,13 +81,13 @@ func (l *Lock) Acquire(ctx context.Context, who int32, timeout time.Duration) (b
 
 // acquire is Acquire with l.m.mu held.
 func (l *Lock) acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
-	err := l.m.await(ctx, timeout, func() bool { return l.m.hasExited(who) || !l.locked })
+	err := l.m.await(ctx, timeout, func() bool { return ended(ctx) || !l.locked })
 	switch {
 	case err == errTimedOut:
 		return false, nil
 	case err != nil:
 		return false, err
-	case l.m.hasExited(who):
+	case ended(ctx):
 		return false, ErrExited
 	}
 	l.locked, l.holder = true, who
@@ -174,7 +174,7 @@ func (r *RLock) ProcessExited(who int32) {
 		r.count = 0
 		r.abandoned, r.abandoner = true, who
 	}
-	r.m.markExited(who)
+	r.m.broadcast()
 }
 
 // Abandoned reports the last process that died while owning the lock.
@@ -204,11 +204,11 @@ func (r *RLock) Acquire(ctx context.Context, who int32, timeout time.Duration) (
 
 // acquire waits for the lock to be free and takes it at levels. r.m.mu held.
 func (r *RLock) acquire(ctx context.Context, who int32, timeout time.Duration, levels int) error {
-	err := r.m.await(ctx, timeout, func() bool { return r.m.hasExited(who) || r.count == 0 })
+	err := r.m.await(ctx, timeout, func() bool { return ended(ctx) || r.count == 0 })
 	switch {
 	case err != nil:
 		return err
-	case r.m.hasExited(who):
+	case ended(ctx):
 		return ErrExited
 	}
 	r.owner, r.count = who, levels

@@ -86,7 +86,9 @@ func TestLockHolderExits(t *testing.T) {
 			if by, ok := abandoned(); by != 1 || !ok {
 				t.Errorf("abandoned = %d, %v; want 1, true", by, ok)
 			}
-			if ok, err := l.Acquire(ctx, 1, 0); ok || !errors.Is(err, ErrExited) {
+			pt := newProcTable()
+			pt.end(1)
+			if ok, err := l.Acquire(pt.ctx(ctx, 1), 1, 0); ok || !errors.Is(err, ErrExited) {
 				t.Errorf("acquire by the dead process = %v, %v; want ErrExited", ok, err)
 			}
 			l.ProcessExited(1) // idempotent

@@ -17,15 +17,14 @@ type Object interface {
 	ProcessExited(who int32)
 }
 
-// monitor is the mutex, change broadcast and exited-process record shared
-// by every object with blocking calls. Waiters sleep on a channel that is
-// closed (and forgotten) on every state change, so there is no busy
-// waiting and no goroutine of our own.
+// monitor is the mutex and change broadcast shared by every object with
+// blocking calls. Waiters sleep on a channel that is closed (and forgotten)
+// on every state change, so there is no busy waiting and no goroutine of
+// our own.
 type monitor struct {
 	mu       sync.Mutex
-	changed  chan struct{}      // closed on the next state change; nil when nobody sleeps
-	exited   map[int32]struct{} // processes that have had ProcessExited
-	sleeping int                // goroutines currently asleep in await
+	changed  chan struct{} // closed on the next state change; nil when nobody sleeps
+	sleeping int           // goroutines currently asleep in await
 }
 
 // broadcast wakes every sleeper so it re-checks its condition. m.mu held.
@@ -34,21 +33,6 @@ func (m *monitor) broadcast() {
 		close(m.changed)
 		m.changed = nil
 	}
-}
-
-// markExited records that who is gone and wakes everyone. m.mu held.
-func (m *monitor) markExited(who int32) {
-	if m.exited == nil {
-		m.exited = make(map[int32]struct{})
-	}
-	m.exited[who] = struct{}{}
-	m.broadcast()
-}
-
-// hasExited reports whether ProcessExited(who) was called. m.mu held.
-func (m *monitor) hasExited(who int32) bool {
-	_, ok := m.exited[who]
-	return ok
 }
 
 // sleepers is the number of goroutines blocked in await (for tests and
@@ -64,15 +48,23 @@ func (m *monitor) sleepers() int {
 // returns with m.mu held, so the caller acts on the state it saw. ctx is
 // checked before ready, so a cancelled caller never takes anything.
 // It returns nil, ctx.Err() or errTimedOut.
+//
+// The first time it goes to sleep it tells the Caller of ctx (Sleeping),
+// and when it returns after sleeping, Woke: one wait, however often it
+// re-checks ready.
 func (m *monitor) await(ctx context.Context, timeout time.Duration, ready func() bool) error {
 	var (
 		timer    *time.Timer
 		expiry   <-chan time.Time
 		timedOut = timeout == 0
+		caller   Caller // set once asleep
 	)
 	defer func() {
 		if timer != nil {
 			timer.Stop()
+		}
+		if caller != nil {
+			caller.Woke()
 		}
 	}()
 	for {
@@ -95,6 +87,12 @@ func (m *monitor) await(ctx context.Context, timeout time.Duration, ready func()
 		changed := m.changed
 		m.sleeping++
 		m.mu.Unlock()
+		if caller == nil {
+			if caller = callerOf(ctx); caller == nil {
+				caller = noCaller{}
+			}
+			caller.Sleeping()
+		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
@@ -105,6 +103,13 @@ func (m *monitor) await(ctx context.Context, timeout time.Duration, ready func()
 		m.sleeping--
 	}
 }
+
+// noCaller stands for the Caller of a context that has none.
+type noCaller struct{}
+
+func (noCaller) Ended() bool { return false }
+func (noCaller) Sleeping()   {}
+func (noCaller) Woke()       {}
 
 // fifo is a queue of messages. It is not safe for concurrent use.
 type fifo struct {

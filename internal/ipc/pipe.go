@@ -58,7 +58,7 @@ func (p *Pipe) ProcessExited(who int32) {
 	for e := range p.holders {
 		p.drop(who, e)
 	}
-	p.m.markExited(who)
+	p.m.broadcast()
 }
 
 // Close closes who's copy of end. Closing a copy who does not hold (never

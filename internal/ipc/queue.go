@@ -45,13 +45,14 @@ func (q *Queue) Kind() string {
 // the parent closed it.
 func (q *Queue) Inherit(parent, child int32) {}
 
-// ProcessExited forgets who's closed state and refuses it from now on.
+// ProcessExited forgets who's closed state and wakes its waiters (who's
+// Caller refuses it from now on).
 // Messages who put stay in the queue; messages it was waiting for stay too.
 func (q *Queue) ProcessExited(who int32) {
 	q.m.mu.Lock()
 	defer q.m.mu.Unlock()
 	delete(q.closed, who)
-	q.m.markExited(who)
+	q.m.broadcast()
 }
 
 // Close closes the queue for who: its later Put and Get are ErrClosed.
@@ -70,18 +71,18 @@ func (q *Queue) Close(who int32) {
 func (q *Queue) Put(ctx context.Context, who int32, msg []byte, timeout time.Duration) error {
 	q.m.mu.Lock()
 	defer q.m.mu.Unlock()
-	if err := q.check(who); err != nil {
+	if err := q.check(ctx, who); err != nil {
 		return err
 	}
 	err := q.m.await(ctx, timeout, func() bool {
-		return q.m.hasExited(who) || q.maxsize == 0 || q.items.len() < q.maxsize
+		return ended(ctx) || q.maxsize == 0 || q.items.len() < q.maxsize
 	})
 	switch {
 	case err == errTimedOut:
 		return fmt.Errorf("queue put: %w", ErrFull)
 	case err != nil:
 		return err
-	case q.m.hasExited(who):
+	case ended(ctx):
 		return ErrExited
 	}
 	q.items.push(clone(msg))
@@ -105,18 +106,18 @@ func (q *Queue) Get(ctx context.Context, who int32, timeout time.Duration) ([]by
 func (q *Queue) GetLimit(ctx context.Context, who int32, timeout time.Duration, limit int) (msg []byte, size int, err error) {
 	q.m.mu.Lock()
 	defer q.m.mu.Unlock()
-	if err := q.check(who); err != nil {
+	if err := q.check(ctx, who); err != nil {
 		return nil, 0, err
 	}
 	err = q.m.await(ctx, timeout, func() bool {
-		return q.m.hasExited(who) || q.items.len() > 0
+		return ended(ctx) || q.items.len() > 0
 	})
 	switch {
 	case err == errTimedOut:
 		return nil, 0, fmt.Errorf("queue get: %w", ErrEmpty)
 	case err != nil:
 		return nil, 0, err
-	case q.m.hasExited(who):
+	case ended(ctx):
 		return nil, 0, ErrExited
 	}
 	size = len(q.items.peek())
@@ -182,27 +183,27 @@ func (q *Queue) Join(ctx context.Context, who int32, timeout time.Duration) erro
 	if !q.joinable {
 		return fmt.Errorf("%w: join() on a queue that is not joinable", ErrValue)
 	}
-	if q.m.hasExited(who) {
+	if ended(ctx) {
 		return ErrExited
 	}
-	err := q.m.await(ctx, timeout, func() bool { return q.m.hasExited(who) || q.unfinished == 0 })
+	err := q.m.await(ctx, timeout, func() bool { return ended(ctx) || q.unfinished == 0 })
 	switch {
 	case err == errTimedOut:
 		return fmt.Errorf("queue join: %w", ErrTimeout)
 	case err != nil:
 		return err
-	case q.m.hasExited(who):
+	case ended(ctx):
 		return ErrExited
 	}
 	return nil
 }
 
 // check refuses a process that closed the queue or has exited. q.m.mu held.
-func (q *Queue) check(who int32) error {
+func (q *Queue) check(ctx context.Context, who int32) error {
 	if _, ok := q.closed[who]; ok {
 		return fmt.Errorf("%w: queue is closed", ErrClosed)
 	}
-	if q.m.hasExited(who) {
+	if ended(ctx) {
 		return ErrExited
 	}
 	return nil

@@ -54,7 +54,12 @@ func TestQueueErrors(t *testing.T) {
 		{"close twice is fine", NewQueue(0, false, 1), func(q *Queue) error { q.Close(1); q.Close(1); return nil }, nil},
 		{"close is per process", NewQueue(0, false, 1), func(q *Queue) error { q.Close(1); return q.Put(ctx, 2, nil, 0) }, nil},
 		{"forked child starts open", NewQueue(0, false, 1), func(q *Queue) error { q.Close(1); q.Inherit(1, 2); return q.Put(ctx, 2, nil, 0) }, nil},
-		{"exited process", NewQueue(0, false, 1), func(q *Queue) error { q.ProcessExited(1); return q.Put(ctx, 1, nil, 0) }, ErrExited},
+		{"exited process", NewQueue(0, false, 1), func(q *Queue) error {
+			pt := newProcTable()
+			pt.end(1)
+			q.ProcessExited(1)
+			return q.Put(pt.ctx(ctx, 1), 1, nil, 0)
+		}, ErrExited},
 		{"task_done on plain queue", NewQueue(0, false, 1), func(q *Queue) error { return q.TaskDone(1) }, ErrValue},
 		{"task_done too many times", NewQueue(0, true, 1), func(q *Queue) error {
 			_ = q.Put(ctx, 1, nil, 0)

@@ -53,12 +53,12 @@ func (s *Semaphore) Kind() string {
 // Inherit does nothing.
 func (s *Semaphore) Inherit(parent, child int32) {}
 
-// ProcessExited only makes sure who cannot acquire afterwards: a semaphore
+// ProcessExited only wakes who's waiters (its Caller refuses it): a semaphore
 // has no owner, so units a dead process took stay taken, as in CPython.
 func (s *Semaphore) ProcessExited(who int32) {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
-	s.m.markExited(who)
+	s.m.broadcast()
 }
 
 // Acquire decrements the value, waiting up to timeout for it to be
@@ -66,13 +66,13 @@ func (s *Semaphore) ProcessExited(who int32) {
 func (s *Semaphore) Acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
-	err := s.m.await(ctx, timeout, func() bool { return s.m.hasExited(who) || s.value > 0 })
+	err := s.m.await(ctx, timeout, func() bool { return ended(ctx) || s.value > 0 })
 	switch {
 	case err == errTimedOut:
 		return false, nil
 	case err != nil:
 		return false, err
-	case s.m.hasExited(who):
+	case ended(ctx):
 		return false, ErrExited
 	}
 	s.value--

@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/sandbox-dev/sandbox/internal/abi"
 )
 
 // Kind says what a frame is.
@@ -38,10 +40,12 @@ const (
 	// Ints: [process handle]; Bufs: the guest's argv.
 	KindAssign
 	// KindCall (runner → host): one host-function call. Op says which;
-	// Ints and Bufs hold its inputs in the order of the import's parameters.
+	// Ints and Bufs hold its inputs in the order of the import's parameters
+	// (abi.Args.Encode).
 	KindCall
 	// KindReply (host → runner): the answer to a Call or Exit. Errno is the
-	// ABI errno; Ints and Bufs hold the outputs.
+	// ABI errno; Ints and Bufs hold the results (abi.Args.Results), or with
+	// E2SMALL, Ints the size needed.
 	KindReply
 	// KindOutput (runner → host): guest output. Ints: [stream] (1 stdout,
 	// 2 stderr); Bufs: [data].
@@ -57,8 +61,9 @@ const (
 	Stderr = 2
 )
 
-// MaxFrame is the largest frame either side accepts (64 MiB).
-const MaxFrame = 64 << 20
+// MaxFrame is the largest frame either side accepts (64 MiB): the largest
+// call or reply the ABI allows, and room for the frame's own fields.
+const MaxFrame = abi.MaxCallBytes + 64<<10
 
 // ErrFrameTooLarge is returned for a frame over MaxFrame.
 var ErrFrameTooLarge = errors.New("wire: frame too large")
@@ -66,8 +71,8 @@ var ErrFrameTooLarge = errors.New("wire: frame too large")
 // Msg is one frame.
 type Msg struct {
 	Kind  Kind
-	Op    Op
-	Errno int32
+	Op    abi.Op
+	Errno abi.Errno
 	Ints  []int64
 	Bufs  [][]byte
 }
@@ -112,8 +117,8 @@ func Decode(b []byte) (*Msg, error) {
 	}
 	m := &Msg{
 		Kind:  Kind(b[0]),
-		Op:    Op(binary.LittleEndian.Uint16(b[1:])),
-		Errno: int32(binary.LittleEndian.Uint32(b[3:])),
+		Op:    abi.Op(binary.LittleEndian.Uint16(b[1:])),
+		Errno: abi.Errno(binary.LittleEndian.Uint32(b[3:])),
 	}
 	b = b[7:]
 	n, k := binary.Uvarint(b)
@@ -203,3 +208,41 @@ func (c *Conn) Recv() (*Msg, error) {
 	}
 	return Decode(b)
 }
+
+// Frames other than calls and replies, built and read by name.
+
+// Hello is the runner's KindHello frame.
+func Hello(pid int) *Msg { return &Msg{Kind: KindHello, Ints: []int64{int64(pid)}} }
+
+// HelloPID is the runner's OS pid in a KindHello frame.
+func (m *Msg) HelloPID() int { return int(m.Int(0)) }
+
+// Assign is the host's KindAssign frame: the runner is process handle,
+// with the guest's argv.
+func Assign(handle int32, argv [][]byte) *Msg {
+	return &Msg{Kind: KindAssign, Ints: []int64{int64(handle)}, Bufs: argv}
+}
+
+// AssignHandle is the process handle in a KindAssign frame.
+func (m *Msg) AssignHandle() int32 { return int32(m.Int(0)) }
+
+// Output is a KindOutput frame: data written to stream (Stdout, Stderr).
+func Output(stream int, data []byte) *Msg {
+	return &Msg{Kind: KindOutput, Ints: []int64{int64(stream)}, Bufs: [][]byte{data}}
+}
+
+// OutputOf returns the stream and the data of a KindOutput frame.
+func (m *Msg) OutputOf() (stream int, data []byte) { return int(m.Int(0)), m.Buf(0) }
+
+// Exit is the runner's KindExit frame: the guest's exit code, and whether
+// it trapped.
+func Exit(code int, trapped bool) *Msg {
+	t := int64(0)
+	if trapped {
+		t = 1
+	}
+	return &Msg{Kind: KindExit, Ints: []int64{int64(code), t}}
+}
+
+// ExitOf returns the exit code and the trap flag of a KindExit frame.
+func (m *Msg) ExitOf() (code int, trapped bool) { return int(m.Int(0)), m.Int(1) != 0 }

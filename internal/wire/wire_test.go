@@ -5,13 +5,15 @@ import (
 	"io"
 	"reflect"
 	"testing"
+
+	"github.com/sandbox-dev/sandbox/internal/abi"
 )
 
 func TestRoundTrip(t *testing.T) {
 	msgs := []*Msg{
 		{Kind: KindHello, Ints: []int64{1234}},
-		{Kind: KindCall, Op: OpProcNew, Ints: []int64{1, -1, 1 << 40}, Bufs: [][]byte{[]byte("t"), {}, []byte("name")}},
-		{Kind: KindReply, Errno: E2SMALL, Ints: []int64{99}},
+		{Kind: KindCall, Op: abi.OpProcNew, Ints: []int64{1, -1, 1 << 40}, Bufs: [][]byte{[]byte("t"), {}, []byte("name")}},
+		{Kind: KindReply, Errno: abi.E2SMALL, Ints: []int64{99}},
 		{Kind: KindOutput, Ints: []int64{Stdout}, Bufs: [][]byte{bytes.Repeat([]byte("x"), 100000)}},
 		{Kind: KindExit},
 	}
@@ -70,4 +72,31 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip changed the message")
 		}
 	})
+}
+
+// TestNamedFrames: the frames built by name read back by name after a
+// trip through the encoding.
+func TestNamedFrames(t *testing.T) {
+	trip := func(m *Msg) *Msg {
+		t.Helper()
+		got, err := Decode(m.Append(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if m := trip(Hello(4711)); m.Kind != KindHello || m.HelloPID() != 4711 {
+		t.Errorf("hello = %+v", m)
+	}
+	if m := trip(Assign(9, [][]byte{[]byte("a.wasm"), []byte("x")})); m.Kind != KindAssign || m.AssignHandle() != 9 || len(m.Bufs) != 2 {
+		t.Errorf("assign = %+v", m)
+	}
+	if stream, data := trip(Output(Stderr, []byte("oops"))).OutputOf(); stream != Stderr || string(data) != "oops" {
+		t.Errorf("output = %d %q", stream, data)
+	}
+	for _, trapped := range []bool{false, true} {
+		if code, tr := trip(Exit(-3, trapped)).ExitOf(); code != -3 || tr != trapped {
+			t.Errorf("exit = %d %v, want -3 %v", code, tr, trapped)
+		}
+	}
 }

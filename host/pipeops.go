@@ -1,0 +1,57 @@
+package host
+
+import (
+	"github.com/sandbox-dev/sandbox/internal/abi"
+	"github.com/sandbox-dev/sandbox/internal/ipc"
+)
+
+// The handlers of the pipe imports (docs/ABI.md, "Pipes").
+
+func (s *Supervisor) pipeNew(c *Call) error {
+	pipe := ipc.NewPipe(c.Args.Bool(abi.PDuplex), c.Process)
+	c.Args.SetInt(abi.PEnd0, int64(s.addObject(pipe, 0)))
+	c.Args.SetInt(abi.PEnd1, int64(s.addObject(pipe, 1)))
+	return nil
+}
+
+func (s *Supervisor) connSend(c *Call) error {
+	pipe, end, err := lookupArg[*ipc.Pipe](s, c)
+	if err != nil {
+		return err
+	}
+	return pipe.Send(c.Process, end, c.Args.Bytes(abi.PData))
+}
+
+func (s *Supervisor) connRecv(c *Call) error {
+	pipe, end, err := lookupArg[*ipc.Pipe](s, c)
+	if err != nil {
+		return err
+	}
+	timeout := c.Args.Timeout(abi.PTimeout)
+	c.waitOn(c.Args.Handle(abi.PHandle), pipe, end, timeout)
+	msg, size, err := pipe.Recv(c.ctx(), c.Process, end, timeout, c.Args.Cap(abi.PData))
+	return c.received(abi.PData, msg, size, err)
+}
+
+func (s *Supervisor) connPoll(c *Call) error {
+	pipe, end, err := lookupArg[*ipc.Pipe](s, c)
+	if err != nil {
+		return err
+	}
+	timeout := c.Args.Timeout(abi.PTimeout)
+	c.waitOn(c.Args.Handle(abi.PHandle), pipe, end, timeout)
+	ready, err := pipe.Poll(c.ctx(), c.Process, end, timeout)
+	if err != nil {
+		return err
+	}
+	c.Args.SetBool(abi.PReady, ready)
+	return nil
+}
+
+func (s *Supervisor) connClose(c *Call) error {
+	pipe, end, err := lookupArg[*ipc.Pipe](s, c)
+	if err != nil {
+		return err
+	}
+	return pipe.Close(c.Process, end)
+}

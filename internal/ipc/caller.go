@@ -1,0 +1,45 @@
+package ipc
+
+import "context"
+
+// Caller is the process making a call, as the host describes it to the
+// objects through the call's context (WithCaller). Objects keep no record
+// of their own of which processes have ended; they ask the caller, so the
+// host's process table is the one place that knows, and an object's memory
+// does not grow with the number of processes a run has started.
+//
+// A blocking method tells the caller when it goes to sleep and when it
+// wakes for good, so the host knows at every moment who waits on what.
+type Caller interface {
+	// Ended reports whether the process has ended. From then on every
+	// object refuses it (ErrExited), whatever the order in which the host
+	// cancels the process's context and calls ProcessExited.
+	Ended() bool
+	// Sleeping is called when a call of the process goes to sleep waiting
+	// for another process: once per wait, however often the wait re-checks
+	// its condition. No object lock is held.
+	Sleeping()
+	// Woke is called once when that wait ends, for whatever reason. An
+	// object's lock may be held: it must not call into an object.
+	Woke()
+}
+
+type callerKey struct{}
+
+// WithCaller returns a context whose calls are made by c.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// callerOf returns the Caller of ctx, or nil.
+func callerOf(ctx context.Context) Caller {
+	c, _ := ctx.Value(callerKey{}).(Caller)
+	return c
+}
+
+// ended reports whether the caller of ctx has ended. A context without a
+// Caller belongs to a process that is alive.
+func ended(ctx context.Context) bool {
+	c := callerOf(ctx)
+	return c != nil && c.Ended()
+}

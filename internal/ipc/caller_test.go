@@ -1,0 +1,147 @@
+package ipc
+
+import (
+	"context"
+	"testing"
+)
+
+// TestCallerSleepWake: every blocking method tells its Caller once when it
+// goes to sleep and once when it wakes; a call that need not wait tells
+// nothing.
+func TestCallerSleepWake(t *testing.T) {
+	ctx := t.Context()
+	mustBarrier := func() *Barrier {
+		b, err := NewBarrier(2, -1, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		// wait blocks as process 2 until release (run as process 1) lets it go.
+		setup func() (wait func(ctx context.Context) error, release func())
+	}{
+		{"pipe recv", func() (func(context.Context) error, func()) {
+			p := NewPipe(true, 1)
+			p.Inherit(1, 2)
+			return func(ctx context.Context) error { _, _, err := p.Recv(ctx, 2, 0, -1, -1); return err },
+				func() { p.Send(1, 1, []byte("x")) }
+		}},
+		{"pipe poll", func() (func(context.Context) error, func()) {
+			p := NewPipe(true, 1)
+			p.Inherit(1, 2)
+			return func(ctx context.Context) error { _, err := p.Poll(ctx, 2, 0, -1); return err },
+				func() { p.Send(1, 1, []byte("x")) }
+		}},
+		{"queue get", func() (func(context.Context) error, func()) {
+			q := NewQueue(0, false, 1)
+			return func(ctx context.Context) error { _, err := q.Get(ctx, 2, -1); return err },
+				func() { q.Put(ctx, 1, []byte("x"), -1) }
+		}},
+		{"queue put when full", func() (func(context.Context) error, func()) {
+			q := NewQueue(1, false, 1)
+			q.Put(ctx, 1, []byte("x"), -1)
+			return func(ctx context.Context) error { return q.Put(ctx, 2, []byte("y"), -1) },
+				func() { q.Get(ctx, 1, -1) }
+		}},
+		{"queue join", func() (func(context.Context) error, func()) {
+			q := NewQueue(0, true, 1)
+			q.Put(ctx, 1, []byte("x"), -1)
+			return func(ctx context.Context) error { return q.Join(ctx, 2, -1) },
+				func() { q.Get(ctx, 1, -1); q.TaskDone(1) }
+		}},
+		{"lock acquire", func() (func(context.Context) error, func()) {
+			l := NewLock()
+			l.Acquire(ctx, 1, -1)
+			return func(ctx context.Context) error { _, err := l.Acquire(ctx, 2, -1); return err },
+				func() { l.Release(1) }
+		}},
+		{"rlock acquire", func() (func(context.Context) error, func()) {
+			l := NewRLock()
+			l.Acquire(ctx, 1, -1)
+			return func(ctx context.Context) error { _, err := l.Acquire(ctx, 2, -1); return err },
+				func() { l.Release(1) }
+		}},
+		{"semaphore acquire", func() (func(context.Context) error, func()) {
+			s, _ := NewSemaphore(0)
+			return func(ctx context.Context) error { _, err := s.Acquire(ctx, 2, -1); return err },
+				func() { s.Release(1) }
+		}},
+		{"barrier wait", func() (func(context.Context) error, func()) {
+			b := mustBarrier()
+			return func(ctx context.Context) error { _, _, err := b.Wait(ctx, 2, -1); return err },
+				func() { b.Wait(ctx, 1, -1) }
+		}},
+		{"event wait", func() (func(context.Context) error, func()) {
+			e := NewEvent()
+			return func(ctx context.Context) error { _, err := e.Wait(ctx, 2, -1); return err },
+				func() { e.Set() }
+		}},
+		{"condition wait", func() (func(context.Context) error, func()) {
+			l := NewLock()
+			c := NewCondition(l)
+			c.Acquire(ctx, 2, -1)
+			return func(ctx context.Context) error { _, err := c.Wait(ctx, 2, -1); return err },
+				func() { c.Acquire(ctx, 1, -1); c.Notify(1, 1); c.Release(1) }
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pt := newProcTable()
+			wait, release := tt.setup()
+			res := async(func() error { return wait(pt.ctx(ctx, 2)) })
+			eventually(t, "asleep", func() bool { s, _ := pt.counts(2); return s == 1 })
+			pending(t, tt.name, res)
+			if _, w := pt.counts(2); w != 0 {
+				t.Fatalf("woke %d times while still blocked", w)
+			}
+			release()
+			if err := await(t, tt.name, res); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			if s, w := pt.counts(2); s != 1 || w != 1 {
+				t.Errorf("slept %d and woke %d times, want 1 and 1", s, w)
+			}
+		})
+	}
+}
+
+// TestCallerNoSleep: a call that finds what it wants, or does not block,
+// reports no sleep.
+func TestCallerNoSleep(t *testing.T) {
+	ctx := t.Context()
+	pt := newProcTable()
+	q := NewQueue(0, false, 1)
+	q.Put(ctx, 1, []byte("x"), -1)
+	if _, err := q.Get(pt.ctx(ctx, 2), 2, -1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Get(pt.ctx(ctx, 2), 2, 0); err == nil {
+		t.Fatal("get from an empty queue with timeout 0 succeeded")
+	}
+	if s, w := pt.counts(2); s != 0 || w != 0 {
+		t.Errorf("slept %d and woke %d times, want none", s, w)
+	}
+}
+
+// TestCallerSleepsOnceWhileRechecking: a waiter woken by a change that
+// does not satisfy it goes back to sleep without a second report.
+func TestCallerSleepsOnceWhileRechecking(t *testing.T) {
+	ctx := t.Context()
+	pt := newProcTable()
+	q := NewQueue(0, false, 1)
+	a := async(func() error { _, err := q.Get(pt.ctx(ctx, 2), 2, -1); return err })
+	b := async(func() error { _, err := q.Get(pt.ctx(ctx, 3), 3, -1); return err })
+	eventually(t, "both asleep", func() bool { s2, _ := pt.counts(2); s3, _ := pt.counts(3); return s2 == 1 && s3 == 1 })
+	q.Put(ctx, 1, []byte("one"), -1) // wakes both; one of them takes it
+	eventually(t, "one served", func() bool { _, w2 := pt.counts(2); _, w3 := pt.counts(3); return w2+w3 == 1 })
+	q.Put(ctx, 1, []byte("two"), -1)
+	await(t, "a", a)
+	await(t, "b", b)
+	for _, who := range []int32{2, 3} {
+		if s, w := pt.counts(who); s != 1 || w != 1 {
+			t.Errorf("process %d slept %d and woke %d times, want 1 and 1", who, s, w)
+		}
+	}
+}
