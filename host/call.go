@@ -71,9 +71,12 @@ func (c *Call) received(p abi.Param, msg []byte, size int, err error) error {
 // call's errno (errnoOf): errors travel one way only.
 type handler func(s *Supervisor, c *Call) error
 
-// call serves one call of process p and returns the reply frame.
+// call serves one call of process p and returns the reply frame. The
+// record and the reply are p's own, reused by its next call (a process
+// makes one call at a time): what keeps a record beyond copies it.
 func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
-	c := &Call{Process: p.handle, Op: m.Op, Began: time.Now(), p: p}
+	c := &p.call
+	*c = Call{Process: p.handle, Op: m.Op, Began: time.Now(), p: p}
 	trace := p.log.IsTrace()
 	var err error
 	if c.Args, err = abi.Decode(m.Op, m.Ints, m.Bufs); err != nil {
@@ -87,7 +90,7 @@ func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
 		}
 	}
 	c.Ended = time.Now()
-	reply := c.reply(err)
+	reply := c.reply(err, &p.reply)
 	s.record(c, trace)
 	return reply
 }
@@ -111,22 +114,25 @@ func (s *Supervisor) handle(c *Call) (err error) {
 	return handlers[c.Op](s, c)
 }
 
-// reply sets the call's errno from err and builds the answer.
-func (c *Call) reply(err error) *wire.Msg {
+// reply sets the call's errno from err and builds the answer in m.
+func (c *Call) reply(err error, m *wire.Msg) *wire.Msg {
+	ints, bufs := m.Ints[:0], m.Bufs[:0]
+	clear(m.Bufs) // drop the last reply's results
+	*m = wire.Msg{Kind: wire.KindReply}
 	if err == nil && c.Args.Spec != nil && c.Args.ResultBytes() > abi.MaxCallBytes {
 		// Only a whole-object read (ns_items) can grow past a frame.
 		err = fail(abi.E2BIG, "a reply of %d bytes is more than one call may carry", c.Args.ResultBytes())
 	}
 	if err != nil {
 		c.Errno, c.Err = errnoOf(err), err
-		m := &wire.Msg{Errno: c.Errno}
+		m.Errno = c.Errno
 		if c.Errno == abi.E2SMALL {
-			m.Ints = []int64{int64(c.size)}
+			m.Ints = append(ints, int64(c.size))
 		}
 		return m
 	}
-	ints, bufs := c.Args.Results()
-	return &wire.Msg{Ints: ints, Bufs: bufs}
+	m.Ints, m.Bufs = c.Args.AppendResults(ints, bufs)
+	return m
 }
 
 // record is where a finished call is handed on: to the trace log today,

@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"io"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -46,8 +48,14 @@ func TestCallPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := testProc(t, s)
+	// call returns a copy of the reply, which is reused by the next call.
 	call := func(op abi.Op, ints []int64, bufs ...[]byte) *wire.Msg {
-		return s.call(p, &wire.Msg{Kind: wire.KindCall, Op: op, Ints: ints, Bufs: bufs})
+		r := s.call(p, &wire.Msg{Kind: wire.KindCall, Op: op, Ints: ints, Bufs: bufs})
+		cp := &wire.Msg{Kind: r.Kind, Errno: r.Errno, Ints: slices.Clone(r.Ints)}
+		for _, b := range r.Bufs {
+			cp.Bufs = append(cp.Bufs, slices.Clone(b))
+		}
+		return cp
 	}
 	tests := []struct {
 		name  string
@@ -87,5 +95,38 @@ func TestCallPipeline(t *testing.T) {
 	}
 	if len(s.Waits()) != 0 {
 		t.Errorf("Waits() = %v after calls that did not block", s.Waits())
+	}
+}
+
+// BenchmarkCallPipeline is the host's own cost of serving a pipe round
+// trip's two calls (conn_send, then conn_recv of the message), without the
+// sockets and runners around it: decode, handler, record, reply. Compare it
+// with the pipe ping-pong of make bench (hundreds of microseconds a round
+// trip) to see what the pipeline costs.
+func BenchmarkCallPipeline(b *testing.B) {
+	for _, level := range []hclog.Level{hclog.Warn, hclog.Trace} {
+		b.Run(level.String(), func(b *testing.B) {
+			s, err := New(Config{Module: "m.wasm", Runner: []string{"runner"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := s.newProc(nil, "", nil, "MainProcess", "", false)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			p.ctx, p.cancel = ipc.WithCaller(ctx, caller{s, p}), cancel
+			p.log = hclog.New(&hclog.LoggerOptions{Output: io.Discard, Level: level})
+			p.state = stateStarted
+			r := s.call(p, &wire.Msg{Kind: wire.KindCall, Op: abi.OpPipeNew, Ints: []int64{1}})
+			end0, end1 := r.Ints[0], r.Ints[1]
+			msg := make([]byte, 64)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				s.call(p, &wire.Msg{Kind: wire.KindCall, Op: abi.OpConnSend, Ints: []int64{end1}, Bufs: [][]byte{msg}})
+				if r := s.call(p, &wire.Msg{Kind: wire.KindCall, Op: abi.OpConnRecv, Ints: []int64{end0, 0, 4096}}); r.Errno != abi.OK {
+					b.Fatalf("recv: %s", r.Errno)
+				}
+			}
+		})
 	}
 }

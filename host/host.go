@@ -308,7 +308,7 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 
 // atExit is what CPython does when any process ends normally: terminate
 // its daemonic children, then join all of them. The wait is listed in
-// Waits as op "exit".
+// Waits with op OpExit.
 func (s *Supervisor) atExit(p *proc) {
 	s.mu.Lock()
 	var kids []*proc
@@ -323,7 +323,7 @@ func (s *Supervisor) atExit(p *proc) {
 			c.signal(syscall.SIGTERM)
 		}
 	}
-	p.on = waitOn{op: "exit", procs: kids, timeout: -1}
+	p.on = waitOn{op: OpExit, procs: kids, timeout: -1}
 	s.waitStopped(p)
 }
 

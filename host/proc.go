@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
 type procState int
@@ -61,10 +63,13 @@ type proc struct {
 	// the one record of a process's end that every object asks (ipc.Caller).
 	ended atomic.Bool
 
-	// used on the serve goroutine only: the call being served, and what it
-	// (or the end-of-process duty) is about to wait on.
-	cur *Call
-	on  waitOn
+	// used on the serve goroutine only: the record and reply of the call
+	// being served (reused call after call), the call while it runs, and
+	// what it (or the end-of-process duty) is about to wait on.
+	call  Call
+	reply wire.Msg
+	cur   *Call
+	on    waitOn
 }
 
 // signal sends sig to p's runner. The os.Process holds a pidfd, so a

@@ -45,6 +45,10 @@ type Wait struct {
 	Missing int
 }
 
+// OpExit is the Op of a Wait at the end of a process's life, for its
+// children.
+const OpExit = "exit"
+
 // waitOn is what a process is about to wait on, set by a handler (or the
 // at-exit duty) before it may block; it becomes a Wait if it does.
 type waitOn struct {
@@ -189,7 +193,7 @@ func kindOf(on waitOn) string {
 	switch {
 	case on.obj != nil:
 		return on.obj.Kind()
-	case on.op == "exit":
+	case on.op == OpExit:
 		return "children"
 	}
 	return "process"

@@ -135,7 +135,7 @@ func TestWaits(t *testing.T) {
 				if w.Timeout >= 0 {
 					t.Errorf("%s: Timeout = %v, want none (negative)", w.Name, w.Timeout)
 				}
-				if (w.Object == 0) != (w.Op == "exit") {
+				if (w.Object == 0) != (w.Op == host.OpExit) {
 					t.Errorf("%s: Object = %d in %s", w.Name, w.Object, w.Op)
 				}
 			}

@@ -142,7 +142,11 @@ func (a *Args) SetRecord(p Param, fields ...int64) {
 // Results returns the results as they travel back: integers in ints, bytes
 // in bufs, in the order of the import's parameters. A result the handler
 // did not set is 0 or empty.
-func (a *Args) Results() (ints []int64, bufs [][]byte) {
+func (a *Args) Results() (ints []int64, bufs [][]byte) { return a.AppendResults(nil, nil) }
+
+// AppendResults is Results appending to ints and bufs (so that a caller
+// can reuse them).
+func (a *Args) AppendResults(ints []int64, bufs [][]byte) ([]int64, [][]byte) {
 	for i, f := range a.Spec.Params {
 		switch {
 		case f.Kind.outInt():
