@@ -90,6 +90,7 @@ func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
 		}
 	}
 	c.Ended = time.Now()
+	s.moved()
 	reply := c.reply(err, &p.reply)
 	s.record(c, trace)
 	return reply

@@ -18,7 +18,9 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -46,6 +48,10 @@ type Config struct {
 	MaxProcs int
 	// Logger is the sandbox's own log.
 	Logger hclog.Logger
+	// DeadlockAfter is how long every live process must have waited,
+	// without a timeout and with nothing happening, before the run ends
+	// as deadlocked; 0 means DefaultDeadlockAfter, negative never.
+	DeadlockAfter time.Duration
 }
 
 // DefaultMaxProcs is the default bound on processes alive at once.
@@ -58,6 +64,11 @@ type Result struct {
 	ExitCode int
 	// MainPID is the OS pid of MainProcess's runner.
 	MainPID int
+	// Stuck lists, for a run ended by its context (a time limit, an
+	// interrupt), the processes that were deadlocked among themselves at
+	// that moment (Supervisor.Stuck), explained in StuckLines.
+	Stuck      []Wait
+	StuckLines []string
 }
 
 // Supervisor runs one guest program. Create it with New; Run it once.
@@ -78,6 +89,13 @@ type Supervisor struct {
 
 	waitMu sync.Mutex
 	waits  map[int32]*waiting // by process handle: who is blocked now, on what
+
+	// deadlock detection (deadlock.go)
+	generation   atomic.Uint64 // bumped whenever anything happens
+	armed        atomic.Bool   // a confirmation is pending
+	deadlockOnce sync.Once
+	deadlock     *DeadlockError
+	deadlocked   chan struct{} // closed when the run is declared deadlocked
 }
 
 // New checks cfg and returns a Supervisor.
@@ -100,6 +118,9 @@ func New(cfg Config) (*Supervisor, error) {
 	if len(cfg.Args) == 0 {
 		cfg.Args = []string{cfg.Module}
 	}
+	if cfg.DeadlockAfter == 0 {
+		cfg.DeadlockAfter = DefaultDeadlockAfter
+	}
 	return &Supervisor{
 		cfg:     cfg,
 		log:     cfg.Logger,
@@ -107,6 +128,8 @@ func New(cfg Config) (*Supervisor, error) {
 		procs:   map[int32]*proc{},
 		objects: map[int32]*object{},
 		waits:   map[int32]*waiting{},
+
+		deadlocked: make(chan struct{}),
 	}, nil
 }
 
@@ -120,15 +143,23 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 	if err := s.start(main, nil); err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrMainFailed, err)
 	}
+	var res Result
 	select {
 	case <-main.done:
 	case <-ctx.Done():
 		s.log.Info("run cancelled; killing every process", "error", ctx.Err())
+		res.Stuck = s.Stuck()
+		res.StuckLines = s.Explain(res.Stuck)
+	case <-s.deadlocked:
 	}
-	s.shutdown(ctx.Err() != nil)
-	res := Result{ExitCode: main.exitCode, MainPID: main.pid}
-	if ctx.Err() != nil {
+	deadlocked := s.deadlock != nil && ctx.Err() == nil
+	s.shutdown(ctx.Err() != nil || deadlocked)
+	res.ExitCode, res.MainPID = main.exitCode, main.pid
+	switch {
+	case ctx.Err() != nil:
 		return res, ctx.Err()
+	case deadlocked:
+		return res, s.deadlock
 	}
 	if main.failure != nil {
 		return res, fmt.Errorf("%w: %w", ErrMainFailed, main.failure)
@@ -157,6 +188,13 @@ func (s *Supervisor) shutdown(cancelled bool) {
 		p.signal(syscall.SIGKILL)
 	}
 	s.all.Wait()
+}
+
+// ending reports whether the run is ending (every runner is being killed).
+func (s *Supervisor) ending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
 }
 
 // newProc creates a process in state initial. parent is nil for
@@ -304,6 +342,8 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 	s.mu.Unlock()
 	p.log.Debug("process stopped", "exit_code", code)
 	close(p.done)
+	s.moved()
+	s.checkStuck()
 }
 
 // atExit is what CPython does when any process ends normally: terminate

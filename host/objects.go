@@ -73,14 +73,18 @@ func (s *Supervisor) inherit(parent, child *proc) {
 //
 // killed says whether p was ended by a signal: only then is a lock it held
 // worth a warning (a process that returns holding a lock is its own
-// business, and CPython says nothing of it either).
+// business, and CPython says nothing of it either), and only while the run
+// goes on (at its end the host kills every process itself).
 func (s *Supervisor) exited(p *proc, killed bool) {
+	s.mu.Lock()
+	killedByGuest := killed && !s.closing // at the end of a run the host kills
+	s.mu.Unlock()
 	for _, o := range s.everyObject() {
 		o.ProcessExited(p.handle)
 		type abandonable interface{ Abandoned() (int32, bool) }
 		if a, ok := o.(abandonable); ok {
 			if by, ok := a.Abandoned(); ok && by == p.handle {
-				if killed {
+				if killedByGuest {
 					p.log.Warn("process was killed holding a lock; the lock was released", "lock", o.Kind())
 				} else {
 					p.log.Debug("process ended holding a lock; the lock was released", "lock", o.Kind())

@@ -6,6 +6,8 @@ import (
 	"net"
 	"syscall"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
@@ -59,7 +61,11 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 			if err := conn.Send(reply); err != nil {
 				// The runner would wait for this reply forever.
 				if p.ctx.Err() == nil {
-					p.log.Error("cannot send a reply; killing the process", "op", m.Op.String(), "error", err)
+					level := hclog.Error
+					if s.ending() {
+						level = hclog.Debug // the host is killing every runner
+					}
+					p.log.Log(level, "cannot send a reply; killing the process", "op", m.Op.String(), "error", err)
 					p.signal(syscall.SIGKILL)
 				}
 				return

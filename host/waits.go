@@ -19,9 +19,11 @@ import (
 // every live process waits without a timeout and no process that could
 // end any of those waits is alive and not itself waiting.
 type Wait struct {
-	// Process is the waiting process's handle and Name its name.
+	// Process is the waiting process's handle, Name its name and PID the
+	// OS pid of its runner.
 	Process int32
 	Name    string
+	PID     int
 	// Op is the import waiting, or "exit" for a process whose guest has
 	// returned and that waits for its children (CPython's at-exit join).
 	Op string
@@ -95,6 +97,8 @@ func (s *Supervisor) sleep(p *proc) {
 	s.waitMu.Lock()
 	s.waits[p.handle] = &waiting{w: w, on: on}
 	s.waitMu.Unlock()
+	s.moved()
+	defer s.checkStuck()
 	if c := p.cur; c != nil {
 		if c.Blocked.IsZero() {
 			c.Blocked = now
@@ -116,6 +120,7 @@ func (s *Supervisor) wake(p *proc) {
 	e := s.waits[p.handle]
 	delete(s.waits, p.handle)
 	s.waitMu.Unlock()
+	s.moved()
 	if c := p.cur; c != nil {
 		c.Woke = now
 	}
@@ -174,7 +179,7 @@ func (s *Supervisor) resolve(w *Wait, on waitOn) {
 	}
 	s.mu.Lock()
 	if p := s.procs[w.Process]; p != nil {
-		w.Name = p.name
+		w.Name, w.PID = p.name, p.pid
 	}
 	if on.obj != nil {
 		// Only the living can act on an object. (A process waited on

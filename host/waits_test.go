@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/sandbox-dev/sandbox/host"
-	"github.com/sandbox-dev/sandbox/runner"
 )
 
 // wantWait is what a test expects of one process's wait.
@@ -79,30 +75,17 @@ func TestWaits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
 			t.Parallel()
-			module, cache := guest(t, "internal/testguests/block")
-			exe, err := os.Executable()
-			if err != nil {
-				t.Fatal(err)
-			}
 			var stdout, stderr syncBuffer
-			s, err := host.New(host.Config{
-				Module: module, Args: []string{"block.wasm", tt.scenario},
-				Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache},
-				Stdout: &stdout, Stderr: &stderr,
-				Logger: hclog.New(&hclog.LoggerOptions{Output: &stderr, Level: hclog.Warn}),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
 			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { _, err := s.Run(ctx); done <- err }()
+			// Every scenario is a deadlock; here the waits are listed while
+			// they last (TestDeadlock lets the detector end them).
+			s, done := startBlock(t, ctx, tt.scenario, &stdout, &stderr, -1)
 			defer func() {
 				cancel()
 				select {
-				case err := <-done:
-					if !errors.Is(err, context.Canceled) {
-						t.Errorf("Run after cancel = %v, want context.Canceled", err)
+				case r := <-done:
+					if !errors.Is(r.err, context.Canceled) {
+						t.Errorf("Run after cancel = %v, want context.Canceled", r.err)
 					}
 				case <-time.After(time.Minute):
 					t.Error("Run did not return within a minute of its cancel")
@@ -119,8 +102,8 @@ func TestWaits(t *testing.T) {
 					break
 				}
 				select {
-				case err := <-done:
-					t.Fatalf("the run ended (%v) before every process blocked\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+				case r := <-done:
+					t.Fatalf("the run ended (%v) before every process blocked\nstdout:\n%s\nstderr:\n%s", r.err, stdout.String(), stderr.String())
 				default:
 				}
 				if time.Now().After(deadline) {

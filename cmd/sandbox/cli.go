@@ -25,6 +25,7 @@ import (
 // MainProcess's: its exit code, or 128+N when it was ended by signal N.
 const (
 	exitUsage    = 2   // bad command line
+	exitDeadlock = 123 // every process waited for ever on another
 	exitTimeout  = 124 // the run's time limit (--timeout) was reached
 	exitInternal = 125 // the sandbox failed
 	exitInvalid  = 126 // the module cannot run: not wasm, malformed, missing imports, no _start
@@ -65,6 +66,8 @@ Exit status:
   N        MainProcess exited with N (0 success, 1 uncaught panic or trap)
   128+N    MainProcess was ended by signal N (143: SIGTERM, 137: SIGKILL)
   2        usage error
+  123      deadlock: every process waited for another for ever; every
+           process was killed, and the message says who waited on what
   124      the time limit (--timeout) was reached; every process was killed
   125      internal error of the sandbox
   126      the module cannot run (not WebAssembly, malformed, imports the
@@ -331,13 +334,24 @@ func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guest
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
-			return 130, errors.New("interrupted; every process was killed")
+			return 130, errors.New("interrupted; every process was killed" + stuckText(res))
 		case runCtx.Err() != nil:
-			return exitTimeout, fmt.Errorf("time limit of %s reached; every process was killed", f.timeout)
+			return exitTimeout, fmt.Errorf("time limit of %s reached; every process was killed%s", f.timeout, stuckText(res))
+		case errors.Is(err, host.ErrDeadlock):
+			return exitDeadlock, err
 		}
 		return exitInternal, err
 	}
 	return statusOf(res.ExitCode), nil
+}
+
+// stuckText tells which processes were deadlocked among themselves when a
+// run was ended from outside, if any were.
+func stuckText(res host.Result) string {
+	if len(res.StuckLines) == 0 {
+		return ""
+	}
+	return "\nthese processes were deadlocked among themselves:\n  " + strings.Join(res.StuckLines, "\n  ")
 }
 
 // statusOf maps MainProcess's exit code to the status of "sandbox run".

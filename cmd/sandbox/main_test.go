@@ -25,12 +25,14 @@ func TestScripts(t *testing.T) {
 	root := testutil.RepoRoot(t)
 	probe := testutil.Guest(t, "internal/testguests/probe")
 	hello := testutil.Guest(t, "guests/hello_processes")
+	block := testutil.Guest(t, "internal/testguests/block")
 	cache := sharedCache(t)
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("PROBE", probe)
 			env.Setenv("HELLO", hello)
+			env.Setenv("BLOCK", block)
 			env.Setenv("FIXTURES", filepath.Join(root, "cmd", "sandbox", "testdata"))
 			// One compilation cache for every script: the probe is
 			// compiled once, not once per script.

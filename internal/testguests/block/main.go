@@ -8,18 +8,23 @@
 //	sandbox run block.wasm -- lock
 //
 // Every scenario prints "blocking" once its processes are set up; an
-// unknown scenario exits with code 2.
+// unknown scenario exits with code 2. The scenarios "sleeper", "busy" and
+// "timed" are not deadlocks: every process waits at some moment, but one
+// of them sleeps, computes, or waits with a timeout, and the run ends by
+// itself with "done".
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/sandbox-dev/sandbox/guests/mp"
 )
 
 func main() {
-	mp.Register(waitEvent, takeLock, takeRLock, waitBarrier)
+	mp.Register(waitEvent, takeLock, takeRLock, waitBarrier, sleepThenSet, spinThenPut, takeBoth)
 	mp.Main(func() {
 		if len(os.Args) < 2 {
 			fmt.Fprintln(os.Stderr, "usage: block SCENARIO")
@@ -116,6 +121,81 @@ var scenarios = map[string]func(){
 		start(waitEvent, mp.NewEvent())
 		fmt.Println("blocking")
 	},
+
+	// MainProcess waits for an event its child sets after sleeping 1 s.
+	"sleeper": func() {
+		e := mp.NewEvent()
+		p := start(sleepThenSet, e)
+		fmt.Println("blocking")
+		e.Wait(-1)
+		check(p.Join())
+		fmt.Println("done")
+	},
+	// MainProcess gets from a queue its child puts to after computing
+	// for 1 s.
+	"busy": func() {
+		q := mp.NewQueue(0)
+		p := start(spinThenPut, q)
+		fmt.Println("blocking")
+		var v int
+		check(q.Get(&v))
+		check(p.Join())
+		fmt.Println("done")
+	},
+	// The child waits for ever for an event; MainProcess waits 1 s for a
+	// queue, then sets the event.
+	"timed": func() {
+		e, q := mp.NewEvent(), mp.NewQueue(0)
+		p := start(waitEvent, e)
+		fmt.Println("blocking")
+		var v int
+		if err := q.GetTimeout(&v, time.Second); !errors.Is(err, mp.ErrEmpty) {
+			check(fmt.Errorf("get with a timeout from an empty queue: %v", err))
+		}
+		e.Set()
+		check(p.Join())
+		fmt.Println("done")
+	},
+}
+
+// Two children take two RLocks in opposite orders and deadlock; MainProcess
+// sleeps on (in the guest, not in a call): part of the run is stuck.
+var _ = register("partial", func() {
+	l1, l2 := mp.NewRLock(), mp.NewRLock()
+	e1, e2 := mp.NewEvent(), mp.NewEvent()
+	start(takeBoth, l1, l2, e1, e2)
+	start(takeBoth, l2, l1, e2, e1)
+	fmt.Println("blocking")
+	for {
+		time.Sleep(time.Hour)
+	}
+})
+
+func register(name string, f func()) bool {
+	scenarios[name] = f
+	return true
+}
+
+// takeBoth takes first, says so with mine, waits for the other process to
+// have taken its first lock (theirs), then takes second.
+func takeBoth(first, second *mp.RLock, mine, theirs *mp.Event) {
+	check(first.Acquire())
+	mine.Set()
+	theirs.Wait(-1)
+	check(second.Acquire())
+}
+
+func sleepThenSet(e *mp.Event) {
+	time.Sleep(time.Second)
+	e.Set()
+}
+
+func spinThenPut(q *mp.Queue) {
+	n := 0
+	for t := time.Now(); time.Since(t) < time.Second; {
+		n++
+	}
+	check(q.Put(n))
 }
 
 func waitEvent(e *mp.Event) { e.Wait(-1) }
