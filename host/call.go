@@ -77,6 +77,7 @@ type handler func(s *Supervisor, c *Call) error
 func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
 	c := &p.call
 	*c = Call{Process: p.handle, Op: m.Op, Began: time.Now(), p: p}
+	p.on = waitOn{}
 	trace := p.log.IsTrace()
 	var err error
 	if c.Args, err = abi.Decode(m.Op, m.Ints, m.Bufs); err != nil {
@@ -155,4 +156,14 @@ func (s *Supervisor) record(c *Call, trace bool) {
 		}
 		c.p.log.Trace(line)
 	}
+}
+
+// forget drops what p's last call referenced (the received frame, the
+// results), so that a process that makes no more calls keeps no large
+// buffer alive. Called once the reply is sent.
+func (p *proc) forget() {
+	p.call = Call{}
+	clear(p.reply.Bufs)
+	p.reply.Bufs = p.reply.Bufs[:0]
+	p.on = waitOn{}
 }

@@ -30,6 +30,10 @@ func TestEveryOpHasHandler(t *testing.T) {
 // start nothing.
 func testProc(t *testing.T, s *Supervisor) *proc {
 	t.Helper()
+	// proc_new prepares spare runners; here their start fails (there is
+	// no runner to start), which leaves nothing behind.
+	s.spawner = newSpawner()
+	t.Cleanup(s.spawner.stop)
 	p := s.newProc(nil, "", nil, "MainProcess", "", false)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -96,6 +100,18 @@ func TestCallPipeline(t *testing.T) {
 	if len(s.Waits()) != 0 {
 		t.Errorf("Waits() = %v after calls that did not block", s.Waits())
 	}
+
+	// lock_acquire and lock_info on a condition act on its lock
+	// (docs/ABI.md; lock_info answered EBADH before).
+	lock := call(abi.OpLockNew, []int64{int64(abi.Lock), 0}).Ints[0]
+	cond := call(abi.OpCondNew, []int64{lock}).Ints[0]
+	if r := call(abi.OpLockAcquire, []int64{cond, 0}); r.Errno != abi.OK || r.Ints[0] != 1 {
+		t.Fatalf("lock_acquire on a condition = %+v, want acquired", r)
+	}
+	r = call(abi.OpLockInfo, []int64{cond})
+	if r.Errno != abi.OK || len(r.Bufs) != 1 || r.Bufs[0][0] != 1 || int32(r.Bufs[0][4]) != p.handle {
+		t.Errorf("lock_info on a condition = %+v, want its lock held by %d", r, p.handle)
+	}
 }
 
 // BenchmarkCallPipeline is the host's own cost of serving a pipe round
@@ -128,5 +144,75 @@ func BenchmarkCallPipeline(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestEveryHandlerOnEveryObject calls every import on a handle of every
+// kind (and on the process itself), with no waiting: whatever the answer,
+// no handler may fail inside (a panic, such as reading a parameter its
+// import lacks, is answered EIO) or block.
+func TestEveryHandlerOnEveryObject(t *testing.T) {
+	s, err := New(Config{Module: "m.wasm", Runner: []string{"runner"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testProc(t, s)
+	call := func(op abi.Op, ints []int64, bufs ...[]byte) (abi.Errno, []int64) {
+		r := s.call(p, &wire.Msg{Kind: wire.KindCall, Op: op, Ints: ints, Bufs: bufs})
+		return r.Errno, slices.Clone(r.Ints)
+	}
+	handles := map[string]int64{"process": int64(p.handle)}
+	make := func(name string, op abi.Op, ints ...int64) {
+		e, out := call(op, ints)
+		if e != abi.OK || len(out) == 0 {
+			t.Fatalf("%s: %s", op, e)
+		}
+		handles[name] = out[0]
+		if op == abi.OpPipeNew {
+			handles["pipe end 1"] = out[1]
+		}
+	}
+	make("pipe end 0", abi.OpPipeNew, 1)
+	make("queue", abi.OpQueueNew, 0, 0)
+	make("joinable queue", abi.OpQueueNew, 2, 1)
+	make("barrier", abi.OpBarrierNew, 2, -1, 0)
+	make("lock", abi.OpLockNew, int64(abi.Lock), 0)
+	make("rlock", abi.OpLockNew, int64(abi.RLock), 0)
+	make("semaphore", abi.OpLockNew, int64(abi.Semaphore), 1)
+	make("bounded semaphore", abi.OpLockNew, int64(abi.BoundedSemaphore), 1)
+	make("event", abi.OpEventNew)
+	make("condition", abi.OpCondNew, handles["rlock"])
+	make("namespace", abi.OpNsNew, int64(abi.Namespace))
+	make("dict", abi.OpNsNew, int64(abi.Dict))
+	make("list", abi.OpNsNew, int64(abi.List))
+
+	for _, spec := range abi.Ops() {
+		if spec.Op == abi.OpProcStart {
+			continue // on a process of its own it would start a runner
+		}
+		for kind, h := range handles {
+			var ints []int64
+			var bufs [][]byte
+			for _, f := range spec.Params {
+				switch f.Kind {
+				case abi.Handle:
+					ints = append(ints, h)
+				case abi.I32, abi.Bool:
+					ints = append(ints, 1)
+				case abi.Timeout:
+					ints = append(ints, 0)
+				case abi.Bytes, abi.Text:
+					bufs = append(bufs, []byte("k"))
+				case abi.OutBuf, abi.OutText, abi.OutI32s:
+					ints = append(ints, 64)
+				}
+			}
+			if e, _ := call(spec.Op, ints, bufs...); e == abi.EIO {
+				t.Errorf("%s on a %s: EIO (the handler failed inside)", spec.Name, kind)
+			}
+		}
+	}
+	if w := s.Waits(); len(w) != 0 {
+		t.Errorf("Waits() = %v after calls that could not block", w)
 	}
 }

@@ -50,9 +50,9 @@ func (s *Supervisor) procNew(c *Call) error {
 }
 
 func (s *Supervisor) procStart(c *Call) error {
-	p := c.p
+	p, h := c.p, c.Args.Handle(abi.PHandle)
 	s.mu.Lock()
-	kid, err := s.child(p, c.Args.Handle(abi.PHandle), "start")
+	kid, err := s.child(p, h, "start")
 	if err == nil && p.daemon {
 		err = fail(abi.EPERM, "daemonic processes are not allowed to have children")
 	}
@@ -96,17 +96,19 @@ func (s *Supervisor) procTerminate(c *Call) error { return s.procSignal(c, sysca
 func (s *Supervisor) procKill(c *Call) error { return s.procSignal(c, syscall.SIGKILL) }
 
 func (s *Supervisor) procSignal(c *Call, sig syscall.Signal) error {
+	h := c.Args.Handle(abi.PHandle)
 	s.mu.Lock()
-	kid, err := s.child(c.p, c.Args.Handle(abi.PHandle), "signal")
+	kid, err := s.child(c.p, h, "signal")
 	if err == nil && kid.state == stateInitial {
 		err = fail(abi.ESTATE, "process not started")
 	}
 	stopped := err == nil && kid.state == stateStopped
+	by := c.p.name
 	s.mu.Unlock()
 	if err != nil || stopped {
 		return err
 	}
-	kid.log.Debug("signalling process", "signal", sig, "by", c.p.name)
+	kid.log.Debug("signalling process", "signal", sig, "by", by)
 	kid.signal(sig)
 	return nil
 }

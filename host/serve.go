@@ -58,7 +58,9 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 		case wire.KindCall:
 			reply := s.call(p, m)
 			reply.Kind = wire.KindReply
-			if err := conn.Send(reply); err != nil {
+			err := conn.Send(reply)
+			p.forget()
+			if err != nil {
 				// The runner would wait for this reply forever.
 				if p.ctx.Err() == nil {
 					level := hclog.Error

@@ -2,6 +2,7 @@ package host
 
 import (
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -79,8 +80,9 @@ type caller struct {
 var _ ipc.Caller = caller{}
 
 func (c caller) Ended() bool { return c.p.ended.Load() }
-func (c caller) Sleeping()   { c.s.sleep(c.p) }
 func (c caller) Woke()       { c.s.wake(c.p) }
+
+func (c caller) Sleeping(obj ipc.Object, timeout time.Duration) { c.s.sleep(c.p, obj, timeout) }
 
 // waitOn notes what the call is about to wait on: object obj (handle h,
 // pipe end end) for at most timeout.
@@ -88,10 +90,24 @@ func (c *Call) waitOn(h int32, obj ipc.Object, end int, timeout time.Duration) {
 	c.p.on = waitOn{op: c.Op.String(), handle: h, obj: obj, end: end, timeout: timeout}
 }
 
-// sleep enters p's wait (p.on) in the table of waits. Called on p's serve
-// goroutine when a wait goes to sleep.
-func (s *Supervisor) sleep(p *proc) {
+// sleep enters p's wait in the table of waits: what the handler said it
+// would wait on (p.on), made exact by what the object says it sleeps on
+// (obj, for at most timeout; nil for the host's own waits). Called on p's
+// serve goroutine when a wait goes to sleep.
+func (s *Supervisor) sleep(p *proc, obj ipc.Object, timeout time.Duration) {
+	defer survive(p, "entering a wait")
 	on := p.on
+	if on.op == "" && p.cur != nil {
+		on.op = p.cur.Op.String()
+	}
+	if obj != nil {
+		if obj != on.obj {
+			// Another object than the one called: the lock a condition
+			// takes back.
+			on.obj, on.handle, on.end = obj, s.handleOf(obj), 0
+		}
+		on.timeout = timeout
+	}
 	now := time.Now()
 	w := Wait{Process: p.handle, Op: on.op, Object: on.handle, Kind: kindOf(on), Timeout: on.timeout, Since: now}
 	s.waitMu.Lock()
@@ -115,6 +131,7 @@ func (s *Supervisor) sleep(p *proc) {
 
 // wake removes p's wait from the table. An object's lock may be held.
 func (s *Supervisor) wake(p *proc) {
+	defer survive(p, "leaving a wait")
 	now := time.Now()
 	s.waitMu.Lock()
 	e := s.waits[p.handle]
@@ -265,7 +282,7 @@ func (s *Supervisor) waitStopped(p *proc) bool {
 		}
 		if !asleep {
 			asleep = true
-			s.sleep(p)
+			s.sleep(p, nil, on.timeout)
 		}
 		select {
 		case <-k.done:
@@ -286,4 +303,26 @@ func (s *Supervisor) ProcessName(h int32) string {
 		return p.name
 	}
 	return ""
+}
+
+// survive keeps a bug in the host's bookkeeping of waits from taking the
+// host down: sleep and wake run inside an ipc object's wait, where a panic
+// would leave the object's lock in a state no recover can mend.
+func survive(p *proc, what string) {
+	if r := recover(); r != nil {
+		p.log.Error("host failure "+what, "panic", r, "stack", string(debug.Stack()))
+	}
+}
+
+// handleOf returns the handle of obj (the lowest, for a pipe), or 0.
+func (s *Supervisor) handleOf(obj ipc.Object) int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var h int32
+	for k, o := range s.objects {
+		if o.obj == obj && (h == 0 || k < h) {
+			h = k
+		}
+	}
+	return h
 }

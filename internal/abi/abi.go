@@ -133,7 +133,7 @@ const (
 // Out reports whether k is a result.
 func (k Kind) Out() bool { return k >= OutHandle }
 
-// InInt reports whether an input of kind k travels as an integer (and
+// inInt reports whether an input of kind k travels as an integer (and
 // OutBuf, OutText and OutI32s carry their capacity as one).
 func (k Kind) inInt() bool {
 	switch k {
@@ -146,6 +146,12 @@ func (k Kind) inInt() bool {
 // outInt reports whether a result of kind k travels as an integer (the
 // others travel as bytes).
 func (k Kind) outInt() bool { return k == OutHandle || k == OutI32 || k == OutBool }
+
+// inBytes reports whether an input of kind k travels as bytes.
+func (k Kind) inBytes() bool { return k == Bytes || k == Text }
+
+// outBytes reports whether a result of kind k travels as bytes.
+func (k Kind) outBytes() bool { return k.Out() && !k.outInt() }
 
 // Wasm returns the WebAssembly value types of a parameter of kind k:
 // "i32" or "i64", one per value.
@@ -340,7 +346,7 @@ func (o Op) String() string {
 
 func in(p Param, k Kind) Field { return Field{p, k} }
 
-// op builds a Spec; the fields of its index are filled in by init.
+// op builds a Spec; its index is filled in by table.
 func op(o Op, name string, params ...Field) Spec {
 	return Spec{Op: o, Name: name, Params: params}
 }

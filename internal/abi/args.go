@@ -64,7 +64,8 @@ func Decode(op Op, ints []int64, bufs [][]byte) (Args, error) {
 }
 
 // Encode is the inverse of Decode for the inputs: the ints and bufs a call
-// of these values travels as. It is what hostfuncs sends.
+// of these values travels as, laid out as hostfuncs lays out what it reads
+// from guest memory.
 func (a *Args) Encode() (ints []int64, bufs [][]byte) {
 	for i, f := range a.Spec.Params {
 		switch {
@@ -81,8 +82,9 @@ func (a *Args) Encode() (ints []int64, bufs [][]byte) {
 // a call rather than decode one).
 func NewArgs(s *Spec) Args { return Args{Spec: s} }
 
-// Int returns an integer input: a Handle, I32, Bool or Timeout.
-func (a *Args) Int(p Param) int64 { return a.vals[a.Spec.place(p)].n }
+// Int returns an integer input: a Handle, I32, Bool or Timeout (or the
+// capacity of a buffer result, see Cap).
+func (a *Args) Int(p Param) int64 { return a.vals[a.must(p, Kind.inInt, "an integer input")].n }
 
 // Handle returns a handle input.
 func (a *Args) Handle(p Param) int32 { return int32(a.Int(p)) }
@@ -101,7 +103,17 @@ func (a *Args) Timeout(p Param) time.Duration {
 }
 
 // Bytes returns a Bytes or Text input. It aliases the received frame.
-func (a *Args) Bytes(p Param) []byte { return a.vals[a.Spec.place(p)].b }
+func (a *Args) Bytes(p Param) []byte { return a.vals[a.must(p, Kind.inBytes, "a bytes input")].b }
+
+// must returns the place of p, panicking (a bug of the caller, which the
+// tests that run every import find) unless its kind is what is asked.
+func (a *Args) must(p Param, ok func(Kind) bool, what string) int {
+	i := a.Spec.place(p)
+	if !ok(a.Spec.Params[i].Kind) {
+		panic(fmt.Sprintf("abi: %s parameter %s is not %s", a.Spec.Name, p, what))
+	}
+	return i
+}
 
 // Cap returns the capacity the guest gave a buffer result (OutBuf, OutText:
 // bytes; OutI32s: elements).
@@ -109,7 +121,7 @@ func (a *Args) Cap(p Param) int { return int(a.Int(p)) }
 
 // SetInt sets an integer result (OutHandle, OutI32, OutBool).
 func (a *Args) SetInt(p Param, v int64) {
-	i := a.Spec.place(p)
+	i := a.must(p, Kind.outInt, "an integer result")
 	a.vals[i].n, a.set[i] = v, true
 }
 
@@ -125,15 +137,19 @@ func (a *Args) SetBool(p Param, v bool) {
 // SetBytes sets a buffer result (OutBuf, OutText, or OutI32s as
 // little-endian i32).
 func (a *Args) SetBytes(p Param, b []byte) {
-	i := a.Spec.place(p)
+	i := a.must(p, Kind.outBytes, "a bytes result")
 	a.vals[i].b, a.set[i] = b, true
 }
 
-// SetRecord sets an OutRecord result from its fields in order; a field
-// not given is 0.
+// SetRecord sets an OutRecord result from its fields, all of them, in
+// order.
 func (a *Args) SetRecord(p Param, fields ...int64) {
+	a.must(p, func(k Kind) bool { return k == OutRecord }, "a record result")
+	if len(fields) != len(a.Spec.Record.Fields) {
+		panic(fmt.Sprintf("abi: %s record of %d fields set with %d", a.Spec.Name, len(a.Spec.Record.Fields), len(fields)))
+	}
 	rec := make([]byte, a.Spec.Record.Size())
-	for i, v := range fields[:min(len(fields), len(a.Spec.Record.Fields))] {
+	for i, v := range fields {
 		binary.LittleEndian.PutUint32(rec[4*i:], uint32(int32(v)))
 	}
 	a.SetBytes(p, rec)

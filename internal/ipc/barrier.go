@@ -125,7 +125,7 @@ func (b *Barrier) Wait(ctx context.Context, who int32, timeout time.Duration) (i
 		return 0, false, ErrExited
 	}
 	// CPython's _enter: block while the previous generation drains.
-	if err := b.m.await(ctx, -1, func() bool { return b.gen.state != genAction }); err != nil {
+	if err := b.m.await(ctx, b, -1, func() bool { return b.gen.state != genAction }); err != nil {
 		return 0, false, err
 	}
 	g := b.gen
@@ -148,14 +148,14 @@ func (b *Barrier) Wait(ctx context.Context, who int32, timeout time.Duration) (i
 		timeout = b.timeout
 	}
 	done := func() bool { return g.state == genReleased || g.state == genBroken }
-	err = b.m.await(ctx, timeout, done)
+	err = b.m.await(ctx, b, timeout, done)
 	if err == errTimedOut {
 		if g.state == genFilling {
 			b.breakGen(g)
 			return 0, false, fmt.Errorf("barrier wait timed out: %w", ErrBroken)
 		}
 		// The generation is complete and its action is running.
-		err = b.m.await(ctx, -1, done)
+		err = b.m.await(ctx, b, -1, done)
 	}
 	if err != nil {
 		if g.state == genFilling {

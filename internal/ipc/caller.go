@@ -1,6 +1,9 @@
 package ipc
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Caller is the process making a call, as the host describes it to the
 // objects through the call's context (WithCaller). Objects keep no record
@@ -16,10 +19,15 @@ type Caller interface {
 	// cancels the process's context and calls ProcessExited.
 	Ended() bool
 	// Sleeping is called when a call of the process goes to sleep waiting
-	// for another process: once per wait, however often the wait re-checks
-	// its condition. No object lock is held.
-	Sleeping()
-	// Woke is called once when that wait ends, for whatever reason. An
+	// for another process: on obj (which may be another object than the
+	// one called: the lock a Condition.Wait takes back), for at most
+	// timeout (negative: no limit). It is called once per sleep, however
+	// often the sleeper re-checks its condition; one call may sleep more
+	// than once (a Condition.Wait on its notification, then on its lock;
+	// a Barrier.Wait for the previous round, then for its own). No object
+	// lock is held.
+	Sleeping(obj Object, timeout time.Duration)
+	// Woke is called once when that sleep ends, for whatever reason. An
 	// object's lock may be held: it must not call into an object.
 	Woke()
 }

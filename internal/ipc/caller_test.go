@@ -2,7 +2,9 @@ package ipc
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestCallerSleepWake: every blocking method tells its Caller once when it
@@ -100,7 +102,14 @@ func TestCallerSleepWake(t *testing.T) {
 			if err := await(t, tt.name, res); err != nil {
 				t.Fatalf("%s: %v", tt.name, err)
 			}
-			if s, w := pt.counts(2); s != 1 || w != 1 {
+			s, w := pt.counts(2)
+			if tt.name == "condition wait" {
+				// Woken by the notify, it may sleep again on the lock
+				// until the notifier releases it.
+				if s < 1 || s > 2 || w != s {
+					t.Errorf("slept %d and woke %d times, want 1 or 2 of each", s, w)
+				}
+			} else if s != 1 || w != 1 {
 				t.Errorf("slept %d and woke %d times, want 1 and 1", s, w)
 			}
 		})
@@ -143,5 +152,38 @@ func TestCallerSleepsOnceWhileRechecking(t *testing.T) {
 		if s, w := pt.counts(who); s != 1 || w != 1 {
 			t.Errorf("process %d slept %d and woke %d times, want 1 and 1", who, s, w)
 		}
+	}
+}
+
+// TestCallerSleepsOn: each sleep names what it is on and for how long: a
+// condition's wait sleeps on the condition with the caller's timeout, then
+// on the lock, without one, while the notifier still holds it; a barrier
+// sleeps with its default timeout when the call gives none.
+func TestCallerSleepsOn(t *testing.T) {
+	ctx := t.Context()
+	pt := newProcTable()
+	l := NewLock()
+	c := NewCondition(l)
+	c.Acquire(ctx, 2, -1)
+	res := async(func() error { _, err := c.Wait(pt.ctx(ctx, 2), 2, time.Minute); return err })
+	eventually(t, "asleep on the condition", func() bool { s, _ := pt.counts(2); return s == 1 })
+	c.Acquire(ctx, 1, -1)
+	c.Notify(1, 1)
+	eventually(t, "asleep on the lock", func() bool { s, _ := pt.counts(2); return s == 2 })
+	c.Release(1)
+	if err := await(t, "wait", res); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(pt.sleptOn(2), ", "), "condition 1m0s, lock -1ns"; got != want {
+		t.Errorf("slept on %q, want %q", got, want)
+	}
+
+	b, _ := NewBarrier(2, 5*time.Second, false)
+	res = async(func() error { _, _, err := b.Wait(pt.ctx(ctx, 3), 3, -1); return err })
+	eventually(t, "asleep at the barrier", func() bool { s, _ := pt.counts(3); return s == 1 })
+	b.Wait(ctx, 4, -1)
+	await(t, "barrier", res)
+	if got, want := strings.Join(pt.sleptOn(3), ", "), "barrier 5s"; got != want {
+		t.Errorf("slept on %q, want %q", got, want)
 	}
 }

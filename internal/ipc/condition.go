@@ -94,7 +94,7 @@ func (c *Condition) Wait(ctx context.Context, who int32, timeout time.Duration) 
 		}
 		caller := callerOf(ctx)
 		if caller != nil {
-			caller.Sleeping()
+			caller.Sleeping(c, timeout)
 		}
 		select {
 		case <-w.wake:

@@ -57,7 +57,7 @@ func (e *Event) Wait(ctx context.Context, who int32, timeout time.Duration) (boo
 	e.m.mu.Lock()
 	defer e.m.mu.Unlock()
 	start := e.sets
-	err := e.m.await(ctx, timeout, func() bool { return e.flag || e.sets != start })
+	err := e.m.await(ctx, e, timeout, func() bool { return e.flag || e.sets != start })
 	switch {
 	case err == errTimedOut:
 		return false, nil

@@ -2,6 +2,7 @@ package ipc
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -74,10 +75,11 @@ type procTable struct {
 	ended  map[int32]bool
 	sleeps map[int32]int
 	wakes  map[int32]int
+	on     map[int32][]string // kind and timeout of each sleep
 }
 
 func newProcTable() *procTable {
-	return &procTable{ended: map[int32]bool{}, sleeps: map[int32]int{}, wakes: map[int32]int{}}
+	return &procTable{ended: map[int32]bool{}, sleeps: map[int32]int{}, wakes: map[int32]int{}, on: map[int32][]string{}}
 }
 
 // end marks who as ended.
@@ -110,10 +112,18 @@ func (c tableCaller) Ended() bool {
 	return c.pt.ended[c.who]
 }
 
-func (c tableCaller) Sleeping() {
+func (c tableCaller) Sleeping(obj Object, timeout time.Duration) {
 	c.pt.mu.Lock()
 	defer c.pt.mu.Unlock()
 	c.pt.sleeps[c.who]++
+	c.pt.on[c.who] = append(c.pt.on[c.who], fmt.Sprintf("%s %v", obj.Kind(), timeout))
+}
+
+// sleptOn returns the kind and timeout of each of who's sleeps.
+func (pt *procTable) sleptOn(who int32) []string {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	return append([]string(nil), pt.on[who]...)
 }
 
 func (c tableCaller) Woke() {

@@ -81,7 +81,7 @@ func (l *Lock) Acquire(ctx context.Context, who int32, timeout time.Duration) (b
 
 // acquire is Acquire with l.m.mu held.
 func (l *Lock) acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
-	err := l.m.await(ctx, timeout, func() bool { return ended(ctx) || !l.locked })
+	err := l.m.await(ctx, l, timeout, func() bool { return ended(ctx) || !l.locked })
 	switch {
 	case err == errTimedOut:
 		return false, nil
@@ -204,7 +204,7 @@ func (r *RLock) Acquire(ctx context.Context, who int32, timeout time.Duration) (
 
 // acquire waits for the lock to be free and takes it at levels. r.m.mu held.
 func (r *RLock) acquire(ctx context.Context, who int32, timeout time.Duration, levels int) error {
-	err := r.m.await(ctx, timeout, func() bool { return ended(ctx) || r.count == 0 })
+	err := r.m.await(ctx, r, timeout, func() bool { return ended(ctx) || r.count == 0 })
 	switch {
 	case err != nil:
 		return err

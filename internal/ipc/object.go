@@ -49,10 +49,11 @@ func (m *monitor) sleepers() int {
 // checked before ready, so a cancelled caller never takes anything.
 // It returns nil, ctx.Err() or errTimedOut.
 //
-// The first time it goes to sleep it tells the Caller of ctx (Sleeping),
-// and when it returns after sleeping, Woke: one wait, however often it
-// re-checks ready.
-func (m *monitor) await(ctx context.Context, timeout time.Duration, ready func() bool) error {
+// The first time it goes to sleep it tells the Caller of ctx (Sleeping, on
+// obj, the object the monitor guards, for at most timeout), and when it
+// returns after sleeping, Woke: one sleep, however often it re-checks
+// ready.
+func (m *monitor) await(ctx context.Context, obj Object, timeout time.Duration, ready func() bool) error {
 	var (
 		timer    *time.Timer
 		expiry   <-chan time.Time
@@ -91,7 +92,7 @@ func (m *monitor) await(ctx context.Context, timeout time.Duration, ready func()
 			if caller = callerOf(ctx); caller == nil {
 				caller = noCaller{}
 			}
-			caller.Sleeping()
+			caller.Sleeping(obj, timeout)
 		}
 		select {
 		case <-changed:
@@ -107,9 +108,9 @@ func (m *monitor) await(ctx context.Context, timeout time.Duration, ready func()
 // noCaller stands for the Caller of a context that has none.
 type noCaller struct{}
 
-func (noCaller) Ended() bool { return false }
-func (noCaller) Sleeping()   {}
-func (noCaller) Woke()       {}
+func (noCaller) Ended() bool                    { return false }
+func (noCaller) Sleeping(Object, time.Duration) {}
+func (noCaller) Woke()                          {}
 
 // fifo is a queue of messages. It is not safe for concurrent use.
 type fifo struct {

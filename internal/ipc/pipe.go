@@ -198,7 +198,7 @@ func (p *Pipe) checkReadable(who int32, end int) error {
 // awaitReadable waits until end has a message, EOF, or who lost end (then
 // ErrClosed). p.m.mu held.
 func (p *Pipe) awaitReadable(ctx context.Context, who int32, end int, timeout time.Duration) error {
-	err := p.m.await(ctx, timeout, func() bool {
+	err := p.m.await(ctx, p, timeout, func() bool {
 		return !p.holds(who, end) || p.buf[end].len() > 0 || len(p.holders[1-end]) == 0
 	})
 	if err == nil && !p.holds(who, end) {

@@ -74,7 +74,7 @@ func (q *Queue) Put(ctx context.Context, who int32, msg []byte, timeout time.Dur
 	if err := q.check(ctx, who); err != nil {
 		return err
 	}
-	err := q.m.await(ctx, timeout, func() bool {
+	err := q.m.await(ctx, q, timeout, func() bool {
 		return ended(ctx) || q.maxsize == 0 || q.items.len() < q.maxsize
 	})
 	switch {
@@ -109,7 +109,7 @@ func (q *Queue) GetLimit(ctx context.Context, who int32, timeout time.Duration, 
 	if err := q.check(ctx, who); err != nil {
 		return nil, 0, err
 	}
-	err = q.m.await(ctx, timeout, func() bool {
+	err = q.m.await(ctx, q, timeout, func() bool {
 		return ended(ctx) || q.items.len() > 0
 	})
 	switch {
@@ -186,7 +186,7 @@ func (q *Queue) Join(ctx context.Context, who int32, timeout time.Duration) erro
 	if ended(ctx) {
 		return ErrExited
 	}
-	err := q.m.await(ctx, timeout, func() bool { return ended(ctx) || q.unfinished == 0 })
+	err := q.m.await(ctx, q, timeout, func() bool { return ended(ctx) || q.unfinished == 0 })
 	switch {
 	case err == errTimedOut:
 		return fmt.Errorf("queue join: %w", ErrTimeout)

@@ -66,7 +66,7 @@ func (s *Semaphore) ProcessExited(who int32) {
 func (s *Semaphore) Acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
-	err := s.m.await(ctx, timeout, func() bool { return ended(ctx) || s.value > 0 })
+	err := s.m.await(ctx, s, timeout, func() bool { return ended(ctx) || s.value > 0 })
 	switch {
 	case err == errTimedOut:
 		return false, nil
