@@ -13,6 +13,11 @@ import (
 // runner failed to start or died without running the guest).
 var ErrMainFailed = errors.New("main process failed to run")
 
+// ErrOutputClosed stops a run whose caller closed its end of stdout or
+// stderr (`sandbox run … | head`): what the processes print can no longer
+// be delivered.
+var ErrOutputClosed = errors.New("the reader of the output is gone")
+
 // errno is an ABI errno carried as a Go error inside the host, so that
 // handlers can return early with one.
 type errno struct {

@@ -54,6 +54,12 @@ type Config struct {
 	DeadlockAfter time.Duration
 }
 
+// DrainTimeout bounds how long a run that was stopped (a limit, a
+// deadlock, an interrupt, a failed output) waits for the caller's stdout
+// and stderr to take what the processes printed before the stop; what is
+// left is dropped and counted (Result.OutputDropped).
+const DrainTimeout = 2 * time.Second
+
 // DefaultMaxProcs is the default bound on processes alive at once.
 const DefaultMaxProcs = 32
 
@@ -69,6 +75,10 @@ type Result struct {
 	// that moment (Supervisor.Stuck), explained in StuckLines.
 	Stuck      []Wait
 	StuckLines []string
+	// OutputDropped counts the bytes the processes printed that the
+	// caller's stdout and stderr did not take: after a write failed, or
+	// after a stopped run's DrainTimeout.
+	OutputDropped int64
 }
 
 // Supervisor runs one guest program. Create it with New; Run it once.
@@ -144,22 +154,55 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("%w: %w", ErrMainFailed, err)
 	}
 	var res Result
+	var stopped error // why the run was stopped; nil when it ended by itself
 	select {
 	case <-main.done:
 	case <-ctx.Done():
 		s.log.Info("run cancelled; killing every process", "error", ctx.Err())
 		res.Stuck = s.Stuck()
 		res.StuckLines = s.Explain(res.Stuck)
+		stopped = ctx.Err()
 	case <-s.deadlocked:
+		stopped = s.deadlock
+	case <-s.out.broken():
+		stopped = s.out.failure()
+		s.log.Debug("the caller's output failed; killing every process", "error", stopped)
 	}
-	deadlocked := s.deadlock != nil && ctx.Err() == nil
-	s.shutdown(ctx.Err() != nil || deadlocked)
+	if stopped != nil {
+		// The processes' last output must not hold up their end.
+		s.out.release()
+	}
+	s.shutdown(stopped != nil)
 	res.ExitCode, res.MainPID = main.exitCode, main.pid
-	switch {
-	case ctx.Err() != nil:
-		return res, ctx.Err()
-	case deadlocked:
-		return res, s.deadlock
+
+	// A run that ended by itself waits for its reader as long as that
+	// takes (unless it is stopped meanwhile); a stopped run at most
+	// DrainTimeout, whatever the caller's stdout and stderr do.
+	ended := make(chan struct{})
+	defer close(ended)
+	deadline := make(chan time.Time, 1)
+	go func() {
+		if stopped == nil {
+			select {
+			case <-ctx.Done():
+			case <-ended:
+				return
+			}
+		}
+		t := time.NewTimer(DrainTimeout)
+		defer t.Stop()
+		select {
+		case now := <-t.C:
+			deadline <- now
+		case <-ended:
+		}
+	}()
+	if res.OutputDropped = s.out.drain(deadline); res.OutputDropped > 0 {
+		// Debug: the log may go to the very stream that stalled.
+		s.log.Debug("output dropped: the caller's stdout or stderr did not take it", "bytes", res.OutputDropped)
+	}
+	if stopped != nil {
+		return res, stopped
 	}
 	if main.failure != nil {
 		return res, fmt.Errorf("%w: %w", ErrMainFailed, main.failure)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
+	"github.com/sandbox-dev/sandbox/internal/pump"
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
@@ -18,15 +20,53 @@ const maxPartial = 64 << 10
 // process wrote them. With prefixes every line is labelled with its
 // process's name and pid; unfinished lines are held back until they end,
 // so lines of different processes never mix.
+//
+// Each stream goes to the caller through a pump, so that a reader that
+// stalls or goes away never holds up the supervisor.
 type output struct {
 	mu      sync.Mutex
-	w       [3]io.Writer // indexed by stream
+	w       [3]*pump.Pump // indexed by stream
 	prefix  bool
 	partial map[*proc]*[3][]byte
+
+	failOnce sync.Once
+	failed   chan struct{} // closed when a write to stdout or stderr fails
 }
 
 func newOutput(stdout, stderr io.Writer, prefix bool) *output {
-	return &output{w: [3]io.Writer{nil, stdout, stderr}, prefix: prefix, partial: map[*proc]*[3][]byte{}}
+	o := &output{prefix: prefix, partial: map[*proc]*[3][]byte{}, failed: make(chan struct{})}
+	fail := func() { o.failOnce.Do(func() { close(o.failed) }) }
+	o.w = [3]*pump.Pump{nil, pump.New(stdout, fail), pump.New(stderr, fail)}
+	return o
+}
+
+// release lets every write through without waiting: the run is stopping.
+func (o *output) release() {
+	o.w[wire.Stdout].Release()
+	o.w[wire.Stderr].Release()
+}
+
+// drain waits for both streams to be written out, until deadline (nil:
+// none), and returns the bytes dropped.
+func (o *output) drain(deadline <-chan time.Time) int64 {
+	return o.w[wire.Stdout].Drain(deadline) + o.w[wire.Stderr].Drain(deadline)
+}
+
+// broken is closed when the caller's stdout or stderr fails.
+func (o *output) broken() <-chan struct{} { return o.failed }
+
+// failure says why a stream failed: ErrOutputClosed when the caller's
+// reader is gone, else the write error.
+func (o *output) failure() error {
+	for _, w := range o.w[wire.Stdout:] {
+		if w.ReaderGone() {
+			return ErrOutputClosed
+		}
+		if err := w.Err(); err != nil {
+			return fmt.Errorf("writing output: %w", err)
+		}
+	}
+	return nil
 }
 
 func (o *output) write(s *Supervisor, p *proc, stream int, data []byte) {
@@ -34,9 +74,7 @@ func (o *output) write(s *Supervisor, p *proc, stream int, data []byte) {
 		return
 	}
 	if !o.prefix {
-		o.mu.Lock()
-		o.w[stream].Write(data)
-		o.mu.Unlock()
+		o.w[stream].Write(data) // pumps keep each process's order
 		return
 	}
 	label := s.label(p)
@@ -83,7 +121,7 @@ func (o *output) flush(label string, p *proc) {
 	}
 	for stream := wire.Stdout; stream <= wire.Stderr; stream++ {
 		if len(part[stream]) > 0 {
-			fmt.Fprintf(o.w[stream], "%s%s\n", label, part[stream])
+			o.w[stream].Write(fmt.Appendf(nil, "%s%s\n", label, part[stream]))
 			part[stream] = nil
 		}
 	}

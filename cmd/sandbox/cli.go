@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sandbox-dev/sandbox/host"
+	"github.com/sandbox-dev/sandbox/internal/pump"
 	"github.com/sandbox-dev/sandbox/runner"
 )
 
@@ -26,6 +27,7 @@ import (
 const (
 	exitUsage    = 2   // bad command line
 	exitDeadlock = 123 // every process waited for ever on another
+	exitClosed   = 141 // the caller closed stdout or stderr (128+SIGPIPE)
 	exitTimeout  = 124 // the run's time limit (--timeout) was reached
 	exitInternal = 125 // the sandbox failed
 	exitInvalid  = 126 // the module cannot run: not wasm, malformed, missing imports, no _start
@@ -73,6 +75,9 @@ Exit status:
   126      the module cannot run (not WebAssembly, malformed, imports the
            sandbox does not provide, no _start)
   127      the module file does not exist or cannot be read
+  130      interrupted (SIGINT, SIGTERM); every process was killed
+  141      the reader of stdout or stderr went away; every process was
+           killed
 
 Flags:
 `
@@ -235,6 +240,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sandbox run: --timeout must not be negative")
 		return exitUsage
 	}
+	// The sandbox's own messages and log go through a pump, so that a
+	// stalled reader of stderr cannot hold the sandbox up; at the end
+	// they get DrainTimeout to be written.
+	errOut := pump.New(stderr, nil)
+	defer func() { errOut.Drain(time.After(host.DrainTimeout)) }()
+	stderr = errOut
+	// A reader of stdout or stderr that goes away must not kill the
+	// sandbox by SIGPIPE: the write fails with EPIPE instead, and the run
+	// ends with status 141 and a message.
+	sigpipe := make(chan os.Signal, 1)
+	signal.Notify(sigpipe, syscall.SIGPIPE)
+	defer signal.Stop(sigpipe)
+
 	log, closeLog, err := f.log.logger(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sandbox run: %v\n", err)
@@ -331,6 +349,9 @@ func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guest
 		defer cancel()
 	}
 	res, err := sup.Run(runCtx)
+	if res.OutputDropped > 0 {
+		fmt.Fprintf(stderr, "sandbox: %d bytes of output were not written: stdout or stderr did not take them\n", res.OutputDropped)
+	}
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
@@ -339,6 +360,8 @@ func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guest
 			return exitTimeout, fmt.Errorf("time limit of %s reached; every process was killed%s", f.timeout, stuckText(res))
 		case errors.Is(err, host.ErrDeadlock):
 			return exitDeadlock, err
+		case errors.Is(err, host.ErrOutputClosed):
+			return exitClosed, errors.New("the reader of the output went away; every process was killed")
 		}
 		return exitInternal, err
 	}
