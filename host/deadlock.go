@@ -94,11 +94,8 @@ func (s *Supervisor) declareDeadlock() {
 	for _, w := range ws {
 		e.Lines = append(e.Lines, s.explain(w, now))
 	}
-	s.deadlockOnce.Do(func() {
-		s.deadlock = e
-		s.log.Debug("deadlock: ending the run", "processes", len(ws))
-		close(s.deadlocked)
-	})
+	s.log.Debug("deadlock: ending the run", "processes", len(ws))
+	s.stop(e)
 }
 
 // Stuck returns the processes that wait, without a timeout, only on

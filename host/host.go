@@ -48,6 +48,17 @@ type Config struct {
 	MaxProcs int
 	// Logger is the sandbox's own log.
 	Logger hclog.Logger
+	// TimeLimit bounds the wall-clock time of the run (0: none).
+	TimeLimit time.Duration
+	// MaxCreated bounds the processes the run may start in all,
+	// MainProcess included (0: no bound): a fork bomb ends with
+	// VerdictProcessLimit.
+	MaxCreated int
+	// MaxOutput bounds the bytes all processes may print together, and
+	// MaxProcessOutput those one process may print (0: no bound). What
+	// was printed up to the limit is written out; then the run ends with
+	// VerdictOutputLimit.
+	MaxOutput, MaxProcessOutput int64
 	// DeadlockAfter is how long every live process must have waited,
 	// without a timeout and with nothing happening, before the run ends
 	// as deadlocked; 0 means DefaultDeadlockAfter, negative never.
@@ -75,6 +86,11 @@ type Result struct {
 	// that moment (Supervisor.Stuck), explained in StuckLines.
 	Stuck      []Wait
 	StuckLines []string
+	// Verdict says how the run ended, Explanation in one line.
+	Verdict     Verdict
+	Explanation string
+	// Processes is every process that was started, in order of creation.
+	Processes []ProcessResult
 	// OutputDropped counts the bytes the processes printed that the
 	// caller's stdout and stderr did not take: after a write failed, or
 	// after a stopped run's DrainTimeout.
@@ -101,11 +117,15 @@ type Supervisor struct {
 	waits  map[int32]*waiting // by process handle: who is blocked now, on what
 
 	// deadlock detection (deadlock.go)
-	generation   atomic.Uint64 // bumped whenever anything happens
-	armed        atomic.Bool   // a confirmation is pending
-	deadlockOnce sync.Once
-	deadlock     *DeadlockError
-	deadlocked   chan struct{} // closed when the run is declared deadlocked
+	generation atomic.Uint64 // bumped whenever anything happens
+	armed      atomic.Bool   // a confirmation is pending
+
+	// limits (verdict.go)
+	created  int          // processes started, guarded by mu
+	output   atomic.Int64 // bytes printed by all processes
+	stopOnce sync.Once
+	stopErr  error         // why the run was stopped early
+	stopped  chan struct{} // closed by stop
 }
 
 // New checks cfg and returns a Supervisor.
@@ -131,16 +151,18 @@ func New(cfg Config) (*Supervisor, error) {
 	if cfg.DeadlockAfter == 0 {
 		cfg.DeadlockAfter = DefaultDeadlockAfter
 	}
-	return &Supervisor{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		out:     newOutput(cfg.Stdout, cfg.Stderr, cfg.Prefix),
+	s := &Supervisor{
+		cfg: cfg,
+		log: cfg.Logger,
+
 		procs:   map[int32]*proc{},
 		objects: map[int32]*object{},
 		waits:   map[int32]*waiting{},
 
-		deadlocked: make(chan struct{}),
-	}, nil
+		stopped: make(chan struct{}),
+	}
+	s.out = newOutput(cfg.Stdout, cfg.Stderr, cfg.Prefix, func(err error) { s.stop(err) })
+	return s, nil
 }
 
 // Run starts MainProcess and returns when it and every other process of
@@ -153,20 +175,25 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 	if err := s.start(main, nil); err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrMainFailed, err)
 	}
+	if s.cfg.TimeLimit > 0 {
+		t := time.AfterFunc(s.cfg.TimeLimit, func() {
+			s.stop(&LimitError{VerdictTimeLimit, fmt.Sprintf("time limit of %s reached; every process was killed", s.cfg.TimeLimit)})
+		})
+		defer t.Stop()
+	}
 	var res Result
 	var stopped error // why the run was stopped; nil when it ended by itself
 	select {
 	case <-main.done:
 	case <-ctx.Done():
 		s.log.Info("run cancelled; killing every process", "error", ctx.Err())
+		stopped = ctx.Err()
+	case <-s.stopped:
+		stopped = s.stopErr
+	}
+	if _, deadlock := stopped.(*DeadlockError); stopped != nil && !deadlock {
 		res.Stuck = s.Stuck()
 		res.StuckLines = s.Explain(res.Stuck)
-		stopped = ctx.Err()
-	case <-s.deadlocked:
-		stopped = s.deadlock
-	case <-s.out.broken():
-		stopped = s.out.failure()
-		s.log.Debug("the caller's output failed; killing every process", "error", stopped)
 	}
 	if stopped != nil {
 		// The processes' last output must not hold up their end.
@@ -201,6 +228,8 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 		// Debug: the log may go to the very stream that stalled.
 		s.log.Debug("output dropped: the caller's stdout or stderr did not take it", "bytes", res.OutputDropped)
 	}
+	res.Verdict, res.Explanation = verdict(stopped, main)
+	res.Processes = s.results()
 	if stopped != nil {
 		return res, stopped
 	}
@@ -294,6 +323,12 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 		s.mu.Unlock()
 		return fail(abi.EAGAIN, "process limit of the run reached (%d alive)", s.cfg.MaxProcs)
 	}
+	if s.cfg.MaxCreated > 0 && s.created >= s.cfg.MaxCreated {
+		s.mu.Unlock()
+		s.stop(&LimitError{VerdictProcessLimit, fmt.Sprintf("process limit: the run started %d processes, the most it may; every process was killed", s.cfg.MaxCreated)})
+		return fail(abi.EAGAIN, "the run may start no more processes (%d started)", s.cfg.MaxCreated)
+	}
+	s.created++
 	s.alive++
 	s.all.Add(1)
 	p.state = stateStarting
@@ -381,6 +416,10 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 	p.state = stateStopped
 	p.exitCode = code
 	p.failure = failure
+	if ru, ok := r.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		p.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		p.peakRSS = ru.Maxrss * 1024
+	}
 	s.alive--
 	s.mu.Unlock()
 	p.log.Debug("process stopped", "exit_code", code)

@@ -30,12 +30,13 @@ type output struct {
 	partial map[*proc]*[3][]byte
 
 	failOnce sync.Once
-	failed   chan struct{} // closed when a write to stdout or stderr fails
 }
 
-func newOutput(stdout, stderr io.Writer, prefix bool) *output {
-	o := &output{prefix: prefix, partial: map[*proc]*[3][]byte{}, failed: make(chan struct{})}
-	fail := func() { o.failOnce.Do(func() { close(o.failed) }) }
+// onFail is called once, with output.failure, when a write to stdout or
+// stderr fails.
+func newOutput(stdout, stderr io.Writer, prefix bool, onFail func(error)) *output {
+	o := &output{prefix: prefix, partial: map[*proc]*[3][]byte{}}
+	fail := func() { o.failOnce.Do(func() { onFail(o.failure()) }) }
 	o.w = [3]*pump.Pump{nil, pump.New(stdout, fail), pump.New(stderr, fail)}
 	return o
 }
@@ -51,9 +52,6 @@ func (o *output) release() {
 func (o *output) drain(deadline <-chan time.Time) int64 {
 	return o.w[wire.Stdout].Drain(deadline) + o.w[wire.Stderr].Drain(deadline)
 }
-
-// broken is closed when the caller's stdout or stderr fails.
-func (o *output) broken() <-chan struct{} { return o.failed }
 
 // failure says why a stream failed: ErrOutputClosed when the caller's
 // reader is gone, else the write error.

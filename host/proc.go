@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -58,6 +59,14 @@ type proc struct {
 
 	tailMu sync.Mutex
 	tail   []string
+
+	// what the process did: bytes printed (serve goroutine), the first
+	// line of its trap (set by serve, read after it), CPU time and peak
+	// memory of its runner (guarded by Supervisor.mu, set by reap)
+	output  atomic.Int64
+	trap    string
+	cpu     time.Duration
+	peakRSS int64
 
 	// ended is set once the runner has exited, before the objects are told:
 	// the one record of a process's end that every object asks (ipc.Caller).

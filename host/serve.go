@@ -54,7 +54,7 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 		switch m.Kind {
 		case wire.KindOutput:
 			stream, data := m.OutputOf()
-			s.out.write(s, p, stream, data)
+			s.emit(p, stream, data)
 		case wire.KindCall:
 			reply := s.call(p, m)
 			reply.Kind = wire.KindReply
@@ -75,6 +75,7 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 		case wire.KindExit:
 			p.reported = true
 			p.reportedCode, _ = m.ExitOf()
+			p.trap = m.ExitMessage()
 			s.out.flush(s.label(p), p)
 			s.atExit(p)
 			if err := conn.Send(&wire.Msg{Kind: wire.KindReply}); err != nil {

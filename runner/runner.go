@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -142,7 +143,11 @@ func Run(ctx context.Context, cfg Config) int {
 		fmt.Fprintf(stderr, "%s\n", strings.TrimRight(err.Error(), "\n"))
 		log.Debug("guest trapped", "error", err)
 	}
-	if _, err := caller.roundTrip(wire.Exit(code, trapped)); err != nil {
+	exit := wire.Exit(code, trapped)
+	if trapped {
+		exit.Bufs = [][]byte{[]byte(trapLine(err))}
+	}
+	if _, err := caller.roundTrip(exit); err != nil {
 		return ExitHostGone
 	}
 	return code & 0xff
@@ -206,4 +211,14 @@ func (o *output) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// wazeroPrefix is what wazero puts before a trap's own message.
+var wazeroPrefix = regexp.MustCompile(`^module\[[^\]]*\] function\[[^\]]*\] failed: `)
+
+// trapLine is the first line of a trap's message, without wazero's
+// prefix: "wasm error: unreachable".
+func trapLine(err error) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
+	return wazeroPrefix.ReplaceAllString(first, "")
 }

@@ -26,6 +26,8 @@ import (
 // MainProcess's: its exit code, or 128+N when it was ended by signal N.
 const (
 	exitUsage    = 2   // bad command line
+	exitOutput   = 120 // the output limit was reached
+	exitProcs    = 121 // the run started more processes than allowed
 	exitDeadlock = 123 // every process waited for ever on another
 	exitClosed   = 141 // the caller closed stdout or stderr (128+SIGPIPE)
 	exitTimeout  = 124 // the run's time limit (--timeout) was reached
@@ -68,6 +70,8 @@ Exit status:
   N        MainProcess exited with N (0 success, 1 uncaught panic or trap)
   128+N    MainProcess was ended by signal N (143: SIGTERM, 137: SIGKILL)
   2        usage error
+  120      output limit (--max-output, --max-process-output) reached
+  121      process limit (--max-created) reached: a fork bomb
   123      deadlock: every process waited for another for ever; every
            process was killed, and the message says who waited on what
   124      the time limit (--timeout) was reached; every process was killed
@@ -160,6 +164,10 @@ type runFlags struct {
 	maxProcs  int
 	memoryMiB uint32
 	timeout   time.Duration
+	created   int
+	outputMiB int64
+	procMiB   int64
+	result    string
 	log       logFlags
 }
 
@@ -209,7 +217,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.noCache, "no-cache", false, "use no persistent compilation cache (a private one lives for this run only)")
 	fs.IntVar(&f.maxProcs, "max-procs", host.DefaultMaxProcs, "most guest processes alive at once")
 	fs.Uint32Var(&f.memoryMiB, "memory", 512, "memory limit of each guest process in MiB")
-	fs.DurationVar(&f.timeout, "timeout", 0, "wall-clock limit of the whole run, e.g. 30s (0: none)")
+	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "wall-clock limit of the whole run, e.g. 30s (0: none)")
+	fs.IntVar(&f.created, "max-created", 1000, "most processes the run may start in all (0: no limit)")
+	fs.Int64Var(&f.outputMiB, "max-output", 64, "most MiB all processes may print together (0: no limit)")
+	fs.Int64Var(&f.procMiB, "max-process-output", 16, "most MiB one process may print (0: no limit)")
+	fs.StringVar(&f.result, "result", "", "write how the run ended, as JSON, to this file")
 	f.log.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stdout, runUsage)
@@ -239,6 +251,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	case f.timeout < 0:
 		fmt.Fprintln(stderr, "sandbox run: --timeout must not be negative")
 		return exitUsage
+	case f.created < 0 || f.outputMiB < 0 || f.procMiB < 0:
+		fmt.Fprintln(stderr, "sandbox run: --max-created, --max-output and --max-process-output must not be negative")
+		return exitUsage
 	}
 	// The sandbox's own messages and log go through a pump, so that a
 	// stalled reader of stderr cannot hold the sandbox up; at the end
@@ -266,23 +281,45 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	code, err := run(ctx, log, f, pos[0], pos[before:], stdout, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+	out := run(ctx, log, f, pos[0], pos[before:], stdout, stderr)
+	if out.err != nil {
+		fmt.Fprintf(stderr, "sandbox: %v\n", out.err)
 	}
-	return code
+	if f.result != "" {
+		if err := writeResult(f.result, f, out); err != nil {
+			fmt.Fprintf(stderr, "sandbox: writing --result: %v\n", err)
+		}
+	}
+	return out.status
 }
 
 // run checks and compiles the module, then runs it.
-func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guestArgs []string, stdout, stderr io.Writer) (int, error) {
+func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guestArgs []string, stdout, stderr io.Writer) outcome {
+	code, res, err := start(ctx, log, f, module, guestArgs, stdout, stderr)
+	if res == nil {
+		v := host.VerdictInternal
+		switch code {
+		case exitInvalid, exitNoModule:
+			v = "invalid_module"
+		case exitUsage:
+			v = "usage_error"
+		}
+		return outcome{status: code, verdict: v, explanation: fmt.Sprint(err), err: err}
+	}
+	return outcome{status: code, verdict: res.Verdict, explanation: res.Explanation, res: res, err: err}
+}
+
+// start checks and compiles the module, then runs it. res is nil when
+// the run could not start.
+func start(ctx context.Context, log hclog.Logger, f runFlags, module string, guestArgs []string, stdout, stderr io.Writer) (int, *host.Result, error) {
 	abs, err := filepath.Abs(module)
 	if err != nil {
-		return exitInternal, err
+		return exitInternal, nil, err
 	}
 	cacheDir := f.cacheDir
 	if cacheDir != "" && !f.noCache {
 		if info, err := os.Stat(cacheDir); err == nil && !info.IsDir() {
-			return exitUsage, fmt.Errorf("--cache-dir %s is not a directory", cacheDir)
+			return exitUsage, nil, fmt.Errorf("--cache-dir %s is not a directory", cacheDir)
 		}
 	}
 	if f.noCache || cacheDir == "" {
@@ -290,7 +327,7 @@ func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guest
 		if f.noCache || err != nil {
 			tmp, err := os.MkdirTemp("", "sandbox-cache-")
 			if err != nil {
-				return exitInternal, fmt.Errorf("create cache dir: %w", err)
+				return exitInternal, nil, fmt.Errorf("create cache dir: %w", err)
 			}
 			defer os.RemoveAll(tmp)
 			cacheDir = tmp
@@ -309,24 +346,24 @@ func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guest
 		switch {
 		case errors.As(err, &me):
 			me.Path = module
-			return exitInvalid, me
+			return exitInvalid, nil, me
 		case errors.Is(err, runner.ErrUnreadable):
 			if errors.Is(err, fs.ErrNotExist) {
-				return exitNoModule, fmt.Errorf("%s: no such file", module)
+				return exitNoModule, nil, fmt.Errorf("%s: no such file", module)
 			}
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
-				return exitNoModule, fmt.Errorf("%s: cannot read: %w", module, pe.Err)
+				return exitNoModule, nil, fmt.Errorf("%s: cannot read: %w", module, pe.Err)
 			}
-			return exitNoModule, err
+			return exitNoModule, nil, err
 		}
-		return exitInternal, err
+		return exitInternal, nil, err
 	}
 	mod.Close(ctx)
 
 	exe, err := os.Executable()
 	if err != nil {
-		return exitInternal, fmt.Errorf("find own executable: %w", err)
+		return exitInternal, nil, fmt.Errorf("find own executable: %w", err)
 	}
 	sup, err := host.New(host.Config{
 		Module:     abs,
@@ -338,34 +375,45 @@ func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guest
 		Prefix:     f.prefix,
 		MaxProcs:   f.maxProcs,
 		Logger:     log,
+
+		TimeLimit:        f.timeout,
+		MaxCreated:       f.created,
+		MaxOutput:        f.outputMiB << 20,
+		MaxProcessOutput: f.procMiB << 20,
 	})
 	if err != nil {
-		return exitInternal, err
+		return exitInternal, nil, err
 	}
-	runCtx := ctx
-	if f.timeout > 0 {
-		var cancel context.CancelFunc
-		runCtx, cancel = context.WithTimeout(ctx, f.timeout)
-		defer cancel()
-	}
-	res, err := sup.Run(runCtx)
+	res, err := sup.Run(ctx)
 	if res.OutputDropped > 0 {
 		fmt.Fprintf(stderr, "sandbox: %d bytes of output were not written: stdout or stderr did not take them\n", res.OutputDropped)
 	}
-	if err != nil {
-		switch {
-		case ctx.Err() != nil:
-			return 130, errors.New("interrupted; every process was killed" + stuckText(res))
-		case runCtx.Err() != nil:
-			return exitTimeout, fmt.Errorf("time limit of %s reached; every process was killed%s", f.timeout, stuckText(res))
-		case errors.Is(err, host.ErrDeadlock):
-			return exitDeadlock, err
-		case errors.Is(err, host.ErrOutputClosed):
-			return exitClosed, errors.New("the reader of the output went away; every process was killed")
-		}
-		return exitInternal, err
+	switch res.Verdict {
+	case host.VerdictTimeLimit:
+		return exitTimeout, &res, errors.New(res.Explanation + stuckText(res))
+	case host.VerdictInterrupted:
+		return 130, &res, errors.New("interrupted; every process was killed" + stuckText(res))
+	case host.VerdictDeadlock:
+		return exitDeadlock, &res, err
+	case host.VerdictOutputClosed:
+		return exitClosed, &res, errors.New(res.Explanation)
+	case host.VerdictOutputLimit:
+		return exitOutput, &res, errors.New(res.Explanation + stuckText(res))
+	case host.VerdictProcessLimit:
+		return exitProcs, &res, errors.New(res.Explanation)
+	case host.VerdictInternal:
+		return exitInternal, &res, err
 	}
-	return statusOf(res.ExitCode), nil
+	return statusOf(res.ExitCode), &res, nil
+}
+
+// outcome is how "sandbox run" ended.
+type outcome struct {
+	status      int
+	verdict     host.Verdict
+	explanation string
+	res         *host.Result // nil when the run could not start
+	err         error        // printed as "sandbox: …"
 }
 
 // stuckText tells which processes were deadlocked among themselves when a

@@ -51,7 +51,8 @@ const (
 	// 2 stderr); Bufs: [data].
 	KindOutput
 	// KindExit (runner → host): the guest ended. Ints: [exit code, trapped
-	// (0 or 1)]. The host replies when the process's children are dealt with.
+	// (0 or 1)]; Bufs: [the trap's first line], when it trapped. The host
+	// replies when the process's children are dealt with.
 	KindExit
 )
 
@@ -246,3 +247,7 @@ func Exit(code int, trapped bool) *Msg {
 
 // ExitOf returns the exit code and the trap flag of a KindExit frame.
 func (m *Msg) ExitOf() (code int, trapped bool) { return int(m.Int(0)), m.Int(1) != 0 }
+
+// ExitMessage is the trap message of a KindExit frame (its first line),
+// empty when the guest did not trap.
+func (m *Msg) ExitMessage() string { return string(m.Buf(0)) }
