@@ -97,10 +97,44 @@ func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
 	return reply
 }
 
-// admit decides whether a call may run at all. It is where the limits of
-// a run (object counts, bytes held) will be checked; today every call is
-// admitted.
-func (s *Supervisor) admit(c *Call) error { return nil }
+// admit decides whether a call may run at all: the limits of the shared
+// objects (how many, how large one message, how many bytes together) are
+// checked here, before any object changes.
+func (s *Supervisor) admit(c *Call) error {
+	if s.cfg.MaxObjects > 0 && creates[c.Op] {
+		s.mu.Lock()
+		n := s.nobjects
+		s.mu.Unlock()
+		if n >= s.cfg.MaxObjects {
+			return s.ipcLimit(abi.EAGAIN, fmt.Sprintf("IPC limit: the run created %d shared objects, the most it may", n))
+		}
+	}
+	if p := payload[c.Op]; p != 0 {
+		n := int64(len(c.Args.Bytes(p)))
+		if limit := s.cfg.MaxMessage; limit > 0 && n > limit {
+			return s.ipcLimit(abi.E2BIG, fmt.Sprintf("IPC limit: %s passed a message of %d bytes, more than %s", s.who(c.p), n, bytesText(limit)))
+		}
+		if limit := s.cfg.MaxIPCBytes; limit > 0 && s.held.Bytes()+n > limit {
+			return s.ipcLimit(abi.EAGAIN, fmt.Sprintf("IPC limit: the shared objects would hold more than %s", bytesText(limit)))
+		}
+	}
+	return nil
+}
+
+// ipcLimit ends the run for a shared-object limit, and fails the call.
+func (s *Supervisor) ipcLimit(code abi.Errno, msg string) error {
+	s.stop(&LimitError{VerdictIPCLimit, msg + "; every process was killed"})
+	return fail(code, "%s", msg)
+}
+
+// creates says which imports create a shared object; payload names the
+// parameter of those that store bytes in one (a message, a value).
+var (
+	creates = map[abi.Op]bool{abi.OpPipeNew: true, abi.OpQueueNew: true, abi.OpBarrierNew: true,
+		abi.OpLockNew: true, abi.OpEventNew: true, abi.OpCondNew: true, abi.OpNsNew: true}
+	payload = map[abi.Op]abi.Param{abi.OpConnSend: abi.PData, abi.OpQueuePut: abi.PData,
+		abi.OpNsSet: abi.PValue, abi.OpListAppend: abi.PValue, abi.OpListSet: abi.PValue}
+)
 
 // handle runs the call's handler. A handler that panics is a bug of the
 // host: the call fails with EIO and the run goes on.

@@ -2,8 +2,10 @@ package host
 
 import (
 	"context"
+	"errors"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -214,5 +216,61 @@ func TestEveryHandlerOnEveryObject(t *testing.T) {
 	}
 	if w := s.Waits(); len(w) != 0 {
 		t.Errorf("Waits() = %v after calls that could not block", w)
+	}
+}
+
+// TestIPCLimits: past a limit of the shared objects the call fails, no
+// object changes, and the run is stopped with VerdictIPCLimit.
+func TestIPCLimits(t *testing.T) {
+	tests := []struct {
+		name  string
+		cfg   Config
+		calls func(call func(abi.Op, []int64, ...[]byte) abi.Errno) abi.Errno // the last call's errno
+		want  abi.Errno
+	}{
+		{"objects", Config{MaxObjects: 2}, func(call func(abi.Op, []int64, ...[]byte) abi.Errno) abi.Errno {
+			call(abi.OpPipeNew, []int64{1}) // one object, two handles
+			call(abi.OpEventNew, nil)
+			return call(abi.OpQueueNew, []int64{0, 0})
+		}, abi.EAGAIN},
+		{"message", Config{MaxMessage: 10}, func(call func(abi.Op, []int64, ...[]byte) abi.Errno) abi.Errno {
+			call(abi.OpQueueNew, []int64{0, 0})
+			if e := call(abi.OpQueuePut, []int64{2, 0}, make([]byte, 10)); e != abi.OK {
+				return e
+			}
+			return call(abi.OpQueuePut, []int64{2, 0}, make([]byte, 11))
+		}, abi.E2BIG},
+		{"bytes held", Config{MaxIPCBytes: 20}, func(call func(abi.Op, []int64, ...[]byte) abi.Errno) abi.Errno {
+			call(abi.OpNsNew, []int64{int64(abi.List)})
+			call(abi.OpListAppend, []int64{2}, make([]byte, 15))
+			call(abi.OpListPop, []int64{2, -1, 64}) // gives its 15 bytes back
+			call(abi.OpListAppend, []int64{2}, make([]byte, 15))
+			return call(abi.OpListAppend, []int64{2}, make([]byte, 6))
+		}, abi.EAGAIN},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Module, tt.cfg.Runner = "m.wasm", []string{"runner"}
+			s, err := New(tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := testProc(t, s)
+			call := func(op abi.Op, ints []int64, bufs ...[]byte) abi.Errno {
+				return s.call(p, &wire.Msg{Kind: wire.KindCall, Op: op, Ints: ints, Bufs: bufs}).Errno
+			}
+			if got := tt.calls(call); got != tt.want {
+				t.Fatalf("the call past the limit = %s, want %s", got, tt.want)
+			}
+			select {
+			case <-s.stopped:
+			default:
+				t.Fatal("the run was not stopped")
+			}
+			var le *LimitError
+			if !errors.As(s.stopErr, &le) || le.Verdict != VerdictIPCLimit || !strings.HasPrefix(le.Msg, "IPC limit: ") {
+				t.Errorf("stopped by %v, want an IPC limit", s.stopErr)
+			}
+		})
 	}
 }

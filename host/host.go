@@ -59,6 +59,13 @@ type Config struct {
 	// was printed up to the limit is written out; then the run ends with
 	// VerdictOutputLimit.
 	MaxOutput, MaxProcessOutput int64
+	// MaxObjects bounds the shared objects (pipes, queues, locks, …) the
+	// run may create; MaxMessage the bytes of one message or value;
+	// MaxIPCBytes the bytes all shared objects may hold together (0: no
+	// bound). Past one, the call fails and the run ends with
+	// VerdictIPCLimit.
+	MaxObjects              int
+	MaxMessage, MaxIPCBytes int64
 	// DeadlockAfter is how long every live process must have waited,
 	// without a timeout and with nothing happening, before the run ends
 	// as deadlocked; 0 means DefaultDeadlockAfter, negative never.
@@ -122,6 +129,8 @@ type Supervisor struct {
 
 	// limits (verdict.go)
 	created  int          // processes started, guarded by mu
+	nobjects int          // shared objects created, guarded by mu
+	held     ipc.Meter    // bytes the shared objects hold
 	output   atomic.Int64 // bytes printed by all processes
 	stopOnce sync.Once
 	stopErr  error         // why the run was stopped early

@@ -19,6 +19,12 @@ func (s *Supervisor) addObject(obj ipc.Object, end int) int32 {
 	defer s.mu.Unlock()
 	s.lastHandle++
 	s.objects[s.lastHandle] = &object{obj: obj, end: end}
+	if end == 0 { // a pipe's second end is the same object
+		s.nobjects++
+		if m, ok := obj.(ipc.Metered); ok {
+			m.SetMeter(&s.held)
+		}
+	}
 	return s.lastHandle
 }
 

@@ -22,6 +22,7 @@ const (
 	VerdictTimeLimit    Verdict = "time_limit"    // the wall-clock limit of the run was reached
 	VerdictOutputLimit  Verdict = "output_limit"  // a process, or the run, printed more than allowed
 	VerdictProcessLimit Verdict = "process_limit" // the run started more processes than allowed (a fork bomb)
+	VerdictIPCLimit     Verdict = "ipc_limit"     // too many shared objects, too large a message, too many bytes held
 	VerdictDeadlock     Verdict = "deadlock"      // every process waited forever on another
 	VerdictInterrupted  Verdict = "interrupted"   // the run was cancelled from outside (SIGINT, SIGTERM)
 	VerdictOutputClosed Verdict = "output_closed" // the reader of stdout or stderr went away

@@ -28,6 +28,7 @@ const (
 	exitUsage    = 2   // bad command line
 	exitOutput   = 120 // the output limit was reached
 	exitProcs    = 121 // the run started more processes than allowed
+	exitIPC      = 122 // a limit of the shared objects was reached
 	exitDeadlock = 123 // every process waited for ever on another
 	exitClosed   = 141 // the caller closed stdout or stderr (128+SIGPIPE)
 	exitTimeout  = 124 // the run's time limit (--timeout) was reached
@@ -72,6 +73,7 @@ Exit status:
   2        usage error
   120      output limit (--max-output, --max-process-output) reached
   121      process limit (--max-created) reached: a fork bomb
+  122      IPC limit (--max-objects, --max-message, --max-ipc) reached
   123      deadlock: every process waited for another for ever; every
            process was killed, and the message says who waited on what
   124      the time limit (--timeout) was reached; every process was killed
@@ -167,6 +169,9 @@ type runFlags struct {
 	created   int
 	outputMiB int64
 	procMiB   int64
+	objects   int
+	msgMiB    int64
+	ipcMiB    int64
 	result    string
 	log       logFlags
 }
@@ -221,6 +226,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.created, "max-created", 1000, "most processes the run may start in all (0: no limit)")
 	fs.Int64Var(&f.outputMiB, "max-output", 64, "most MiB all processes may print together (0: no limit)")
 	fs.Int64Var(&f.procMiB, "max-process-output", 16, "most MiB one process may print (0: no limit)")
+	fs.IntVar(&f.objects, "max-objects", 10000, "most shared objects (pipes, queues, locks, ...) the run may create (0: no limit)")
+	fs.Int64Var(&f.msgMiB, "max-message", 16, "most MiB of one message or value (0: no limit)")
+	fs.Int64Var(&f.ipcMiB, "max-ipc", 256, "most MiB the shared objects may hold together (0: no limit)")
 	fs.StringVar(&f.result, "result", "", "write how the run ended, as JSON, to this file")
 	f.log.register(fs)
 	fs.Usage = func() {
@@ -251,8 +259,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	case f.timeout < 0:
 		fmt.Fprintln(stderr, "sandbox run: --timeout must not be negative")
 		return exitUsage
-	case f.created < 0 || f.outputMiB < 0 || f.procMiB < 0:
-		fmt.Fprintln(stderr, "sandbox run: --max-created, --max-output and --max-process-output must not be negative")
+	case f.created < 0 || f.outputMiB < 0 || f.procMiB < 0 || f.objects < 0 || f.msgMiB < 0 || f.ipcMiB < 0:
+		fmt.Fprintln(stderr, "sandbox run: the --max-… limits must not be negative")
 		return exitUsage
 	}
 	// The sandbox's own messages and log go through a pump, so that a
@@ -380,6 +388,9 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		MaxCreated:       f.created,
 		MaxOutput:        f.outputMiB << 20,
 		MaxProcessOutput: f.procMiB << 20,
+		MaxObjects:       f.objects,
+		MaxMessage:       f.msgMiB << 20,
+		MaxIPCBytes:      f.ipcMiB << 20,
 	})
 	if err != nil {
 		return exitInternal, nil, err
@@ -401,6 +412,8 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		return exitOutput, &res, errors.New(res.Explanation + stuckText(res))
 	case host.VerdictProcessLimit:
 		return exitProcs, &res, errors.New(res.Explanation)
+	case host.VerdictIPCLimit:
+		return exitIPC, &res, errors.New(res.Explanation)
 	case host.VerdictInternal:
 		return exitInternal, &res, err
 	}

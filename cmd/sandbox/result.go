@@ -40,6 +40,9 @@ type resultLimits struct {
 	MemoryMiB          int   `json:"memory_mib"`
 	MaxOutputBytes     int64 `json:"max_output_bytes"`
 	MaxProcOutputBytes int64 `json:"max_process_output_bytes"`
+	MaxObjects         int   `json:"max_objects"`
+	MaxMessageBytes    int64 `json:"max_message_bytes"`
+	MaxIPCBytes        int64 `json:"max_ipc_bytes"`
 	DeadlockAfterMs    int64 `json:"deadlock_after_ms"`
 	DrainTimeoutMs     int64 `json:"drain_timeout_ms"`
 }
@@ -52,6 +55,7 @@ func writeResult(path string, f runFlags, out outcome) error {
 		Limits: resultLimits{
 			TimeLimitMs: f.timeout.Milliseconds(), MaxProcs: f.maxProcs, MaxCreated: f.created,
 			MemoryMiB: int(f.memoryMiB), MaxOutputBytes: f.outputMiB << 20, MaxProcOutputBytes: f.procMiB << 20,
+			MaxObjects: f.objects, MaxMessageBytes: f.msgMiB << 20, MaxIPCBytes: f.ipcMiB << 20,
 			DeadlockAfterMs: host.DefaultDeadlockAfter.Milliseconds(), DrainTimeoutMs: host.DrainTimeout.Milliseconds(),
 		},
 	}

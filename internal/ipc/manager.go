@@ -16,18 +16,23 @@ type Item struct {
 // ordered is a string-keyed map that remembers insertion order, as Python
 // dicts do. It is not safe for concurrent use.
 type ordered struct {
-	keys []string
-	vals map[string][]byte
+	keys  []string
+	vals  map[string][]byte
+	meter *Meter // counts keys and values
 }
 
 func (o *ordered) set(k string, v []byte) {
 	if o.vals == nil {
 		o.vals = make(map[string][]byte)
 	}
-	if _, ok := o.vals[k]; !ok {
+	if old, ok := o.vals[k]; ok {
+		o.meter.add(-len(old))
+	} else {
 		o.keys = append(o.keys, k)
+		o.meter.add(len(k))
 	}
 	o.vals[k] = clone(v)
+	o.meter.add(len(v))
 }
 
 func (o *ordered) get(k string) ([]byte, bool) {
@@ -39,9 +44,11 @@ func (o *ordered) get(k string) ([]byte, bool) {
 }
 
 func (o *ordered) delete(k string) bool {
-	if _, ok := o.vals[k]; !ok {
+	old, ok := o.vals[k]
+	if !ok {
 		return false
 	}
+	o.meter.add(-len(k) - len(old))
 	delete(o.vals, k)
 	o.keys = slices.DeleteFunc(o.keys, func(x string) bool { return x == k })
 	return true
@@ -210,6 +217,7 @@ func (d *Dict) Items() []Item {
 type List struct {
 	mu    sync.Mutex
 	items [][]byte
+	meter *Meter // counts the items
 }
 
 var _ Object = (*List)(nil)
@@ -231,6 +239,7 @@ func (l *List) Append(v []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.items = append(l.items, clone(v))
+	l.meter.add(len(v))
 }
 
 // Get returns item i. ErrIndex if i is out of range.
@@ -252,6 +261,7 @@ func (l *List) Set(i int, v []byte) error {
 	if !ok {
 		return fmt.Errorf("%w: list assignment index out of range", ErrIndex)
 	}
+	l.meter.add(len(v) - len(l.items[j]))
 	l.items[j] = clone(v)
 	return nil
 }
@@ -282,6 +292,7 @@ func (l *List) PopLimit(i, limit int) (v []byte, size int, err error) {
 		return nil, len(v), ErrTooSmall
 	}
 	l.items = slices.Delete(l.items, j, j+1)
+	l.meter.add(-len(v))
 	return v, len(v), nil
 }
 

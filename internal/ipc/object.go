@@ -116,16 +116,21 @@ func (noCaller) Woke()                          {}
 type fifo struct {
 	items [][]byte
 	head  int
+	meter *Meter // counts the bytes of the messages
 }
 
 func (q *fifo) len() int { return len(q.items) - q.head }
 
-func (q *fifo) push(msg []byte) { q.items = append(q.items, msg) }
+func (q *fifo) push(msg []byte) {
+	q.items = append(q.items, msg)
+	q.meter.add(len(msg))
+}
 
 func (q *fifo) peek() []byte { return q.items[q.head] }
 
 func (q *fifo) pop() []byte {
 	msg := q.items[q.head]
+	q.meter.add(-len(msg))
 	q.items[q.head] = nil
 	q.head++
 	if q.head == len(q.items) {
@@ -138,7 +143,13 @@ func (q *fifo) pop() []byte {
 	return msg
 }
 
-func (q *fifo) reset() { *q = fifo{} }
+// reset drops every message.
+func (q *fifo) reset() {
+	for _, m := range q.items[q.head:] {
+		q.meter.add(-len(m))
+	}
+	*q = fifo{meter: q.meter}
+}
 
 // clone returns a copy of b that never aliases the caller's memory; a nil
 // or empty b gives an empty, non-nil slice.

@@ -1,0 +1,69 @@
+package ipc
+
+import "sync/atomic"
+
+// Meter counts the bytes objects hold: messages buffered in pipes and
+// queues, keys and values of manager objects. The host shares one Meter
+// among every object of a run (SetMeter) to bound them together; an
+// object without one counts nothing.
+type Meter struct{ n atomic.Int64 }
+
+// Bytes is what the objects of the meter hold now.
+func (m *Meter) Bytes() int64 { return m.n.Load() }
+
+func (m *Meter) add(d int) {
+	if m != nil && d != 0 {
+		m.n.Add(int64(d))
+	}
+}
+
+// Metered is an object that holds bytes on behalf of processes.
+type Metered interface {
+	Object
+	// SetMeter makes the object count what it holds on m, from now on
+	// (call it before the object is used).
+	SetMeter(m *Meter)
+}
+
+var (
+	_ Metered = (*Pipe)(nil)
+	_ Metered = (*Queue)(nil)
+	_ Metered = (*Namespace)(nil)
+	_ Metered = (*Dict)(nil)
+	_ Metered = (*List)(nil)
+)
+
+// SetMeter implements Metered.
+func (p *Pipe) SetMeter(m *Meter) {
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	p.buf[0].meter, p.buf[1].meter = m, m
+}
+
+// SetMeter implements Metered.
+func (q *Queue) SetMeter(m *Meter) {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	q.items.meter = m
+}
+
+// SetMeter implements Metered.
+func (n *Namespace) SetMeter(m *Meter) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.attrs.meter = m
+}
+
+// SetMeter implements Metered.
+func (d *Dict) SetMeter(m *Meter) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.m.meter = m
+}
+
+// SetMeter implements Metered.
+func (l *List) SetMeter(m *Meter) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.meter = m
+}
