@@ -106,7 +106,7 @@ func (s *Supervisor) admit(c *Call) error {
 		n := s.nobjects
 		s.mu.Unlock()
 		if n >= s.cfg.MaxObjects {
-			return s.ipcLimit(abi.EAGAIN, fmt.Sprintf("IPC limit: the run created %d shared objects, the most it may", n))
+			return s.ipcLimit(abi.EAGAIN, fmt.Sprintf("IPC limit: the run created %d objects (processes and shared objects), the most it may", n))
 		}
 	}
 	if p := payload[c.Op]; p != 0 {
@@ -127,10 +127,12 @@ func (s *Supervisor) ipcLimit(code abi.Errno, msg string) error {
 	return fail(code, "%s", msg)
 }
 
-// creates says which imports create a shared object; payload names the
+// creates says which imports create an object of the run (a process
+// record counts: a guest that creates processes it never starts must not
+// grow the host without bound); payload names the
 // parameter of those that store bytes in one (a message, a value).
 var (
-	creates = map[abi.Op]bool{abi.OpPipeNew: true, abi.OpQueueNew: true, abi.OpBarrierNew: true,
+	creates = map[abi.Op]bool{abi.OpProcNew: true, abi.OpPipeNew: true, abi.OpQueueNew: true, abi.OpBarrierNew: true,
 		abi.OpLockNew: true, abi.OpEventNew: true, abi.OpCondNew: true, abi.OpNsNew: true}
 	payload = map[abi.Op]abi.Param{abi.OpConnSend: abi.PData, abi.OpQueuePut: abi.PData,
 		abi.OpNsSet: abi.PValue, abi.OpListAppend: abi.PValue, abi.OpListSet: abi.PValue}

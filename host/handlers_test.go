@@ -228,7 +228,8 @@ func TestIPCLimits(t *testing.T) {
 		calls func(call func(abi.Op, []int64, ...[]byte) abi.Errno) abi.Errno // the last call's errno
 		want  abi.Errno
 	}{
-		{"objects", Config{MaxObjects: 2}, func(call func(abi.Op, []int64, ...[]byte) abi.Errno) abi.Errno {
+		{"objects", Config{MaxObjects: 3}, func(call func(abi.Op, []int64, ...[]byte) abi.Errno) abi.Errno {
+			// MainProcess is the first object.
 			call(abi.OpPipeNew, []int64{1}) // one object, two handles
 			call(abi.OpEventNew, nil)
 			return call(abi.OpQueueNew, []int64{0, 0})

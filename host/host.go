@@ -59,8 +59,8 @@ type Config struct {
 	// was printed up to the limit is written out; then the run ends with
 	// VerdictOutputLimit.
 	MaxOutput, MaxProcessOutput int64
-	// MaxObjects bounds the shared objects (pipes, queues, locks, …) the
-	// run may create; MaxMessage the bytes of one message or value;
+	// MaxObjects bounds the objects the run may create: shared objects
+	// (pipes, queues, locks, …) and processes, started or not; MaxMessage the bytes of one message or value;
 	// MaxIPCBytes the bytes all shared objects may hold together (0: no
 	// bound). Past one, the call fails and the run ends with
 	// VerdictIPCLimit.
@@ -129,7 +129,7 @@ type Supervisor struct {
 
 	// limits (verdict.go)
 	created  int          // processes started, guarded by mu
-	nobjects int          // shared objects created, guarded by mu
+	nobjects int          // processes and shared objects created, guarded by mu
 	held     ipc.Meter    // bytes the shared objects hold
 	output   atomic.Int64 // bytes printed by all processes
 	stopOnce sync.Once
@@ -284,6 +284,7 @@ func (s *Supervisor) newProc(parent *proc, target string, args []byte, name, cla
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lastHandle++
+	s.nobjects++
 	p := &proc{
 		handle: s.lastHandle,
 		parent: parent,

@@ -226,7 +226,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.created, "max-created", 1000, "most processes the run may start in all (0: no limit)")
 	fs.Int64Var(&f.outputMiB, "max-output", 64, "most MiB all processes may print together (0: no limit)")
 	fs.Int64Var(&f.procMiB, "max-process-output", 16, "most MiB one process may print (0: no limit)")
-	fs.IntVar(&f.objects, "max-objects", 10000, "most shared objects (pipes, queues, locks, ...) the run may create (0: no limit)")
+	fs.IntVar(&f.objects, "max-objects", 10000, "most objects (processes, pipes, queues, locks, ...) the run may create (0: no limit)")
 	fs.Int64Var(&f.msgMiB, "max-message", 16, "most MiB of one message or value (0: no limit)")
 	fs.Int64Var(&f.ipcMiB, "max-ipc", 256, "most MiB the shared objects may hold together (0: no limit)")
 	fs.StringVar(&f.result, "result", "", "write how the run ended, as JSON, to this file")
