@@ -15,7 +15,7 @@ TESTGUESTS := $(patsubst %/main.go,%.wasm,$(wildcard internal/testguests/*/main.
 SDK        := $(wildcard guests/mp/*.go) $(shell find guests/internal -name '*.go' 2>/dev/null)
 HOSTSRC    := $(shell find cmd host runner hostfuncs internal -name '*.go' -not -path 'internal/testguests/*') go.mod go.sum
 
-.PHONY: all build guests testguests demo test vet bench clean
+.PHONY: all build guests testguests demo test hostile vet bench clean
 .SECONDEXPANSION:
 
 all: build guests
@@ -54,6 +54,12 @@ vet:
 test: build guests testguests vet
 	$(GO) test -race -count=1 ./host/... ./runner/... ./hostfuncs/... ./internal/...
 	$(GO) test -count=1 ./cmd/... ./guests/...
+
+# The hostile-guest suite (run once by `make test`) ten times over: 210
+# runs that each must end with their verdict, within their bound, leaving no
+# runner behind and the host's memory bounded.
+hostile: build guests testguests
+	$(GO) test -count=10 -run '^TestHostile$$' ./cmd/sandbox
 
 bench: build guests testguests
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./bench/...

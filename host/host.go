@@ -50,9 +50,9 @@ type Config struct {
 	Logger hclog.Logger
 	// TimeLimit bounds the wall-clock time of the run (0: none).
 	TimeLimit time.Duration
-	// MaxCreated bounds the processes the run may start in all,
-	// MainProcess included (0: no bound): a fork bomb ends with
-	// VerdictProcessLimit.
+	// MaxCreated bounds the process starts the run may ask for in all,
+	// MainProcess included and starts refused by MaxProcs too (0: no
+	// bound): a fork bomb ends with VerdictProcessLimit.
 	MaxCreated int
 	// MaxOutput bounds the bytes all processes may print together, and
 	// MaxProcessOutput those one process may print (0: no bound). What
@@ -329,16 +329,18 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 		s.mu.Unlock()
 		return errors.New("the run is ending")
 	}
+	// Every start asked for counts, refused ones too: a fork bomb that
+	// retries while the limit of processes alive refuses it still ends.
+	if s.cfg.MaxCreated > 0 && s.created >= s.cfg.MaxCreated {
+		s.mu.Unlock()
+		s.stop(&LimitError{VerdictProcessLimit, fmt.Sprintf("process limit: the run asked to start %d processes, the most it may; every process was killed", s.cfg.MaxCreated)})
+		return fail(abi.EAGAIN, "the run may start no more processes (%d asked for)", s.cfg.MaxCreated)
+	}
+	s.created++
 	if s.alive >= s.cfg.MaxProcs {
 		s.mu.Unlock()
 		return fail(abi.EAGAIN, "process limit of the run reached (%d alive)", s.cfg.MaxProcs)
 	}
-	if s.cfg.MaxCreated > 0 && s.created >= s.cfg.MaxCreated {
-		s.mu.Unlock()
-		s.stop(&LimitError{VerdictProcessLimit, fmt.Sprintf("process limit: the run started %d processes, the most it may; every process was killed", s.cfg.MaxCreated)})
-		return fail(abi.EAGAIN, "the run may start no more processes (%d started)", s.cfg.MaxCreated)
-	}
-	s.created++
 	s.alive++
 	s.all.Add(1)
 	p.state = stateStarting

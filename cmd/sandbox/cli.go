@@ -223,7 +223,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.maxProcs, "max-procs", host.DefaultMaxProcs, "most guest processes alive at once")
 	fs.Uint32Var(&f.memoryMiB, "memory", 512, "memory limit of each guest process in MiB")
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "wall-clock limit of the whole run, e.g. 30s (0: none)")
-	fs.IntVar(&f.created, "max-created", 1000, "most processes the run may start in all (0: no limit)")
+	fs.IntVar(&f.created, "max-created", 1000, "most process starts the run may ask for in all, refused ones included (0: no limit)")
 	fs.Int64Var(&f.outputMiB, "max-output", 64, "most MiB all processes may print together (0: no limit)")
 	fs.Int64Var(&f.procMiB, "max-process-output", 16, "most MiB one process may print (0: no limit)")
 	fs.IntVar(&f.objects, "max-objects", 10000, "most objects (processes, pipes, queues, locks, ...) the run may create (0: no limit)")

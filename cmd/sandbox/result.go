@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/sandbox-dev/sandbox/host"
@@ -29,6 +30,7 @@ type resultFile struct {
 	Deadlock      []string             `json:"deadlock,omitempty"`
 	Stuck         []string             `json:"stuck,omitempty"`
 	OutputDropped int64                `json:"output_dropped_bytes"`
+	HostPeakRSS   int64                `json:"host_peak_rss_bytes"`
 	Limits        resultLimits         `json:"limits"`
 }
 
@@ -65,6 +67,10 @@ func writeResult(path string, f runFlags, out outcome) error {
 		r.Processes = append(r.Processes, res.Processes...)
 		r.Stuck = res.StuckLines
 		r.OutputDropped = res.OutputDropped
+	}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		r.HostPeakRSS = ru.Maxrss * 1024 // the host alone, not its runners
 	}
 	if de, ok := out.err.(*host.DeadlockError); ok {
 		r.Deadlock = de.Lines

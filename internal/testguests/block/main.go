@@ -185,6 +185,35 @@ func takeBoth(first, second *mp.RLock, mine, theirs *mp.Event) {
 	check(second.Acquire())
 }
 
+// Hostile scenarios, each stopped by a limit of the run.
+var _ = register("hoard", func() { // puts 1 MiB messages nobody reads
+	q := mp.NewQueue(0)
+	fmt.Println("blocking")
+	for msg := make([]byte, 1<<20); ; {
+		check(q.Put(msg))
+	}
+})
+
+var _ = register("objects", func() { // creates objects without end
+	fmt.Println("blocking")
+	for {
+		mp.NewEvent()
+	}
+})
+
+var _ = register("huge", func() { // one message of 32 MiB
+	q := mp.NewQueue(0)
+	fmt.Println("blocking")
+	check(q.Put(make([]byte, 32<<20)))
+})
+
+var _ = register("spin-closed", func() { // closes its stdout, then spins
+	fmt.Println("blocking")
+	os.Stdout.Close()
+	for n := 0; ; n++ {
+	}
+})
+
 func sleepThenSet(e *mp.Event) {
 	time.Sleep(time.Second)
 	e.Set()
