@@ -215,6 +215,7 @@ func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) abi.
 			count := uint32(len(data))
 			if o.kind == abi.OutI32s {
 				count /= 4
+				data = data[:4*count] // whole elements only: never past the guest's buffer
 			}
 			mem.WriteUint32Le(o.auxPtr, count)
 			mem.Write(o.ptr, data)

@@ -62,6 +62,13 @@ func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
 	if len(bin) < 8 || string(bin[:4]) != "\x00asm" {
 		return nil, &ModuleError{Path: cfg.Path, Reason: "not a WebAssembly module (no \\0asm header)"}
 	}
+	if !cfg.Checked {
+		// Before wazero decodes it: a few bytes that declare huge counts
+		// must not make the host allocate them (prescan).
+		if err := prescan(bin); err != nil {
+			return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + err.Error()}
+		}
+	}
 	m, err := compile(ctx, cfg, bin)
 	if err != nil && cfg.CacheDir != "" {
 		// Either the module is bad, or a cache entry is corrupt. A compile

@@ -31,6 +31,10 @@ func TestHostile(t *testing.T) {
 	os.WriteFile(empty, nil, 0o644)
 	hello, _ := os.ReadFile(testutil.Guest(t, "guests/hello_processes"))
 	os.WriteFile(truncated, hello[:len(hello)/2], 0o644)
+	// 15 bytes that declare 2^32 imports: wazero's decoder would allocate
+	// them (hundreds of GiB) before reading any.
+	huge := filepath.Join(dir, "huge-count.wasm")
+	os.WriteFile(huge, []byte("\x00asm\x01\x00\x00\x00\x02\x05\xff\xff\xff\xff\x0f"), 0o644)
 
 	const margin = 20 * time.Second // start-up, reaping, output drain, a loaded machine
 	tests := []struct {
@@ -60,6 +64,7 @@ func TestHostile(t *testing.T) {
 		{"no _start", []string{filepath.Join(fixtures, "nostart.wasm")}, "invalid_module", 0},
 		{"empty module", []string{empty}, "invalid_module", 0},
 		{"truncated module", []string{truncated}, "invalid_module", 0},
+		{"module declaring 2^32 imports", []string{huge}, "invalid_module", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
