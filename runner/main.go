@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -28,12 +29,18 @@ func Main(args []string, stderr io.Writer) int {
 		level    string
 		hostPID  int
 		memPages uint32
+		conf     confineConfig
 	)
 	fs.StringVar(&cfg.Path, "module", "", "module to run")
 	fs.StringVar(&cfg.CacheDir, "cache-dir", "", "compilation cache directory")
 	fs.StringVar(&level, "log-level", "warn", "log level")
 	fs.IntVar(&hostPID, "host-pid", 0, "pid of the host; the runner exits if its parent is another process")
 	fs.Uint32Var(&memPages, "memory-pages", 0, "memory limit of the guest in 64 KiB pages")
+	fs.Uint64Var(&conf.CPUSeconds, "cpu-limit", 0, "CPU time limit of the runner in seconds: SIGXCPU at the limit, SIGKILL a second later (0: none)")
+	fs.Uint64Var(&conf.MemoryMiB, "memory-limit-mib", 0, "limit of the runner's data segment (RLIMIT_DATA) in MiB: linear memory, Go heap and wazero together (0: none)")
+	fs.BoolVar(&conf.Confine, "confine", true, "no_new_privs, seccomp filter and Landlock (false: off, for diagnosis)")
+	fs.BoolVar(&conf.Landlock, "landlock", true, "Landlock, when confined (false: off, to measure or diagnose)")
+	fs.MarkHidden("landlock")
 	if err := fs.Parse(args); err != nil {
 		return ExitFailed
 	}
@@ -52,6 +59,22 @@ func Main(args []string, stderr io.Writer) int {
 		log.Error("host is gone before the runner started", "host_pid", hostPID)
 		return ExitHostGone
 	}
+	// Limits and confinement come before anything reads the module. Once
+	// confined, the runner cannot ask for its working directory (getcwd):
+	// paths are made absolute first.
+	for _, p := range []*string{&cfg.Path, &cfg.CacheDir} {
+		if *p != "" {
+			if abs, err := filepath.Abs(*p); err == nil {
+				*p = abs
+			}
+		}
+	}
+	conf.Module, conf.CacheDir = cfg.Path, cfg.CacheDir
+	lockdown, err := confine(conf, log)
+	if err != nil {
+		log.Error("cannot confine the runner", "error", err)
+		return ExitFailed
+	}
 	// Non-blocking, so that reads park in Go's network poller instead of
 	// holding an OS thread.
 	syscall.SetNonblock(ControlFD, true)
@@ -60,8 +83,13 @@ func Main(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "runner: no control socket on fd 3")
 		return ExitFailed
 	}
-	return Run(context.Background(), Config{
-		Load: cfg, Control: control, Logger: log,
+	ctl := &confinedControl{ReadWriteCloser: control, lockdown: lockdown}
+	code := Run(context.Background(), Config{
+		Load: cfg, Control: ctl, Logger: log,
 		HostGone: func() { os.Exit(ExitHostGone) },
 	})
+	if ctl.failed() != nil {
+		return ExitFailed
+	}
+	return code
 }
