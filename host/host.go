@@ -50,6 +50,10 @@ type Config struct {
 	Logger hclog.Logger
 	// TimeLimit bounds the wall-clock time of the run (0: none).
 	TimeLimit time.Duration
+	// CPULimit is the CPU time each process's runner may use (0: none);
+	// the runner enforces it (RunnerArgs), and the host gives the verdict
+	// VerdictCPULimit when a runner dies of it (SIGXCPU).
+	CPULimit time.Duration
 	// MaxCreated bounds the process starts the run may ask for in all,
 	// MainProcess included and starts refused by MaxProcs too (0: no
 	// bound): a fork bomb ends with VerdictProcessLimit.
@@ -415,8 +419,17 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 	switch {
 	case ws.Signaled():
 		code = -int(ws.Signal())
+		if ws.Signal() == syscall.SIGXCPU {
+			s.stop(&LimitError{VerdictCPULimit, fmt.Sprintf("CPU limit: %s used more than %s of CPU time; every process was killed", s.who(p), cpuText(s.cfg.CPULimit))})
+		}
 	case p.reported:
 		code = p.reportedCode
+		if code != 0 && p.outOfMemory.Load() {
+			s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: %s ran out of its linear memory (--memory); every process was killed", s.who(p))})
+		}
+	case p.outOfMemory.Load():
+		code = 1
+		s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: %s needed more memory than its runner may use; every process was killed", s.who(p))})
 	default:
 		code = 1
 		failure = fmt.Errorf("runner ended without running the guest to its end (%v)", err)

@@ -63,10 +63,13 @@ type proc struct {
 	// what the process did: bytes printed (serve goroutine), the first
 	// line of its trap (set by serve, read after it), CPU time and peak
 	// memory of its runner (guarded by Supervisor.mu, set by reap)
-	output  atomic.Int64
-	trap    string
-	cpu     time.Duration
-	peakRSS int64
+	output atomic.Int64
+	// outOfMemory: the runner reported running out of memory (its
+	// limit), or the guest's Go runtime did (its linear memory's).
+	outOfMemory atomic.Bool
+	trap        string
+	cpu         time.Duration
+	peakRSS     int64
 
 	// ended is set once the runner has exited, before the objects are told:
 	// the one record of a process's end that every object asks (ipc.Caller).
@@ -124,6 +127,12 @@ func (p *proc) relayLine(line string) {
 
 	var rec map[string]any
 	if json.Unmarshal([]byte(line), &rec) != nil {
+		// Not the runner's log: the Go runtime's own crash report. When
+		// the runner ran out of memory (its RLIMIT_DATA), that is the
+		// memory limit of the process, not a failure of the sandbox.
+		if strings.Contains(line, "out of memory") || strings.Contains(line, "failed to allocate") {
+			p.outOfMemory.Store(true)
+		}
 		p.log.Error("runner: " + line)
 		return
 	}

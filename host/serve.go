@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -54,6 +55,11 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 		switch m.Kind {
 		case wire.KindOutput:
 			stream, data := m.OutputOf()
+			if stream == wire.Stderr && bytes.Contains(data, []byte("runtime: out of memory")) {
+				// The guest's Go runtime, at the end of its linear memory
+				// (--memory); it goes on to "fatal error: out of memory".
+				p.outOfMemory.Store(true)
+			}
 			s.emit(p, stream, data)
 		case wire.KindCall:
 			reply := s.call(p, m)

@@ -23,6 +23,8 @@ const (
 	VerdictOutputLimit  Verdict = "output_limit"  // a process, or the run, printed more than allowed
 	VerdictProcessLimit Verdict = "process_limit" // the run started more processes than allowed (a fork bomb)
 	VerdictIPCLimit     Verdict = "ipc_limit"     // too many shared objects, too large a message, too many bytes held
+	VerdictCPULimit     Verdict = "cpu_limit"     // a process used more CPU time than allowed
+	VerdictMemoryLimit  Verdict = "memory_limit"  // a process needed more memory than allowed
 	VerdictDeadlock     Verdict = "deadlock"      // every process waited forever on another
 	VerdictInterrupted  Verdict = "interrupted"   // the run was cancelled from outside (SIGINT, SIGTERM)
 	VerdictOutputClosed Verdict = "output_closed" // the reader of stdout or stderr went away
@@ -142,4 +144,11 @@ func (s *Supervisor) who(p *proc) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return fmt.Sprintf("%s (pid %d)", p.name, p.pid)
+}
+
+func cpuText(d time.Duration) string {
+	if d <= 0 {
+		return "its limit"
+	}
+	return d.String()
 }

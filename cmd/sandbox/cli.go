@@ -26,6 +26,8 @@ import (
 // MainProcess's: its exit code, or 128+N when it was ended by signal N.
 const (
 	exitUsage    = 2   // bad command line
+	exitCPU      = 118 // a process used more CPU time than allowed
+	exitMemory   = 119 // a process needed more memory than allowed
 	exitOutput   = 120 // the output limit was reached
 	exitProcs    = 121 // the run started more processes than allowed
 	exitIPC      = 122 // a limit of the shared objects was reached
@@ -71,6 +73,8 @@ Exit status:
   N        MainProcess exited with N (0 success, 1 uncaught panic or trap)
   128+N    MainProcess was ended by signal N (143: SIGTERM, 137: SIGKILL)
   2        usage error
+  118      CPU limit (--cpu-limit) of a process reached
+  119      memory limit (--memory, --process-memory) of a process reached
   120      output limit (--max-output, --max-process-output) reached
   121      process limit (--max-created) reached: a fork bomb
   122      IPC limit (--max-objects, --max-message, --max-ipc) reached
@@ -169,6 +173,8 @@ type runFlags struct {
 	created   int
 	outputMiB int64
 	procMiB   int64
+	cpu       time.Duration
+	procMem   int64
 	objects   int
 	msgMiB    int64
 	ipcMiB    int64
@@ -223,6 +229,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.maxProcs, "max-procs", host.DefaultMaxProcs, "most guest processes alive at once")
 	fs.Uint32Var(&f.memoryMiB, "memory", 512, "memory limit of each guest process in MiB")
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "wall-clock limit of the whole run, e.g. 30s (0: none)")
+	fs.DurationVar(&f.cpu, "cpu-limit", time.Minute, "CPU time each process may use, e.g. 10s (0: no limit)")
+	fs.Int64Var(&f.procMem, "process-memory", 0, "memory each process's runner may use in MiB, all told (0: 4 x --memory + 256)")
 	fs.IntVar(&f.created, "max-created", 1000, "most process starts the run may ask for in all, refused ones included (0: no limit)")
 	fs.Int64Var(&f.outputMiB, "max-output", 64, "most MiB all processes may print together (0: no limit)")
 	fs.Int64Var(&f.procMiB, "max-process-output", 16, "most MiB one process may print (0: no limit)")
@@ -259,7 +267,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	case f.timeout < 0:
 		fmt.Fprintln(stderr, "sandbox run: --timeout must not be negative")
 		return exitUsage
-	case f.created < 0 || f.outputMiB < 0 || f.procMiB < 0 || f.objects < 0 || f.msgMiB < 0 || f.ipcMiB < 0:
+	case f.created < 0 || f.outputMiB < 0 || f.procMiB < 0 || f.objects < 0 || f.msgMiB < 0 || f.ipcMiB < 0 || f.cpu < 0 || f.procMem < 0:
 		fmt.Fprintln(stderr, "sandbox run: the --max-… limits must not be negative")
 		return exitUsage
 	}
@@ -374,17 +382,19 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		return exitInternal, nil, fmt.Errorf("find own executable: %w", err)
 	}
 	sup, err := host.New(host.Config{
-		Module:     abs,
-		Args:       append([]string{filepath.Base(module)}, guestArgs...),
-		Runner:     []string{exe, runner.Mode},
-		RunnerArgs: []string{"--cache-dir", cacheDir, "--log-level", strings.ToLower(f.log.level), "--memory-pages", fmt.Sprint(pages)},
-		Stdout:     stdout,
-		Stderr:     stderr,
-		Prefix:     f.prefix,
-		MaxProcs:   f.maxProcs,
-		Logger:     log,
+		Module: abs,
+		Args:   append([]string{filepath.Base(module)}, guestArgs...),
+		Runner: []string{exe, runner.Mode},
+		RunnerArgs: []string{"--cache-dir", cacheDir, "--log-level", strings.ToLower(f.log.level), "--memory-pages", fmt.Sprint(pages),
+			"--cpu-limit", fmt.Sprint(cpuSeconds(f.cpu)), "--memory-limit-mib", fmt.Sprint(f.processMemory())},
+		Stdout:   stdout,
+		Stderr:   stderr,
+		Prefix:   f.prefix,
+		MaxProcs: f.maxProcs,
+		Logger:   log,
 
 		TimeLimit:        f.timeout,
+		CPULimit:         f.cpu,
 		MaxCreated:       f.created,
 		MaxOutput:        f.outputMiB << 20,
 		MaxProcessOutput: f.procMiB << 20,
@@ -414,10 +424,30 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		return exitProcs, &res, errors.New(res.Explanation)
 	case host.VerdictIPCLimit:
 		return exitIPC, &res, errors.New(res.Explanation)
+	case host.VerdictCPULimit:
+		return exitCPU, &res, errors.New(res.Explanation)
+	case host.VerdictMemoryLimit:
+		return exitMemory, &res, errors.New(res.Explanation)
 	case host.VerdictInternal:
 		return exitInternal, &res, err
 	}
 	return statusOf(res.ExitCode), &res, nil
+}
+
+// cpuSeconds is the runner's CPU limit in whole seconds, rounded up (0:
+// none).
+func cpuSeconds(d time.Duration) int64 {
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+// processMemory is the memory limit of one runner in MiB: what its
+// linear memory may take and the runner's own (measured: a runner needs
+// about 3.6 x its linear memory + 110 MiB at most; see runner/confine).
+func (f runFlags) processMemory() int64 {
+	if f.procMem > 0 {
+		return f.procMem
+	}
+	return 4*int64(f.memoryMiB) + 256
 }
 
 // outcome is how "sandbox run" ended.

@@ -37,6 +37,8 @@ type resultFile struct {
 // resultLimits are the limits in force (0: none).
 type resultLimits struct {
 	TimeLimitMs        int64 `json:"time_limit_ms"`
+	CPULimitMs         int64 `json:"cpu_limit_ms"`
+	ProcessMemoryMiB   int64 `json:"process_memory_mib"`
 	MaxProcs           int   `json:"max_procs"`
 	MaxCreated         int   `json:"max_created"`
 	MemoryMiB          int   `json:"memory_mib"`
@@ -55,7 +57,7 @@ func writeResult(path string, f runFlags, out outcome) error {
 		Version: resultVersion, Verdict: out.verdict, Explanation: out.explanation, ExitStatus: out.status,
 		Processes: []host.ProcessResult{},
 		Limits: resultLimits{
-			TimeLimitMs: f.timeout.Milliseconds(), MaxProcs: f.maxProcs, MaxCreated: f.created,
+			TimeLimitMs: f.timeout.Milliseconds(), CPULimitMs: f.cpu.Milliseconds(), ProcessMemoryMiB: f.processMemory(), MaxProcs: f.maxProcs, MaxCreated: f.created,
 			MemoryMiB: int(f.memoryMiB), MaxOutputBytes: f.outputMiB << 20, MaxProcOutputBytes: f.procMiB << 20,
 			MaxObjects: f.objects, MaxMessageBytes: f.msgMiB << 20, MaxIPCBytes: f.ipcMiB << 20,
 			DeadlockAfterMs: host.DefaultDeadlockAfter.Milliseconds(), DrainTimeoutMs: host.DrainTimeout.Milliseconds(),
