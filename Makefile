@@ -55,7 +55,7 @@ test: build guests testguests vet
 	$(GO) test -race -count=1 ./host/... ./runner/... ./hostfuncs/... ./internal/...
 	$(GO) test -count=1 ./cmd/... ./guests/...
 
-# The hostile-guest suite (run once by `make test`) ten times over: 270
+# The hostile-guest suite (run once by `make test`) ten times over: 280
 # runs that each must end with their verdict, within their bound, leaving no
 # runner behind and the host's memory bounded.
 hostile: build guests testguests

@@ -33,6 +33,10 @@ func TestHostile(t *testing.T) {
 	os.WriteFile(truncated, hello[:len(hello)/2], 0o644)
 	// 15 bytes that declare 2^32 imports: wazero's decoder would allocate
 	// them (hundreds of GiB) before reading any.
+	// A _start that calls itself for ever: wazero's call stack runs out.
+	recursion := filepath.Join(dir, "recursion.wasm")
+	os.WriteFile(recursion, []byte("\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x05\x03\x01\x00\x01"+
+		"\x07\x13\x02\x06_start\x00\x00\x06memory\x02\x00\x0a\x06\x01\x04\x00\x10\x00\x0b"), 0o644)
 	huge := filepath.Join(dir, "huge-count.wasm")
 	os.WriteFile(huge, []byte("\x00asm\x01\x00\x00\x00\x02\x05\xff\xff\xff\xff\x0f"), 0o644)
 
@@ -65,6 +69,7 @@ func TestHostile(t *testing.T) {
 		{"lock holder killed", []string{testutil.Guest(t, "internal/testguests/ipc"), "--", "die-lock"}, "ok", 0},
 		{"bad pointers", []string{filepath.Join(fixtures, "badptr.wasm")}, "exit", 0},
 		{"trap", []string{filepath.Join(fixtures, "trap.wasm")}, "runtime_error", 0},
+		{"stack overflow", []string{recursion}, "runtime_error", 0},
 		{"unknown import", []string{filepath.Join(fixtures, "badimport.wasm")}, "invalid_module", 0},
 		{"no _start", []string{filepath.Join(fixtures, "nostart.wasm")}, "invalid_module", 0},
 		{"empty module", []string{empty}, "invalid_module", 0},
