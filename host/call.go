@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/sandbox-dev/sandbox/internal/abi"
@@ -127,16 +128,25 @@ func (s *Supervisor) ipcLimit(code abi.Errno, msg string) error {
 	return fail(code, "%s", msg)
 }
 
-// creates says which imports create an object of the run (a process
-// record counts: a guest that creates processes it never starts must not
-// grow the host without bound); payload names the
-// parameter of those that store bytes in one (a message, a value).
-var (
-	creates = map[abi.Op]bool{abi.OpProcNew: true, abi.OpPipeNew: true, abi.OpQueueNew: true, abi.OpBarrierNew: true,
-		abi.OpLockNew: true, abi.OpEventNew: true, abi.OpCondNew: true, abi.OpNsNew: true}
-	payload = map[abi.Op]abi.Param{abi.OpConnSend: abi.PData, abi.OpQueuePut: abi.PData,
-		abi.OpNsSet: abi.PValue, abi.OpListAppend: abi.PValue, abi.OpListSet: abi.PValue}
-)
+// creates says which imports create an object of the run (their names
+// end in "_new"; a process record counts: a guest that creates processes
+// it never starts must not grow the host without bound); payload names
+// the parameter of those that store bytes in a shared object (a message
+// or a value: the Bytes input named data or value). Both are read from
+// the ABI's table, once.
+var creates, payload = objectOps()
+
+func objectOps() (creates [abi.NumOps + 1]bool, payload [abi.NumOps + 1]abi.Param) {
+	for _, s := range abi.Ops() {
+		creates[s.Op] = strings.HasSuffix(s.Name, "_new")
+		for _, f := range s.Params {
+			if f.Kind == abi.Bytes && (f.Param == abi.PData || f.Param == abi.PValue) {
+				payload[s.Op] = f.Param
+			}
+		}
+	}
+	return creates, payload
+}
 
 // handle runs the call's handler. A handler that panics is a bug of the
 // host: the call fails with EIO and the run goes on.

@@ -77,13 +77,7 @@ func (s *Supervisor) allBlocked() bool {
 	}
 	s.waitMu.Lock()
 	defer s.waitMu.Unlock()
-	forever := 0
-	for _, e := range s.waits {
-		if e.w.Timeout < 0 {
-			forever++
-		}
-	}
-	return forever >= live
+	return s.forever >= live
 }
 
 // declareDeadlock ends the run with a DeadlockError (once).

@@ -275,3 +275,25 @@ func TestIPCLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestObjectOps: the imports that create objects and those that store
+// bytes in one, as read from the ABI's table.
+func TestObjectOps(t *testing.T) {
+	var gotCreates, gotPayload []string
+	for _, s := range abi.Ops() {
+		if creates[s.Op] {
+			gotCreates = append(gotCreates, s.Name)
+		}
+		if payload[s.Op] != 0 {
+			gotPayload = append(gotPayload, s.Name+":"+payload[s.Op].String())
+		}
+	}
+	wantCreates := "proc_new pipe_new queue_new barrier_new lock_new event_new cond_new ns_new"
+	wantPayload := "conn_send:data queue_put:data ns_set:value list_append:value list_set:value"
+	if got := strings.Join(gotCreates, " "); got != wantCreates {
+		t.Errorf("creating imports %q, want %q", got, wantCreates)
+	}
+	if got := strings.Join(gotPayload, " "); got != wantPayload {
+		t.Errorf("storing imports %q, want %q", got, wantPayload)
+	}
+}

@@ -124,8 +124,9 @@ type Supervisor struct {
 	closing    bool
 	spares     []*spare
 
-	waitMu sync.Mutex
-	waits  map[int32]*waiting // by process handle: who is blocked now, on what
+	waitMu  sync.Mutex
+	waits   map[int32]*waiting // by process handle: who is blocked now, on what
+	forever int                // how many of the waits have no timeout
 
 	// deadlock detection (deadlock.go)
 	generation atomic.Uint64 // bumped whenever anything happens

@@ -111,7 +111,13 @@ func (s *Supervisor) sleep(p *proc, obj ipc.Object, timeout time.Duration) {
 	now := time.Now()
 	w := Wait{Process: p.handle, Op: on.op, Object: on.handle, Kind: kindOf(on), Timeout: on.timeout, Since: now}
 	s.waitMu.Lock()
+	if old := s.waits[p.handle]; old != nil && old.w.Timeout < 0 {
+		s.forever-- // replaced (a wake missed by a bug): count it once
+	}
 	s.waits[p.handle] = &waiting{w: w, on: on}
+	if w.Timeout < 0 {
+		s.forever++
+	}
 	s.waitMu.Unlock()
 	s.moved()
 	defer s.checkStuck()
@@ -136,6 +142,9 @@ func (s *Supervisor) wake(p *proc) {
 	s.waitMu.Lock()
 	e := s.waits[p.handle]
 	delete(s.waits, p.handle)
+	if e != nil && e.w.Timeout < 0 {
+		s.forever--
+	}
 	s.waitMu.Unlock()
 	s.moved()
 	if c := p.cur; c != nil {
