@@ -39,15 +39,21 @@ func WithCaller(ctx context.Context, c Caller) context.Context {
 	return context.WithValue(ctx, callerKey{}, c)
 }
 
-// callerOf returns the Caller of ctx, or nil.
+// callerOf returns the Caller of ctx; a context without one belongs to a
+// process that is alive and whose sleeps nobody watches (noCaller).
 func callerOf(ctx context.Context) Caller {
-	c, _ := ctx.Value(callerKey{}).(Caller)
-	return c
+	if c, ok := ctx.Value(callerKey{}).(Caller); ok {
+		return c
+	}
+	return noCaller{}
 }
 
-// ended reports whether the caller of ctx has ended. A context without a
-// Caller belongs to a process that is alive.
-func ended(ctx context.Context) bool {
-	c := callerOf(ctx)
-	return c != nil && c.Ended()
-}
+// ended reports whether the caller of ctx has ended.
+func ended(ctx context.Context) bool { return callerOf(ctx).Ended() }
+
+// noCaller stands for the Caller of a context that has none.
+type noCaller struct{}
+
+func (noCaller) Ended() bool                    { return false }
+func (noCaller) Sleeping(Object, time.Duration) {}
+func (noCaller) Woke()                          {}

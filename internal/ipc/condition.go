@@ -93,17 +93,13 @@ func (c *Condition) Wait(ctx context.Context, who int32, timeout time.Duration) 
 			expiry = t.C
 		}
 		caller := callerOf(ctx)
-		if caller != nil {
-			caller.Sleeping(c, timeout)
-		}
+		caller.Sleeping(c, timeout)
 		select {
 		case <-w.wake:
 		case <-ctx.Done():
 		case <-expiry:
 		}
-		if caller != nil {
-			caller.Woke()
-		}
+		caller.Woke()
 	}
 
 	c.mu.Lock()

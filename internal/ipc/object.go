@@ -89,9 +89,7 @@ func (m *monitor) await(ctx context.Context, obj Object, timeout time.Duration, 
 		m.sleeping++
 		m.mu.Unlock()
 		if caller == nil {
-			if caller = callerOf(ctx); caller == nil {
-				caller = noCaller{}
-			}
+			caller = callerOf(ctx)
 			caller.Sleeping(obj, timeout)
 		}
 		select {
@@ -104,13 +102,6 @@ func (m *monitor) await(ctx context.Context, obj Object, timeout time.Duration, 
 		m.sleeping--
 	}
 }
-
-// noCaller stands for the Caller of a context that has none.
-type noCaller struct{}
-
-func (noCaller) Ended() bool                    { return false }
-func (noCaller) Sleeping(Object, time.Duration) {}
-func (noCaller) Woke()                          {}
 
 // fifo is a queue of messages. It is not safe for concurrent use.
 type fifo struct {
