@@ -39,8 +39,7 @@ type Call struct {
 	On            *Wait
 
 	p    *proc
-	size int    // with E2SMALL: the size the guest's buffer needs
-	wait waitOn // what the handler is about to wait on
+	size int // with E2SMALL: the size the guest's buffer needs
 }
 
 // ctx is the context of the caller's calls: it ends when the process does.
