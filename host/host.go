@@ -70,6 +70,12 @@ type Config struct {
 	// VerdictIPCLimit.
 	MaxObjects              int
 	MaxMessage, MaxIPCBytes int64
+	// RunCPULimit bounds the CPU time of all the run's processes together,
+	// RunMemory the resident memory (bytes) of those alive at once (0: no
+	// bound); the host samples both (usage.go) and ends the run with
+	// VerdictCPULimit or VerdictMemoryLimit.
+	RunCPULimit time.Duration
+	RunMemory   int64
 	// DeadlockAfter is how long every live process must have waited,
 	// without a timeout and with nothing happening, before the run ends
 	// as deadlocked; 0 means DefaultDeadlockAfter, negative never.
@@ -102,6 +108,11 @@ type Result struct {
 	Explanation string
 	// Processes is every process that was started, in order of creation.
 	Processes []ProcessResult
+	// CPU is the CPU time all processes used together, PeakMemory the
+	// most resident memory of the processes alive at once that a sample
+	// saw (sampled only under RunCPULimit or RunMemory; else 0).
+	CPU        time.Duration
+	PeakMemory int64
 	// OutputDropped counts the bytes the processes printed that the
 	// caller's stdout and stderr did not take: after a write failed, or
 	// after a stopped run's DrainTimeout.
@@ -140,6 +151,8 @@ type Supervisor struct {
 	stopOnce sync.Once
 	stopErr  error         // why the run was stopped early
 	stopped  chan struct{} // closed by stop
+	peakMu   sync.Mutex
+	peak     usage // the most the run used, as sampled (usage.go)
 }
 
 // New checks cfg and returns a Supervisor.
@@ -195,6 +208,11 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 		})
 		defer t.Stop()
 	}
+	if s.cfg.RunCPULimit > 0 || s.cfg.RunMemory > 0 {
+		done := make(chan struct{})
+		defer close(done)
+		go s.watchUsage(done)
+	}
 	var res Result
 	var stopped error // why the run was stopped; nil when it ended by itself
 	select {
@@ -244,6 +262,14 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 	}
 	res.Verdict, res.Explanation = verdict(stopped, main)
 	res.Processes = s.results()
+	if s.cfg.RunCPULimit > 0 || s.cfg.RunMemory > 0 {
+		for _, p := range res.Processes {
+			res.CPU += p.CPU
+		}
+		s.peakMu.Lock()
+		res.PeakMemory = s.peak.rss
+		s.peakMu.Unlock()
+	}
 	if stopped != nil {
 		return res, stopped
 	}

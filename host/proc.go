@@ -68,6 +68,7 @@ type proc struct {
 	// limit), or the guest's Go runtime did (its linear memory's).
 	outOfMemory atomic.Bool
 	trap        string
+	crash       crashScanner // the first "panic: " or "fatal error: " line of stderr (crash.go)
 	cpu         time.Duration
 	peakRSS     int64
 

@@ -60,6 +60,9 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 				// (--memory); it goes on to "fatal error: out of memory".
 				p.outOfMemory.Store(true)
 			}
+			if stream == wire.Stderr && p.crash.found == "" {
+				p.crash.scan(data)
+			}
 			s.emit(p, stream, data)
 		case wire.KindCall:
 			reply := s.call(p, m)

@@ -17,7 +17,7 @@ type Verdict string
 const (
 	VerdictOK           Verdict = "ok"            // MainProcess exited with 0
 	VerdictExit         Verdict = "exit"          // MainProcess exited with another code
-	VerdictRuntimeError Verdict = "runtime_error" // MainProcess trapped (unreachable, out of bounds, stack overflow)
+	VerdictRuntimeError Verdict = "runtime_error" // MainProcess trapped (unreachable, out of bounds, stack overflow) or crashed (a Go panic or fatal error)
 	VerdictKilled       Verdict = "killed"        // MainProcess was ended by a signal the run did not send
 	VerdictTimeLimit    Verdict = "time_limit"    // the wall-clock limit of the run was reached
 	VerdictOutputLimit  Verdict = "output_limit"  // a process, or the run, printed more than allowed
@@ -85,6 +85,8 @@ func verdict(stopped error, main *proc) (Verdict, string) {
 		return VerdictInternal, "MainProcess could not run: " + main.failure.Error()
 	case main.trap != "":
 		return VerdictRuntimeError, "MainProcess stopped on an error: " + main.trap
+	case main.exitCode > 0 && main.crash.found != "":
+		return VerdictRuntimeError, "MainProcess stopped on an error: " + main.crash.found
 	case main.exitCode < 0:
 		return VerdictKilled, fmt.Sprintf("MainProcess was killed by signal %d (%s), not by the run", -main.exitCode, syscall.Signal(-main.exitCode))
 	case main.exitCode != 0:
@@ -105,6 +107,9 @@ func (s *Supervisor) results() []ProcessResult {
 		}
 		r := ProcessResult{Name: p.name, PID: p.pid, ExitCode: p.exitCode, CPU: p.cpu, CPUMs: p.cpu.Milliseconds(),
 			PeakRSS: p.peakRSS, Output: p.output.Load(), Trap: p.trap}
+		if r.Trap == "" && p.exitCode > 0 {
+			r.Trap = p.crash.found
+		}
 		if p.parent != nil {
 			r.Parent = p.parent.name
 		}
@@ -133,8 +138,11 @@ func (s *Supervisor) emit(p *proc, stream int, data []byte) {
 }
 
 func bytesText(n int64) string {
-	if n >= 1<<20 && n%(1<<20) == 0 {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
 		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
 	return fmt.Sprintf("%d bytes", n)
 }

@@ -70,11 +70,14 @@ Examples:
   sandbox run --log-level debug --log-json prog.wasm
 
 Exit status:
-  N        MainProcess exited with N (0 success, 1 uncaught panic or trap)
+  N        MainProcess exited with N (0 success, 1 uncaught panic or trap,
+           2 a Go crash the SDK could not catch)
   128+N    MainProcess was ended by signal N (143: SIGTERM, 137: SIGKILL)
   2        usage error
-  118      CPU limit (--cpu-limit) of a process reached
-  119      memory limit (--memory, --process-memory) of a process reached
+  118      CPU limit of a process (--cpu-limit) or of the run
+           (--run-cpu-limit) reached
+  119      memory limit of a process (--memory, --process-memory) or of
+           the run (--run-memory) reached
   120      output limit (--max-output, --max-process-output) reached
   121      process limit (--max-created) reached: a fork bomb
   122      IPC limit (--max-objects, --max-message, --max-ipc) reached
@@ -175,6 +178,8 @@ type runFlags struct {
 	procMiB   int64
 	cpu       time.Duration
 	procMem   int64
+	runCPU    time.Duration
+	runMemMiB int64
 	objects   int
 	msgMiB    int64
 	ipcMiB    int64
@@ -231,6 +236,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "wall-clock limit of the whole run, e.g. 30s (0: none)")
 	fs.DurationVar(&f.cpu, "cpu-limit", time.Minute, "CPU time each process may use, e.g. 10s (0: no limit)")
 	fs.Int64Var(&f.procMem, "process-memory", 0, "memory each process's runner may use in MiB, all told (0: 4 x --memory + 256)")
+	fs.DurationVar(&f.runCPU, "run-cpu-limit", 2*time.Minute, "CPU time all processes may use together (0: no limit)")
+	fs.Int64Var(&f.runMemMiB, "run-memory", 4096, "memory in MiB all processes alive at once may use together, their runners' resident memory (0: no limit)")
 	fs.IntVar(&f.created, "max-created", 1000, "most process starts the run may ask for in all, refused ones included (0: no limit)")
 	fs.Int64Var(&f.outputMiB, "max-output", 64, "most MiB all processes may print together (0: no limit)")
 	fs.Int64Var(&f.procMiB, "max-process-output", 16, "most MiB one process may print (0: no limit)")
@@ -395,6 +402,8 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 
 		TimeLimit:        f.timeout,
 		CPULimit:         f.cpu,
+		RunCPULimit:      f.runCPU,
+		RunMemory:        f.runMemMiB << 20,
 		MaxCreated:       f.created,
 		MaxOutput:        f.outputMiB << 20,
 		MaxProcessOutput: f.procMiB << 20,

@@ -18,16 +18,26 @@ import (
 // with a margin for a loaded machine.
 const stopBound = 10 * time.Second
 
-// startFlood starts "sandbox run [flags] PROBE -- flood" with its stdout on
-// a pipe the test reads as it likes; stderr is collected.
-func startFlood(t *testing.T, flags ...string) (cmd *exec.Cmd, stdout *os.File, stderr *bytes.Buffer, exited chan error) {
+// floods are the guests that print without end: one process, or several
+// at once.
+var floods = []struct {
+	name string
+	args []string
+}{
+	{"one process", []string{"flood"}},
+	{"four processes", []string{"children", "4", "flood"}},
+}
+
+// startFlood starts "sandbox run [flags] PROBE -- FLOOD..." with its
+// stdout on a pipe the test reads as it likes; stderr is collected.
+func startFlood(t *testing.T, flood []string, flags ...string) (cmd *exec.Cmd, stdout *os.File, stderr *bytes.Buffer, exited chan error) {
 	t.Helper()
 	probe := testutil.Guest(t, "internal/testguests/probe")
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd = exec.Command("sandbox", append(append([]string{"run"}, flags...), probe, "--", "flood")...)
+	cmd = exec.Command("sandbox", append(append(append([]string{"run"}, flags...), probe, "--"), flood...)...)
 	cmd.Env = append(cmd.Environ(), "XDG_CACHE_HOME="+sharedCache(t))
 	stderr = new(bytes.Buffer)
 	cmd.Stdout, cmd.Stderr = w, stderr
@@ -67,9 +77,15 @@ func waitExit(t *testing.T, exited chan error, bound time.Duration, stderr *byte
 // TestStalledReader: a reader of stdout that stops reading holds up
 // neither the time limit nor SIGTERM.
 func TestStalledReader(t *testing.T) {
+	for _, fl := range floods {
+		t.Run(fl.name, func(t *testing.T) { stalledReader(t, fl.args) })
+	}
+}
+
+func stalledReader(t *testing.T, flood []string) {
 	t.Run("time limit", func(t *testing.T) {
 		start := time.Now()
-		_, _, stderr, exited := startFlood(t, "--timeout", "3s")
+		_, _, stderr, exited := startFlood(t, flood, "--timeout", "3s")
 		if code := waitExit(t, exited, 3*time.Second+stopBound, stderr); code != exitTimeout {
 			t.Errorf("status %d, want %d\nstderr:\n%s", code, exitTimeout, stderr)
 		}
@@ -79,7 +95,7 @@ func TestStalledReader(t *testing.T) {
 		}
 	})
 	t.Run("SIGTERM", func(t *testing.T) {
-		cmd, _, stderr, exited := startFlood(t)
+		cmd, _, stderr, exited := startFlood(t, flood)
 		cmd.Process.Signal(syscall.SIGTERM)
 		if code := waitExit(t, exited, stopBound, stderr); code != 130 {
 			t.Errorf("status %d, want 130\nstderr:\n%s", code, stderr)
@@ -90,12 +106,16 @@ func TestStalledReader(t *testing.T) {
 // TestClosedReader: `sandbox run … | head` ends the run with status 141
 // and a message, not by SIGPIPE.
 func TestClosedReader(t *testing.T) {
-	_, stdout, stderr, exited := startFlood(t)
-	stdout.Close()
-	if code := waitExit(t, exited, stopBound, stderr); code != exitClosed {
-		t.Errorf("status %d, want %d\nstderr:\n%s", code, exitClosed, stderr)
-	}
-	if !bytes.Contains(stderr.Bytes(), []byte("sandbox: the reader of the output went away; every process was killed")) {
-		t.Errorf("stderr:\n%s\nwant the closed reader named", stderr)
+	for _, fl := range floods {
+		t.Run(fl.name, func(t *testing.T) {
+			_, stdout, stderr, exited := startFlood(t, fl.args)
+			stdout.Close()
+			if code := waitExit(t, exited, stopBound, stderr); code != exitClosed {
+				t.Errorf("status %d, want %d\nstderr:\n%s", code, exitClosed, stderr)
+			}
+			if !bytes.Contains(stderr.Bytes(), []byte("sandbox: the reader of the output went away; every process was killed")) {
+				t.Errorf("stderr:\n%s\nwant the closed reader named", stderr)
+			}
+		})
 	}
 }

@@ -29,6 +29,8 @@ type resultFile struct {
 	Processes     []host.ProcessResult `json:"processes"`
 	Deadlock      []string             `json:"deadlock,omitempty"`
 	Stuck         []string             `json:"stuck,omitempty"`
+	CPUMs         int64                `json:"cpu_ms"`
+	PeakMemory    int64                `json:"peak_memory_bytes"`
 	OutputDropped int64                `json:"output_dropped_bytes"`
 	HostPeakRSS   int64                `json:"host_peak_rss_bytes"`
 	Limits        resultLimits         `json:"limits"`
@@ -39,6 +41,8 @@ type resultLimits struct {
 	TimeLimitMs        int64 `json:"time_limit_ms"`
 	CPULimitMs         int64 `json:"cpu_limit_ms"`
 	ProcessMemoryMiB   int64 `json:"process_memory_mib"`
+	RunCPULimitMs      int64 `json:"run_cpu_limit_ms"`
+	RunMemoryMiB       int64 `json:"run_memory_mib"`
 	MaxProcs           int   `json:"max_procs"`
 	MaxCreated         int   `json:"max_created"`
 	MemoryMiB          int   `json:"memory_mib"`
@@ -57,7 +61,8 @@ func writeResult(path string, f runFlags, out outcome) error {
 		Version: resultVersion, Verdict: out.verdict, Explanation: out.explanation, ExitStatus: out.status,
 		Processes: []host.ProcessResult{},
 		Limits: resultLimits{
-			TimeLimitMs: f.timeout.Milliseconds(), CPULimitMs: f.cpu.Milliseconds(), ProcessMemoryMiB: f.processMemory(), MaxProcs: f.maxProcs, MaxCreated: f.created,
+			TimeLimitMs: f.timeout.Milliseconds(), CPULimitMs: f.cpu.Milliseconds(), ProcessMemoryMiB: f.processMemory(),
+			RunCPULimitMs: f.runCPU.Milliseconds(), RunMemoryMiB: f.runMemMiB, MaxProcs: f.maxProcs, MaxCreated: f.created,
 			MemoryMiB: int(f.memoryMiB), MaxOutputBytes: f.outputMiB << 20, MaxProcOutputBytes: f.procMiB << 20,
 			MaxObjects: f.objects, MaxMessageBytes: f.msgMiB << 20, MaxIPCBytes: f.ipcMiB << 20,
 			DeadlockAfterMs: host.DefaultDeadlockAfter.Milliseconds(), DrainTimeoutMs: host.DrainTimeout.Milliseconds(),
@@ -69,6 +74,8 @@ func writeResult(path string, f runFlags, out outcome) error {
 		r.Processes = append(r.Processes, res.Processes...)
 		r.Stuck = res.StuckLines
 		r.OutputDropped = res.OutputDropped
+		r.CPUMs = res.CPU.Milliseconds()
+		r.PeakMemory = res.PeakMemory
 	}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {

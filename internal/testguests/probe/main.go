@@ -60,6 +60,10 @@ scenarios:
   alloc                 allocate memory without end
   flood                 print without end
   forkbomb              every process starts two children that do the same, forever
+  recurse               a function that calls itself without end (Go's stack overflow)
+  go-panic              a goroutine other than main's panics (Go's own crash, exit code 2)
+  hold N                allocate and touch N MiB, print "held=N", then sleep forever
+  children N SCENARIO [ARG...]  run a scenario in N children at once; main joins them
   retry-start           (with --max-procs 2) a start refused by the limit, retried later: the child works
   world                 what the guest sees: args, environment, files, clocks, sleep, randomness
   child SCENARIO [ARG...]  run a scenario in a child; main prints its exitcode
@@ -156,6 +160,14 @@ func dispatch(args []string) int {
 		flood()
 	case "forkbomb":
 		forkBomb()
+	case "recurse":
+		say("depth=%d", recurse(0))
+	case "go-panic":
+		goPanic()
+	case "hold":
+		hold(intArg(args, 0, 64))
+	case "children":
+		children(intArg(args, 0, 2), args[1:])
 	case "world":
 		world()
 	case "retry-start":
@@ -619,6 +631,43 @@ func alloc() {
 		}
 		hoard = append(hoard, b)
 		say("allocated=%dMiB", i*chunk>>20)
+	}
+}
+
+// recurse calls itself until the goroutine's stack is exhausted.
+func recurse(n int) int {
+	var pad [64]byte
+	pad[n%64] = byte(n)
+	return recurse(n+1) + int(pad[(n+1)%64])
+}
+
+func goPanic() {
+	go func() { panic("boom in a goroutine") }()
+	time.Sleep(time.Hour)
+}
+
+// hold allocates n MiB, touches every page, and keeps it.
+func hold(n int) {
+	b := make([]byte, n<<20)
+	for j := 0; j < len(b); j += 4096 {
+		b[j] = 1
+	}
+	say("held=%d", n)
+	holding = b
+	sleepForever()
+}
+
+var holding []byte
+
+// children runs the scenario args in n children at once and joins them.
+func children(n int, args []string) {
+	ps := make([]*mp.Process, n)
+	for i := range ps {
+		ps[i] = mp.NewProcess(runScenario, mp.Args(args))
+		check(ps[i].Start())
+	}
+	for _, p := range ps {
+		check(p.Join())
 	}
 }
 

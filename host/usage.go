@@ -1,0 +1,118 @@
+package host
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// The run's totals. Each runner is bounded by the OS (RLIMIT_CPU and
+// RLIMIT_DATA, set by the runner itself); the run as a whole is bounded by
+// the host, which samples the CPU time and resident memory of every runner
+// alive from /proc and adds the CPU time of those that ended (their
+// rusage). A cgroup per run would bound the total in the kernel, but needs
+// a delegated cgroup v2 tree that neither a container nor a batch job
+// usually gives; sampling works everywhere Linux does. A run may pass a
+// total by what its processes use between two samples.
+
+// sampleEvery is the time between two samples while at most
+// samplePerTick processes are alive; beyond, it grows with their number so
+// that sampling costs the same share of a core (reading /proc/PID/stat
+// costs about 10µs).
+const (
+	sampleEvery   = 50 * time.Millisecond
+	samplePerTick = 64
+)
+
+// usage is what the runners of the run use together.
+type usage struct {
+	cpu time.Duration // CPU time: ended runners' rusage + live runners' last sample
+	rss int64         // resident memory of the runners alive at the last sample
+}
+
+// sample sums the CPU time and resident memory of the run's runners now.
+// It returns, too, how many were alive.
+func (s *Supervisor) sample() (u usage, alive int) {
+	s.mu.Lock()
+	var pids []int
+	for _, p := range s.procs {
+		switch p.state {
+		case stateStopped:
+			u.cpu += p.cpu
+		case stateStarted:
+			pids = append(pids, p.pid)
+		}
+	}
+	s.mu.Unlock()
+	for _, pid := range pids {
+		cpu, rss, err := procStat(pid)
+		if err != nil {
+			continue // ended since; its rusage counts at the next sample
+		}
+		u.cpu += cpu
+		u.rss += rss
+	}
+	return u, len(pids)
+}
+
+// watchUsage samples the run's totals until done is closed, keeps the
+// peaks in s.peak, and stops the run when one passes its limit.
+func (s *Supervisor) watchUsage(done <-chan struct{}) {
+	t := time.NewTimer(sampleEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		u, alive := s.sample()
+		s.peakMu.Lock()
+		s.peak.cpu = max(s.peak.cpu, u.cpu)
+		s.peak.rss = max(s.peak.rss, u.rss)
+		s.peakMu.Unlock()
+		if limit := s.cfg.RunCPULimit; limit > 0 && u.cpu > limit {
+			s.stop(&LimitError{VerdictCPULimit, fmt.Sprintf("CPU limit: the processes used more than %s of CPU time together; every process was killed", cpuText(limit))})
+			return
+		}
+		if limit := s.cfg.RunMemory; limit > 0 && u.rss > limit {
+			s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: the processes used %s of memory together, more than the run's %s; every process was killed", bytesText(u.rss), bytesText(limit))})
+			return
+		}
+		t.Reset(sampleEvery * time.Duration(1+alive/samplePerTick))
+	}
+}
+
+// pageSize is the unit of RSS in /proc/PID/stat.
+var pageSize = int64(os.Getpagesize())
+
+// clockTick is the unit of CPU times in /proc/PID/stat: USER_HZ, which
+// Linux fixes at 100 for every architecture's user space.
+const clockTick = 10 * time.Millisecond
+
+// procStat reads the CPU time (user and system) and resident memory of
+// process pid from /proc/PID/stat.
+func procStat(pid int) (cpu time.Duration, rss int64, err error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	// "PID (COMM) STATE PPID ..." where COMM may hold spaces and ')':
+	// fields are counted from after the last ')'. Field 3 (state) is the
+	// first after it; utime and stime are fields 14 and 15, rss field 24.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 22 {
+		return 0, 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f)+2)
+	}
+	field := func(n int) int64 {
+		v, _ := strconv.ParseInt(string(f[n-3]), 10, 64)
+		return v
+	}
+	return time.Duration(field(14)+field(15)) * clockTick, field(24) * pageSize, nil
+}
