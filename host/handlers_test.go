@@ -35,7 +35,15 @@ func testProc(t *testing.T, s *Supervisor) *proc {
 	// proc_new prepares spare runners; here their start fails (there is
 	// no runner to start), which leaves nothing behind.
 	s.spawner = newSpawner()
-	t.Cleanup(s.spawner.stop)
+	t.Cleanup(func() {
+		// As Run ends: the spares' starts must be over before the spawner
+		// goes.
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
+		s.dropSpares()
+		s.spawner.stop()
+	})
 	p := s.newProc(nil, "", nil, "MainProcess", "", false)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
