@@ -37,6 +37,9 @@ type Call struct {
 	// On is what it waited on.
 	Blocked, Woke time.Time
 	On            *Wait
+	// Seq names the message the call sent or received, or the barrier
+	// generation it waited in (ipc.Caller.Seq; 0: none).
+	Seq uint64
 
 	p    *proc
 	size int // with E2SMALL: the size the guest's buffer needs
@@ -182,9 +185,12 @@ func (c *Call) reply(err error, m *wire.Msg) *wire.Msg {
 	return m
 }
 
-// record is where a finished call is handed on: to the trace log today,
-// to the event log and grading checks later.
+// record is where a finished call is handed on: to the event log, when
+// there is one, and to the trace log.
 func (s *Supervisor) record(c *Call, trace bool) {
+	if s.ev != nil {
+		s.callEvent(c)
+	}
 	if !trace {
 		return
 	}

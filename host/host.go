@@ -25,6 +25,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/sandbox-dev/sandbox/internal/abi"
+	"github.com/sandbox-dev/sandbox/internal/events"
 	"github.com/sandbox-dev/sandbox/internal/ipc"
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
@@ -80,6 +81,10 @@ type Config struct {
 	// without a timeout and with nothing happening, before the run ends
 	// as deadlocked; 0 means DefaultDeadlockAfter, negative never.
 	DeadlockAfter time.Duration
+	// Events, if not nil, receives the event log of the run: every
+	// process start and exit, every call, every line of output. Nil
+	// costs nothing.
+	Events *events.Log
 }
 
 // DrainTimeout bounds how long a run that was stopped (a limit, a
@@ -153,6 +158,9 @@ type Supervisor struct {
 	stopped  chan struct{} // closed by stop
 	peakMu   sync.Mutex
 	peak     usage // the most the run used, as sampled (usage.go)
+
+	ev *events.Log // nil: no event log
+	t0 time.Time   // when the run started
 }
 
 // New checks cfg and returns a Supervisor.
@@ -187,6 +195,8 @@ func New(cfg Config) (*Supervisor, error) {
 		waits:   map[int32]*waiting{},
 
 		stopped: make(chan struct{}),
+		ev:      cfg.Events,
+		t0:      time.Now(),
 	}
 	s.out = newOutput(cfg.Stdout, cfg.Stderr, cfg.Prefix, func(err error) { s.stop(err) })
 	return s, nil
@@ -197,6 +207,10 @@ func New(cfg Config) (*Supervisor, error) {
 func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 	s.spawner = newSpawner()
 	defer s.spawner.stop()
+	s.t0 = time.Now()
+	if s.ev != nil {
+		s.runEvent()
+	}
 
 	main := s.newProc(nil, "", nil, "MainProcess", "", false)
 	if err := s.start(main, nil); err != nil {
@@ -262,6 +276,9 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 	}
 	res.Verdict, res.Explanation = verdict(stopped, main)
 	res.Processes = s.results()
+	if s.ev != nil {
+		s.endEvent(&res)
+	}
 	if s.cfg.RunCPULimit > 0 || s.cfg.RunMemory > 0 {
 		for _, p := range res.Processes {
 			res.CPU += p.CPU
@@ -404,6 +421,10 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 	p.os = r.cmd.Process
 	p.ctx, p.cancel = ctx, cancel
 	p.log = s.log.Named(p.name).With("pid", p.pid)
+	p.began = time.Now()
+	if s.ev != nil {
+		s.startEvent(p)
+	}
 	// A start that raced with the end of the run: shutdown did not see
 	// this process, so it ends itself (and is reaped as usual).
 	late := s.closing
@@ -436,6 +457,9 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 	r.control.Close()
 	r.logs.Close()
 	s.out.flush(s.label(p), p)
+	if s.ev != nil {
+		s.flushLines(p)
+	}
 
 	code := 0
 	var failure error
@@ -473,6 +497,10 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 		p.peakRSS = ru.Maxrss * 1024
 	}
 	s.alive--
+	p.finished = time.Now()
+	if s.ev != nil {
+		s.exitEvent(p, ws)
+	}
 	s.mu.Unlock()
 	p.log.Debug("process stopped", "exit_code", code)
 	close(p.done)

@@ -10,6 +10,7 @@ import (
 type object struct {
 	obj ipc.Object
 	end int
+	id  int32 // the object's number in messages and events: its first handle
 }
 
 // addObject gives obj a new handle (one handle space for processes and
@@ -18,7 +19,7 @@ func (s *Supervisor) addObject(obj ipc.Object, end int) int32 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lastHandle++
-	s.objects[s.lastHandle] = &object{obj: obj, end: end}
+	s.objects[s.lastHandle] = &object{obj: obj, end: end, id: s.lastHandle}
 	if end == 0 { // a pipe's second end is the same object
 		s.nobjects++
 		if m, ok := obj.(ipc.Metered); ok {

@@ -9,8 +9,12 @@ import (
 
 func (s *Supervisor) pipeNew(c *Call) error {
 	pipe := ipc.NewPipe(c.Args.Bool(abi.PDuplex), c.Process)
-	c.Args.SetInt(abi.PEnd0, int64(s.addObject(pipe, 0)))
-	c.Args.SetInt(abi.PEnd1, int64(s.addObject(pipe, 1)))
+	h0, h1 := s.addObject(pipe, 0), s.addObject(pipe, 1)
+	s.mu.Lock()
+	s.objects[h1].id = h0 // one pipe: "pipe h0"
+	s.mu.Unlock()
+	c.Args.SetInt(abi.PEnd0, int64(h0))
+	c.Args.SetInt(abi.PEnd1, int64(h1))
 	return nil
 }
 
@@ -19,7 +23,7 @@ func (s *Supervisor) connSend(c *Call) error {
 	if err != nil {
 		return err
 	}
-	return pipe.Send(c.Process, end, c.Args.Bytes(abi.PData))
+	return pipe.Send(c.ctx(), c.Process, end, c.Args.Bytes(abi.PData))
 }
 
 func (s *Supervisor) connRecv(c *Call) error {

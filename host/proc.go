@@ -46,6 +46,10 @@ type proc struct {
 	pid      int
 	exitCode int
 	failure  error
+	// signalledBy names the process that first terminated or killed
+	// this one; began and stopped bound its runner's life.
+	signalledBy     string
+	began, finished time.Time
 
 	// set once when started
 	os     *os.Process
@@ -69,6 +73,7 @@ type proc struct {
 	outOfMemory atomic.Bool
 	trap        string
 	crash       crashScanner // the first "panic: " or "fatal error: " line of stderr (crash.go)
+	lines       lines        // its output cut into lines, for the event log (events.go)
 	cpu         time.Duration
 	peakRSS     int64
 

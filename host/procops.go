@@ -104,6 +104,9 @@ func (s *Supervisor) procSignal(c *Call, sig syscall.Signal) error {
 	}
 	stopped := err == nil && kid.state == stateStopped
 	by := c.p.name
+	if err == nil && !stopped && kid.signalledBy == "" {
+		kid.signalledBy = by
+	}
 	s.mu.Unlock()
 	if err != nil || stopped {
 		return err

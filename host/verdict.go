@@ -56,6 +56,10 @@ type ProcessResult struct {
 	PeakRSS  int64         `json:"peak_rss_bytes"`
 	Output   int64         `json:"output_bytes"`
 	Trap     string        `json:"trap,omitempty"`
+	// StartMs and EndMs are when the process's runner started and ended,
+	// in milliseconds since the run started.
+	StartMs float64 `json:"start_ms"`
+	EndMs   float64 `json:"end_ms"`
 }
 
 // stop ends the run early, for the reason err (once; later reasons are
@@ -106,7 +110,8 @@ func (s *Supervisor) results() []ProcessResult {
 			continue
 		}
 		r := ProcessResult{Name: p.name, PID: p.pid, ExitCode: p.exitCode, CPU: p.cpu, CPUMs: p.cpu.Milliseconds(),
-			PeakRSS: p.peakRSS, Output: p.output.Load(), Trap: p.trap}
+			PeakRSS: p.peakRSS, Output: p.output.Load(), Trap: p.trap,
+			StartMs: s.ms(p.began), EndMs: s.ms(p.finished)}
 		if r.Trap == "" && p.exitCode > 0 {
 			r.Trap = p.crash.found
 		}
@@ -134,6 +139,9 @@ func (s *Supervisor) emit(p *proc, stream int, data []byte) {
 	}
 	if len(data) > 0 {
 		s.out.write(s, p, stream, data)
+		if s.ev != nil {
+			s.outputEvents(p, stream, data)
+		}
 	}
 }
 
@@ -159,4 +167,12 @@ func cpuText(d time.Duration) string {
 		return "its limit"
 	}
 	return d.String()
+}
+
+// ms is t in milliseconds since the run started (0 for a zero t).
+func (s *Supervisor) ms(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.Sub(s.t0).Microseconds()) / 1000
 }

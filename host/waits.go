@@ -82,6 +82,13 @@ var _ ipc.Caller = caller{}
 func (c caller) Ended() bool { return c.p.ended.Load() }
 func (c caller) Woke()       { c.s.wake(c.p) }
 
+// Seq is called on the process's serve goroutine, in the call.
+func (c caller) Seq(n uint64) {
+	if cur := c.p.cur; cur != nil {
+		cur.Seq = n
+	}
+}
+
 func (c caller) Sleeping(obj ipc.Object, timeout time.Duration) { c.s.sleep(c.p, obj, timeout) }
 
 // waitOn notes what the call is about to wait on: object obj (handle h,

@@ -184,6 +184,7 @@ type runFlags struct {
 	msgMiB    int64
 	ipcMiB    int64
 	result    string
+	views     viewFlags
 	log       logFlags
 }
 
@@ -245,6 +246,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&f.msgMiB, "max-message", 16, "most MiB of one message or value (0: no limit)")
 	fs.Int64Var(&f.ipcMiB, "max-ipc", 256, "most MiB the shared objects may hold together (0: no limit)")
 	fs.StringVar(&f.result, "result", "", "write how the run ended, as JSON, to this file")
+	f.views.register(fs)
 	f.log.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stdout, runUsage)
@@ -273,6 +275,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	case f.timeout < 0:
 		fmt.Fprintln(stderr, "sandbox run: --timeout must not be negative")
+		return exitUsage
+	case f.views.maxEvents < 0:
+		fmt.Fprintln(stderr, "sandbox run: --max-events must not be negative")
 		return exitUsage
 	case f.created < 0 || f.outputMiB < 0 || f.procMiB < 0 || f.objects < 0 || f.msgMiB < 0 || f.ipcMiB < 0 || f.cpu < 0 || f.procMem < 0:
 		fmt.Fprintln(stderr, "sandbox run: the --max-… limits must not be negative")
@@ -304,9 +309,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	f.views.makeLog()
 	out := run(ctx, log, f, pos[0], pos[before:], stdout, stderr)
 	if out.err != nil {
 		fmt.Fprintf(stderr, "sandbox: %v\n", out.err)
+	}
+	if out.res != nil {
+		if err := f.views.write(); err != nil {
+			fmt.Fprintf(stderr, "sandbox: writing %v\n", err)
+		}
 	}
 	if f.result != "" {
 		if err := writeResult(f.result, f, out); err != nil {
@@ -410,6 +421,7 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		MaxObjects:       f.objects,
 		MaxMessage:       f.msgMiB << 20,
 		MaxIPCBytes:      f.ipcMiB << 20,
+		Events:           f.views.log,
 	})
 	if err != nil {
 		return exitInternal, nil, err

@@ -291,3 +291,37 @@ func quote(b []byte) string {
 	}
 	return strconv.Quote(s)
 }
+
+// Payload returns the bytes the call carries in parameter p, whichever
+// way they go: a Bytes input, or a bytes result once set; ok is false when
+// the import has no such parameter or the result was not set.
+func (a *Args) Payload(p Param) (b []byte, ok bool) {
+	if a.Spec == nil || !a.Spec.Has(p) {
+		return nil, false
+	}
+	i := a.Spec.place(p)
+	switch k := a.Spec.Params[i].Kind; {
+	case k.inBytes():
+		return a.vals[i].b, true
+	case k.outBytes() && a.set[i]:
+		return a.vals[i].b, true
+	}
+	return nil, false
+}
+
+// Value returns the integer the call carries in parameter p, whichever
+// way it goes: an integer input, or an integer result once set; ok is
+// false when the import has no such parameter or the result was not set.
+func (a *Args) Value(p Param) (v int64, ok bool) {
+	if a.Spec == nil || !a.Spec.Has(p) {
+		return 0, false
+	}
+	i := a.Spec.place(p)
+	switch k := a.Spec.Params[i].Kind; {
+	case k.inInt():
+		return a.vals[i].n, true
+	case k.outInt() && a.set[i]:
+		return a.vals[i].n, true
+	}
+	return 0, false
+}

@@ -22,6 +22,7 @@ type generation struct {
 	members   map[int32]int  // process -> calls waiting in this generation
 	withdrawn map[int32]bool // processes whose wait was cancelled here
 	actionBy  int32          // the process running the action (genAction)
+	n         uint64         // the generation's number, 1 for the barrier's first
 }
 
 func newGeneration(parties int) *generation {
@@ -66,6 +67,7 @@ type Barrier struct {
 	timeout   time.Duration // default for Wait; negative: none
 	hasAction bool
 	gen       *generation // current generation
+	made      uint64      // generations made so far
 	action    *generation // generation waiting for ActionDone, or nil
 }
 
@@ -79,7 +81,16 @@ func NewBarrier(parties int, timeout time.Duration, hasAction bool) (*Barrier, e
 	if parties < 1 {
 		return nil, fmt.Errorf("%w: parties must be >= 1, not %d", ErrValue, parties)
 	}
-	return &Barrier{parties: parties, timeout: timeout, hasAction: hasAction, gen: newGeneration(parties)}, nil
+	b := &Barrier{parties: parties, timeout: timeout, hasAction: hasAction}
+	b.next()
+	return b, nil
+}
+
+// next starts the barrier's next generation.
+func (b *Barrier) next() {
+	b.made++
+	b.gen = newGeneration(b.parties)
+	b.gen.n = b.made
 }
 
 // Kind returns "barrier".
@@ -133,6 +144,7 @@ func (b *Barrier) Wait(ctx context.Context, who int32, timeout time.Duration) (i
 		return 0, false, fmt.Errorf("barrier wait: %w", ErrBroken)
 	}
 	index = g.take(who)
+	callerOf(ctx).Seq(g.n)
 	if g.count == b.parties {
 		if b.hasAction {
 			g.state = genAction
@@ -209,7 +221,7 @@ func (b *Barrier) Reset() {
 	b.m.mu.Lock()
 	defer b.m.mu.Unlock()
 	b.breakGen(b.gen)
-	b.gen = newGeneration(b.parties)
+	b.next()
 	b.m.broadcast()
 }
 
@@ -241,7 +253,7 @@ func (b *Barrier) Broken() bool {
 func (b *Barrier) release(g *generation) {
 	g.state = genReleased
 	if b.gen == g {
-		b.gen = newGeneration(b.parties)
+		b.next()
 	}
 	b.m.broadcast()
 }

@@ -30,6 +30,13 @@ type Caller interface {
 	// Woke is called once when that sleep ends, for whatever reason. An
 	// object's lock may be held: it must not call into an object.
 	Woke()
+	// Seq names what the call took part in, by a number that is the same
+	// for every call that took part in it: the message it put into a pipe
+	// or queue (sent, put) or took out (received, got), numbered 1, 2, ...
+	// in its pipe direction or queue, so that a receive names the send it
+	// matches; or the generation of a barrier it waited in (1 for the
+	// first). The object's lock is held: it must not call into an object.
+	Seq(n uint64)
 }
 
 type callerKey struct{}
@@ -57,3 +64,4 @@ type noCaller struct{}
 func (noCaller) Ended() bool                    { return false }
 func (noCaller) Sleeping(Object, time.Duration) {}
 func (noCaller) Woke()                          {}
+func (noCaller) Seq(uint64)                     {}

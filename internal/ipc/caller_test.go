@@ -2,6 +2,7 @@ package ipc
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,13 +29,13 @@ func TestCallerSleepWake(t *testing.T) {
 			p := NewPipe(true, 1)
 			p.Inherit(1, 2)
 			return func(ctx context.Context) error { _, _, err := p.Recv(ctx, 2, 0, -1, -1); return err },
-				func() { p.Send(1, 1, []byte("x")) }
+				func() { p.Send(context.Background(), 1, 1, []byte("x")) }
 		}},
 		{"pipe poll", func() (func(context.Context) error, func()) {
 			p := NewPipe(true, 1)
 			p.Inherit(1, 2)
 			return func(ctx context.Context) error { _, err := p.Poll(ctx, 2, 0, -1); return err },
-				func() { p.Send(1, 1, []byte("x")) }
+				func() { p.Send(context.Background(), 1, 1, []byte("x")) }
 		}},
 		{"queue get", func() (func(context.Context) error, func()) {
 			q := NewQueue(0, false, 1)
@@ -185,5 +186,64 @@ func TestCallerSleepsOn(t *testing.T) {
 	await(t, "barrier", res)
 	if got, want := strings.Join(pt.sleptOn(3), ", "), "barrier 5s"; got != want {
 		t.Errorf("slept on %q, want %q", got, want)
+	}
+}
+
+// TestSeq: a message has the same number at both ends, per pipe direction
+// and per queue, counted on across messages dropped and buffers compacted;
+// a barrier's waiters share their generation's number.
+func TestSeq(t *testing.T) {
+	pt := newProcTable()
+	const a, b = 1, 2
+	ctxA, ctxB := pt.ctx(context.Background(), a), pt.ctx(context.Background(), b)
+	check := func(who int32, want ...uint64) {
+		t.Helper()
+		if got := pt.seqsOf(who); !slices.Equal(got, want) {
+			t.Errorf("process %d given %v, want %v", who, got, want)
+		}
+	}
+
+	p := NewPipe(true, a)
+	p.Inherit(a, b)
+	for range 3 {
+		if err := p.Send(ctxA, a, 1, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Send(ctxB, b, 0, []byte("y")) // the other direction counts apart
+	check(a, 1, 2, 3)
+	check(b, 1)
+	for range 3 {
+		if _, _, err := p.Recv(ctxB, b, 0, 0, -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(b, 1, 2, 3)
+	p.Recv(ctxA, a, 1, 0, -1)
+	check(a, 1)
+
+	q := NewQueue(0, false, a)
+	q.Inherit(a, b)
+	for range 100 { // past a compaction of the buffer
+		q.Put(ctxA, a, []byte("m"), 0)
+		q.Get(ctxB, b, 0)
+	}
+	if got := pt.seqsOf(b); len(got) != 100 || got[99] != 100 {
+		t.Errorf("gets numbered %v, want 1..100", got)
+	}
+	pt.seqsOf(a)
+
+	bar, _ := NewBarrier(2, -1, false)
+	for round := 1; round <= 2; round++ {
+		done := make(chan error)
+		go func() { _, _, err := bar.Wait(ctxB, b, time.Minute); done <- err }()
+		if _, _, err := bar.Wait(ctxA, a, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		check(a, uint64(round))
+		check(b, uint64(round))
 	}
 }

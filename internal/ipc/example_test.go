@@ -19,7 +19,7 @@ func ExamplePipe() {
 	_ = p.Close(parent, w)
 
 	for _, s := range []string{"hello", "world"} {
-		_ = p.Send(child, w, []byte(s))
+		_ = p.Send(context.Background(), child, w, []byte(s))
 	}
 	p.ProcessExited(child) // the child ends: its copies of both ends close
 

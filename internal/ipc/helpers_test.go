@@ -76,10 +76,11 @@ type procTable struct {
 	sleeps map[int32]int
 	wakes  map[int32]int
 	on     map[int32][]string // kind and timeout of each sleep
+	seqs   map[int32][]uint64 // what Seq told, in order
 }
 
 func newProcTable() *procTable {
-	return &procTable{ended: map[int32]bool{}, sleeps: map[int32]int{}, wakes: map[int32]int{}, on: map[int32][]string{}}
+	return &procTable{ended: map[int32]bool{}, sleeps: map[int32]int{}, wakes: map[int32]int{}, on: map[int32][]string{}, seqs: map[int32][]uint64{}}
 }
 
 // end marks who as ended.
@@ -124,6 +125,22 @@ func (pt *procTable) sleptOn(who int32) []string {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	return append([]string(nil), pt.on[who]...)
+}
+
+func (c tableCaller) Seq(n uint64) {
+	c.pt.mu.Lock()
+	defer c.pt.mu.Unlock()
+	c.pt.seqs[c.who] = append(c.pt.seqs[c.who], n)
+}
+
+// seqsOf returns the numbers who's calls were given (Caller.Seq), and
+// forgets them.
+func (pt *procTable) seqsOf(who int32) []uint64 {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	s := pt.seqs[who]
+	delete(pt.seqs, who)
+	return s
 }
 
 func (c tableCaller) Woke() {

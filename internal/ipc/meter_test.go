@@ -1,6 +1,9 @@
 package ipc
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // TestMeter: every object counts what it holds on its meter, and gives it
 // back when it is taken, replaced, deleted or dropped.
@@ -15,8 +18,8 @@ func TestMeter(t *testing.T) {
 	}
 	p := NewPipe(true, 1)
 	p.SetMeter(&m)
-	p.Send(1, 0, make([]byte, 10))
-	p.Send(1, 1, make([]byte, 5))
+	p.Send(context.Background(), 1, 0, make([]byte, 10))
+	p.Send(context.Background(), 1, 1, make([]byte, 5))
 	check("pipe sends", 15)
 	p.Recv(ctx, 1, 1, 0, -1)
 	check("pipe recv", 5)

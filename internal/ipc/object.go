@@ -108,19 +108,28 @@ type fifo struct {
 	items [][]byte
 	head  int
 	meter *Meter // counts the bytes of the messages
+	// pushed and popped count the messages that went in and out: the
+	// n-th message pushed is the n-th popped (or dropped), which names a
+	// message from its send to its receive (Caller.Seq).
+	pushed, popped uint64
 }
 
 func (q *fifo) len() int { return len(q.items) - q.head }
 
-func (q *fifo) push(msg []byte) {
+// push appends msg and returns its number (1 for the first).
+func (q *fifo) push(msg []byte) uint64 {
 	q.items = append(q.items, msg)
 	q.meter.add(len(msg))
+	q.pushed++
+	return q.pushed
 }
 
 func (q *fifo) peek() []byte { return q.items[q.head] }
 
-func (q *fifo) pop() []byte {
+// pop removes and returns the oldest message and its number.
+func (q *fifo) pop() ([]byte, uint64) {
 	msg := q.items[q.head]
+	q.popped++
 	q.meter.add(-len(msg))
 	q.items[q.head] = nil
 	q.head++
@@ -131,7 +140,7 @@ func (q *fifo) pop() []byte {
 		clear(q.items[n:])
 		q.items, q.head = q.items[:n], 0
 	}
-	return msg
+	return msg, q.popped
 }
 
 // reset drops every message.
@@ -139,7 +148,7 @@ func (q *fifo) reset() {
 	for _, m := range q.items[q.head:] {
 		q.meter.add(-len(m))
 	}
-	*q = fifo{meter: q.meter}
+	*q = fifo{meter: q.meter, pushed: q.pushed, popped: q.pushed}
 }
 
 // clone returns a copy of b that never aliases the caller's memory; a nil

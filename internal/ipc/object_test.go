@@ -36,7 +36,8 @@ func TestFifoOrder(t *testing.T) {
 	next := 0 // the value the next pop must return
 	pop := func() {
 		t.Helper()
-		if got := int(q.pop()[0]); got != next%256 {
+		if msg, _ := q.pop(); int(msg[0]) != next%256 {
+			got := int(msg[0])
 			t.Fatalf("pop = %d, want %d", got, next%256)
 		}
 		next++

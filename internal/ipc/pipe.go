@@ -107,7 +107,7 @@ func (p *Pipe) Holders(end int) []int32 {
 // limited in number. Errors: ErrClosed if who does not hold end,
 // ErrDirection on the receive-only end, ErrBrokenPipe if nobody holds the
 // receiving end any more.
-func (p *Pipe) Send(who int32, end int, msg []byte) error {
+func (p *Pipe) Send(ctx context.Context, who int32, end int, msg []byte) error {
 	if err := checkEnd(end); err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (p *Pipe) Send(who int32, end int, msg []byte) error {
 	if len(p.holders[other]) == 0 {
 		return fmt.Errorf("%w: the other end of the pipe is closed", ErrBrokenPipe)
 	}
-	p.buf[other].push(clone(msg))
+	callerOf(ctx).Seq(p.buf[other].push(clone(msg)))
 	p.m.broadcast()
 	return nil
 }
@@ -158,7 +158,9 @@ func (p *Pipe) Recv(ctx context.Context, who int32, end int, timeout time.Durati
 	if limit >= 0 && size > limit {
 		return nil, size, fmt.Errorf("%w: message of %d bytes, limit %d", ErrTooSmall, size, limit)
 	}
-	return p.buf[end].pop(), size, nil
+	msg, seq := p.buf[end].pop()
+	callerOf(ctx).Seq(seq)
+	return msg, size, nil
 }
 
 // Poll reports whether Recv on end would return at once with a message or

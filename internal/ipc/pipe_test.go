@@ -31,7 +31,7 @@ func TestPipeCommunicatingWithPipe(t *testing.T) {
 
 	senderDone := async(func() error {
 		for i := range 10 {
-			if err := pipe1.Send(sender, 0, []byte(strconv.Itoa(i))); err != nil {
+			if err := pipe1.Send(context.Background(), sender, 0, []byte(strconv.Itoa(i))); err != nil {
 				return err
 			}
 		}
@@ -55,7 +55,7 @@ func TestPipeCommunicatingWithPipe(t *testing.T) {
 				return err
 			}
 			n, _ := strconv.Atoi(string(msg))
-			if err := pipe2.Send(squarer, 0, []byte(strconv.Itoa(n*n))); err != nil {
+			if err := pipe2.Send(context.Background(), squarer, 0, []byte(strconv.Itoa(n*n))); err != nil {
 				return err
 			}
 		}
@@ -97,23 +97,23 @@ func TestPipeErrors(t *testing.T) {
 		do   func(p *Pipe) error
 		want error
 	}{
-		{"send on receive-only end", func(p *Pipe) error { return p.Send(a, 0, nil) }, ErrDirection},
+		{"send on receive-only end", func(p *Pipe) error { return p.Send(context.Background(), a, 0, nil) }, ErrDirection},
 		{"recv on send-only end", func(p *Pipe) error { _, _, err := p.Recv(ctx, a, 1, 0, -1); return err }, ErrDirection},
 		{"poll on send-only end", func(p *Pipe) error { _, err := p.Poll(ctx, a, 1, 0); return err }, ErrDirection},
-		{"send by non-holder", func(p *Pipe) error { return p.Send(b, 1, nil) }, ErrClosed},
+		{"send by non-holder", func(p *Pipe) error { return p.Send(context.Background(), b, 1, nil) }, ErrClosed},
 		{"recv by non-holder", func(p *Pipe) error { _, _, err := p.Recv(ctx, b, 0, 0, -1); return err }, ErrClosed},
 		{"poll by non-holder", func(p *Pipe) error { _, err := p.Poll(ctx, b, 0, 0); return err }, ErrClosed},
 		{"close by non-holder", func(p *Pipe) error { return p.Close(b, 0) }, ErrClosed},
 		{"close twice", func(p *Pipe) error { _ = p.Close(a, 0); return p.Close(a, 0) }, ErrClosed},
-		{"send after close", func(p *Pipe) error { _ = p.Close(a, 1); return p.Send(a, 1, nil) }, ErrClosed},
-		{"closed is checked before direction", func(p *Pipe) error { _ = p.Close(a, 0); return p.Send(a, 0, nil) }, ErrClosed},
+		{"send after close", func(p *Pipe) error { _ = p.Close(a, 1); return p.Send(context.Background(), a, 1, nil) }, ErrClosed},
+		{"closed is checked before direction", func(p *Pipe) error { _ = p.Close(a, 0); return p.Send(context.Background(), a, 0, nil) }, ErrClosed},
 		{"recv after close", func(p *Pipe) error { _ = p.Close(a, 0); _, _, err := p.Recv(ctx, a, 0, 0, -1); return err }, ErrClosed},
-		{"send with receiver gone", func(p *Pipe) error { _ = p.Close(a, 0); return p.Send(a, 1, nil) }, ErrBrokenPipe},
+		{"send with receiver gone", func(p *Pipe) error { _ = p.Close(a, 0); return p.Send(context.Background(), a, 1, nil) }, ErrBrokenPipe},
 		{"recv with sender gone", func(p *Pipe) error { _ = p.Close(a, 1); _, _, err := p.Recv(ctx, a, 0, -1, -1); return err }, ErrEOF},
 		{"recv times out", func(p *Pipe) error { _, _, err := p.Recv(ctx, a, 0, short, -1); return err }, ErrTimeout},
 		{"recv would block", func(p *Pipe) error { _, _, err := p.Recv(ctx, a, 0, 0, -1); return err }, ErrTimeout},
-		{"bad end", func(p *Pipe) error { return p.Send(a, 2, nil) }, ErrValue},
-		{"exited process", func(p *Pipe) error { p.ProcessExited(a); return p.Send(a, 1, nil) }, ErrClosed},
+		{"bad end", func(p *Pipe) error { return p.Send(context.Background(), a, 2, nil) }, ErrValue},
+		{"exited process", func(p *Pipe) error { p.ProcessExited(a); return p.Send(context.Background(), a, 1, nil) }, ErrClosed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,7 +130,7 @@ func TestPipeDuplex(t *testing.T) {
 	p := NewPipe(true, 1)
 	for end := range 2 {
 		msg := []byte(fmt.Sprintf("to end %d", 1-end))
-		if err := p.Send(1, end, msg); err != nil {
+		if err := p.Send(context.Background(), 1, end, msg); err != nil {
 			t.Fatalf("send on end %d: %v", end, err)
 		}
 		got, size, err := p.Recv(ctx, 1, 1-end, 0, -1)
@@ -145,7 +145,7 @@ func TestPipeBufferedMessagesBeforeEOF(t *testing.T) {
 	p := NewPipe(false, 1)
 	msg := []byte("hello")
 	for range 2 {
-		if err := p.Send(1, 1, msg); err != nil {
+		if err := p.Send(context.Background(), 1, 1, msg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -173,7 +173,7 @@ func TestPipeBufferedMessagesBeforeEOF(t *testing.T) {
 func TestPipeTooSmall(t *testing.T) {
 	ctx := t.Context()
 	p := NewPipe(false, 1)
-	if err := p.Send(1, 1, []byte("0123456789")); err != nil {
+	if err := p.Send(context.Background(), 1, 1, []byte("0123456789")); err != nil {
 		t.Fatal(err)
 	}
 	_, size, err := p.Recv(ctx, 1, 0, 0, 4)
@@ -197,7 +197,7 @@ func TestPipePoll(t *testing.T) {
 	}
 	res := async(func() res2[bool, error] { ok, err := p.Poll(ctx, 1, 0, -1); return res2[bool, error]{ok, err} })
 	eventually(t, "polling", func() bool { return p.m.sleepers() == 1 })
-	if err := p.Send(1, 1, []byte("x")); err != nil {
+	if err := p.Send(context.Background(), 1, 1, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	if r := await(t, "poll", res); !r.a || r.b != nil {
@@ -219,7 +219,7 @@ func TestPipeCancelledRecvConsumesNothing(t *testing.T) {
 	if err := await(t, "cancelled recv", res); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled recv = %v, want context.Canceled", err)
 	}
-	if err := p.Send(1, 1, []byte("m")); err != nil {
+	if err := p.Send(context.Background(), 1, 1, []byte("m")); err != nil {
 		t.Fatal(err)
 	}
 	if got, _, err := p.Recv(t.Context(), 1, 0, 0, -1); err != nil || string(got) != "m" {

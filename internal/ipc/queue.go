@@ -85,7 +85,7 @@ func (q *Queue) Put(ctx context.Context, who int32, msg []byte, timeout time.Dur
 	case ended(ctx):
 		return ErrExited
 	}
-	q.items.push(clone(msg))
+	callerOf(ctx).Seq(q.items.push(clone(msg)))
 	if q.joinable {
 		q.unfinished++
 	}
@@ -124,7 +124,8 @@ func (q *Queue) GetLimit(ctx context.Context, who int32, timeout time.Duration, 
 	if limit >= 0 && size > limit {
 		return nil, size, fmt.Errorf("%w: message of %d bytes, limit %d", ErrTooSmall, size, limit)
 	}
-	msg = q.items.pop()
+	msg, seq := q.items.pop()
+	callerOf(ctx).Seq(seq)
 	q.m.broadcast()
 	return msg, size, nil
 }

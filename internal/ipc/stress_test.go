@@ -1,6 +1,7 @@
 package ipc
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"testing"
@@ -130,7 +131,7 @@ func TestStressPipe(t *testing.T) {
 		who := int32(10 + i)
 		producers[i] = async(func() error {
 			for seq := range stressMessages {
-				if err := p.Send(who, 1, stressMsg(i, seq)); err != nil {
+				if err := p.Send(context.Background(), who, 1, stressMsg(i, seq)); err != nil {
 					return err
 				}
 			}
