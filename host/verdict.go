@@ -51,6 +51,7 @@ type ProcessResult struct {
 	PID      int           `json:"pid"`
 	Parent   string        `json:"parent,omitempty"`
 	ExitCode int           `json:"exit_code"`
+	Signal   string        `json:"signal,omitempty"` // the signal that ended it, if one did
 	CPU      time.Duration `json:"-"`
 	CPUMs    int64         `json:"cpu_ms"`
 	PeakRSS  int64         `json:"peak_rss_bytes"`
@@ -112,6 +113,9 @@ func (s *Supervisor) results() []ProcessResult {
 		r := ProcessResult{Name: p.name, PID: p.pid, ExitCode: p.exitCode, CPU: p.cpu, CPUMs: p.cpu.Milliseconds(),
 			PeakRSS: p.peakRSS, Output: p.output.Load(), Trap: p.trap,
 			StartMs: s.ms(p.began), EndMs: s.ms(p.finished)}
+		if p.exitCode < 0 {
+			r.Signal = signalName(syscall.Signal(-p.exitCode))
+		}
 		if r.Trap == "" && p.exitCode > 0 {
 			r.Trap = p.crash.found
 		}
