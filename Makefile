@@ -51,9 +51,19 @@ vet:
 # detector (host tests start real runners from the race-built test binary).
 # The CLI's end-to-end tests run without it: they re-run the same host code
 # in subprocesses, where the detector makes every compile several times slower.
-test: build guests testguests vet
+test: build guests testguests vet chromium
 	$(GO) test -race -count=1 ./host/... ./runner/... ./hostfuncs/... ./internal/...
 	$(GO) test -count=1 ./cmd/... ./guests/...
+
+# The browser tests of internal/timeline drive Debian's chromium: install it
+# when absent (as root, or with sudo). A failed install is reported, not
+# fatal: those tests then skip.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		APT="$$(test "$$(id -u)" = 0 || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get"; \
+		$$APT install -y chromium || { $$APT update && $$APT install -y chromium; }; \
+	} || echo "make chromium: could not install Debian's chromium package; the browser tests of internal/timeline will be skipped"
 
 # The hostile-guest suite (run once by `make test`) seven times over: 245
 # runs of `sandbox run` that each must end with their verdict, within their

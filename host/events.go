@@ -51,7 +51,10 @@ func (s *Supervisor) startEvent(p *proc) {
 // exitEvent records how p ended. s.mu is held.
 func (s *Supervisor) exitEvent(p *proc, ws syscall.WaitStatus) {
 	code := p.exitCode
-	e := events.Event{Type: events.TypeExit, T: s.us(time.Now()), Process: p.name, PID: p.pid, Handle: p.handle, ExitCode: &code, By: p.signalledBy}
+	e := events.Event{Type: events.TypeExit, T: s.us(time.Now()), Process: p.name, PID: p.pid, Handle: p.handle, ExitCode: &code}
+	if by := p.signalledBy; by != nil {
+		e.By, e.ByPID = by.name, by.pid
+	}
 	if ws.Signaled() {
 		e.Signal = signalName(ws.Signal())
 	}
@@ -132,7 +135,7 @@ func (s *Supervisor) callEvent(c *Call) {
 				}
 			}
 		} else if p := s.procs[h]; p != nil {
-			e.ObjectKind, e.ObjectName, e.Peer = "process", p.name, p.name
+			e.ObjectKind, e.ObjectName, e.Peer, e.PeerPID = "process", p.name, p.name, p.pid
 		}
 	}
 	s.mu.Unlock()

@@ -48,7 +48,7 @@ type proc struct {
 	failure  error
 	// signalledBy names the process that first terminated or killed
 	// this one; began and stopped bound its runner's life.
-	signalledBy     string
+	signalledBy     *proc
 	began, finished time.Time
 
 	// set once when started

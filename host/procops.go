@@ -104,8 +104,8 @@ func (s *Supervisor) procSignal(c *Call, sig syscall.Signal) error {
 	}
 	stopped := err == nil && kid.state == stateStopped
 	by := c.p.name
-	if err == nil && !stopped && kid.signalledBy == "" {
-		kid.signalledBy = by
+	if err == nil && !stopped && kid.signalledBy == nil {
+		kid.signalledBy = c.p
 	}
 	s.mu.Unlock()
 	if err != nil || stopped {

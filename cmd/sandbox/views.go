@@ -9,25 +9,28 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sandbox-dev/sandbox/internal/events"
+	"github.com/sandbox-dev/sandbox/internal/timeline"
 )
 
 // viewFlags are the flags that ask for the event log of a run and the
 // views drawn from it.
 type viewFlags struct {
 	events    string // --events FILE.jsonl
+	timeline  string // --timeline FILE.html
 	maxEvents int    // --max-events
 	log       *events.Log
 }
 
 func (v *viewFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&v.events, "events", "", "write the run's event log, as JSON lines (docs/EVENTS.md), to this file")
+	fs.StringVar(&v.timeline, "timeline", "", "write the run drawn as a timeline, one self-contained HTML page, to this file")
 	fs.IntVar(&v.maxEvents, "max-events", events.DefaultMax, "most events the log keeps (past it, calls and output lines are dropped and counted)")
 }
 
 // makeLog makes the event log for the host when a view was asked for;
 // otherwise v.log stays nil: no log, no cost.
 func (v *viewFlags) makeLog() {
-	if v.events != "" {
+	if v.events != "" || v.timeline != "" {
 		v.log = events.NewLog(v.maxEvents)
 	}
 }
@@ -41,6 +44,11 @@ func (v *viewFlags) write() error {
 	if v.events != "" {
 		if err := writeFile(v.events, func(w io.Writer) error { return events.WriteJSONL(w, evs) }); err != nil {
 			return fmt.Errorf("--events: %w", err)
+		}
+	}
+	if v.timeline != "" {
+		if err := writeFile(v.timeline, func(w io.Writer) error { return timeline.Write(w, evs) }); err != nil {
+			return fmt.Errorf("--timeline: %w", err)
 		}
 	}
 	return nil

@@ -89,8 +89,9 @@ type Event struct {
 	// Generation is a barrier's round that a wait took part in (0 first).
 	Generation *int `json:"generation,omitempty"`
 	// Peer is the other process of a process operation (the one started,
-	// joined, terminated or killed).
-	Peer string `json:"peer,omitempty"`
+	// joined, terminated or killed), PeerPID its pid (0 before it started).
+	Peer    string `json:"peer,omitempty"`
+	PeerPID int    `json:"peer_pid,omitempty"`
 
 	// output: "stdout" or "stderr", and the line without its newline.
 	Stream string `json:"stream,omitempty"`
@@ -102,6 +103,7 @@ type Event struct {
 	ExitCode *int   `json:"exit_code,omitempty"`
 	Signal   string `json:"signal,omitempty"`
 	By       string `json:"by,omitempty"`
+	ByPID    int    `json:"by_pid,omitempty"`
 
 	// run: the module's file name, the guest's arguments and the schema
 	// version.
