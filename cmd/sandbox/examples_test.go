@@ -159,7 +159,8 @@ func TestExamples(t *testing.T) {
 		t.Run(ex.name, func(t *testing.T) {
 			t.Parallel()
 			module := testutil.Guest(t, "guests/"+ex.name)
-			args := append(append([]string{"run"}, ex.flags...), module)
+			views := t.TempDir()
+			args := append(append(append([]string{"run"}, ex.flags...), viewFlagsFor(views)...), module)
 			r := runSandbox(t, args...)
 			logOK := r.stderr == ""
 			if ex.traced != nil {
@@ -173,6 +174,11 @@ func TestExamples(t *testing.T) {
 			} else {
 				ex.check(t, r.stdout)
 			}
+			guestErr := r.stderr
+			if ex.traced != nil {
+				guestErr = "" // the sandbox's log, not the guest's
+			}
+			checkViews(t, views, r.stdout, guestErr)
 			if t.Failed() {
 				t.Logf("stdout:\n%s", r.stdout)
 			}
