@@ -35,12 +35,15 @@ guests/%.wasm: $$(wildcard guests/%/*.go) $(SDK) go.mod
 internal/testguests/%.wasm: $$(wildcard internal/testguests/%/*.go) $(SDK) go.mod
 	$(WASMENV) $(GO) build -o $@ ./internal/testguests/$*
 
-# Run every example, one after another, each under a header line.
+# Run every example, one after another, each under a header line. With
+# TRACE=1, each run also writes its event log, Chrome trace and timeline
+# into out/ (out/NAME.events.jsonl, out/NAME.trace.json, out/NAME.html).
+TRACE ?=
 demo: build guests
-	@for g in $(EXAMPLES); do \
+	@$(if $(TRACE),mkdir -p out;) for g in $(EXAMPLES); do \
 		echo "=== sandbox run guests/$$g.wasm"; \
-		$(BIN) run guests/$$g.wasm || echo "=== exit status $$?"; \
-	done
+		$(BIN) run $(if $(TRACE),--events out/$$g.events.jsonl --trace out/$$g.trace.json --timeline out/$$g.html) guests/$$g.wasm || echo "=== exit status $$?"; \
+	done$(if $(TRACE),; echo "=== event logs, traces and timelines in out/")
 
 vet:
 	$(GO) vet ./...

@@ -10,12 +10,14 @@ import (
 
 	"github.com/sandbox-dev/sandbox/internal/events"
 	"github.com/sandbox-dev/sandbox/internal/timeline"
+	"github.com/sandbox-dev/sandbox/internal/trace"
 )
 
 // viewFlags are the flags that ask for the event log of a run and the
 // views drawn from it.
 type viewFlags struct {
 	events    string // --events FILE.jsonl
+	trace     string // --trace FILE.json
 	timeline  string // --timeline FILE.html
 	maxEvents int    // --max-events
 	log       *events.Log
@@ -23,6 +25,7 @@ type viewFlags struct {
 
 func (v *viewFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&v.events, "events", "", "write the run's event log, as JSON lines (docs/EVENTS.md), to this file")
+	fs.StringVar(&v.trace, "trace", "", "write the run as a Chrome trace (Perfetto, chrome://tracing) to this file")
 	fs.StringVar(&v.timeline, "timeline", "", "write the run drawn as a timeline, one self-contained HTML page, to this file")
 	fs.IntVar(&v.maxEvents, "max-events", events.DefaultMax, "most events the log keeps (past it, calls and output lines are dropped and counted)")
 }
@@ -30,7 +33,7 @@ func (v *viewFlags) register(fs *pflag.FlagSet) {
 // makeLog makes the event log for the host when a view was asked for;
 // otherwise v.log stays nil: no log, no cost.
 func (v *viewFlags) makeLog() {
-	if v.events != "" || v.timeline != "" {
+	if v.events != "" || v.trace != "" || v.timeline != "" {
 		v.log = events.NewLog(v.maxEvents)
 	}
 }
@@ -44,6 +47,11 @@ func (v *viewFlags) write() error {
 	if v.events != "" {
 		if err := writeFile(v.events, func(w io.Writer) error { return events.WriteJSONL(w, evs) }); err != nil {
 			return fmt.Errorf("--events: %w", err)
+		}
+	}
+	if v.trace != "" {
+		if err := writeFile(v.trace, func(w io.Writer) error { return trace.Write(w, evs) }); err != nil {
+			return fmt.Errorf("--trace: %w", err)
 		}
 	}
 	if v.timeline != "" {

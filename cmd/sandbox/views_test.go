@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 func viewFlagsFor(dir string) []string {
 	return []string{
 		"--events", filepath.Join(dir, "run.jsonl"),
+		"--trace", filepath.Join(dir, "run.trace.json"),
 		"--timeline", filepath.Join(dir, "run.html"),
 	}
 }
@@ -53,6 +56,7 @@ func checkViews(t *testing.T, dir, stdout, stderr string) {
 	if printed := strings.Count(stdout, "\n") + strings.Count(stderr, "\n"); lines != printed {
 		t.Errorf("%d lines of output in the event log, %d printed", lines, printed)
 	}
+	checkTrace(t, filepath.Join(dir, "run.trace.json"), starts)
 	page, err := os.ReadFile(filepath.Join(dir, "run.html"))
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +69,47 @@ func checkViews(t *testing.T, dir, stdout, stderr string) {
 	for _, remote := range []string{`src="http`, `href="http`, `@import`} {
 		if bytes.Contains(page, []byte(remote)) {
 			t.Errorf("the timeline loads something from outside: %q", remote)
+		}
+	}
+}
+
+// checkTrace checks the frame of a Chrome trace: valid JSON, a named track
+// per process, every flow's start matched by its finish.
+func checkTrace(t *testing.T, path string, processes int) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr struct {
+		TraceEvents []struct {
+			Ph   string         `json:"ph"`
+			Name string         `json:"name"`
+			ID   any            `json:"id"`
+			Args map[string]any `json:"args"`
+		} `json:"traceEvents"`
+	}
+	if err := json.Unmarshal(b, &tr); err != nil {
+		t.Fatalf("trace: %v", err)
+	}
+	tracks := 0
+	flows := map[string]int{}
+	for _, e := range tr.TraceEvents {
+		switch {
+		case e.Ph == "M" && e.Name == "thread_name":
+			tracks++
+		case e.Ph == "s":
+			flows[fmt.Sprint(e.ID)]++
+		case e.Ph == "f":
+			flows[fmt.Sprint(e.ID)]--
+		}
+	}
+	if tracks != processes {
+		t.Errorf("the trace has %d named tracks, the run %d processes", tracks, processes)
+	}
+	for id, n := range flows {
+		if n != 0 {
+			t.Errorf("flow %s: starts and finishes differ by %d", id, n)
 		}
 	}
 }
