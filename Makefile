@@ -15,7 +15,7 @@ TESTGUESTS := $(patsubst %/main.go,%.wasm,$(wildcard internal/testguests/*/main.
 SDK        := $(wildcard guests/mp/*.go) $(shell find guests/internal -name '*.go' 2>/dev/null)
 HOSTSRC    := $(shell find cmd host runner hostfuncs internal -name '*.go' -not -path 'internal/testguests/*') go.mod go.sum
 
-.PHONY: all build guests testguests demo test hostile vet bench clean
+.PHONY: all build guests testguests demo test hostile vet bench clean screenshots
 .SECONDEXPANSION:
 
 all: build guests
@@ -44,6 +44,17 @@ demo: build guests
 		echo "=== sandbox run guests/$$g.wasm"; \
 		$(BIN) run $(if $(TRACE),--events out/$$g.events.jsonl --trace out/$$g.trace.json --timeline out/$$g.html) guests/$$g.wasm || echo "=== exit status $$?"; \
 	done$(if $(TRACE),; echo "=== event logs, traces and timelines in out/")
+
+# The README's screenshots of timelines, drawn from real runs in headless
+# Chromium (internal/timeline's TestScreenshot): docs/timeline-NAME.png.
+SCREENSHOTS := communicating_with_pipe processes_barrier
+screenshots: build guests chromium
+	@mkdir -p out
+	@for g in $(SCREENSHOTS); do \
+		$(BIN) run --events $(CURDIR)/out/$$g.events.jsonl guests/$$g.wasm >/dev/null && \
+		$(GO) test -count=1 -run '^TestScreenshot$$' ./internal/timeline -args \
+			-events $(CURDIR)/out/$$g.events.jsonl -png $(CURDIR)/docs/timeline-$$g.png -width 1200 || exit 1; \
+	done
 
 vet:
 	$(GO) vet ./...

@@ -86,9 +86,12 @@ func signalName(sig syscall.Signal) string {
 func (s *Supervisor) callEvent(c *Call) {
 	defer survive(c.p, "recording an event")
 	e := events.Event{Type: events.TypeCall, T: s.us(c.Began), Dur: c.Ended.Sub(c.Began).Microseconds(), Handle: c.Process, Op: c.Op.String()}
-	if c.Errno == abi.OK {
+	switch {
+	case c.Errno == abi.OK:
 		e.Result = "ok"
-	} else {
+	case c.p.ended.Load():
+		e.Result, e.Error = "interrupted", "the process ended during the call"
+	default:
 		e.Result, e.Error = c.Errno.String(), reason(c.Err)
 	}
 	if !c.Blocked.IsZero() {

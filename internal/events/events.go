@@ -69,8 +69,8 @@ type Event struct {
 	Object     int32  `json:"object,omitempty"`
 	ObjectKind string `json:"object_kind,omitempty"`
 	ObjectName string `json:"object_name,omitempty"`
-	// Result is "ok" or the errno's name ("EEMPTY"); Error says why, for
-	// an errno.
+	// Result is "ok", the errno's name ("EEMPTY"), or "interrupted" when
+	// the process ended during the call; Error says why when not ok.
 	Result string `json:"result,omitempty"`
 	Error  string `json:"error,omitempty"`
 	// Dur is how long the call took, in µs; Blocked is when it began to
