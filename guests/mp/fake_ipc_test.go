@@ -129,7 +129,7 @@ func (f *fakeHost) connSend(h int32, data []byte) errno {
 	if e != errnoOK {
 		return e
 	}
-	return toErrno(p.Send(f.self, end, data))
+	return toErrno(p.Send(bg, f.self, end, data))
 }
 
 func (f *fakeHost) connRecv(h int32, timeoutNs int64, buf []byte, size *uint32) errno {
