@@ -22,7 +22,7 @@ all: build guests
 
 build: $(BIN)
 
-$(BIN): $(HOSTSRC)
+$(BIN): $(HOSTSRC) $(SDK) guests/sdk.go
 	$(GO) build -o $@ ./cmd/sandbox
 
 guests: $(GUESTS)

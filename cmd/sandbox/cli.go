@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sandbox-dev/sandbox/host"
+	"github.com/sandbox-dev/sandbox/internal/build"
 	"github.com/sandbox-dev/sandbox/internal/pump"
 	"github.com/sandbox-dev/sandbox/runner"
 )
@@ -47,6 +48,8 @@ Usage:
 
 Commands:
   run       run a module
+  build     build a Go program to a module, the guest SDK provided
+  grade     grade submissions against a spec
   version   print the version
   help      help on a command
 
@@ -109,6 +112,15 @@ func doMain(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(args[1:], stdout, stderr)
+	case "build":
+		return cmdBuild(args[1:], stdout, stderr)
+	case build.ExecMode:
+		// Hidden: the go command of a build, under its memory limit. Here
+		// rather than in main, so that test binaries, which reach doMain
+		// through testscript, have it too.
+		return build.ExecMain(args[1:], stderr)
+	case "grade":
+		return cmdGrade(args[1:], stdout, stderr)
 	case "version", "--version":
 		return cmdVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

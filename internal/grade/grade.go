@@ -182,7 +182,7 @@ func gradeExercise(ctx context.Context, cfg *Config, r *runner, student string, 
 		if err := cfg.Build(ctx, src, module); err != nil {
 			var ce *CompileError
 			if errors.As(err, &ce) {
-				return notRun(ExerciseCompileError, "The program does not compile:\n"+ce.Msg)
+				return notRun(ExerciseCompileError, "The program does not compile: "+ce.Msg)
 			}
 			return res, fmt.Errorf("build: %w", err)
 		}

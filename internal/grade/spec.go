@@ -103,17 +103,17 @@ type Check struct {
 	Name    string `yaml:"name"`
 	Message string `yaml:"message"`
 
-	ExitCode   *int        `yaml:"exit_code"`  // MainProcess's exit code (CPython's exitcode)
-	Verdict    string      `yaml:"verdict"`    // the run's verdict (README, "Verdicts")
-	Stdout     *TextCheck  `yaml:"stdout"`     // the whole of stdout
-	Stderr     *TextCheck  `yaml:"stderr"`     // the whole of stderr
-	Process    *ProcCheck  `yaml:"process"`    // one process's own output, in order
-	Processes  *CountCheck `yaml:"processes"`  // how many processes were started, MainProcess included
-	Exit       *ExitCheck  `yaml:"exit"`       // how a named process ended
-	Used       *UsedCheck  `yaml:"used"`       // an object of a kind used between processes
-	Before     *OrderCheck `yaml:"before"`     // every party reached a barrier before a line was printed
+	ExitCode   *int        `yaml:"exit_code"`   // MainProcess's exit code (CPython's exitcode)
+	Verdict    string      `yaml:"verdict"`     // the run's verdict (README, "Verdicts")
+	Stdout     *TextCheck  `yaml:"stdout"`      // the whole of stdout
+	Stderr     *TextCheck  `yaml:"stderr"`      // the whole of stderr
+	Process    *ProcCheck  `yaml:"process"`     // one process's own output, in order
+	Processes  *CountCheck `yaml:"processes"`   // how many processes were started, MainProcess included
+	Exit       *ExitCheck  `yaml:"exit"`        // how a named process ended
+	Used       *UsedCheck  `yaml:"used"`        // an object of a kind used between processes
+	Before     *OrderCheck `yaml:"before"`      // every party reached a barrier before a line was printed
 	NoDeadlock bool        `yaml:"no_deadlock"` // the run did not deadlock, nor any of its processes
-	Expr       string      `yaml:"expr"`       // a CEL expression over the run (docs/GRADING.md)
+	Expr       string      `yaml:"expr"`        // a CEL expression over the run (docs/GRADING.md)
 
 	expr *compiled // Expr, compiled when the spec is read
 }
@@ -132,7 +132,7 @@ type TextCheck struct {
 // ProcCheck checks the lines one process printed (on stdout and stderr,
 // in its own order; the interleaving with other processes is ignored).
 type ProcCheck struct {
-	Name string `yaml:"name"` // the process's name
+	Name      string `yaml:"name"` // the process's name
 	TextCheck `yaml:",inline"`
 }
 
