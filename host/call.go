@@ -90,7 +90,9 @@ func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
 			p.log.Trace("==> " + c.Args.String())
 		}
 		if err = s.admit(c); err == nil {
+			p.perturb()
 			err = s.handle(c)
+			p.perturb()
 		}
 	}
 	c.Ended = time.Now()
@@ -98,6 +100,33 @@ func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
 	reply := c.reply(err, &p.reply)
 	s.record(c, trace)
 	return reply
+}
+
+// The delays of Config.Chaos: half the calls wait up to ChaosDelay
+// (a host call takes some 10-50µs, so this reorders processes that race),
+// and one in ChaosLongEvery up to ChaosLongDelay, so that processes that
+// start some milliseconds apart (a process start takes that long) come to
+// overlap. A program of a thousand calls is slowed by about 1.5 s.
+const (
+	ChaosDelay     = 2 * time.Millisecond
+	ChaosLongDelay = 20 * time.Millisecond
+	ChaosLongEvery = 16
+)
+
+// perturb waits, under Config.Chaos, a random while or none: before a
+// call is served, so that another process's call may come first, and
+// before it is answered, so that the order in which woken processes go
+// on varies.
+func (p *proc) perturb() {
+	if p.chaos == nil {
+		return
+	}
+	switch {
+	case p.chaos.IntN(ChaosLongEvery) == 0:
+		time.Sleep(time.Duration(p.chaos.Int64N(int64(ChaosLongDelay))))
+	case p.chaos.IntN(2) == 0:
+		time.Sleep(time.Duration(p.chaos.Int64N(int64(ChaosDelay))))
+	}
 }
 
 // admit decides whether a call may run at all: the limits of the shared

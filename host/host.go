@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -81,6 +82,12 @@ type Config struct {
 	// without a timeout and with nothing happening, before the run ends
 	// as deadlocked; 0 means DefaultDeadlockAfter, negative never.
 	DeadlockAfter time.Duration
+	// Chaos, when not 0, is the seed of a perturbation that makes races
+	// show: the host waits a random while (none or up to ChaosMaxDelay)
+	// before serving each call and before answering it, drawn from a
+	// generator per process seeded with Chaos and the process's handle,
+	// so that the same seed gives each process the same delays.
+	Chaos uint64
 	// Events, if not nil, receives the event log of the run: every
 	// process start and exit, every call, every line of output. Nil
 	// costs nothing.
@@ -422,6 +429,9 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 	p.ctx, p.cancel = ctx, cancel
 	p.log = s.log.Named(p.name).With("pid", p.pid)
 	p.began = time.Now()
+	if s.cfg.Chaos != 0 {
+		p.chaos = rand.New(rand.NewPCG(s.cfg.Chaos, uint64(p.handle)))
+	}
 	if s.ev != nil {
 		s.startEvent(p)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
@@ -74,6 +75,7 @@ type proc struct {
 	trap        string
 	crash       crashScanner // the first "panic: " or "fatal error: " line of stderr (crash.go)
 	lines       lines        // its output cut into lines, for the event log (events.go)
+	chaos       *rand.Rand   // the delays of Config.Chaos (nil: none); serve goroutine only
 	cpu         time.Duration
 	peakRSS     int64
 

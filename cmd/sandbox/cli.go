@@ -196,6 +196,7 @@ type runFlags struct {
 	msgMiB    int64
 	ipcMiB    int64
 	result    string
+	chaos     uint64
 	views     viewFlags
 	log       logFlags
 }
@@ -258,6 +259,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&f.msgMiB, "max-message", 16, "most MiB of one message or value (0: no limit)")
 	fs.Int64Var(&f.ipcMiB, "max-ipc", 256, "most MiB the shared objects may hold together (0: no limit)")
 	fs.StringVar(&f.result, "result", "", "write how the run ended, as JSON, to this file")
+	fs.Uint64Var(&f.chaos, "chaos", 0, "race hunting: delay IPC calls at random, from this seed (0: off; a failing seed replays the same delays)")
 	f.views.register(fs)
 	f.log.register(fs)
 	fs.Usage = func() {
@@ -434,6 +436,7 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		MaxMessage:       f.msgMiB << 20,
 		MaxIPCBytes:      f.ipcMiB << 20,
 		Events:           f.views.log,
+		Chaos:            f.chaos,
 	})
 	if err != nil {
 		return exitInternal, nil, err

@@ -38,21 +38,22 @@ type resultFile struct {
 
 // resultLimits are the limits in force (0: none).
 type resultLimits struct {
-	TimeLimitMs        int64 `json:"time_limit_ms"`
-	CPULimitMs         int64 `json:"cpu_limit_ms"`
-	ProcessMemoryMiB   int64 `json:"process_memory_mib"`
-	RunCPULimitMs      int64 `json:"run_cpu_limit_ms"`
-	RunMemoryMiB       int64 `json:"run_memory_mib"`
-	MaxProcs           int   `json:"max_procs"`
-	MaxCreated         int   `json:"max_created"`
-	MemoryMiB          int   `json:"memory_mib"`
-	MaxOutputBytes     int64 `json:"max_output_bytes"`
-	MaxProcOutputBytes int64 `json:"max_process_output_bytes"`
-	MaxObjects         int   `json:"max_objects"`
-	MaxMessageBytes    int64 `json:"max_message_bytes"`
-	MaxIPCBytes        int64 `json:"max_ipc_bytes"`
-	DeadlockAfterMs    int64 `json:"deadlock_after_ms"`
-	DrainTimeoutMs     int64 `json:"drain_timeout_ms"`
+	TimeLimitMs        int64  `json:"time_limit_ms"`
+	CPULimitMs         int64  `json:"cpu_limit_ms"`
+	ProcessMemoryMiB   int64  `json:"process_memory_mib"`
+	RunCPULimitMs      int64  `json:"run_cpu_limit_ms"`
+	RunMemoryMiB       int64  `json:"run_memory_mib"`
+	MaxProcs           int    `json:"max_procs"`
+	MaxCreated         int    `json:"max_created"`
+	MemoryMiB          int    `json:"memory_mib"`
+	MaxOutputBytes     int64  `json:"max_output_bytes"`
+	MaxProcOutputBytes int64  `json:"max_process_output_bytes"`
+	MaxObjects         int    `json:"max_objects"`
+	MaxMessageBytes    int64  `json:"max_message_bytes"`
+	MaxIPCBytes        int64  `json:"max_ipc_bytes"`
+	DeadlockAfterMs    int64  `json:"deadlock_after_ms"`
+	DrainTimeoutMs     int64  `json:"drain_timeout_ms"`
+	Chaos              uint64 `json:"chaos,omitempty"`
 }
 
 // writeResult writes the outcome of a run to path, whole or not at all.
@@ -66,6 +67,7 @@ func writeResult(path string, f runFlags, out outcome) error {
 			MemoryMiB: int(f.memoryMiB), MaxOutputBytes: f.outputMiB << 20, MaxProcOutputBytes: f.procMiB << 20,
 			MaxObjects: f.objects, MaxMessageBytes: f.msgMiB << 20, MaxIPCBytes: f.ipcMiB << 20,
 			DeadlockAfterMs: host.DefaultDeadlockAfter.Milliseconds(), DrainTimeoutMs: host.DrainTimeout.Milliseconds(),
+			Chaos: f.chaos,
 		},
 	}
 	if res := out.res; res != nil {

@@ -197,7 +197,11 @@ func gradeExercise(ctx context.Context, cfg *Config, r *runner, student string, 
 		passed, failedYet := 0, false
 		for rep := range t.Repeat {
 			dir := filepath.Join(work, fmt.Sprintf("test%d-run%d", ti+1, rep+1))
-			o, run, err := r.run(ctx, dir, module, flags, t, cfg.Timelines)
+			var chaos int64
+			if t.Chaos {
+				chaos = int64(rep + 1)
+			}
+			o, run, err := r.run(ctx, dir, module, flags, t, cfg.Timelines, chaos)
 			if err != nil {
 				return res, err
 			}

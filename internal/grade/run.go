@@ -25,7 +25,7 @@ type runner struct {
 
 // run runs module for test t under flags, in dir (created), and returns
 // its outcome and measurements.
-func (r *runner) run(ctx context.Context, dir, module string, flags []string, t *Test, timeline bool) (*Outcome, Run, error) {
+func (r *runner) run(ctx context.Context, dir, module string, flags []string, t *Test, timeline bool, chaos int64) (*Outcome, Run, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, Run{}, err
 	}
@@ -37,6 +37,9 @@ func (r *runner) run(ctx context.Context, dir, module string, flags []string, t 
 	}
 	if timeline {
 		args = append(args, "--timeline", filepath.Join(dir, "timeline.html"))
+	}
+	if chaos > 0 {
+		args = append(args, "--chaos", fmt.Sprint(chaos))
 	}
 	args = append(args, flags...)
 	args = append(args, module, "--")
@@ -117,6 +120,9 @@ func (r *runner) run(ctx context.Context, dir, module string, flags []string, t 
 		Verdict: o.Verdict, Explanation: o.Explanation, ExitStatus: o.ExitStatus,
 		WallMs: float64(wall.Microseconds()) / 1000, CPUMs: res.CPUMs, PeakMemory: res.PeakMemory,
 		Processes: len(res.Processes), Stdout: excerpt(o.Stdout), Stderr: excerpt(o.Stderr),
+	}
+	if chaos > 0 {
+		run.Chaos = &chaos
 	}
 	return o, run, nil
 }

@@ -51,7 +51,11 @@ type Test struct {
 	Visibility string   `yaml:"visibility"` // VisibilityVisible when empty
 	// Repeat runs the test this many times (1 when 0); it passes only
 	// if every run passes.
-	Repeat int     `yaml:"repeat"`
+	Repeat int `yaml:"repeat"`
+	// Chaos runs the test under race hunting (sandbox run --chaos): run
+	// N with seed N, so that a grading is the same every time and a
+	// failing run can be replayed.
+	Chaos  bool    `yaml:"chaos"`
 	Checks []Check `yaml:"checks"`
 }
 

@@ -43,6 +43,7 @@ scenarios:
   lock-release          release errors of Lock, RLock, Semaphore, BoundedSemaphore
   lock-timeout          acquire with timeouts while a child holds the lock
   lock-counter N        N processes add 200 each to a shared counter under a Lock
+  race-counter N [K]    N processes add K (20) each to a shared counter without a lock (a race)
   event                 children wait for an Event; wait with timeout; clear
   condition             wait/notify/notify_all/wait_for across processes; errors
   namespace             three processes set and read one Namespace; repr; errors
@@ -60,7 +61,7 @@ scenarios:
 func main() {
 	mp.Register(
 		pipeSender, pipeEcho, queueFiller, joinableWorker, barrierRunner, barrierAction, failingAction,
-		lockHolder, rlockReleaser, lockReleaser, counterWorker, eventWaiter, condWaiter,
+		lockHolder, rlockReleaser, lockReleaser, counterWorker, racyWorker, eventWaiter, condWaiter,
 		nsChild1, nsChild2, dictListChild, square, add, slowSquare, failingSquare, whoAmI, initWorker,
 		producer, consumer, pipeProducer, pipeConsumer, lockWaiter, barrierWaiter, holdLockForever,
 		nameInit,
@@ -95,6 +96,7 @@ func dispatch(args []string) int {
 		"lock-release":        lockRelease,
 		"lock-timeout":        lockTimeout,
 		"lock-counter":        lockCounter,
+		"race-counter":        raceCounter,
 		"event":               event,
 		"condition":           condition,
 		"namespace":           namespace,
@@ -703,6 +705,32 @@ func lockCounter(args []string) {
 	var ps []*mp.Process
 	for range procs {
 		ps = append(ps, start(counterWorker, mp.Args(l, ns, each)))
+	}
+	for _, p := range ps {
+		check(p.Join())
+	}
+	var v int
+	check(ns.Get("counter", &v))
+	say("counter=%d want=%d", v, procs*each)
+}
+
+// racyWorker adds n to the counter without a lock: a read, then a
+// write, which another process's may come between.
+func racyWorker(ns *mp.Namespace, n int) {
+	for range n {
+		var v int
+		check(ns.Get("counter", &v))
+		check(ns.Set("counter", v+1))
+	}
+}
+
+func raceCounter(args []string) {
+	procs, each := intArg(args, 0, 4), intArg(args, 1, 20)
+	ns := mp.Manager().Namespace()
+	check(ns.Set("counter", 0))
+	var ps []*mp.Process
+	for range procs {
+		ps = append(ps, start(racyWorker, mp.Args(ns, each)))
 	}
 	for _, p := range ps {
 		check(p.Join())
