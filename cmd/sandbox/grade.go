@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,9 +33,16 @@ several exercises are graded at once (--jobs). Writes the reports into
 STUDENT/feedback.md, STUDENT/gradescope.json, STUDENT/prairielearn.json; the
 summary table goes to stdout too.
 
+On a cluster, each shard grades every Nth submission (--shard I/N, or the
+index of a Kubernetes Indexed Job or a Slurm job array: docs/cluster/), and
+'sandbox grade merge' combines the shards' report.json files into every
+report, as one grading would have written them.
+
 Examples:
   sandbox grade --spec grading/chapter3.yaml submissions/
   sandbox grade --spec grading/chapter3.yaml --jobs 4 --out report/ submissions/
+  sandbox grade --spec spec.yaml --shard 0/2 --out shard-0 submissions/
+  sandbox grade merge --out report/ shard-0/report.json shard-1/report.json
 
 Exit status:
   0        every submission was graded (whatever the scores)
@@ -61,6 +69,9 @@ type gradeFlags struct {
 }
 
 func cmdGrade(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "merge" {
+		return cmdGradeMerge(args[1:], stdout, stderr)
+	}
 	var f gradeFlags
 	fs := pflag.NewFlagSet("grade", pflag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -143,15 +154,21 @@ func cmdGrade(args []string, stdout, stderr io.Writer) int {
 }
 
 // shardOf reads "I/N", or, when s is empty, the index of a Kubernetes
-// Indexed Job (JOB_COMPLETION_INDEX, with the count in SANDBOX_SHARDS) or
-// of a Slurm job array (SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT).
+// Indexed Job (JOB_COMPLETION_INDEX, with the count in SANDBOX_SHARDS:
+// the Job's completions) or of a Slurm job array (SLURM_ARRAY_TASK_ID
+// less SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT).
 func shardOf(s string) (shard, shards int, err error) {
 	if s == "" {
 		switch {
 		case os.Getenv("JOB_COMPLETION_INDEX") != "":
 			s = os.Getenv("JOB_COMPLETION_INDEX") + "/" + os.Getenv("SANDBOX_SHARDS")
 		case os.Getenv("SLURM_ARRAY_TASK_ID") != "":
-			s = os.Getenv("SLURM_ARRAY_TASK_ID") + "/" + os.Getenv("SLURM_ARRAY_TASK_COUNT")
+			id, err1 := strconv.Atoi(os.Getenv("SLURM_ARRAY_TASK_ID"))
+			low, err2 := strconv.Atoi(cmp.Or(os.Getenv("SLURM_ARRAY_TASK_MIN"), "0"))
+			if err1 != nil || err2 != nil {
+				return 0, 0, fmt.Errorf("SLURM_ARRAY_TASK_ID %q, SLURM_ARRAY_TASK_MIN %q: not numbers", os.Getenv("SLURM_ARRAY_TASK_ID"), os.Getenv("SLURM_ARRAY_TASK_MIN"))
+			}
+			s = fmt.Sprintf("%d/%s", id-low, os.Getenv("SLURM_ARRAY_TASK_COUNT"))
 		default:
 			return 0, 1, nil
 		}
@@ -210,4 +227,68 @@ func buildSubmission(ctx context.Context, dir, out string) error {
 		return &grade.CompileError{Msg: ce.Msg}
 	}
 	return err
+}
+
+const gradeMergeUsage = `Usage:
+  sandbox grade merge [--out DIR] REPORT.json...
+
+Combines the JSON reports of the shards of one grading (sandbox grade
+--shard I/N, each with its own --out) into every report format, as one
+unsharded grading would have written them.
+
+Examples:
+  sandbox grade merge --out report/ shard-0/report.json shard-1/report.json
+
+Exit status:
+  0        merged
+  1        the reports do not belong to one grading, or overlap
+  2        usage error
+  125      a report cannot be read or written
+
+Flags:
+`
+
+func cmdGradeMerge(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("grade merge", pflag.ContinueOnError)
+	fs.SetOutput(stdout)
+	out := fs.String("out", "grading-report", "folder of the merged reports")
+	fs.Usage = func() {
+		fmt.Fprint(stdout, gradeMergeUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return parseFailed(err, "grade merge", stderr)
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "sandbox grade merge: give the shards' report.json files\nRun 'sandbox grade merge --help' for usage.")
+		return exitUsage
+	}
+	var reps []*grade.Report
+	for _, path := range fs.Args() {
+		f, err := os.Open(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "sandbox grade merge: %v\n", err)
+			return exitInternal
+		}
+		r, err := grade.ReadJSON(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "sandbox grade merge: %s: %v\n", path, err)
+			return exitInternal
+		}
+		reps = append(reps, r)
+	}
+	rep, err := grade.Merge(reps...)
+	if err != nil {
+		fmt.Fprintf(stderr, "sandbox grade merge: %v\n", err)
+		return 1
+	}
+	if err := grade.WriteAll(*out, rep); err != nil {
+		fmt.Fprintf(stderr, "sandbox grade merge: writing the reports: %v\n", err)
+		return exitInternal
+	}
+	if err := grade.WriteSummary(stdout, rep); err != nil {
+		return exitInternal
+	}
+	return 0
 }
