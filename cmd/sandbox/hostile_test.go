@@ -66,6 +66,7 @@ func TestHostile(t *testing.T) {
 		{"output flood", []string{"--max-output", "8", probe, "--", "flood"}, "output_limit", 0},
 		{"output flood from several processes", []string{"--max-output", "8", probe, "--", "children", "4", "flood"}, "output_limit", 0},
 		{"unread queue", []string{"--max-ipc", "64", block, "--", "hoard"}, "ipc_limit", 0},
+		{"unread queue of empty messages", []string{"--max-ipc", "1", block, "--", "hoard-empty"}, "ipc_limit", 0},
 		{"objects without end", []string{block, "--", "objects"}, "ipc_limit", 0},
 		{"huge message", []string{block, "--", "huge"}, "ipc_limit", 0},
 		{"pipe deadlock", []string{block, "--", "recv"}, "deadlock", 0},

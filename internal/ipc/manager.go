@@ -29,7 +29,7 @@ func (o *ordered) set(k string, v []byte) {
 		o.meter.add(-len(old))
 	} else {
 		o.keys = append(o.keys, k)
-		o.meter.add(len(k))
+		o.meter.add(ItemOverhead + len(k))
 	}
 	o.vals[k] = clone(v)
 	o.meter.add(len(v))
@@ -48,7 +48,7 @@ func (o *ordered) delete(k string) bool {
 	if !ok {
 		return false
 	}
-	o.meter.add(-len(k) - len(old))
+	o.meter.add(-ItemOverhead - len(k) - len(old))
 	delete(o.vals, k)
 	o.keys = slices.DeleteFunc(o.keys, func(x string) bool { return x == k })
 	return true
@@ -239,7 +239,7 @@ func (l *List) Append(v []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.items = append(l.items, clone(v))
-	l.meter.add(len(v))
+	l.meter.add(ItemOverhead + len(v))
 }
 
 // Get returns item i. ErrIndex if i is out of range.
@@ -292,7 +292,7 @@ func (l *List) PopLimit(i, limit int) (v []byte, size int, err error) {
 		return nil, len(v), ErrTooSmall
 	}
 	l.items = slices.Delete(l.items, j, j+1)
-	l.meter.add(-len(v))
+	l.meter.add(-ItemOverhead - len(v))
 	return v, len(v), nil
 }
 

@@ -3,10 +3,17 @@ package ipc
 import "sync/atomic"
 
 // Meter counts the bytes objects hold: messages buffered in pipes and
-// queues, keys and values of manager objects. The host shares one Meter
-// among every object of a run (SetMeter) to bound them together; an
+// queues, keys and values of manager objects, each with ItemOverhead for
+// the memory that holds it, so that a bound on bytes bounds the number of
+// items too (a queue of empty messages is not free). The host shares one
+// Meter among every object of a run (SetMeter) to bound them together; an
 // object without one counts nothing.
 type Meter struct{ n atomic.Int64 }
+
+// ItemOverhead is what one message, key or list item costs the host
+// besides its bytes (a slice header, an allocation, a map entry), as the
+// Meter counts it.
+const ItemOverhead = 64
 
 // Bytes is what the objects of the meter hold now.
 func (m *Meter) Bytes() int64 { return m.n.Load() }

@@ -119,7 +119,7 @@ func (q *fifo) len() int { return len(q.items) - q.head }
 // push appends msg and returns its number (1 for the first).
 func (q *fifo) push(msg []byte) uint64 {
 	q.items = append(q.items, msg)
-	q.meter.add(len(msg))
+	q.meter.add(ItemOverhead + len(msg))
 	q.pushed++
 	return q.pushed
 }
@@ -130,7 +130,7 @@ func (q *fifo) peek() []byte { return q.items[q.head] }
 func (q *fifo) pop() ([]byte, uint64) {
 	msg := q.items[q.head]
 	q.popped++
-	q.meter.add(-len(msg))
+	q.meter.add(-ItemOverhead - len(msg))
 	q.items[q.head] = nil
 	q.head++
 	if q.head == len(q.items) {
@@ -146,7 +146,7 @@ func (q *fifo) pop() ([]byte, uint64) {
 // reset drops every message.
 func (q *fifo) reset() {
 	for _, m := range q.items[q.head:] {
-		q.meter.add(-len(m))
+		q.meter.add(-ItemOverhead - len(m))
 	}
 	*q = fifo{meter: q.meter, pushed: q.pushed, popped: q.pushed}
 }

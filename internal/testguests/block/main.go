@@ -194,6 +194,14 @@ var _ = register("hoard", func() { // puts 1 MiB messages nobody reads
 	}
 })
 
+var _ = register("hoard-empty", func() { // puts empty messages nobody reads
+	q := mp.NewQueue(0)
+	fmt.Println("blocking")
+	for {
+		check(q.Put([]byte{}))
+	}
+})
+
 var _ = register("objects", func() { // creates objects without end
 	fmt.Println("blocking")
 	for {
