@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -29,9 +30,11 @@ for each exercise of the spec, MODULE.wasm or a folder MODULE of Go source,
 built with 'sandbox build') against the spec (docs/GRADING.md). Every test
 runs under 'sandbox run' in a process of its own, with the spec's limits;
 several exercises are graded at once (--jobs). Writes the reports into
---out: report.json (everything), junit.xml, summary.txt, and per student
-STUDENT/feedback.md, STUDENT/gradescope.json, STUDENT/prairielearn.json; the
-summary table goes to stdout too.
+--out: report.json (everything), report.html (for the teacher: students x
+exercises, every failure with its feedback and its run's timeline under
+timelines/), junit.xml, summary.txt, and per student STUDENT/feedback.md,
+STUDENT/gradescope.json, STUDENT/prairielearn.json; the summary table goes
+to stdout too.
 
 On a cluster, each shard grades every Nth submission (--shard I/N, or the
 index of a Kubernetes Indexed Job or a Slurm job array: docs/cluster/), and
@@ -129,6 +132,7 @@ func cmdGrade(args []string, stdout, stderr io.Writer) int {
 	cfg := grade.Config{
 		Spec: spec, Submissions: fs.Arg(0), Sandbox: []string{exe}, Build: buildSubmission,
 		Jobs: f.jobs, WorkDir: work, CacheDir: f.cacheDir, Shard: shard, Shards: shards,
+		Timelines: true,
 	}
 	progress := newProgress(stderr, f.progress)
 	cfg.Progress = progress.step
@@ -140,6 +144,12 @@ func cmdGrade(args []string, stdout, stderr io.Writer) int {
 		return 130
 	case err != nil:
 		fmt.Fprintf(stderr, "sandbox grade: %v\n", err)
+		return exitInternal
+	}
+	// The timelines of the runs that did not pass go with the reports
+	// (timelines/STUDENT/EXERCISE/), linked from report.html.
+	if err := grade.KeepTimelines(rep, work, f.out); err != nil {
+		fmt.Fprintf(stderr, "sandbox grade: keeping the timelines: %v\n", err)
 		return exitInternal
 	}
 	if err := grade.WriteAll(f.out, rep); err != nil {
@@ -274,6 +284,11 @@ func cmdGradeMerge(args []string, stdout, stderr io.Writer) int {
 		f.Close()
 		if err != nil {
 			fmt.Fprintf(stderr, "sandbox grade merge: %s: %v\n", path, err)
+			return exitInternal
+		}
+		// The shard's timelines, beside its report, go with the merge.
+		if err := grade.KeepTimelines(r, filepath.Dir(path), *out); err != nil {
+			fmt.Fprintf(stderr, "sandbox grade merge: %s: the timelines: %v\n", path, err)
 			return exitInternal
 		}
 		reps = append(reps, r)

@@ -92,7 +92,15 @@ func TestGrade(t *testing.T) {
 		if dee[0].Source != "communicating_with_pipe/" || dee[1].State != grade.ExerciseCompileError || !strings.Contains(dee[1].Message, "main.go:3:15: undefined: undefinedThing") {
 			t.Errorf("dee's Go source: %+v", dee)
 		}
-		for _, f := range []string{"report.json", "junit.xml", "summary.txt", "ada/feedback.md", "ada/gradescope.json", "ada/prairielearn.json"} {
+		// The failed runs' timelines go with the report, linked from it.
+		for _, run := range cy.Runs {
+			if run.Timeline == "" {
+				t.Errorf("cy's failed run keeps no timeline: %+v", run)
+			} else if _, err := os.Stat(filepath.Join(out, run.Timeline)); err != nil {
+				t.Errorf("timeline: %v", err)
+			}
+		}
+		for _, f := range []string{"report.json", "report.html", "junit.xml", "summary.txt", "ada/feedback.md", "ada/gradescope.json", "ada/prairielearn.json"} {
 			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 				t.Errorf("report file: %v", err)
 			}

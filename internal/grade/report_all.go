@@ -18,6 +18,7 @@ var ErrStudentName = errors.New("student name cannot name a folder")
 // The files WriteAll writes.
 const (
 	ReportJSONFile      = "report.json"       // WriteJSON
+	ReportHTMLFile      = "report.html"       // WriteHTML
 	JUnitFile           = "junit.xml"         // WriteJUnit
 	SummaryFile         = "summary.txt"       // WriteSummary
 	GradescopeFile      = "gradescope.json"   // WriteGradescope, in the student's folder
@@ -30,6 +31,7 @@ const (
 // WriteAll writes every format of the report into dir:
 //
 //	dir/report.json
+//	dir/report.html
 //	dir/junit.xml
 //	dir/summary.txt
 //	dir/STUDENT/gradescope.json
@@ -37,23 +39,17 @@ const (
 //	dir/STUDENT/feedback.md
 //
 // with a folder per submission named after the student (the name of the
-// submission's folder). It checks every name before it writes anything and
-// refuses one that would lead out of dir or onto another student's folder
-// (ErrStudentName). Each file is written whole or not at all (a temporary
-// file in the same folder, renamed over the old one), so a reader never
-// sees half a report, and a grading stopped midway leaves the files of the
-// last grading as they were.
+// submission's folder). The timelines report.html links to are not
+// written here: KeepTimelines copies them into dir/timelines/ first. It
+// checks every name before it writes anything and refuses one that would
+// lead out of dir or onto another student's folder (ErrStudentName). Each
+// file is written whole or not at all (a temporary file in the same
+// folder, renamed over the old one), so a reader never sees half a report,
+// and a grading stopped midway leaves the files of the last grading as
+// they were.
 func WriteAll(dir string, r *Report) error {
-	seen := make(map[string]bool, len(r.Submissions))
-	for i := range r.Submissions {
-		name := r.Submissions[i].Student
-		if err := checkStudentName(name); err != nil {
-			return err
-		}
-		if seen[name] {
-			return fmt.Errorf("%w: two submissions of %q", ErrStudentName, name)
-		}
-		seen[name] = true
+	if err := checkStudentNames(r); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dir, reportDirectoryMode); err != nil {
 		return fmt.Errorf("write reports: %w", err)
@@ -63,6 +59,7 @@ func WriteAll(dir string, r *Report) error {
 		write func(io.Writer, *Report) error
 	}{
 		{ReportJSONFile, WriteJSON},
+		{ReportHTMLFile, WriteHTML},
 		{JUnitFile, WriteJUnit},
 		{SummaryFile, WriteSummary},
 	}
@@ -90,6 +87,23 @@ func WriteAll(dir string, r *Report) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkStudentNames refuses a report with a student's name that is not
+// one plain folder name, or with two submissions of one student.
+func checkStudentNames(r *Report) error {
+	seen := make(map[string]bool, len(r.Submissions))
+	for i := range r.Submissions {
+		name := r.Submissions[i].Student
+		if err := checkStudentName(name); err != nil {
+			return err
+		}
+		if seen[name] {
+			return fmt.Errorf("%w: two submissions of %q", ErrStudentName, name)
+		}
+		seen[name] = true
 	}
 	return nil
 }

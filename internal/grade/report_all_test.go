@@ -43,7 +43,7 @@ func TestWriteAllLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := repFiles(t, dir)
-	want := []string{"junit.xml", "report.json", "summary.txt"}
+	want := []string{"junit.xml", "report.html", "report.json", "summary.txt"}
 	for _, s := range []string{"alice", "bob", "zoë"} {
 		want = append(want, s+"/feedback.md", s+"/gradescope.json", s+"/prairielearn.json")
 	}
@@ -65,6 +65,14 @@ func TestWriteAllLayout(t *testing.T) {
 		case ".xml":
 			if err := xml.Unmarshal(data, new(struct{})); err != nil {
 				t.Errorf("%s is not XML: %v", name, err)
+			}
+		case ".html":
+			var page bytes.Buffer
+			if err := WriteHTML(&page, class); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(data, page.Bytes()) {
+				t.Errorf("%s is not WriteHTML's output", name)
 			}
 		}
 		info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
@@ -160,6 +168,7 @@ func TestReportDeterministic(t *testing.T) {
 		{"json", func(w io.Writer) error { return WriteJSON(w, repClass()) }},
 		{"junit", func(w io.Writer) error { return WriteJUnit(w, repClass()) }},
 		{"summary", func(w io.Writer) error { return WriteSummary(w, repClass()) }},
+		{"html", func(w io.Writer) error { return WriteHTML(w, repClass()) }},
 		{"gradescope", func(w io.Writer) error { return WriteGradescope(w, repStudent(repClass(), "alice")) }},
 		{"prairielearn", func(w io.Writer) error { return WritePrairieLearn(w, repStudent(repClass(), "bob")) }},
 		{"feedback", func(w io.Writer) error { return WriteFeedback(w, repStudent(repClass(), "zoë")) }},
