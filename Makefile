@@ -79,11 +79,12 @@ chromium:
 		$$APT install -y chromium || { $$APT update && $$APT install -y chromium; }; \
 	} || echo "make chromium: could not install Debian's chromium package; the browser tests of internal/timeline will be skipped"
 
-# The hostile-guest suite (run once by `make test`) seven times over: 245
-# runs of `sandbox run` that each must end with their verdict, within their
-# bound, leaving no runner behind and the host's memory bounded; then 217
-# hostile runs in one host process, whose open files, goroutines and heap
-# must come back to where they were after every round.
+# The hostile-guest suite (run once by `make test`) seven times over: 259
+# runs of `sandbox run` (37 cases) that each must end with their verdict,
+# within their bound, leaving no runner behind and the host's memory
+# bounded; then 210 hostile runs in one host process (7 cases, 30 rounds),
+# whose open files, goroutines and heap must come back to where they were
+# after every round.
 hostile: build guests testguests
 	$(GO) test -count=7 -run '^TestHostile$$' ./cmd/sandbox
 	HOSTILE_ROUNDS=30 $(GO) test -count=1 -v -run '^TestRepeatedRunsLeakNothing$$' ./host

@@ -137,7 +137,7 @@ var examples = []example{
 	},
 	{
 		name:  "spawning_processes_namespace",
-		check: exactLines(append(myFuncLines(0, 1, 2, 3, 4, 5), "Namespace value: 15")...),
+		check: exactLines(append(myFuncLines(0, 1, 2, 3, 4, 5), "Namespace value: 42")...),
 	},
 	{
 		name:   "processes_barrier",

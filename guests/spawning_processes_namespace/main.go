@@ -18,22 +18,25 @@
 //	        process.join()
 //
 // The README adds a namespace shared by the processes, whose value the
-// main process prints last ("Namespace value: 42" in the README). The book
-// script has none; this guest adds one as Python would, with a target that
-// calls myFunc and then adds its i to the shared value:
+// main process prints last ("Namespace value: 42"). The book's script has
+// none; this guest adds one after the book's loop as Python's classic
+// Namespace example does: a Manager's Namespace, a worker process that
+// sets its value, and the main process reading it after the join.
 //
-//	def worker(ns, i):
-//	    myFunc(i)
-//	    ns.value += i
+//	def worker(ns):
+//	    ns.value = 42
 //
-//	ns = multiprocessing.Manager().Namespace()
-//	ns.value = 0
-//	... Process(target=worker, args=(ns, i)) ...
-//	print('Namespace value:', ns.value)
+//	    mgr = multiprocessing.Manager()
+//	    ns = mgr.Namespace()
+//	    p = multiprocessing.Process(target=worker, args=(ns,))
+//	    p.start()
+//	    p.join()
+//	    print('Namespace value:', ns.value)
 //
-// The value lives in the host, so the main process sees what the children
-// wrote: 0+1+2+3+4+5 = 15. The processes run one at a time, so the
-// read-modify-write of each is not a race.
+// The value lives in the host, so the main process sees what the worker
+// set. The Manager comes after the loop, so the six processes keep the
+// names Process-1 to Process-6; the Manager uses up number 7 (as CPython's
+// server process does) and the worker is Process-8.
 package main
 
 import (
@@ -44,25 +47,24 @@ import (
 	"github.com/sandbox-dev/sandbox/guests/mp"
 )
 
-// worker runs the book's myFunc(i), from the myfunc package, then adds i
-// to the shared namespace's value.
-func worker(ns *mp.Namespace, i int) {
-	myfunc.MyFunc(i)
-	var value int
-	check(ns.Get("value", &value))
-	check(ns.Set("value", value+i))
+// worker is the classic example's worker(ns): it sets the shared value.
+func worker(ns *mp.Namespace) {
+	check(ns.Set("value", 42))
 }
 
 func main() {
 	mp.Register(worker)
 	mp.Main(func() {
-		ns := mp.Manager().Namespace()
-		check(ns.Set("value", 0))
 		for i := range 6 {
-			process := mp.NewProcess(worker, mp.Args(ns, i))
+			process := mp.NewProcess(myfunc.MyFunc, mp.Args(i))
 			check(process.Start())
 			check(process.Join())
 		}
+
+		ns := mp.Manager().Namespace()
+		p := mp.NewProcess(worker, mp.Args(ns))
+		check(p.Start())
+		check(p.Join())
 		var value int
 		check(ns.Get("value", &value))
 		fmt.Println("Namespace value:", value)
