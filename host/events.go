@@ -89,7 +89,7 @@ func (s *Supervisor) callEvent(c *Call) {
 	switch {
 	case c.Errno == abi.OK:
 		e.Result = "ok"
-	case c.p.ended.Load():
+	case c.p.ctx.Err() != nil: // cancelled when the runner has exited
 		e.Result, e.Error = "interrupted", "the process ended during the call"
 	default:
 		e.Result, e.Error = c.Errno.String(), reason(c.Err)

@@ -15,6 +15,7 @@ type Outcome struct {
 	Explanation  string
 	ExitStatus   int
 	MainExitCode int
+	MainRan      bool // MainProcess started (else MainExitCode means nothing)
 	Stdout       string
 	Stderr       string
 	Events       []events.Event
@@ -50,6 +51,11 @@ func (c *Check) Eval(o *Outcome) CheckResult {
 	case c.ExitCode != nil:
 		name("exit code")
 		r.Expected, r.Got = fmt.Sprint(*c.ExitCode), fmt.Sprint(o.MainExitCode)
+		if !o.MainRan {
+			r.Got = "MainProcess did not run"
+			r.Message = fmt.Sprintf("The program should exit with code %d; it did not run: %s.", *c.ExitCode, o.Explanation)
+			break
+		}
 		r.Passed = o.MainExitCode == *c.ExitCode
 		if !r.Passed {
 			r.Message = fmt.Sprintf("The program should exit with code %d; it exited with %d (%s).", *c.ExitCode, o.MainExitCode, o.Explanation)

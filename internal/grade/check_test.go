@@ -31,7 +31,7 @@ func outcome() *Outcome {
 		{Type: events.TypeEnd, Verdict: "ok"},
 	}
 	return &Outcome{
-		Verdict: "ok", Explanation: "MainProcess exited with code 0", Stdout: "sent 1\ngot 1\ndone\n", Events: evs,
+		Verdict: "ok", Explanation: "MainProcess exited with code 0", MainRan: true, Stdout: "sent 1\ngot 1\ndone\n", Events: evs,
 		Processes: []map[string]any{{"name": "MainProcess", "exit_code": 0.0}, {"name": "P1", "exit_code": 0.0}},
 	}
 }

@@ -97,7 +97,7 @@ func (r *runner) run(ctx context.Context, dir, module string, flags []string, t 
 	}
 	o.Verdict, o.Explanation, o.ExitStatus = res.Verdict, res.Explanation, res.ExitStatus
 	if res.MainExitCode != nil {
-		o.MainExitCode = *res.MainExitCode
+		o.MainExitCode, o.MainRan = *res.MainExitCode, true
 	}
 	o.Processes, o.Deadlock, o.Stuck = res.Processes, res.Deadlock, res.Stuck
 	if f, err := os.Open(evs); err == nil {

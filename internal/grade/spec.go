@@ -155,9 +155,9 @@ type ExitCheck struct {
 	By string `yaml:"by"`
 }
 
-// UsedCheck checks that an object of a kind (pipe, queue, lock, rlock,
-// semaphore, event, condition, barrier, manager) was used by the named
-// processes (all of them; any processes when Between is empty).
+// UsedCheck checks that an object of a kind (objectKinds: the kinds of
+// the event log) was used by the named processes (all of them; any
+// processes when Between is empty).
 type UsedCheck struct {
 	Kind    string   `yaml:"kind"`
 	Between []string `yaml:"between"`
@@ -201,7 +201,9 @@ const checkKinds = "exit_code, verdict, stdout, stderr, process, processes, exit
 var verdicts = []string{"ok", "exit", "runtime_error", "killed", "time_limit", "cpu_limit", "memory_limit", "output_limit",
 	"process_limit", "ipc_limit", "deadlock", "interrupted", "output_closed", "invalid_module", "internal_error"}
 
-var objectKinds = []string{"pipe", "queue", "lock", "rlock", "semaphore", "event", "condition", "barrier", "manager", "process"}
+// objectKinds are the kinds of object the event log names (ipc's Kind).
+var objectKinds = []string{"pipe", "queue", "joinable_queue", "lock", "rlock", "semaphore", "bounded_semaphore",
+	"event", "condition", "barrier", "namespace", "dict", "list", "process"}
 
 // SpecError is a mistake in a spec, placed in its file.
 type SpecError struct {

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sandbox-dev/sandbox/internal/grade"
+	"github.com/sandbox-dev/sandbox/internal/testutil"
+)
+
+// chapter3Full makes TestChapter3 give each wrong student the reference
+// module of every other exercise, as a real class would hand in: a wrong
+// submission then scores 100 minus its bug. Off by default: it grades
+// the whole chapter once per wrong student (some five minutes on two
+// cores, communicating_with_queue alone running 10 to 33 s a time).
+var chapter3Full = flag.Bool("chapter3.full", false, "TestChapter3: give every wrong student the reference of the other exercises")
+
+// A wrongCase is a deliberately wrong submission (grading/README.md), the
+// folder grading/wrong/STUDENT/EXERCISE, and what its bug must cost it.
+type wrongCase struct {
+	student, exercise string
+	// fails are the tests its bug fails, each with words its feedback
+	// must hold; every other test of the exercise must pass.
+	fails map[string][]string
+	// racy: the bug shows only when the processes interleave badly, so a
+	// failing test may be reported flaky (some runs passed) instead of
+	// failed; it scores 0 either way.
+	racy bool
+}
+
+var chapter3Wrong = []wrongCase{
+	{
+		student: "forgot_join", exercise: "spawning_processes",
+		fails: map[string][]string{
+			"myFunc's lines in order, then the PIDs":            {"21 lines in order", "finish before the next one starts"},
+			"each process is joined before the next one starts": {"before the previous one was joined", "join()"},
+		},
+	},
+	{
+		student: "no_terminate", exercise: "killing_processes",
+		fails: map[string][]string{
+			"the main process terminates Process-1":          {"terminate()", "-15", `"Finished function"`},
+			"the main process shows each state of Process-1": {"exit code -15"},
+		},
+	},
+	{
+		student: "open_pipe_end", exercise: "communicating_with_pipe",
+		fails: map[string][]string{
+			"the squares in order, then End":        {`then "End" when the second pipe is closed`},
+			"every reader sees the end of its pipe": {"waited forever to receive from a pipe", "every copy of the sending end is closed", `ended as "deadlock"`},
+		},
+	},
+	{
+		student: "barrier_of_four", exercise: "processes_barrier",
+		fails: map[string][]string{
+			"p1 and p2 wait for each other at the barrier, then print": {"print only after both have reached the barrier", "the barrier's size"},
+			"every process ends, the main process's line last":         {"waited at the barrier for parties that never came", `ended as "deadlock"`},
+		},
+	},
+	{
+		student: "pool_unordered", exercise: "process_pool",
+		fails: map[string][]string{
+			"map returns the squares in input order": {"in the order of the inputs", "imap_unordered"},
+		},
+		racy: true,
+	},
+	{
+		student: "namespace_race", exercise: "spawning_processes_namespace",
+		fails: map[string][]string{
+			"the namespace holds 42, set by a child process": {`"Namespace value: 42"`, "without a Lock"},
+		},
+		racy: true,
+	},
+	{
+		student: "not_a_daemon", exercise: "run_background_processes",
+		fails: map[string][]string{
+			"background_process is a daemon, stopped when the main process ends": {"should be a daemon", "daemon = True", `printed its "Exiting" line`},
+		},
+	},
+}
+
+// TestChapter3 grades, with grading/chapter3.yaml, the reference guests
+// (full marks) and every deliberately wrong submission of grading/wrong
+// (each loses the points of the tests its bug fails, and nothing else,
+// with feedback that says why).
+func TestChapter3(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	specFile := filepath.Join(root, "grading", "chapter3.yaml")
+	spec, err := grade.LoadSpec(specFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exercises := map[string]*grade.Exercise{}
+	for i := range spec.Exercises {
+		exercises[spec.Exercises[i].Name] = &spec.Exercises[i]
+	}
+	maxScore := points(spec.Exercises...)
+
+	// Every wrong submission kept in the repository is graded here.
+	dirs, err := filepath.Glob(filepath.Join(root, "grading", "wrong", "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept, cases []string
+	for _, d := range dirs {
+		kept = append(kept, filepath.Base(filepath.Dir(d))+"/"+filepath.Base(d))
+	}
+	for _, c := range chapter3Wrong {
+		cases = append(cases, c.student+"/"+c.exercise)
+	}
+	slices.Sort(kept)
+	slices.Sort(cases)
+	if !slices.Equal(kept, cases) {
+		t.Fatalf("grading/wrong holds %v; the test knows %v", kept, cases)
+	}
+
+	subs := filepath.Join(t.TempDir(), "submissions")
+	reference := func(student, except string) {
+		t.Helper()
+		for _, ex := range spec.Exercises {
+			if ex.Name != except {
+				copyFile(t, testutil.Guest(t, "guests/"+ex.Module), filepath.Join(subs, student, ex.Module+".wasm"))
+			}
+		}
+	}
+	reference("reference", "")
+	for _, c := range chapter3Wrong {
+		if exercises[c.exercise] == nil {
+			t.Fatalf("%s: no exercise %s in the spec", c.student, c.exercise)
+		}
+		if err := os.CopyFS(filepath.Join(subs, c.student, c.exercise), os.DirFS(filepath.Join(root, "grading", "wrong", c.student, c.exercise))); err != nil {
+			t.Fatal(err)
+		}
+		if *chapter3Full {
+			reference(c.student, c.exercise)
+		}
+	}
+
+	out := filepath.Join(t.TempDir(), "report")
+	cmd := exec.Command("sandbox", "grade", "--spec", specFile, "--out", out, "--jobs", "2", "--progress=false", subs)
+	cmd.Env = append(cmd.Environ(), "XDG_CACHE_HOME="+sharedCache(t))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	began := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("sandbox grade: %v\nstderr:\n%s", err, stderr.String())
+	}
+	t.Logf("graded %d submissions in %v", 1+len(chapter3Wrong), time.Since(began).Round(time.Second))
+	f, err := os.Open(filepath.Join(out, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := grade.ReadJSON(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MaxScore != maxScore {
+		t.Errorf("max score %v, want %v", rep.MaxScore, maxScore)
+	}
+	subByName := map[string]*grade.Submission{}
+	for i := range rep.Submissions {
+		subByName[rep.Submissions[i].Student] = &rep.Submissions[i]
+	}
+
+	t.Run("reference", func(t *testing.T) {
+		sub := subByName["reference"]
+		if sub == nil {
+			t.Fatal("the reference was not graded")
+		}
+		if sub.Score != maxScore {
+			t.Errorf("the reference scored %v of %v", sub.Score, maxScore)
+		}
+		for _, ex := range sub.Exercises {
+			for _, tr := range ex.Tests {
+				if tr.Status != grade.StatusPassed {
+					t.Errorf("%s / %s: %s: %s\nchecks: %+v", ex.Name, tr.Name, tr.Status, tr.Feedback, tr.Checks)
+				}
+			}
+		}
+	})
+	for _, c := range chapter3Wrong {
+		t.Run(c.student, func(t *testing.T) {
+			sub := subByName[c.student]
+			if sub == nil {
+				t.Fatalf("%s was not graded", c.student)
+			}
+			ex := exercises[c.exercise]
+			for name := range c.fails {
+				if !slices.ContainsFunc(ex.Tests, func(test grade.Test) bool { return test.Name == name }) {
+					t.Errorf("%s has no test %q", c.exercise, name)
+				}
+			}
+			var lost float64
+			for _, test := range ex.Tests {
+				if _, ok := c.fails[test.Name]; ok {
+					lost += test.Points
+				}
+			}
+			// The other exercises: missing, or the reference's full marks.
+			others, want := grade.ExerciseMissing, points(*ex)-lost
+			if *chapter3Full {
+				others, want = grade.ExerciseRan, maxScore-lost
+			}
+			if sub.Score != want {
+				t.Errorf("%s scored %v, want %v (%v of %s's %v lost)", c.student, sub.Score, want, lost, c.exercise, points(*ex))
+			}
+			for _, er := range sub.Exercises {
+				if er.Name != c.exercise {
+					if er.State != others || (others == grade.ExerciseRan) != (er.Score == er.MaxScore) {
+						t.Errorf("%s: %s, scored %v of %v (want %s)", er.Name, er.State, er.Score, er.MaxScore, others)
+					}
+					continue
+				}
+				if er.State != grade.ExerciseRan || er.Source != c.exercise+"/" {
+					t.Fatalf("%s: %s from %q: %s", er.Name, er.State, er.Source, er.Message)
+				}
+				for _, tr := range er.Tests {
+					words, fails := c.fails[tr.Name]
+					switch {
+					case !fails && tr.Status != grade.StatusPassed:
+						t.Errorf("%q: %s, want passed: %s\nchecks: %+v", tr.Name, tr.Status, tr.Feedback, tr.Checks)
+					case fails && tr.Status == grade.StatusFlaky && c.racy:
+						if !strings.Contains(tr.Feedback, "depends on timing") {
+							t.Errorf("%q: flaky, and the feedback does not say the result depends on timing:\n%s", tr.Name, tr.Feedback)
+						}
+					case fails && tr.Status != grade.StatusFailed:
+						t.Errorf("%q: %s, want failed: %s\nchecks: %+v", tr.Name, tr.Status, tr.Feedback, tr.Checks)
+					}
+					if fails && c.racy {
+						t.Logf("%q: %s, %d of %d runs passed", tr.Name, tr.Status, passedRuns(tr), len(tr.Runs))
+					}
+					for _, w := range words {
+						if !strings.Contains(tr.Feedback, w) {
+							t.Errorf("%q: the feedback does not say %q:\n%s", tr.Name, w, tr.Feedback)
+						}
+					}
+				}
+			}
+		})
+	}
+	if t.Failed() {
+		t.Logf("summary:\n%s", stdout.String())
+	}
+}
+
+// points is what the exercises are worth.
+func points(exs ...grade.Exercise) float64 {
+	var p float64
+	for _, ex := range exs {
+		for _, t := range ex.Tests {
+			p += t.Points
+		}
+	}
+	return p
+}
+
+func passedRuns(tr grade.TestResult) int {
+	n := 0
+	for _, r := range tr.Runs {
+		if r.Passed {
+			n++
+		}
+	}
+	return n
+}
+
+// copyFile copies the file src to dst, making dst's folder.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
