@@ -55,6 +55,16 @@ screenshots: build guests chromium
 		$(GO) test -count=1 -run '^TestScreenshot$$' ./internal/timeline -args \
 			-events $(CURDIR)/out/$$g.events.jsonl -png $(CURDIR)/docs/timeline-$$g.png -width 1200 || exit 1; \
 	done
+	@# The grading report: a class of the reference guests ("reference") and
+	@# the wrong submissions of grading/wrong, each with the reference's
+	@# modules for its other exercises, graded by grading/chapter3.yaml.
+	@rm -rf out/class out/class-report && mkdir -p out/class/reference
+	@for g in $(EXAMPLES); do cp guests/$$g.wasm out/class/reference/; done
+	@for w in grading/wrong/*/; do s=$$(basename $$w); mkdir -p out/class/$$s; cp -r $$w* out/class/$$s/; \
+		for g in $(EXAMPLES); do [ -d out/class/$$s/$$g ] || cp guests/$$g.wasm out/class/$$s/; done; done
+	$(BIN) grade --spec grading/chapter3.yaml --out out/class-report --progress=false out/class >/dev/null
+	$(GO) test -count=1 -run '^TestScreenshotReport$$' ./internal/grade -args \
+		-report $(CURDIR)/out/class-report/report.html -report-png $(CURDIR)/docs/grading-report.png -open open_pipe_end/communicating_with_pipe
 
 vet:
 	$(GO) vet ./...

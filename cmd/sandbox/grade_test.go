@@ -44,15 +44,15 @@ exercises:
             message: Process-1 should be terminated by MainProcess.
 `
 
-// TestGrade grades three submissions (the reference guests, one with an
-// exercise missing, one whose module is another program) three times:
-// the scores are right and the same every time, and every report is
-// written.
+// TestGrade grades four submissions (the reference guests, one with an
+// exercise missing, one whose module is another program, one of Go source
+// with a folder that does not compile) five times: the scores are right
+// and the same every time, and every report is written.
 func TestGrade(t *testing.T) {
 	dir, spec, subs := gradeFixture(t)
 	want := map[string]float64{"ada": 6, "bob": 3, "cy": 3, "dee": 3}
 	var first []byte
-	for round := range 3 {
+	for round := range 5 {
 		out := filepath.Join(dir, "report", string(rune('a'+round)))
 		cmd := exec.Command("sandbox", "grade", "--spec", spec, "--out", out, "--jobs", "2", subs)
 		cmd.Env = append(cmd.Environ(), "XDG_CACHE_HOME="+sharedCache(t))
