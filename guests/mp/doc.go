@@ -96,7 +96,10 @@
 //
 //   - Arguments travel as JSON, not pickles: exported struct fields only,
 //     no channels or functions, and a target's parameter types decide what
-//     the values become.
+//     the values become. Messages (Put, Send, a manager's values) are
+//     JSON too, except a []byte and a string, which travel raw and come
+//     back as themselves, as Python's bytes and str do (docs/ABI.md,
+//     "Messages").
 //   - Names live in the host: a process renaming itself is seen renamed by
 //     every process. A name may not be empty.
 //   - A blocking call (Join, Get, Recv, Acquire, Wait, ...) blocks every
@@ -151,7 +154,7 @@
 //	c.Start()
 //
 //	Python                                  mp
-//	Pipe(duplex)                            Pipe(duplex): Send/Recv (JSON), SendBytes/RecvBytes, Poll, Close
+//	Pipe(duplex)                            Pipe(duplex): Send/Recv (values), SendBytes/RecvBytes, Poll, Close
 //	Queue(n), JoinableQueue(n)              NewQueue(n), NewJoinableQueue(n): Put/Get, ...Timeout, ...Nowait
 //	queue.Full, queue.Empty, EOFError       ErrFull, ErrEmpty, ErrEOF (also io.EOF)
 //	Barrier(n, action, timeout)             NewBarrier(n, BarrierAction(f), BarrierTimeout(d))

@@ -114,7 +114,7 @@ func TestPipe(t *testing.T) {
 	if s != big {
 		t.Errorf("big message of %d bytes, want %d", len(s), len(big))
 	}
-	if r.sizeHint.Load() != uint32(len(big)+2) {
+	if r.sizeHint.Load() != uint32(len(big)+1) { // the string and its tag byte
 		t.Errorf("size hint %d", r.sizeHint.Load())
 	}
 
@@ -466,7 +466,7 @@ func TestManager(t *testing.T) {
 	}
 }
 
-func TestPyReprJSON(t *testing.T) {
+func TestPyReprValue(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`null`, "None"},
 		{`true`, "True"},
@@ -482,11 +482,18 @@ func TestPyReprJSON(t *testing.T) {
 		{`{"b":1,"a":2}`, "{'b': 1, 'a': 2}"},
 		{`not json`, "b'not json'"},
 		{`1 2`, "b'1 2'"},
-		{"\x00\xff'", `b"\x00\xff'"`},
+		{"\x02\xff'", `b"\x02\xff'"`}, // raw bytes, not tagged
+		{"\x00", "b''"},
+		{"\x00\x00\xff'x\n", `b"\x00\xff'x\n"`},
+		{"\x00{}", "b'{}'"},
+		{"\x01", "''"},
+		{"\x01it's", `"it's"`},
+		{"\x01a\tb\u00e9\x00", `'a\tbé\x00'`},
+		{"\x01null", "'null'"},
 	}
 	for _, tt := range tests {
-		if got := pyReprJSON([]byte(tt.in)); got != tt.want {
-			t.Errorf("pyReprJSON(%q) = %s, want %s", tt.in, got, tt.want)
+		if got := pyReprValue([]byte(tt.in)); got != tt.want {
+			t.Errorf("pyReprValue(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package mp
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -153,8 +152,9 @@ func getValue(h int32, key string) ([]byte, errno) {
 }
 
 // Namespace is the object of Python's Manager().Namespace(): attributes
-// shared by every process, set with Set and read with Get. Values travel
-// as JSON. Its String is CPython's repr, Namespace(a=1, b='x').
+// shared by every process, set with Set and read with Get. Values are
+// messages as a Queue's: a []byte or a string raw, anything else as JSON.
+// Its String is CPython's repr, Namespace(a=1, b='x').
 //
 //	ns := mp.Manager().Namespace()
 //	ns.Set("x", 10)
@@ -176,7 +176,8 @@ func noAttribute(name string) string {
 	return fmt.Sprintf("'Namespace' object has no attribute %s", pyRepr(name))
 }
 
-// Set sets attribute name to v (encoded as JSON), as Python's ns.name = v.
+// Set sets attribute name to v (encoded as Queue.Put encodes it), as
+// Python's ns.name = v.
 func (n *Namespace) Set(name string, v any) error {
 	b, err := encodeValue(v)
 	if err != nil {
@@ -185,7 +186,7 @@ func (n *Namespace) Set(name string, v any) error {
 	return objError(host.nsSet(n.h(), name, b), "namespace set", nil)
 }
 
-// Get decodes attribute name into v, a pointer as for json.Unmarshal. A
+// Get decodes attribute name into v, a pointer, as Queue.Get decodes. A
 // missing attribute is an error that wraps ErrNoKey (Python's
 // AttributeError "'Namespace' object has no attribute 'name'").
 func (n *Namespace) Get(name string, v any) error {
@@ -224,7 +225,8 @@ func (n *Namespace) Names() []string {
 }
 
 // String returns CPython's repr of a Namespace: Namespace(a=1, b='x'),
-// each value shown as Python shows the value its JSON decodes to, names
+// each value shown as Python shows it (b'...' for a []byte, '...' for a
+// string, the value its JSON decodes to for the others), names
 // starting with "_" left out, entries sorted as CPython sorts them (as
 // "name=value" strings).
 func (n *Namespace) String() string {
@@ -235,7 +237,7 @@ func (n *Namespace) String() string {
 	var parts []string
 	for _, e := range es {
 		if !strings.HasPrefix(e.key, "_") {
-			parts = append(parts, e.key+"="+pyReprJSON(e.value))
+			parts = append(parts, e.key+"="+pyReprValue(e.value))
 		}
 	}
 	slices.Sort(parts)
@@ -254,9 +256,10 @@ func (n *Namespace) UnmarshalJSON(data []byte) error {
 }
 
 // Dict is the object of Python's Manager().dict(): a dictionary shared by
-// every process. Keys and values are any values JSON carries (a key is
-// stored as its JSON text, so 1 and "1" are different keys, as in
-// Python); entries keep their insertion order. Its String is Python's
+// every process. Keys are any values JSON carries (a key is stored as its
+// JSON text, so 1 and "1" are different keys, as in Python); values are
+// messages as a Queue's (a []byte or a string raw, anything else as
+// JSON); entries keep their insertion order. Its String is Python's
 // repr of the dict.
 //
 //	d := mp.Manager().Dict()
@@ -284,7 +287,7 @@ func dictKey(key any) (string, error) {
 	return string(b), nil
 }
 
-func keyError(key string) string { return "KeyError: " + pyReprJSON([]byte(key)) }
+func keyError(key string) string { return "KeyError: " + pyReprValue([]byte(key)) }
 
 // Set sets the value of key, as Python's d[key] = value.
 func (d *Dict) Set(key, value any) error {
@@ -299,8 +302,8 @@ func (d *Dict) Set(key, value any) error {
 	return objError(host.nsSet(d.h(), k, b), "dict set", nil)
 }
 
-// Get decodes the value of key into value, a pointer as for
-// json.Unmarshal. A missing key is an error that wraps ErrNoKey (Python's
+// Get decodes the value of key into value, a pointer, as Queue.Get
+// decodes. A missing key is an error that wraps ErrNoKey (Python's
 // KeyError).
 func (d *Dict) Get(key, value any) error {
 	k, err := dictKey(key)
@@ -337,7 +340,9 @@ func (d *Dict) Delete(key any) error {
 // Len returns the number of entries.
 func (d *Dict) Len() int { return nsLen(d.h()) }
 
-// Item is one entry of a Dict, as JSON.
+// Item is one entry of a Dict, as JSON: a []byte value as its base64
+// string (as encoding/json encodes a []byte), a string value as a JSON
+// string.
 type Item struct {
 	Key, Value json.RawMessage
 }
@@ -350,7 +355,7 @@ func (d *Dict) Items() ([]Item, error) {
 	}
 	out := make([]Item, len(es))
 	for i, e := range es {
-		out[i] = Item{Key: json.RawMessage(e.key), Value: json.RawMessage(e.value)}
+		out[i] = Item{Key: json.RawMessage(e.key), Value: json.RawMessage(taggedJSON(e.value))}
 	}
 	return out, nil
 }
@@ -360,7 +365,8 @@ func (d *Dict) Items() ([]Item, error) {
 func (d *Dict) Keys(dst any) error { return d.decodeAll(dst, true) }
 
 // Values decodes the values, in insertion order, into dst, a pointer to a
-// slice.
+// slice (or array, or empty interface: an []any). Each value decodes as
+// Get decodes it, so a []byte or string value stays one (in an []any too).
 func (d *Dict) Values(dst any) error { return d.decodeAll(dst, false) }
 
 func (d *Dict) decodeAll(dst any, keys bool) error {
@@ -376,12 +382,7 @@ func (d *Dict) decodeAll(dst any, keys bool) error {
 			parts[i] = e.value
 		}
 	}
-	return decodeValue(jsonArray(parts), dst)
-}
-
-// jsonArray joins JSON texts into a JSON array.
-func jsonArray(parts [][]byte) []byte {
-	return append(append([]byte("["), bytes.Join(parts, []byte(","))...), ']')
+	return decodeList(parts, dst)
 }
 
 // String returns Python's repr of the dict: {1: 'one', 'two': 2}.
@@ -392,7 +393,7 @@ func (d *Dict) String() string {
 	}
 	parts := make([]string, len(es))
 	for i, e := range es {
-		parts[i] = pyReprJSON([]byte(e.key)) + ": " + pyReprJSON(e.value)
+		parts[i] = pyReprValue([]byte(e.key)) + ": " + pyReprValue(e.value)
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }
@@ -409,7 +410,8 @@ func (d *Dict) UnmarshalJSON(data []byte) error {
 }
 
 // List is the object of Python's Manager().list(): a list shared by every
-// process. Values travel as JSON; indexes may be negative, counting from
+// process. Values are messages as a Queue's (a []byte or a string raw,
+// anything else as JSON); indexes may be negative, counting from
 // the end, as in Python. Its String is Python's repr of the list.
 //
 //	l := mp.Manager().List(1, 2)
@@ -492,7 +494,9 @@ func (l *List) Pop(i int, v any) error {
 // Len returns the number of values.
 func (l *List) Len() int { return nsLen(l.h()) }
 
-// All decodes every value, in order, into dst, a pointer to a slice.
+// All decodes every value, in order, into dst, a pointer to a slice (or
+// array, or empty interface: an []any). Each value decodes as Get decodes
+// it, so a []byte or string value stays one (in an []any too).
 func (l *List) All(dst any) error {
 	es, err := items(l.h())
 	if err != nil {
@@ -502,7 +506,7 @@ func (l *List) All(dst any) error {
 	for i, e := range es {
 		parts[i] = e.value
 	}
-	return decodeValue(jsonArray(parts), dst)
+	return decodeList(parts, dst)
 }
 
 // String returns Python's repr of the list: [1, 'a', None].
@@ -513,7 +517,7 @@ func (l *List) String() string {
 	}
 	parts := make([]string, len(es))
 	for i, e := range es {
-		parts[i] = pyReprJSON(e.value)
+		parts[i] = pyReprValue(e.value)
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

@@ -1,10 +1,16 @@
 package mp
 
 import (
+	"bytes"
+	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Every shared object (Conn, Queue, Lock, ...) is a handle on an object
@@ -173,25 +179,256 @@ func receive(hint *atomic.Uint32, timeoutNs int64, call func(timeoutNs int64, bu
 	return nil, errnoTooSmall
 }
 
-// decodeValue decodes a message into v, as json.Unmarshal; a nil v drops
-// the message.
-func decodeValue(data []byte, v any) error {
-	if v == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("mp: decoding a message into %T: %w", v, err)
-	}
-	return nil
-}
+// Messages. Every value sent on a pipe, put on a queue or stored in a
+// manager object is one message, opaque to the host (docs/ABI.md,
+// "Messages"). As CPython's pickle keeps bytes and str apart, a []byte
+// and a string travel raw, behind a tag byte that no JSON text starts
+// with; every other value travels as JSON:
+//
+//	0x00 bytes...   a []byte (Python bytes)
+//	0x01 text...    a string (Python str), UTF-8
+//	anything else   JSON (encoding/json)
+//
+// Only the types []byte and string are tagged: a named type (json.RawMessage,
+// net.IP, type Name string) may have a JSON or text encoding of its own, so
+// it stays JSON. A nil []byte is empty bytes (Python has no nil bytes).
+const (
+	tagBytes  = 0x00
+	tagString = 0x01
+)
 
-// encodeValue encodes a message, as json.Marshal.
+// isTagged reports whether a message is a tagged []byte or string.
+func isTagged(data []byte) bool { return len(data) > 0 && data[0] <= tagString }
+
+// encodeValue encodes a message: a []byte or a string behind its tag
+// (one copy), anything else as json.Marshal. Invalid UTF-8 in a string
+// becomes U+FFFD, as encoding/json does, so that the text is UTF-8 for
+// every reader.
 func encodeValue(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case []byte:
+		b := make([]byte, 1+len(x))
+		b[0] = tagBytes
+		copy(b[1:], x)
+		return b, nil
+	case string:
+		if !utf8.ValidString(x) {
+			b := []byte{tagString}
+			for _, r := range x { // each invalid byte is one RuneError
+				b = utf8.AppendRune(b, r)
+			}
+			return b, nil
+		}
+		b := make([]byte, 1+len(x))
+		b[0] = tagString
+		copy(b[1:], x)
+		return b, nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("mp: encoding a message of type %T: %w", v, err)
 	}
 	return b, nil
+}
+
+// decodeValue decodes a message into v; a nil v drops the message. A
+// JSON message decodes as json.Unmarshal. A tagged one decodes into a
+// *[]byte (bytes), a *string (a string) or a *any ([]byte or string), or
+// a pointer to a named byte-slice or string type, as CPython's unpickling
+// keeps the type: bytes into a string, or a string into a []byte, is a
+// *json.UnmarshalTypeError, as a JSON number into a *string is. Into any
+// other v (a type with its own UnmarshalJSON or UnmarshalText included) a
+// tagged message decodes as its JSON would: bytes as a base64 string, as
+// encoding/json encodes a []byte.
+//
+// data must be a buffer nobody reuses (every receive makes a new one): a
+// []byte decoded from it may share it.
+func decodeValue(data []byte, v any) error {
+	if v == nil {
+		return nil
+	}
+	if err := decodeInto(data, v); err != nil {
+		return fmt.Errorf("mp: decoding a message into %T: %w", v, err)
+	}
+	return nil
+}
+
+// decodeInto is decodeValue without the context in its error.
+func decodeInto(data []byte, v any) error {
+	if !isTagged(data) {
+		return json.Unmarshal(data, v)
+	}
+	tag, p := data[0], data[1:]
+	switch t := v.(type) {
+	case *[]byte:
+		if t != nil {
+			if tag != tagBytes {
+				return typeError(tag, t)
+			}
+			if 2*len(p) < cap(data) { // most of the buffer unused: do not keep it alive
+				p = bytes.Clone(p)
+			}
+			*t = p[:len(p):len(p)]
+			return nil
+		}
+	case *string:
+		if t != nil {
+			if tag != tagString {
+				return typeError(tag, t)
+			}
+			*t = string(p)
+			return nil
+		}
+	case *any:
+		if t != nil {
+			// As encoding/json: an interface holding a non-nil pointer
+			// decodes into what it points to.
+			if rv := reflect.ValueOf(*t); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+				return decodeInto(data, *t)
+			}
+			if tag == tagBytes {
+				var b []byte
+				if err := decodeInto(data, &b); err != nil {
+					return err
+				}
+				*t = b
+			} else {
+				*t = string(p)
+			}
+			return nil
+		}
+	}
+	// A named string or byte-slice type without a decoding of its own
+	// holds the value as string and []byte do.
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && !hasUnmarshaler(rv.Elem()) {
+		switch e := rv.Elem(); {
+		case e.Kind() == reflect.String && e.Type() != reflect.TypeFor[json.Number]():
+			if tag != tagString {
+				return typeError(tag, v)
+			}
+			e.SetString(string(p))
+			return nil
+		case e.Kind() == reflect.Slice && reflect.TypeFor[[]byte]().ConvertibleTo(e.Type()):
+			if tag != tagBytes {
+				return typeError(tag, v)
+			}
+			var b []byte
+			if err := decodeInto(data, &b); err != nil {
+				return err
+			}
+			e.Set(reflect.ValueOf(b).Convert(e.Type()))
+			return nil
+		}
+	}
+	err := json.Unmarshal(taggedJSON(data), v)
+	var te *json.UnmarshalTypeError
+	if tag == tagBytes && errors.As(err, &te) && te.Value == "string" && te.Field == "" {
+		te.Value = "bytes" // the message's own type, not the JSON it stood for
+	}
+	return err
+}
+
+// typeError is the error of a tagged message that v cannot hold.
+func typeError(tag byte, v any) error {
+	what := "bytes"
+	if tag == tagString {
+		what = "string"
+	}
+	return &json.UnmarshalTypeError{Value: what, Type: reflect.TypeOf(v).Elem()}
+}
+
+// taggedJSON returns a message as JSON: a tagged []byte as the base64
+// string encoding/json makes of it, a tagged string as a JSON string;
+// JSON as it is.
+func taggedJSON(data []byte) []byte {
+	if !isTagged(data) {
+		return data
+	}
+	var v any = string(data[1:])
+	if data[0] == tagBytes {
+		v = data[1:]
+	}
+	b, _ := json.Marshal(v) // a string or a []byte always encodes
+	return b
+}
+
+// decodeList decodes messages, in order, into dst as one list: a pointer
+// to a slice or an array (or to an empty interface, which gets an []any).
+// Without a tagged message, it is json.Unmarshal of the JSON array of the
+// messages, as always. With one, each element is decoded with decodeValue's
+// rules, so []byte and string items keep their types (into an []any too);
+// a dst of another kind, or one with its own UnmarshalJSON, gets the
+// JSON array with the tagged messages as their JSON (taggedJSON).
+func decodeList(parts [][]byte, dst any) error {
+	if dst == nil {
+		return nil
+	}
+	if !slices.ContainsFunc(parts, isTagged) {
+		return decodeValue(jsonArray(parts), dst)
+	}
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || hasUnmarshaler(rv.Elem()) {
+		return decodeValue(jsonArray(jsonParts(parts)), dst)
+	}
+	e := rv.Elem()
+	if e.Kind() == reflect.Interface && e.NumMethod() == 0 {
+		if inner := e.Elem(); inner.Kind() == reflect.Pointer && !inner.IsNil() {
+			return decodeList(parts, inner.Interface()) // as encoding/json
+		}
+		all := make([]any, len(parts))
+		if err := decodeItems(parts, reflect.ValueOf(all), dst); err != nil {
+			return err
+		}
+		e.Set(reflect.ValueOf(all))
+		return nil
+	}
+	switch {
+	case e.Kind() == reflect.Slice && e.Type().Elem().Kind() != reflect.Uint8:
+		s := reflect.MakeSlice(e.Type(), len(parts), len(parts))
+		if err := decodeItems(parts, s, dst); err != nil {
+			return err
+		}
+		e.Set(s)
+		return nil
+	case e.Kind() == reflect.Array:
+		a := reflect.New(e.Type()).Elem() // elements past the messages are zero, as encoding/json leaves them
+		if err := decodeItems(parts[:min(len(parts), a.Len())], a, dst); err != nil {
+			return err
+		}
+		e.Set(a)
+		return nil
+	}
+	return decodeValue(jsonArray(jsonParts(parts)), dst)
+}
+
+// decodeItems decodes parts[i] into elems.Index(i).
+func decodeItems(parts [][]byte, elems reflect.Value, dst any) error {
+	for i, part := range parts {
+		if err := decodeInto(part, elems.Index(i).Addr().Interface()); err != nil {
+			return fmt.Errorf("mp: decoding a message into %T: item %d: %w", dst, i, err)
+		}
+	}
+	return nil
+}
+
+// hasUnmarshaler reports whether v decodes itself from JSON or text.
+func hasUnmarshaler(v reflect.Value) bool {
+	t := reflect.PointerTo(v.Type())
+	return t.Implements(reflect.TypeFor[json.Unmarshaler]()) || t.Implements(reflect.TypeFor[encoding.TextUnmarshaler]())
+}
+
+// jsonParts is parts with each tagged message as its JSON.
+func jsonParts(parts [][]byte) [][]byte {
+	out := make([][]byte, len(parts))
+	for i, p := range parts {
+		out[i] = taggedJSON(p)
+	}
+	return out
+}
+
+// jsonArray joins JSON texts into a JSON array.
+func jsonArray(parts [][]byte) []byte {
+	return append(append([]byte("["), bytes.Join(parts, []byte(","))...), ']')
 }
 
 // objError turns the errno of operation op on a shared object into an

@@ -7,8 +7,9 @@ import (
 )
 
 // Conn is one end of a pipe, Python's multiprocessing.connection.Connection:
-// Send and Recv carry values (as JSON), SendBytes and RecvBytes raw
-// messages. Make a pair with Pipe.
+// Send and Recv carry values (a []byte or a string raw, anything else as
+// JSON: see Queue), SendBytes and RecvBytes raw messages. Make a pair with
+// Pipe.
 //
 // A child holds a copy of each pipe end its creator holds open when the
 // child starts, as a forked child does in CPython. Each process closes its
@@ -71,7 +72,9 @@ func (c *Conn) Writable() bool { return c.mode != "r" }
 // Closed reports whether this process closed its copy of the end.
 func (c *Conn) Closed() bool { return c.closed.Load() }
 
-// Send sends v, encoded as JSON, to the other end. The error wraps
+// Send sends v to the other end as one message: a []byte or a string
+// raw behind a tag byte (Python's bytes and str), any other value as JSON
+// (docs/ABI.md, "Messages"). The error wraps
 // ErrClosed ("handle is closed"), ErrDirection ("connection is
 // read-only"), ErrBrokenPipe (the other end is closed in every process) or
 // ErrTooBig.
@@ -83,8 +86,9 @@ func (c *Conn) Send(v any) error {
 	return c.SendBytes(b)
 }
 
-// SendBytes sends b as one message, as Python's send_bytes. Errors are
-// Send's.
+// SendBytes sends b as one message, as it is (no tag), as Python's
+// send_bytes. Errors are Send's. Recv of such a message decodes it as JSON,
+// unless it starts with a tag byte (0x00 or 0x01).
 func (c *Conn) SendBytes(b []byte) error {
 	return objError(host.connSend(c.h(), b), "send", map[errno]string{
 		errnoClosed:     "handle is closed",
@@ -93,8 +97,10 @@ func (c *Conn) SendBytes(b []byte) error {
 	})
 }
 
-// Recv receives the next message, waiting for one, and decodes it (JSON)
-// into v, a pointer as for json.Unmarshal (nil drops the message). At end
+// Recv receives the next message, waiting for one, and decodes it into
+// v, a pointer, as Queue.Get decodes: a []byte into a *[]byte, a string
+// into a *string, either into a *any, anything else as json.Unmarshal (nil
+// drops the message). At end
 // of file, when the other end is closed in every process and nothing is
 // left, the error is ErrEOF, which matches io.EOF (Python's EOFError).
 // Other errors wrap ErrClosed ("handle is closed") or ErrDirection
@@ -109,7 +115,8 @@ func (c *Conn) Recv(v any) error {
 }
 
 // RecvBytes receives the next message as raw bytes, as Python's
-// recv_bytes. A message of any size is taken whole. Errors are Recv's.
+// recv_bytes: a value sent with Send comes as it was sent (its tag byte,
+// or its JSON). A message of any size is taken whole. Errors are Recv's.
 func (c *Conn) RecvBytes() ([]byte, error) {
 	h := c.h()
 	b, e := receive(&c.sizeHint, -1, func(timeoutNs int64, buf []byte, size *uint32) errno {

@@ -8,11 +8,19 @@ import (
 	"strings"
 )
 
-// pyReprJSON is Python's repr of the value a JSON text decodes to in
-// Python: None, True, False, numbers as written, strings with pyRepr,
-// lists [a, b], dicts {'k': v} in the text's order. A text that is not
-// JSON (raw bytes stored by another SDK) shows as Python's bytes repr.
-func pyReprJSON(data []byte) string {
+// pyReprValue is Python's repr of the value a message decodes to in
+// Python: a tagged []byte as b'...', a tagged string as '...' (pyRepr),
+// and a JSON text as None, True, False, numbers as written, strings with
+// pyRepr, lists [a, b], dicts {'k': v} in the text's order. A message that
+// is neither (raw bytes sent by SendBytes, or stored by another SDK) shows
+// as Python's bytes repr.
+func pyReprValue(data []byte) string {
+	if isTagged(data) {
+		if data[0] == tagBytes {
+			return pyBytesRepr(data[1:])
+		}
+		return pyRepr(string(data[1:]))
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var b strings.Builder

@@ -7,9 +7,13 @@ import (
 )
 
 // Queue is Python's multiprocessing.Queue: one FIFO of values shared by
-// every process of the run, bounded when made with a maxsize. Values
-// travel as JSON. Make one with NewQueue; pass it to children in their
-// arguments.
+// every process of the run, bounded when made with a maxsize. Make one
+// with NewQueue; pass it to children in their arguments.
+//
+// Each value is one message. As CPython's pickle keeps bytes and str, a
+// []byte and a string travel raw, behind a tag byte, and come back as
+// themselves; any other value travels as JSON (encoding/json). The format
+// is in docs/ABI.md ("Messages"); pipes and manager objects use it too.
 //
 // Put and Get block (every goroutine of the calling process) while the
 // queue is full or empty; PutTimeout and GetTimeout give up with ErrFull
@@ -101,9 +105,12 @@ func (q *Queue) h() int32 { return checkHandle("Queue", q.handle) }
 // Handle returns the host's handle of the queue, valid in every process.
 func (q *Queue) Handle() int32 { return q.h() }
 
-// Put puts v (encoded as JSON) at the end of the queue, waiting as long as
-// it takes for room. The error wraps ErrClosed (this process called Close)
-// or ErrTooBig, or is v's encoding error.
+// Put puts v at the end of the queue, waiting as long as it takes for
+// room. A []byte (Python's bytes) or a string (str) is sent raw behind its
+// tag byte, in one copy; any other value, named byte-slice and string
+// types included, as its JSON. A nil []byte is empty bytes. The error
+// wraps ErrClosed (this process called Close) or ErrTooBig, or is v's
+// encoding error.
 func (q *Queue) Put(v any) error { return q.put(v, -1) }
 
 // PutTimeout is Put waiting at most d for room; ErrFull if the queue is
@@ -126,8 +133,15 @@ func (q *Queue) put(v any, timeoutNs int64) error {
 }
 
 // Get removes the value at the head of the queue, waiting as long as it
-// takes for one, and decodes it (JSON) into v, a pointer as for
-// json.Unmarshal (nil drops the value). The queue is FIFO as seen by all
+// takes for one, and decodes it into v, a pointer (nil drops the value).
+// A []byte decodes into a *[]byte and a string into a *string (or into a
+// named byte-slice or string type), or either into a *any; bytes into a
+// string, or a string into a []byte, is an error that wraps a
+// *json.UnmarshalTypeError ("cannot unmarshal bytes into Go value of type
+// string"), as CPython keeps the two types apart. Into any other v (a
+// type with its own UnmarshalJSON or UnmarshalText included), a []byte or
+// string decodes as its JSON would (a []byte as a base64 string), and a
+// JSON value as json.Unmarshal. The queue is FIFO as seen by all
 // processes. The error wraps ErrClosed (this process called Close); a
 // value that does not decode into v is removed and reported.
 func (q *Queue) Get(v any) error { return q.get(v, -1) }
