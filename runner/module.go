@@ -1,7 +1,11 @@
 package runner
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,14 +31,21 @@ type LoadConfig struct {
 	// (the host does it once, before any runner starts), so Load skips
 	// that work on every process start.
 	Checked bool
-	Logger  hclog.Logger
+	// ModulesDir, when set, is where Load keeps the module rewritten to
+	// load faster (mergeData), named by the original's SHA-256; Load then
+	// compiles that file, and Module.Path names it for the runners.
+	ModulesDir string
+	Logger     hclog.Logger
 }
 
 // Module is a compiled module and the runtime it was compiled in.
 type Module struct {
 	Runtime  wazero.Runtime
 	Compiled wazero.CompiledModule
-	cache    wazero.CompilationCache
+	// Path is the file compiled: LoadConfig.Path, or its rewrite in
+	// LoadConfig.ModulesDir.
+	Path  string
+	cache wazero.CompilationCache
 }
 
 // Close frees the runtime and the cache handle.
@@ -69,6 +80,14 @@ func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
 			return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + err.Error()}
 		}
 	}
+	if cfg.ModulesDir != "" {
+		m, err := loadMerged(ctx, cfg, bin)
+		if err == nil {
+			return m, nil
+		}
+		// The original decides: its error, or it runs as it is.
+		log.Debug("the rewritten module does not load; loading the original", "error", err)
+	}
 	m, err := compile(ctx, cfg, bin)
 	if err != nil && cfg.CacheDir != "" {
 		// Either the module is bad, or a cache entry is corrupt. A compile
@@ -87,6 +106,7 @@ func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
 	if err != nil {
 		return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + err.Error()}
 	}
+	m.Path = cfg.Path
 	if cfg.Checked {
 		return m, nil
 	}
@@ -95,6 +115,61 @@ func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// loadMerged rewrites the module (mergeData) into cfg.ModulesDir and
+// compiles and checks the rewrite; an error when there is nothing to
+// rewrite or the rewrite does not load.
+func loadMerged(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
+	merged, ok := mergeData(bin)
+	if !ok {
+		return nil, errors.New("nothing to rewrite")
+	}
+	sum := sha256.Sum256(bin)
+	path := filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:])+".wasm")
+	if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, merged) {
+		if err := writeFileAtomic(path, merged); err != nil {
+			return nil, err
+		}
+	}
+	m, err := compile(ctx, cfg, merged)
+	if err != nil {
+		return nil, err
+	}
+	m.Path = path
+	if !cfg.Checked {
+		if err := m.check(ctx, cfg.Path); err != nil {
+			m.Close(ctx)
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// writeFileAtomic writes b to path through a temporary file renamed into
+// place: a runner never reads half a module, whoever writes at once.
+func writeFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".module-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
 
 func compile(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {

@@ -388,7 +388,8 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	// Compile once here, so that every runner finds the module in the
 	// cache instead of compiling it again; and refuse a bad module with a
 	// clear message before any process starts.
-	mod, err := runner.Load(ctx, runner.LoadConfig{Path: abs, CacheDir: cacheDir, MemoryLimitPages: pages, Logger: log})
+	mod, err := runner.Load(ctx, runner.LoadConfig{Path: abs, CacheDir: cacheDir, MemoryLimitPages: pages, Logger: log,
+		ModulesDir: filepath.Join(cacheDir, "modules")})
 	if err != nil {
 		var me *runner.ModuleError
 		switch {
@@ -414,7 +415,7 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		return exitInternal, nil, fmt.Errorf("find own executable: %w", err)
 	}
 	sup, err := host.New(host.Config{
-		Module: abs,
+		Module: mod.Path, // the rewrite that loads faster, if there is one
 		Args:   append([]string{filepath.Base(module)}, guestArgs...),
 		Runner: []string{exe, runner.Mode},
 		RunnerArgs: []string{"--cache-dir", cacheDir, "--log-level", strings.ToLower(f.log.level), "--memory-pages", fmt.Sprint(pages),

@@ -1,0 +1,127 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+)
+
+// image applies a module's active data segments to a zeroed memory, as an
+// instantiation does, and counts them; ok false if the data section is
+// not made of active segments of memory 0 at constant offsets.
+func image(t *testing.T, bin []byte) (mem []byte, count int) {
+	t.Helper()
+	r := &scanner{b: bin, off: 8}
+	for r.left() > 0 {
+		id := r.byte()
+		size := int(r.u32())
+		if id != 11 {
+			r.skip(size)
+			continue
+		}
+		s := &scanner{b: bin[:r.off+size], off: r.off}
+		for n := s.count(); n > 0; n-- {
+			if s.u32() != 0 || s.byte() != 0x41 {
+				t.Fatal("not an active segment of memory 0")
+			}
+			off := int(uint32(s.s32()))
+			s.byte()
+			k := s.count()
+			if need := off + k; need > len(mem) {
+				mem = append(mem, make([]byte, need-len(mem))...)
+			}
+			copy(mem[off:], s.b[s.off:s.off+k])
+			s.skip(k)
+			count++
+		}
+		if s.err != nil {
+			t.Fatal(s.err)
+		}
+		r.off += size
+	}
+	return bytes.TrimRight(mem, "\x00"), count
+}
+
+// TestMergeDataGuests: the guests, Go modules with tens of thousands of
+// data segments, become modules with a few that leave the same memory,
+// that wazero accepts, and that are otherwise the same bytes.
+func TestMergeDataGuests(t *testing.T) {
+	for _, dir := range []string{"internal/testguests/probe", "guests/hello_processes"} {
+		bin, err := os.ReadFile("../" + dir + ".wasm")
+		if err != nil {
+			t.Fatalf("%v (build it with make testguests guests)", err)
+		}
+		out, ok := mergeData(bin)
+		if !ok {
+			t.Fatalf("%s: not merged", dir)
+		}
+		before, n := image(t, bin)
+		after, m := image(t, out)
+		t.Logf("%s: %d segments -> %d, %d -> %d bytes", dir, n, m, len(bin), len(out))
+		if m >= n/100 {
+			t.Errorf("%s: %d segments -> %d", dir, n, m)
+		}
+		if !bytes.Equal(before, after) {
+			t.Errorf("%s: the merged segments leave other bytes in memory", dir)
+		}
+		ctx := context.Background()
+		rt := wazero.NewRuntime(ctx)
+		start := time.Now()
+		if _, err := rt.CompileModule(ctx, out); err != nil {
+			t.Errorf("%s: the merged module does not compile: %v", dir, err)
+		}
+		t.Logf("compiled in %v", time.Since(start))
+		rt.Close(ctx)
+	}
+}
+
+// TestMergeDataLeavesAlone: modules where merging could change what a
+// guest sees, or that are not valid, come back unchanged.
+func TestMergeDataLeavesAlone(t *testing.T) {
+	const hdr = "\x00asm\x01\x00\x00\x00"
+	mem := "\x05\x03\x01\x00\x01" // one memory, 1 page
+	seg := func(off byte, data string) string {
+		return "\x00\x41" + string([]byte{off}) + "\x0b" + string([]byte{byte(len(data))}) + data
+	}
+	data := func(segs ...string) string {
+		c := string([]byte{byte(len(segs))})
+		for _, s := range segs {
+			c += s
+		}
+		return "\x0b" + string([]byte{byte(len(c))}) + c
+	}
+	tests := []struct {
+		name, bin string
+		merged    bool
+	}{
+		{"in order", hdr + mem + data(seg(1, "ab"), seg(8, "cd")), true},
+		{"out of order", hdr + mem + data(seg(8, "cd"), seg(1, "ab")), true},
+		{"overlapping", hdr + mem + data(seg(1, "abcd"), seg(3, "xy")), false},
+		{"overlapping out of order", hdr + mem + data(seg(3, "xy"), seg(9, "z"), seg(1, "abcd")), false},
+		{"one segment", hdr + mem + data(seg(1, "ab")), false},
+		{"a data count section", hdr + mem + "\x0c\x01\x02" + data(seg(1, "ab"), seg(8, "cd")), false},
+		{"a passive segment", hdr + mem + data(seg(1, "ab"), "\x01\x02cd"), false},
+		{"truncated", (hdr + mem + data(seg(1, "ab"), seg(8, "cd")))[:20], false},
+		{"not wasm", "hello", false},
+	}
+	for _, tt := range tests {
+		out, ok := mergeData([]byte(tt.bin))
+		if ok != tt.merged {
+			t.Errorf("%s: merged %v, want %v", tt.name, ok, tt.merged)
+		}
+		if !ok && string(out) != tt.bin {
+			t.Errorf("%s: not merged, but changed", tt.name)
+		}
+		if ok {
+			before, _ := image(t, []byte(tt.bin))
+			after, n := image(t, out)
+			if n != 1 || !bytes.Equal(before, after) {
+				t.Errorf("%s: %d segments, memory %q, want 1 and %q", tt.name, n, after, before)
+			}
+		}
+	}
+}
