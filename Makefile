@@ -77,7 +77,7 @@ vet:
 # in subprocesses, where the detector makes every compile several times slower.
 test: build guests testguests vet chromium
 	$(GO) test -race -count=1 ./host/... ./runner/... ./hostfuncs/... ./internal/...
-	$(GO) test -count=1 ./cmd/... ./guests/...
+	$(GO) test -count=1 ./cmd/... ./guests/... ./bench/...
 
 # The browser tests of internal/timeline drive Debian's chromium: install it
 # when absent (as root, or with sudo). A failed install is reported, not
@@ -100,7 +100,7 @@ hostile: build guests testguests
 	HOSTILE_ROUNDS=30 $(GO) test -count=1 -v -run '^TestRepeatedRunsLeakNothing$$' ./host
 
 bench: build guests testguests
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./bench/...
+	$(GO) run ./bench $(BENCHFLAGS)
 
 clean:
 	rm -rf bin $(GUESTS) $(TESTGUESTS)
