@@ -178,6 +178,11 @@ func run(ctx context.Context, cfg config, log io.Writer) (*Results, error) {
 					return res, err
 				}
 				v, extra, err := s.Measure(ctx, cfg, impl)
+				var step *stepFailed
+				if errors.As(err, &step) {
+					sr.Notes = append(sr.Notes, fmt.Sprintf("%s: %v", impl, err))
+					err = nil
+				}
 				if err != nil {
 					sr.Errors = append(sr.Errors, fmt.Sprintf("%s: %v", impl, err))
 					fmt.Fprintf(log, "bench: rep %d %s %s: %v\n", rep+1, s.Key, impl, err)

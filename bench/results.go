@@ -48,6 +48,8 @@ type ShapeResult struct {
 	Median      map[string]float64 `json:"median"`
 	RatioToFork float64            `json:"ratio_to_fork,omitempty"`
 	Errors      []string           `json:"errors,omitempty"`
+	// Notes say why a stepped shape stopped where it did.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // summarize computes the medians and the ratio.
@@ -138,6 +140,9 @@ func printTable(w io.Writer, res *Results) {
 		for _, e := range r.Errors {
 			notes = append(notes, fmt.Sprintf("  %s FAILED %s", r.Key, firstLineOf(e)))
 		}
+		for _, e := range r.Notes {
+			notes = append(notes, fmt.Sprintf("  %s: %s", r.Key, lastLineOf(e)))
+		}
 	}
 	if len(notes) > 0 {
 		fmt.Fprintln(w, "\nother figures (medians):")
@@ -166,6 +171,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// lastLineOf is the last line of s that is not empty (of a failed run's
+// error, its output's tail: the verdict).
+func lastLineOf(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 func firstLineOf(s string) string {

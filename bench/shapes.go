@@ -379,7 +379,7 @@ func measureAlive(ctx context.Context, cfg config, impl string) (float64, map[st
 			if best == 0 {
 				return 0, extra, err
 			}
-			break
+			return best, extra, &stepFailed{n: n, err: err}
 		}
 		best, perChild = float64(n), max(mib(m.rootPSS+m.childrenPSS)/float64(n), 1)
 		extra["ms_per_start"], extra["mib_per_child"] = perStart, perChild
@@ -387,6 +387,16 @@ func measureAlive(ctx context.Context, cfg config, impl string) (float64, map[st
 	}
 	return best, extra, nil
 }
+
+// stepFailed: a step of a stepped shape failed after earlier ones ran;
+// the figure of the last that ran stands, and why the next failed is kept
+// as a note.
+type stepFailed struct {
+	n   int
+	err error
+}
+
+func (e *stepFailed) Error() string { return fmt.Sprintf("step %d: %v", e.n, e.err) }
 
 // meminfo reads a field of /proc/meminfo in KiB.
 func meminfo(field string) (int64, bool) {

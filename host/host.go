@@ -309,10 +309,13 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 func (s *Supervisor) shutdown(cancelled bool) {
 	s.mu.Lock()
 	s.closing = true
-	var left []*proc
+	var left, exiting []*proc
 	for _, p := range s.procs {
-		if p.state == stateStarted {
+		switch {
+		case p.state == stateStarted:
 			left = append(left, p)
+		case p.state == stateStopped && !p.reaped && p.os != nil:
+			exiting = append(exiting, p) // finished; its runner is exiting
 		}
 	}
 	s.mu.Unlock()
@@ -321,6 +324,11 @@ func (s *Supervisor) shutdown(cancelled bool) {
 		if !cancelled {
 			s.log.Warn("process still running at the end of the run; killing it", "name", p.name, "pid", p.pid)
 		}
+		p.signal(syscall.SIGKILL)
+	}
+	for _, p := range exiting {
+		// Its guest ended; nothing it does now counts, and the run
+		// waits for no runner past its guest's end.
 		p.signal(syscall.SIGKILL)
 	}
 	s.all.Wait()
@@ -485,9 +493,7 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 		}
 	case p.reported:
 		code = p.reportedCode
-		if code != 0 && p.outOfMemory.Load() {
-			s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: %s ran out of its linear memory (--memory); every process was killed", s.who(p))})
-		}
+		s.checkOutOfMemory(p)
 	case p.outOfMemory.Load():
 		code = 1
 		s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: %s needed more memory than its runner may use; every process was killed", s.who(p))})
@@ -496,16 +502,45 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 		failure = fmt.Errorf("runner ended without running the guest to its end (%v)", err)
 		p.log.Error("runner failed", "error", failure, "log_tail", p.logTail())
 	}
-	p.ended.Store(true)
-	s.exited(p, ws.Signaled())
 	s.mu.Lock()
-	p.state = stateStopped
-	p.exitCode = code
 	p.failure = failure
 	if ru, ok := r.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		p.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		p.peakRSS = ru.Maxrss * 1024
 	}
+	p.reaped = true
+	s.mu.Unlock()
+	s.finish(p, code, ws)
+	s.checkStuck()
+}
+
+// checkOutOfMemory stops the run with the memory-limit verdict if p's
+// guest reported a failure after it ran out of its linear memory.
+func (s *Supervisor) checkOutOfMemory(p *proc) {
+	if p.reportedCode != 0 && p.outOfMemory.Load() {
+		s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: %s ran out of its linear memory (--memory); every process was killed", s.who(p))})
+	}
+}
+
+// finish marks p stopped with its exit code, once: at the Exit handshake,
+// when its guest has ended and CPython's end-of-process duties are done
+// (serve), so that a join returns without waiting for the OS to reap the
+// runner (about 4 ms); or else when its runner is reaped (reap). The
+// objects p held are let go first, so that whoever joins p finds its pipe
+// ends closed, as in CPython, where a process's descriptors close before
+// its parent's join returns. A process that finished counts no more
+// against --max-procs, though its runner may still be exiting.
+func (s *Supervisor) finish(p *proc, code int, ws syscall.WaitStatus) {
+	if p.ended.Swap(true) {
+		return
+	}
+	s.exited(p, ws.Signaled())
+	if s.ev != nil {
+		s.flushLines(p)
+	}
+	s.mu.Lock()
+	p.state = stateStopped
+	p.exitCode = code
 	s.alive--
 	p.finished = time.Now()
 	if s.ev != nil {
@@ -515,7 +550,6 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 	p.log.Debug("process stopped", "exit_code", code)
 	close(p.done)
 	s.moved()
-	s.checkStuck()
 }
 
 // atExit is what CPython does when any process ends normally: terminate

@@ -79,9 +79,16 @@ type proc struct {
 	cpu         time.Duration
 	peakRSS     int64
 
-	// ended is set once the runner has exited, before the objects are told:
-	// the one record of a process's end that every object asks (ipc.Caller).
+	// ended is set once p finished (its guest reported its end, or its
+	// runner exited), before the objects are told: the one record of a
+	// process's end that every object asks (ipc.Caller).
 	ended atomic.Bool
+	// signalled is set once the host sent p's runner a signal: its exit
+	// code is then the runner's, known when it is reaped.
+	signalled atomic.Bool
+	// reaped: the runner has exited and cpu and peakRSS are its rusage
+	// (under Supervisor.mu).
+	reaped bool
 
 	// used on the serve goroutine only: the record and reply of the call
 	// being served (reused call after call), the call while it runs, and
@@ -98,6 +105,7 @@ func (p *proc) signal(sig syscall.Signal) {
 	if p.os == nil {
 		return
 	}
+	p.signalled.Store(true)
 	if err := p.os.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		p.log.Debug("signal failed", "signal", sig, "error", err)
 	}

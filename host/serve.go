@@ -90,6 +90,14 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 			if err := conn.Send(&wire.Msg{Kind: wire.KindReply}); err != nil {
 				return
 			}
+			// The guest has ended: its joiners need not wait for the OS
+			// to reap its runner. Unless the run is being stopped, or p
+			// killed, while it waited for its children: then the kill
+			// decides its exit code, as before, when it is reaped.
+			s.checkOutOfMemory(p) // before anyone sees p stopped
+			if !s.isStopped() && !p.signalled.Load() {
+				s.finish(p, p.reportedCode, 0)
+			}
 		default:
 			p.log.Error("unexpected frame from runner", "kind", m.Kind)
 			p.signal(syscall.SIGKILL)

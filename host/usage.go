@@ -38,10 +38,11 @@ func (s *Supervisor) sample() (u usage, alive int) {
 	s.mu.Lock()
 	var pids []int
 	for _, p := range s.procs {
-		switch p.state {
-		case stateStopped:
+		switch {
+		case p.reaped:
 			u.cpu += p.cpu
-		case stateStarted:
+		case p.state == stateStarted, p.state == stateStopped:
+			// (stopped but not reaped: its runner is exiting)
 			pids = append(pids, p.pid)
 		}
 	}

@@ -122,8 +122,15 @@ func TestWaits(t *testing.T) {
 					t.Errorf("%s: Object = %d in %s", w.Name, w.Object, w.Op)
 				}
 			}
-			if !strings.Contains(stdout.String(), "blocking") {
-				t.Errorf("stdout = %q, want the guest's 'blocking'", stdout.String())
+			// What the process printed before it blocked is written out
+			// while it waits (by the output pump, which may lag the waits
+			// on a loaded machine by a moment).
+			for !strings.Contains(stdout.String(), "blocking") {
+				if time.Now().After(deadline) {
+					t.Errorf("stdout = %q, want the guest's 'blocking'", stdout.String())
+					break
+				}
+				time.Sleep(5 * time.Millisecond) // polling against the deadline
 			}
 		})
 	}

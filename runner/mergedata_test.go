@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -123,5 +124,51 @@ func TestMergeDataLeavesAlone(t *testing.T) {
 				t.Errorf("%s: %d segments, memory %q, want 1 and %q", tt.name, n, after, before)
 			}
 		}
+	}
+}
+
+// TestLoadRewrites: Load with a ModulesDir compiles the rewrite, writes it
+// once (a second Load takes the file as it is), and a rewrite that does not
+// load (here, a truncated file) leaves the original to run.
+func TestLoadRewrites(t *testing.T) {
+	ctx := context.Background()
+	orig := "../internal/testguests/probe.wasm"
+	if _, err := os.Stat(orig); err != nil {
+		t.Fatalf("%v (build it with make testguests)", err)
+	}
+	dir := t.TempDir()
+	cfg := LoadConfig{Path: orig, CacheDir: t.TempDir(), ModulesDir: dir}
+	m, err := Load(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewrite := m.Path
+	m.Close(ctx)
+	if filepath.Dir(rewrite) != dir {
+		t.Fatalf("Path %s, want a rewrite in %s", rewrite, dir)
+	}
+	st, err := os.Stat(rewrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Made long ago: a Load that rewrote it again would change the time.
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(rewrite, old, old)
+	if m, err = Load(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	m.Close(ctx)
+	if st2, _ := os.Stat(rewrite); m.Path != rewrite || !st2.ModTime().Equal(old) || st2.Size() != st.Size() {
+		t.Errorf("second Load: Path %s, file rewritten (%v)", m.Path, st2.ModTime())
+	}
+
+	b, _ := os.ReadFile(rewrite)
+	os.WriteFile(rewrite, b[:len(b)/2], 0o644)
+	if m, err = Load(ctx, cfg); err != nil {
+		t.Fatalf("a truncated rewrite made Load fail: %v", err)
+	}
+	m.Close(ctx)
+	if m.Path != orig {
+		t.Errorf("Path %s after a truncated rewrite, want the original %s", m.Path, orig)
 	}
 }

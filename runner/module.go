@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -121,13 +120,17 @@ func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
 // compiles and checks the rewrite; an error when there is nothing to
 // rewrite or the rewrite does not load.
 func loadMerged(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
-	merged, ok := mergeData(bin)
-	if !ok {
-		return nil, errors.New("nothing to rewrite")
-	}
 	sum := sha256.Sum256(bin)
 	path := filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:])+".wasm")
-	if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, merged) {
+	// A rewrite made before is taken as it is (it is written atomically,
+	// named by its original's hash, and compiled and checked below like
+	// any module); only a module seen for the first time is rewritten.
+	merged, err := os.ReadFile(path)
+	if err != nil {
+		var ok bool
+		if merged, ok = mergeData(bin); !ok {
+			return nil, errors.New("nothing to rewrite")
+		}
 		if err := writeFileAtomic(path, merged); err != nil {
 			return nil, err
 		}
