@@ -43,7 +43,7 @@ demo: build guests
 	@$(if $(TRACE),mkdir -p out;) for g in $(EXAMPLES); do \
 		echo "=== sandbox run guests/$$g.wasm"; \
 		$(BIN) run $(if $(TRACE),--events out/$$g.events.jsonl --trace out/$$g.trace.json --timeline out/$$g.html) guests/$$g.wasm || echo "=== exit status $$?"; \
-	done$(if $(TRACE),; echo "=== event logs, traces and timelines in out/")
+	done$(if $(TRACE),; echo "=== in out/: event logs (NAME.events.jsonl) and traces (NAME.trace.json) and timelines (NAME.html)")
 
 # The README's screenshots of timelines, drawn from real runs in headless
 # Chromium (internal/timeline's TestScreenshot): docs/timeline-NAME.png.
