@@ -12,6 +12,7 @@ import (
 
 	"github.com/sandbox-dev/sandbox/internal/abi"
 	"github.com/sandbox-dev/sandbox/internal/events"
+	"github.com/sandbox-dev/sandbox/internal/pyrepr"
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
@@ -146,27 +147,19 @@ func (s *Supervisor) callEvent(c *Call) {
 	s.ev.Add(e)
 }
 
-// Tags of a message (docs/ABI.md, "Messages"): a message that starts
-// with one of these bytes is a raw bytes or string value; any other is
-// JSON or raw bytes of the guest's own.
-const (
-	tagBytes  = 0x00 // Python bytes (a Go []byte) follow
-	tagString = 0x01 // a Python str (a Go string) follows, UTF-8
-)
-
 // preview is the start of a message as text, at most previewMax bytes
 // and "…" when cut. A tagged string shows as the JSON string it would
 // have been (so "1" is not mistaken for 1), tagged bytes as Python's
 // repr b'...', anything else as text (JSON as it is).
 func preview(b []byte) string {
-	if len(b) == 0 || b[0] > tagString {
+	if !abi.Tagged(b) {
 		return cutText(b, false)
 	}
 	tag, p := b[0], b[1:]
 	cut := len(p) > previewMax // what it shows is never shorter than p
 	p = p[:min(len(p), previewMax)]
-	if tag == tagBytes {
-		return cutText(pyBytesRepr(p), cut)
+	if tag == abi.TagBytes {
+		return cutText([]byte(pyrepr.Bytes(p)), cut)
 	}
 	if cut { // not in the middle of a character
 		for i := len(p) - 1; i >= len(p)-utf8.UTFMax; i-- {
@@ -200,33 +193,6 @@ func cutText(b []byte, cut bool) string {
 		s += "…"
 	}
 	return s
-}
-
-// pyBytesRepr is Python's repr of a bytes value: b'...' with \xhh
-// escapes (guests/mp shows bytes the same way).
-func pyBytesRepr(data []byte) []byte {
-	quote := byte('\'')
-	if bytes.IndexByte(data, '\'') >= 0 && bytes.IndexByte(data, '"') < 0 {
-		quote = '"'
-	}
-	b := append(make([]byte, 0, len(data)+3), 'b', quote)
-	for _, c := range data {
-		switch {
-		case c == quote || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\t':
-			b = append(b, `\t`...)
-		case c == '\n':
-			b = append(b, `\n`...)
-		case c == '\r':
-			b = append(b, `\r`...)
-		case c < ' ' || c >= 0x7f:
-			b = fmt.Appendf(b, `\x%02x`, c)
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, quote)
 }
 
 // lines gathers one process's output into lines for the event log. Used

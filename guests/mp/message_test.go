@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	abispec "github.com/sandbox-dev/sandbox/internal/abi"
 )
 
 // Messages: a []byte and a string travel raw behind a tag byte, anything
@@ -152,7 +154,7 @@ func TestDecodeBuffer(t *testing.T) {
 	if string(b) != "abc" || cap(b) != 3 || &b[0] == &buf[1] {
 		t.Errorf("small message in a big buffer: %q cap %d, shared %v", b, cap(b), &b[0] == &buf[1])
 	}
-	full := append([]byte{tagBytes}, bytes.Repeat([]byte("x"), 100)...)
+	full := append([]byte{abispec.TagBytes}, bytes.Repeat([]byte("x"), 100)...)
 	mustOK(t, decodeValue(full, &b))
 	if len(b) != 100 || cap(b) != 100 {
 		t.Errorf("a full buffer: len %d cap %d (an append must not write past it)", len(b), cap(b))

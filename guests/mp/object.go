@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	abispec "github.com/sandbox-dev/sandbox/internal/abi"
 )
 
 // Every shared object (Conn, Queue, Lock, ...) is a handle on an object
@@ -192,13 +194,9 @@ func receive(hint *atomic.Uint32, timeoutNs int64, call func(timeoutNs int64, bu
 // Only the types []byte and string are tagged: a named type (json.RawMessage,
 // net.IP, type Name string) may have a JSON or text encoding of its own, so
 // it stays JSON. A nil []byte is empty bytes (Python has no nil bytes).
-const (
-	tagBytes  = 0x00
-	tagString = 0x01
-)
-
-// isTagged reports whether a message is a tagged []byte or string.
-func isTagged(data []byte) bool { return len(data) > 0 && data[0] <= tagString }
+//
+// The tags and abispec.Tagged are internal/abi's, which the host's
+// previews read too.
 
 // encodeValue encodes a message: a []byte or a string behind its tag
 // (one copy), anything else as json.Marshal. Invalid UTF-8 in a string
@@ -208,19 +206,19 @@ func encodeValue(v any) ([]byte, error) {
 	switch x := v.(type) {
 	case []byte:
 		b := make([]byte, 1+len(x))
-		b[0] = tagBytes
+		b[0] = abispec.TagBytes
 		copy(b[1:], x)
 		return b, nil
 	case string:
 		if !utf8.ValidString(x) {
-			b := []byte{tagString}
+			b := []byte{abispec.TagString}
 			for _, r := range x { // each invalid byte is one RuneError
 				b = utf8.AppendRune(b, r)
 			}
 			return b, nil
 		}
 		b := make([]byte, 1+len(x))
-		b[0] = tagString
+		b[0] = abispec.TagString
 		copy(b[1:], x)
 		return b, nil
 	}
@@ -255,14 +253,14 @@ func decodeValue(data []byte, v any) error {
 
 // decodeInto is decodeValue without the context in its error.
 func decodeInto(data []byte, v any) error {
-	if !isTagged(data) {
+	if !abispec.Tagged(data) {
 		return json.Unmarshal(data, v)
 	}
 	tag, p := data[0], data[1:]
 	switch t := v.(type) {
 	case *[]byte:
 		if t != nil {
-			if tag != tagBytes {
+			if tag != abispec.TagBytes {
 				return typeError(tag, t)
 			}
 			if 2*len(p) < cap(data) { // most of the buffer unused: do not keep it alive
@@ -273,7 +271,7 @@ func decodeInto(data []byte, v any) error {
 		}
 	case *string:
 		if t != nil {
-			if tag != tagString {
+			if tag != abispec.TagString {
 				return typeError(tag, t)
 			}
 			*t = string(p)
@@ -286,7 +284,7 @@ func decodeInto(data []byte, v any) error {
 			if rv := reflect.ValueOf(*t); rv.Kind() == reflect.Pointer && !rv.IsNil() {
 				return decodeInto(data, *t)
 			}
-			if tag == tagBytes {
+			if tag == abispec.TagBytes {
 				var b []byte
 				if err := decodeInto(data, &b); err != nil {
 					return err
@@ -303,13 +301,13 @@ func decodeInto(data []byte, v any) error {
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && !hasUnmarshaler(rv.Elem()) {
 		switch e := rv.Elem(); {
 		case e.Kind() == reflect.String && e.Type() != reflect.TypeFor[json.Number]():
-			if tag != tagString {
+			if tag != abispec.TagString {
 				return typeError(tag, v)
 			}
 			e.SetString(string(p))
 			return nil
 		case e.Kind() == reflect.Slice && reflect.TypeFor[[]byte]().ConvertibleTo(e.Type()):
-			if tag != tagBytes {
+			if tag != abispec.TagBytes {
 				return typeError(tag, v)
 			}
 			var b []byte
@@ -322,7 +320,7 @@ func decodeInto(data []byte, v any) error {
 	}
 	err := json.Unmarshal(taggedJSON(data), v)
 	var te *json.UnmarshalTypeError
-	if tag == tagBytes && errors.As(err, &te) && te.Value == "string" && te.Field == "" {
+	if tag == abispec.TagBytes && errors.As(err, &te) && te.Value == "string" && te.Field == "" {
 		te.Value = "bytes" // the message's own type, not the JSON it stood for
 	}
 	return err
@@ -331,7 +329,7 @@ func decodeInto(data []byte, v any) error {
 // typeError is the error of a tagged message that v cannot hold.
 func typeError(tag byte, v any) error {
 	what := "bytes"
-	if tag == tagString {
+	if tag == abispec.TagString {
 		what = "string"
 	}
 	return &json.UnmarshalTypeError{Value: what, Type: reflect.TypeOf(v).Elem()}
@@ -341,11 +339,11 @@ func typeError(tag byte, v any) error {
 // string encoding/json makes of it, a tagged string as a JSON string;
 // JSON as it is.
 func taggedJSON(data []byte) []byte {
-	if !isTagged(data) {
+	if !abispec.Tagged(data) {
 		return data
 	}
 	var v any = string(data[1:])
-	if data[0] == tagBytes {
+	if data[0] == abispec.TagBytes {
 		v = data[1:]
 	}
 	b, _ := json.Marshal(v) // a string or a []byte always encodes
@@ -363,7 +361,7 @@ func decodeList(parts [][]byte, dst any) error {
 	if dst == nil {
 		return nil
 	}
-	if !slices.ContainsFunc(parts, isTagged) {
+	if !slices.ContainsFunc(parts, abispec.Tagged) {
 		return decodeValue(jsonArray(parts), dst)
 	}
 	rv := reflect.ValueOf(dst)

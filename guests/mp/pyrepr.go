@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	abispec "github.com/sandbox-dev/sandbox/internal/abi"
+	"github.com/sandbox-dev/sandbox/internal/pyrepr"
 )
 
 // pyReprValue is Python's repr of the value a message decodes to in
@@ -15,9 +18,9 @@ import (
 // is neither (raw bytes sent by SendBytes, or stored by another SDK) shows
 // as Python's bytes repr.
 func pyReprValue(data []byte) string {
-	if isTagged(data) {
-		if data[0] == tagBytes {
-			return pyBytesRepr(data[1:])
+	if abispec.Tagged(data) {
+		if data[0] == abispec.TagBytes {
+			return pyrepr.Bytes(data[1:])
 		}
 		return pyRepr(string(data[1:]))
 	}
@@ -25,10 +28,10 @@ func pyReprValue(data []byte) string {
 	dec.UseNumber()
 	var b strings.Builder
 	if err := reprValue(dec, &b); err != nil {
-		return pyBytesRepr(data)
+		return pyrepr.Bytes(data)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return pyBytesRepr(data)
+		return pyrepr.Bytes(data)
 	}
 	return b.String()
 }
@@ -94,34 +97,4 @@ func reprValue(dec *json.Decoder, b *strings.Builder) error {
 		}
 	}
 	return nil
-}
-
-// pyBytesRepr is Python's repr of a bytes value: b'...' with \xhh escapes.
-func pyBytesRepr(data []byte) string {
-	quote := byte('\'')
-	if bytes.IndexByte(data, '\'') >= 0 && bytes.IndexByte(data, '"') < 0 {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.WriteString("b")
-	b.WriteByte(quote)
-	for _, c := range data {
-		switch {
-		case c == quote || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c < ' ' || c >= 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte(quote)
-	return b.String()
 }
