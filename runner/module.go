@@ -61,10 +61,10 @@ func (m *Module) Close(ctx context.Context) error {
 // module. A corrupt compilation-cache entry is deleted and the module
 // compiled again.
 func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
-	log := cfg.Logger
-	if log == nil {
-		log = hclog.NewNullLogger()
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
 	}
+	log := cfg.Logger
 	bin, err := os.ReadFile(cfg.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
@@ -80,13 +80,22 @@ func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
 		}
 	}
 	if cfg.ModulesDir != "" {
-		m, err := loadMerged(ctx, cfg, bin)
-		if err == nil {
+		if merged, path, err := rewrite(cfg, bin); err != nil {
+			log.Debug("module not rewritten; loading the original", "error", err)
+		} else if m, err := loadBytes(ctx, cfg, merged, path); err != nil {
+			// The original decides: its error, or it runs as it is.
+			log.Debug("the rewritten module does not load; loading the original", "error", err)
+		} else {
 			return m, nil
 		}
-		// The original decides: its error, or it runs as it is.
-		log.Debug("the rewritten module does not load; loading the original", "error", err)
 	}
+	return loadBytes(ctx, cfg, bin, cfg.Path)
+}
+
+// loadBytes compiles bin (read from path) and checks it, deleting a
+// corrupt compilation cache and compiling again; errors name cfg.Path,
+// the module the user gave.
+func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*Module, error) {
 	m, err := compile(ctx, cfg, bin)
 	if err != nil && cfg.CacheDir != "" {
 		// Either the module is bad, or a cache entry is corrupt. A compile
@@ -99,13 +108,13 @@ func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
 		if rerr := clearCache(cfg.CacheDir); rerr != nil {
 			return nil, fmt.Errorf("compilation cache %s is unusable (%v) and cannot be cleared: %w", cfg.CacheDir, err, rerr)
 		}
-		log.Warn("compilation cache is corrupt; deleted its entries", "dir", cfg.CacheDir, "error", err)
+		cfg.Logger.Warn("compilation cache is corrupt; deleted its entries", "dir", cfg.CacheDir, "error", err)
 		m, err = compile(ctx, cfg, bin)
 	}
 	if err != nil {
 		return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + err.Error()}
 	}
-	m.Path = cfg.Path
+	m.Path = path
 	if cfg.Checked {
 		return m, nil
 	}
@@ -116,37 +125,26 @@ func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
 	return m, nil
 }
 
-// loadMerged rewrites the module (mergeData) into cfg.ModulesDir and
-// compiles and checks the rewrite; an error when there is nothing to
-// rewrite or the rewrite does not load.
-func loadMerged(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
+// rewrite returns the module rewritten to load faster (mergeData) and the
+// file in cfg.ModulesDir that holds it, named by the original's SHA-256.
+// A rewrite made before is taken as it is (it is written atomically, and
+// loadBytes compiles and checks it like any module); only a module seen
+// for the first time is rewritten. An error when there is nothing to
+// rewrite or the file cannot be written.
+func rewrite(cfg LoadConfig, bin []byte) ([]byte, string, error) {
 	sum := sha256.Sum256(bin)
 	path := filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:])+".wasm")
-	// A rewrite made before is taken as it is (it is written atomically,
-	// named by its original's hash, and compiled and checked below like
-	// any module); only a module seen for the first time is rewritten.
-	merged, err := os.ReadFile(path)
-	if err != nil {
-		var ok bool
-		if merged, ok = mergeData(bin); !ok {
-			return nil, errors.New("nothing to rewrite")
-		}
-		if err := writeFileAtomic(path, merged); err != nil {
-			return nil, err
-		}
+	if merged, err := os.ReadFile(path); err == nil {
+		return merged, path, nil
 	}
-	m, err := compile(ctx, cfg, merged)
-	if err != nil {
-		return nil, err
+	merged, ok := mergeData(bin)
+	if !ok {
+		return nil, "", errors.New("nothing to rewrite")
 	}
-	m.Path = path
-	if !cfg.Checked {
-		if err := m.check(ctx, cfg.Path); err != nil {
-			m.Close(ctx)
-			return nil, err
-		}
+	if err := writeFileAtomic(path, merged); err != nil {
+		return nil, "", err
 	}
-	return m, nil
+	return merged, path, nil
 }
 
 // writeFileAtomic writes b to path through a temporary file renamed into
