@@ -309,26 +309,26 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 func (s *Supervisor) shutdown(cancelled bool) {
 	s.mu.Lock()
 	s.closing = true
-	var left, exiting []*proc
+	// Every runner still there: of a process still running, or of one
+	// that finished and whose runner is exiting (nothing it does now
+	// counts, and the run waits for no runner past its guest's end).
+	var running, exiting []*proc
 	for _, p := range s.procs {
 		switch {
 		case p.state == stateStarted:
-			left = append(left, p)
-		case p.state == stateStopped && !p.reaped && p.os != nil:
-			exiting = append(exiting, p) // finished; its runner is exiting
+			running = append(running, p)
+		case p.state == stateStopped && !p.reaped:
+			exiting = append(exiting, p)
 		}
 	}
 	s.mu.Unlock()
 	s.dropSpares()
-	for _, p := range left {
+	for _, p := range running {
 		if !cancelled {
 			s.log.Warn("process still running at the end of the run; killing it", "name", p.name, "pid", p.pid)
 		}
-		p.signal(syscall.SIGKILL)
 	}
-	for _, p := range exiting {
-		// Its guest ended; nothing it does now counts, and the run
-		// waits for no runner past its guest's end.
+	for _, p := range append(running, exiting...) {
 		p.signal(syscall.SIGKILL)
 	}
 	s.all.Wait()
@@ -491,9 +491,8 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 		if ws.Signal() == syscall.SIGXCPU {
 			s.stop(&LimitError{VerdictCPULimit, fmt.Sprintf("CPU limit: %s used more than %s of CPU time; every process was killed", s.who(p), cpuText(s.cfg.CPULimit))})
 		}
-	case p.reported:
+	case p.reported: // (serve has checked it for running out of memory)
 		code = p.reportedCode
-		s.checkOutOfMemory(p)
 	case p.outOfMemory.Load():
 		code = 1
 		s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: %s needed more memory than its runner may use; every process was killed", s.who(p))})

@@ -85,6 +85,7 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 			p.reported = true
 			p.reportedCode, _ = m.ExitOf()
 			p.trap = m.ExitMessage()
+			s.checkOutOfMemory(p) // before anyone sees p stopped
 			s.out.flush(s.label(p), p)
 			s.atExit(p)
 			if err := conn.Send(&wire.Msg{Kind: wire.KindReply}); err != nil {
@@ -94,7 +95,6 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 			// to reap its runner. Unless the run is being stopped, or p
 			// killed, while it waited for its children: then the kill
 			// decides its exit code, as before, when it is reaped.
-			s.checkOutOfMemory(p) // before anyone sees p stopped
 			if !s.isStopped() && !p.signalled.Load() {
 				s.finish(p, p.reportedCode, 0)
 			}
