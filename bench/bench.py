@@ -242,15 +242,7 @@ def pipe(n, size):
     p = mp.Process(target=pipe_sink, args=(r, n, size, ready))
     p.start()
     r.close()  # the child's: send fails if the child dies
-    wait_ready(ready, 1, [p])
-    msg = b"x" * size
-    t = time.perf_counter_ns()
-    for _ in range(n):
-        w.send_bytes(msg)
-    p.join()
-    d = time.perf_counter_ns() - t
-    check_exits([p])
-    return throughput(d, n, size)
+    return stream(p, ready, n, size, w.send_bytes)
 
 
 def queue(n, size):
@@ -258,11 +250,17 @@ def queue(n, size):
     ready = mp.Semaphore(0)
     p = mp.Process(target=queue_sink, args=(q, n, size, ready))
     p.start()
+    return stream(p, ready, n, size, q.put)
+
+
+def stream(p, ready, n, size, send):
+    """n messages of size bytes sent with send to the started child p,
+    timed from the first send (once p said it runs) to p's join."""
     wait_ready(ready, 1, [p])
     msg = b"x" * size
     t = time.perf_counter_ns()
     for _ in range(n):
-        q.put(msg)
+        send(msg)
     p.join()
     d = time.perf_counter_ns() - t
     check_exits([p])

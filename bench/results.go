@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -132,7 +133,7 @@ func printTable(w io.Writer, res *Results) {
 				continue
 			}
 			var parts []string
-			for _, k := range sortedKeys(ex) {
+			for _, k := range slices.Sorted(maps.Keys(ex)) {
 				parts = append(parts, fmt.Sprintf("%s %s", k, number(median(ex[k]))))
 			}
 			notes = append(notes, fmt.Sprintf("  %s, %s: %s", r.Key, impl, strings.Join(parts, ", ")))
@@ -162,15 +163,6 @@ func number(v float64) string {
 	default:
 		return fmt.Sprintf("%.2f", v)
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 // lastLineOf is the last line of s that is not empty (of a failed run's

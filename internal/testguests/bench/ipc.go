@@ -133,39 +133,35 @@ func throughput(d time.Duration, n, size int) result {
 }
 
 // pipe: n messages of size bytes sent with SendBytes through a one-way
-// Pipe to a child that receives them with RecvBytes; timed from the first
-// send (the child is running) to the child's join; per op = one message.
+// Pipe to a child that receives them with RecvBytes; per op = one message
+// (stream).
 func pipe(n, size int) result {
 	r, w := mp.Pipe(false)
 	ready := mp.NewSemaphore(0)
 	p := mp.NewProcess(pipeSink, mp.Args(r, n, size, ready))
 	start(p)
 	must(r.Close()) // the child's: Send fails if the child dies
-	must(ready.Acquire())
-	msg := bytes.Repeat([]byte("x"), size)
-	t := time.Now()
-	for range n {
-		must(w.SendBytes(msg))
-	}
-	must(p.Join())
-	d := time.Since(t)
-	checkExits(p)
-	return throughput(d, n, size)
+	return stream(p, ready, n, size, w.SendBytes)
 }
 
 // queue: n []byte values of size bytes put on a Queue and taken by a
-// child; timed from the first Put (the child is running) to the child's
-// join; per op = one message.
+// child; per op = one message (stream).
 func queue(n, size int) result {
 	q := mp.NewQueue(0)
 	ready := mp.NewSemaphore(0)
 	p := mp.NewProcess(queueSink, mp.Args(q, n, size, ready))
 	start(p)
+	return stream(p, ready, n, size, func(msg []byte) error { return q.Put(msg) })
+}
+
+// stream sends n messages of size bytes with send to the started child p,
+// timed from the first send (once p said it runs, on ready) to p's join.
+func stream(p *mp.Process, ready *mp.Semaphore, n, size int, send func([]byte) error) result {
 	must(ready.Acquire())
 	msg := bytes.Repeat([]byte("x"), size)
 	t := time.Now()
 	for range n {
-		must(q.Put(msg))
+		must(send(msg))
 	}
 	must(p.Join())
 	d := time.Since(t)
