@@ -3,10 +3,11 @@
 // and the grading of a student's submission do.
 //
 // The build is offline and hermetic: the Go guest SDK comes from the
-// sandbox binary itself (packages guests and internal/abi embed their
-// source), written into a private module tree that the folder's module
-// requires and replaces; the go command runs with a clean environment,
-// no proxy, no checksum database, no workspace and no toolchain switch.
+// sandbox binary itself (packages guests, internal/abi and
+// internal/pyrepr embed their source), written into a private module tree
+// that the folder's module requires and replaces; the go command runs
+// with a clean environment, no proxy, no checksum database, no workspace
+// and no toolchain switch.
 // The folder is copied first (regular files only, symbolic links are not
 // followed, MaxSourceBytes at most), so nothing is written into it.
 //

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sandbox-dev/sandbox/guests"
 	"github.com/sandbox-dev/sandbox/internal/abi"
+	"github.com/sandbox-dev/sandbox/internal/pyrepr"
 )
 
 // Bounds of the folder a build copies.
@@ -38,6 +39,7 @@ const (
 //	root/sdk/go.mod              module github.com/sandbox-dev/sandbox
 //	root/sdk/guests/mp/*.go      the SDK
 //	root/sdk/internal/abi/*.go   the ABI package it imports
+//	root/sdk/internal/pyrepr/*.go  and Python's reprs
 //	root/src/                    a copy of the folder; go.mod requires and replaces the SDK
 //	root/home, root/tmp          HOME and TMPDIR of the go command
 //	root/gopath                  GOPATH and GOMODCACHE, empty
@@ -90,7 +92,10 @@ func (t *tree) writeSDK() error {
 	if err := writePackage(guests.SDK, "mp", t.path("sdk", "guests", "mp")); err != nil {
 		return err
 	}
-	return writePackage(abi.Source, ".", t.path("sdk", "internal", "abi"))
+	if err := writePackage(abi.Source, ".", t.path("sdk", "internal", "abi")); err != nil {
+		return err
+	}
+	return writePackage(pyrepr.Source, ".", t.path("sdk", "internal", "pyrepr"))
 }
 
 // writePackage writes the .go files of folder dir of fsys to out, but for
