@@ -40,6 +40,8 @@ func main() {
 	flag.StringVar(&cfg.sandbox, "sandbox", "bin/sandbox", "the sandbox binary")
 	flag.StringVar(&cfg.guest, "guest", "internal/testguests/bench.wasm", "the bench guest")
 	flag.StringVar(&cfg.before, "before", "", "a folder holding an earlier build's sandbox and bench.wasm, measured too, interleaved (column \"before\")")
+	flag.StringVar(&cfg.flags, "flags", "", "extra flags of 'sandbox run' for the sandbox column, space-separated")
+	flag.StringVar(&cfg.beforeFlags, "before-flags", "", "extra flags of 'sandbox run' for the before column, space-separated (e.g. -before of this build with --reuse-runners=false)")
 	flag.StringVar(&cfg.python, "python", "python3", "the CPython to compare with (empty: none)")
 	flag.StringVar(&cfg.script, "script", "bench/bench.py", "the CPython side of the shapes")
 	flag.StringVar(&cfg.alive, "alive", "10,100,200,300,400,500,750,1000", "steps of the most-processes-alive shape")
@@ -82,6 +84,7 @@ type config struct {
 	out, only              string
 	list, quick            bool
 	sandbox, guest, before string
+	flags, beforeFlags     string
 	python, script, alive  string
 	cacheDir, workDir      string // made by run
 	pythonVersion, machine string
@@ -147,6 +150,14 @@ func run(ctx context.Context, cfg config, log io.Writer) (*Results, error) {
 		Date:    time.Now().UTC().Format(time.RFC3339),
 		Machine: describeMachine(cfg),
 		Reps:    cfg.reps,
+	}
+	for _, impl := range impls {
+		if f := cfg.flagsOf(impl); len(f) > 0 {
+			if res.Flags == nil {
+				res.Flags = map[string][]string{}
+			}
+			res.Flags[impl] = f
+		}
 	}
 	for _, s := range selected {
 		res.Shapes = append(res.Shapes, &ShapeResult{
@@ -215,6 +226,17 @@ func (cfg config) sandboxOf(impl string) (bin, guest, cache string, ok bool) {
 		return filepath.Join(cfg.before, "sandbox"), filepath.Join(cfg.before, "bench.wasm"), cfg.cacheDir + "-before", true
 	}
 	return "", "", "", false
+}
+
+// flagsOf is the extra 'sandbox run' flags of impl (-flags, -before-flags).
+func (cfg config) flagsOf(impl string) []string {
+	switch impl {
+	case implSandbox:
+		return strings.Fields(cfg.flags)
+	case implBefore:
+		return strings.Fields(cfg.beforeFlags)
+	}
+	return nil
 }
 
 // rotate returns xs rotated left by k.

@@ -16,11 +16,14 @@ import (
 
 // Results is bench/out/results.json (bench/README.md documents it).
 type Results struct {
-	Version int            `json:"version"`
-	Date    string         `json:"date"`
-	Machine Machine        `json:"machine"`
-	Reps    int            `json:"reps"`
-	Shapes  []*ShapeResult `json:"shapes"`
+	Version int     `json:"version"`
+	Date    string  `json:"date"`
+	Machine Machine `json:"machine"`
+	Reps    int     `json:"reps"`
+	// Flags are the extra 'sandbox run' flags of each sandbox column
+	// (-flags, -before-flags), when there were any.
+	Flags  map[string][]string `json:"flags,omitempty"`
+	Shapes []*ShapeResult      `json:"shapes"`
 }
 
 // Machine is what the figures were measured on.
@@ -84,6 +87,12 @@ func printTable(w io.Writer, res *Results) {
 	m := res.Machine
 	fmt.Fprintf(w, "%s, %d CPUs, %.0f GiB, %s, %s; %s; medians of %d, interleaved\n\n",
 		m.CPUModel, m.CPUs, m.MemoryGiB, m.Go, m.Python, res.Date[:10], res.Reps)
+	for _, impl := range slices.Sorted(maps.Keys(res.Flags)) {
+		fmt.Fprintf(w, "%s runs with %s\n", impl, strings.Join(res.Flags[impl], " "))
+	}
+	if len(res.Flags) > 0 {
+		fmt.Fprintln(w)
+	}
 	// Numbers align right; names are padded to the widest so they align
 	// left.
 	width := 0

@@ -105,7 +105,8 @@ func command(ctx context.Context, cfg config, impl, guest string, flags []string
 		if guest == "" {
 			guest = g
 		}
-		argv := append([]string{"run", "--cache-dir", cache, "--max-procs", "64"}, flags...)
+		argv := append([]string{"run", "--cache-dir", cache, "--max-procs", "64"}, cfg.flagsOf(impl)...)
+		argv = append(argv, flags...)
 		argv = append(append(argv, guest, "--"), args...)
 		return exec.CommandContext(ctx, bin, argv...)
 	}

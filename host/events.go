@@ -41,9 +41,13 @@ func (s *Supervisor) endEvent(res *Result) {
 	s.ev.Add(events.Event{Type: events.TypeEnd, T: s.us(time.Now()), Verdict: string(res.Verdict), Explanation: res.Explanation, Dropped: dropped})
 }
 
-// startEvent records that p's runner started. s.mu is held.
-func (s *Supervisor) startEvent(p *proc) {
+// startEvent records that p started, on the runner whose OS pid is
+// runnerPID. s.mu is held.
+func (s *Supervisor) startEvent(p *proc, runnerPID int) {
 	e := events.Event{Type: events.TypeStart, T: s.us(time.Now()), Process: p.name, PID: p.pid, Handle: p.handle, Daemon: p.daemon, Target: p.target}
+	if runnerPID != p.pid {
+		e.RunnerPID = runnerPID
+	}
 	if p.parent != nil {
 		e.Parent, e.ParentPID = p.parent.name, p.parent.pid
 	}

@@ -92,6 +92,12 @@ type Config struct {
 	// process start and exit, every call, every line of output. Nil
 	// costs nothing.
 	Events *events.Log
+	// ReuseRunners lets a runner whose guest has ended serve the next
+	// process the run starts, with a fresh instance of the module,
+	// instead of exiting (worker.go): a start then costs no runner
+	// start-up. Processes served by one runner one after another report
+	// the same pid.
+	ReuseRunners bool
 }
 
 // DrainTimeout bounds how long a run that was stopped (a limit, a
@@ -146,6 +152,9 @@ type Supervisor struct {
 	all        sync.WaitGroup
 	closing    bool
 	spares     []*spare
+	workers    map[*worker]struct{} // every runner not yet reaped
+	idle       []*worker            // runners waiting for another process (worker.go)
+	pids       map[int]bool         // the pids given to processes so far (pidFor)
 
 	waitMu  sync.Mutex
 	waits   map[int32]*waiting // by process handle: who is blocked now, on what
@@ -198,6 +207,7 @@ func New(cfg Config) (*Supervisor, error) {
 		log: cfg.Logger,
 
 		procs:   map[int32]*proc{},
+		workers: map[*worker]struct{}{},
 		objects: map[int32]*object{},
 		waits:   map[int32]*waiting{},
 
@@ -309,27 +319,30 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 func (s *Supervisor) shutdown(cancelled bool) {
 	s.mu.Lock()
 	s.closing = true
-	// Every runner still there: of a process still running, or of one
-	// that finished and whose runner is exiting (nothing it does now
-	// counts, and the run waits for no runner past its guest's end).
-	var running, exiting []*proc
+	// Every runner still there: of a process still running, of one that
+	// finished and whose runner is exiting, or idle (nothing any of them
+	// does now counts, and the run waits for no runner past its guest's
+	// end).
+	var running []*proc
 	for _, p := range s.procs {
-		switch {
-		case p.state == stateStarted:
+		if p.state == stateStarted {
 			running = append(running, p)
-		case p.state == stateStopped && !p.reaped:
-			exiting = append(exiting, p)
 		}
+	}
+	workers := make([]*worker, 0, len(s.workers))
+	for w := range s.workers {
+		workers = append(workers, w)
 	}
 	s.mu.Unlock()
 	s.dropSpares()
+	s.dropIdle()
 	for _, p := range running {
 		if !cancelled {
 			s.log.Warn("process still running at the end of the run; killing it", "name", p.name, "pid", p.pid)
 		}
 	}
-	for _, p := range append(running, exiting...) {
-		p.signal(syscall.SIGKILL)
+	for _, w := range workers {
+		w.kill()
 	}
 	s.all.Wait()
 }
@@ -355,6 +368,7 @@ func (s *Supervisor) newProc(parent *proc, target string, args []byte, name, cla
 		args:   args,
 		daemon: daemon,
 		done:   make(chan struct{}),
+		setUp:  make(chan struct{}),
 	}
 	if parent != nil {
 		parent.counter++
@@ -409,20 +423,18 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 	p.state = stateStarting
 	s.mu.Unlock()
 
-	var r *started
-	var conn *wire.Conn
-	if sp := s.takeSpare(); sp != nil {
-		r, conn = sp.r, sp.conn
-	} else {
-		var err error
-		if r, err = s.startRunner(); err != nil {
-			s.mu.Lock()
-			s.alive--
-			p.state = stateInitial
-			s.mu.Unlock()
-			s.all.Done()
-			return err
-		}
+	w, needHello, err := s.acquire(p)
+	if err != nil {
+		s.mu.Lock()
+		s.alive--
+		p.state = stateInitial
+		s.mu.Unlock()
+		s.all.Done()
+		return err
+	}
+	fresh := w.served == 1
+	if !fresh {
+		s.all.Done() // w is counted since it was started
 	}
 	if p.parent != nil {
 		// A program that starts one child likely starts another.
@@ -431,49 +443,111 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	ctx = ipc.WithCaller(ctx, caller{s, p})
 	s.mu.Lock()
+	if fresh {
+		s.workers[w] = struct{}{}
+	}
 	p.state = stateStarted
-	p.pid = r.cmd.Process.Pid
-	p.os = r.cmd.Process
+	p.pid = s.pidFor(w.pid)
 	p.ctx, p.cancel = ctx, cancel
 	p.log = s.log.Named(p.name).With("pid", p.pid)
+	if p.pid != w.pid {
+		p.log = p.log.With("runner_pid", w.pid)
+	}
 	p.began = time.Now()
 	if s.cfg.Chaos != 0 {
 		p.chaos = rand.New(rand.NewPCG(s.cfg.Chaos, uint64(p.handle)))
 	}
 	if s.ev != nil {
-		s.startEvent(p)
+		s.startEvent(p, w.pid)
 	}
 	// A start that raced with the end of the run: shutdown did not see
 	// this process, so it ends itself (and is reaped as usual).
 	late := s.closing
 	s.mu.Unlock()
+	p.w.Store(w)
+	w.setLogOwner(p)
 	if late {
 		p.signal(syscall.SIGKILL)
 	}
-	p.log.Debug("process started", "handle", p.handle)
+	if fresh {
+		p.log.Debug("process started", "handle", p.handle)
+	} else {
+		p.log.Debug("process started on a reused runner", "handle", p.handle)
+	}
 
 	if launched != nil {
 		launched()
 	}
+	close(p.setUp)
+	if !fresh {
+		w.next <- p // (never blocks: one assignment per idle spell)
+		return nil
+	}
 	served := make(chan struct{})
 	logged := make(chan struct{})
-	go func() { defer close(served); s.serve(p, r.control, conn) }()
-	go func() { defer close(logged); p.relayLogs(r.logs) }()
-	go s.reap(p, r, served, logged)
+	go func() { defer close(served); s.serveWorker(w, needHello) }()
+	go func() { defer close(logged); w.relayLogs() }()
+	go s.reap(w, served, logged)
 	return nil
 }
 
-// reap waits for p's runner to end, then for its output and log to be
-// drained, and only then marks p stopped: whoever joins p finds everything
-// p printed already written out.
-func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
+// acquire finds the runner that will serve p, and assigns p to it: an
+// idle one (runner reuse), else a spare, else one started now. hello says
+// whether the runner's Hello is still to be read.
+func (s *Supervisor) acquire(p *proc) (w *worker, hello bool, err error) {
+	for {
+		if w = s.takeIdle(); w == nil {
+			break
+		}
+		if w.assign(p) {
+			return w, false, nil
+		}
+	}
+	var r *started
+	var conn *wire.Conn
+	if sp := s.takeSpare(); sp != nil {
+		r, conn = sp.r, sp.conn
+	} else if r, err = s.startRunner(); err != nil {
+		return nil, false, err
+	}
+	w = newWorker(r, conn)
+	w.assign(p)
+	return w, conn == nil, nil
+}
+
+// reap waits for w's runner to end, then for its output and log to be
+// drained, and only then marks the process it served stopped (unless that
+// process ended already, at its Exit report): whoever joins it finds
+// everything it printed already written out.
+func (s *Supervisor) reap(w *worker, served, logged <-chan struct{}) {
 	defer s.all.Done()
-	err := r.cmd.Wait()
-	p.cancel() // unblocks a call p was waiting in
+	err := w.cmd.Wait()
+	close(w.gone)
+	if p := w.current(); p != nil {
+		<-p.setUp
+		p.cancel() // unblocks a call p was waiting in
+	}
 	<-served
+	// From here w takes no process; the one it serves, or was given while
+	// its serve loop ended, ends with it.
+	p := w.close()
+	if p != nil {
+		<-p.setUp // (an idle runner that ended as it was given p)
+	}
 	<-logged
-	r.control.Close()
-	r.logs.Close()
+	w.control.Close()
+	w.logs.Close()
+	var ru *syscall.Rusage
+	if u, ok := w.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		ru = u
+	}
+	if p == nil {
+		// An idle runner let go.
+		s.mu.Lock()
+		delete(s.workers, w)
+		s.mu.Unlock()
+		return
+	}
 	s.out.flush(s.label(p), p)
 	if s.ev != nil {
 		s.flushLines(p)
@@ -482,7 +556,7 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 	code := 0
 	var failure error
 	var ws syscall.WaitStatus
-	if st, ok := r.cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
+	if st, ok := w.cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
 		ws = st
 	}
 	switch {
@@ -502,12 +576,16 @@ func (s *Supervisor) reap(p *proc, r *started, served, logged <-chan struct{}) {
 		p.log.Error("runner failed", "error", failure, "log_tail", p.logTail())
 	}
 	s.mu.Lock()
+	delete(s.workers, w)
 	p.failure = failure
-	if ru, ok := r.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		p.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	if ru != nil {
+		w.mu.Lock()
+		mark := w.cpuMark
+		w.mu.Unlock()
+		p.cpu = max(0, time.Duration(ru.Utime.Nano()+ru.Stime.Nano())-mark)
 		p.peakRSS = ru.Maxrss * 1024
 	}
-	p.reaped = true
+	p.accounted = true
 	s.mu.Unlock()
 	s.finish(p, code, ws)
 	s.checkStuck()
@@ -570,6 +648,23 @@ func (s *Supervisor) atExit(p *proc) {
 	}
 	p.on = waitOn{op: OpExit, procs: kids, timeout: -1}
 	s.waitStopped(p)
+}
+
+// pidFor is the pid of a process whose runner's OS pid is osPid: that pid,
+// unless a process of the run already had it (runner reuse, or the OS
+// recycling a pid), then the first number above it that none had. Pids are
+// unique within a run, as processes started by fork are; one that is not
+// its runner's OS pid says so in the log (runner_pid). Called under s.mu.
+func (s *Supervisor) pidFor(osPid int) int {
+	if s.pids == nil {
+		s.pids = map[int]bool{hostPID: true}
+	}
+	pid := osPid
+	for s.pids[pid] {
+		pid++
+	}
+	s.pids[pid] = true
+	return pid
 }
 
 // hostPID is the pid reported as the parent of MainProcess.

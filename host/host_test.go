@@ -94,7 +94,7 @@ func run(t *testing.T, cfg host.Config, args ...string) (host.Result, string, st
 	cfg.Module = module
 	cfg.Args = append([]string{"probe.wasm"}, args...)
 	cfg.Runner = []string{exe, runner.Mode}
-	cfg.RunnerArgs = []string{"--cache-dir", cache}
+	cfg.RunnerArgs = append([]string{"--cache-dir", cache}, cfg.RunnerArgs...)
 	cfg.Stdout, cfg.Stderr = &stdout, &stderr
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.New(&hclog.LoggerOptions{Output: &stderr, Level: hclog.Warn})
@@ -164,16 +164,19 @@ func TestProcessOperations(t *testing.T) {
 		// What a process printed before it was killed is not lost.
 		{args: []string{"killed-output"}, stdout: []string{"child line before kill", "killed exitcode=-9"}},
 	}
-	for _, tt := range tests {
-		t.Run(strings.Join(tt.args, "_"), func(t *testing.T) {
-			t.Parallel()
-			res, stdout, stderr := run(t, host.Config{}, tt.args...)
-			if res.ExitCode != tt.code {
-				t.Errorf("exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", res.ExitCode, tt.code, stdout, stderr)
-			}
-			matchLines(t, "stdout", stdout, tt.stdout)
-			matchLines(t, "stderr", stderr, tt.stderr)
-		})
+	// Every case with a runner per process, and with runners reused.
+	for _, reuse := range []bool{false, true} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("reuse=%v/%s", reuse, strings.Join(tt.args, "_")), func(t *testing.T) {
+				t.Parallel()
+				res, stdout, stderr := run(t, host.Config{ReuseRunners: reuse}, tt.args...)
+				if res.ExitCode != tt.code {
+					t.Errorf("exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", res.ExitCode, tt.code, stdout, stderr)
+				}
+				matchLines(t, "stdout", stdout, tt.stdout)
+				matchLines(t, "stderr", stderr, tt.stderr)
+			})
+		}
 	}
 }
 

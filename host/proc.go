@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -37,6 +36,7 @@ type proc struct {
 	target   string
 	args     []byte
 	done     chan struct{} // closed when stopped
+	setUp    chan struct{} // closed when start has set p up
 
 	// guarded by Supervisor.mu
 	name     string
@@ -53,8 +53,8 @@ type proc struct {
 	began, finished time.Time
 
 	// set once when started
-	os     *os.Process
-	ctx    context.Context // ends when the runner has exited
+	w      atomic.Pointer[worker] // the runner that serves it
+	ctx    context.Context        // ends when the process has ended
 	cancel context.CancelFunc
 	log    hclog.Logger
 
@@ -86,9 +86,10 @@ type proc struct {
 	// signalled is set once the host sent p's runner a signal: its exit
 	// code is then the runner's, known when it is reaped.
 	signalled atomic.Bool
-	// reaped: the runner has exited and cpu and peakRSS are its rusage
-	// (under Supervisor.mu).
-	reaped bool
+	// accounted: cpu and peakRSS are final (under Supervisor.mu): its
+	// runner's rusage once reaped, or the runner's report when it stayed
+	// for another process (worker.go).
+	accounted bool
 
 	// used on the serve goroutine only: the record and reply of the call
 	// being served (reused call after call), the call while it runs, and
@@ -99,27 +100,44 @@ type proc struct {
 	on    waitOn
 }
 
-// signal sends sig to p's runner. The os.Process holds a pidfd, so a
+// signal sends sig to p's runner, if it still serves p: once p has ended
+// and its runner serves another process, a signal to p is a no-op, as
+// for a process that has exited. The os.Process holds a pidfd, so a
 // recycled pid is never hit; a process already gone is not an error.
 func (p *proc) signal(sig syscall.Signal) {
-	if p.os == nil {
+	w := p.w.Load()
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cur != p {
 		return
 	}
 	p.signalled.Store(true)
-	if err := p.os.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := w.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		p.log.Debug("signal failed", "signal", sig, "error", err)
 	}
 }
 
-// relayLogs re-logs the runner's hclog JSON lines under p's logger at
-// their own level. Anything else (a Go crash of the runner) is logged as an
-// error. The last lines are kept for failure reports.
-func (p *proc) relayLogs(r io.Reader) {
-	br := bufio.NewReaderSize(r, 64<<10)
+// runnerPID is the OS pid of p's runner (0: not started).
+func (p *proc) runnerPID() int {
+	if w := p.w.Load(); w != nil {
+		return w.pid
+	}
+	return 0
+}
+
+// relayLogs re-logs the runner's hclog JSON lines under the logger of
+// the process it serves (or served last) at their own level. Anything else
+// (a Go crash of the runner) is logged as an error. The last lines are kept
+// for failure reports.
+func (w *worker) relayLogs() {
+	br := bufio.NewReaderSize(w.logs, 64<<10)
 	for {
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
-			p.relayLine(strings.TrimRight(string(line), "\r\n"))
+			w.owner().relayLine(strings.TrimRight(string(line), "\r\n"))
 		}
 		if err == bufio.ErrBufferFull {
 			continue

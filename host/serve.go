@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"net"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -12,32 +11,52 @@ import (
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
-// serve reads p's control socket until it ends: output is written out,
-// calls are answered in order, and the Exit report triggers CPython's
-// end-of-process duties before the runner is let go.
+// serveWorker serves w's control socket until the runner ends or is let
+// go: first the process w was started for, then, when w stays (runner
+// reuse), every process assigned to it while it was idle. The socket is
+// closed on return, which lets an idle runner go.
 //
-// conn is non-nil for a spare runner whose Hello was already read.
-func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
-	if conn == nil {
-		conn = wire.NewConn(control)
-		hello, err := conn.Recv()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				p.log.Error("no hello from runner", "error", err)
-			}
-			return
-		}
-		if hello.Kind != wire.KindHello {
-			p.log.Error("runner spoke out of turn", "kind", hello.Kind)
-			return
-		}
+// hello is false for a spare runner whose Hello was already read.
+func (s *Supervisor) serveWorker(w *worker, hello bool) {
+	defer w.control.Close()
+	if hello && !s.hello(w) {
+		return
 	}
+	p := w.current()
+	for p != nil && s.serve(w, p) {
+		p = s.park(w)
+	}
+}
+
+// hello reads a freshly started runner's Hello.
+func (s *Supervisor) hello(w *worker) bool {
+	p := w.current()
+	m, err := w.conn.Recv()
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			p.log.Error("no hello from runner", "error", err)
+		}
+		return false
+	}
+	if m.Kind != wire.KindHello {
+		p.log.Error("runner spoke out of turn", "kind", m.Kind)
+		return false
+	}
+	return true
+}
+
+// serve serves process p on w: output is written out, calls are answered
+// in order, and the Exit report triggers CPython's end-of-process duties
+// before the runner is let go, or kept for another process. It returns
+// true when w stays, idle, for another process.
+func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
+	conn := w.conn
 	argv := make([][]byte, len(s.cfg.Args))
 	for i, a := range s.cfg.Args {
 		argv[i] = []byte(a)
 	}
 	if err := conn.Send(wire.Assign(p.handle, argv)); err != nil {
-		return
+		return false
 	}
 	if p.parent == nil {
 		// MainProcess is loaded: have runners ready for its first children
@@ -50,7 +69,7 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 			if !errors.Is(err, io.EOF) && p.ctx.Err() == nil {
 				p.log.Debug("control socket ended", "error", err)
 			}
-			return
+			return false
 		}
 		switch m.Kind {
 		case wire.KindOutput:
@@ -79,7 +98,7 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 					p.log.Log(level, "cannot send a reply; killing the process", "op", m.Op.String(), "error", err)
 					p.signal(syscall.SIGKILL)
 				}
-				return
+				return false
 			}
 		case wire.KindExit:
 			p.reported = true
@@ -88,8 +107,19 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 			s.checkOutOfMemory(p) // before anyone sees p stopped
 			s.out.flush(s.label(p), p)
 			s.atExit(p)
-			if err := conn.Send(&wire.Msg{Kind: wire.KindReply}); err != nil {
-				return
+			cpu, peak := m.ExitUsage()
+			stay = s.mayStay(w, p, cpu, peak)
+			sent := conn.Send(wire.ExitReply(stay)) == nil
+			if stay {
+				// p is detached from w: it has ended, whatever becomes of
+				// the runner now.
+				p.cancel()
+				s.finish(p, p.reportedCode, 0)
+				s.checkStuck()
+				return sent
+			}
+			if !sent {
+				return false
 			}
 			// The guest has ended: its joiners need not wait for the OS
 			// to reap its runner. Unless the run is being stopped, or p
@@ -101,7 +131,7 @@ func (s *Supervisor) serve(p *proc, control net.Conn, conn *wire.Conn) {
 		default:
 			p.log.Error("unexpected frame from runner", "kind", m.Kind)
 			p.signal(syscall.SIGKILL)
-			return
+			return false
 		}
 	}
 }

@@ -36,26 +36,36 @@ type usage struct {
 // It returns, too, how many were alive.
 func (s *Supervisor) sample() (u usage, alive int) {
 	s.mu.Lock()
-	var pids []int
 	for _, p := range s.procs {
-		switch {
-		case p.reaped:
+		if p.accounted {
 			u.cpu += p.cpu
-		case p.state == stateStarted, p.state == stateStopped:
-			// (stopped but not reaped: its runner is exiting)
-			pids = append(pids, p.pid)
 		}
 	}
+	// Runners serving a process, or exiting after one (an idle runner
+	// belongs to no process, as a spare does not): CPU time since the
+	// process was assigned.
+	type live struct {
+		pid  int
+		mark time.Duration
+	}
+	var runners []live
+	for w := range s.workers {
+		w.mu.Lock()
+		if w.cur != nil {
+			runners = append(runners, live{w.pid, w.cpuMark})
+		}
+		w.mu.Unlock()
+	}
 	s.mu.Unlock()
-	for _, pid := range pids {
-		cpu, rss, err := procStat(pid)
+	for _, r := range runners {
+		cpu, rss, err := procStat(r.pid)
 		if err != nil {
 			continue // ended since; its rusage counts at the next sample
 		}
-		u.cpu += cpu
+		u.cpu += max(0, cpu-r.mark)
 		u.rss += rss
 	}
-	return u, len(pids)
+	return u, len(runners)
 }
 
 // watchUsage samples the run's totals until done is closed, keeps the

@@ -47,16 +47,20 @@ func (e *LimitError) Is(target error) bool { return target == ErrLimit }
 
 // ProcessResult is what one process of the run did.
 type ProcessResult struct {
-	Name     string        `json:"name"`
-	PID      int           `json:"pid"`
-	Parent   string        `json:"parent,omitempty"`
-	ExitCode int           `json:"exit_code"`
-	Signal   string        `json:"signal,omitempty"` // the signal that ended it, if one did
-	CPU      time.Duration `json:"-"`
-	CPUMs    int64         `json:"cpu_ms"`
-	PeakRSS  int64         `json:"peak_rss_bytes"`
-	Output   int64         `json:"output_bytes"`
-	Trap     string        `json:"trap,omitempty"`
+	Name string `json:"name"`
+	PID  int    `json:"pid"`
+	// RunnerPID is the OS pid of the runner that ran it: its PID, unless
+	// the runner had served another process of the run before (runner
+	// reuse), whose PID that is.
+	RunnerPID int           `json:"runner_pid"`
+	Parent    string        `json:"parent,omitempty"`
+	ExitCode  int           `json:"exit_code"`
+	Signal    string        `json:"signal,omitempty"` // the signal that ended it, if one did
+	CPU       time.Duration `json:"-"`
+	CPUMs     int64         `json:"cpu_ms"`
+	PeakRSS   int64         `json:"peak_rss_bytes"`
+	Output    int64         `json:"output_bytes"`
+	Trap      string        `json:"trap,omitempty"`
 	// StartMs and EndMs are when the process's runner started and ended,
 	// in milliseconds since the run started.
 	StartMs float64 `json:"start_ms"`
@@ -120,7 +124,7 @@ func (s *Supervisor) results() []ProcessResult {
 		if p == nil || p.pid == 0 {
 			continue
 		}
-		r := ProcessResult{Name: p.name, PID: p.pid, ExitCode: p.exitCode, CPU: p.cpu, CPUMs: p.cpu.Milliseconds(),
+		r := ProcessResult{Name: p.name, PID: p.pid, RunnerPID: p.runnerPID(), ExitCode: p.exitCode, CPU: p.cpu, CPUMs: p.cpu.Milliseconds(),
 			PeakRSS: p.peakRSS, Output: p.output.Load(), Trap: p.trap,
 			StartMs: s.ms(p.began), EndMs: s.ms(p.finished)}
 		if p.exitCode < 0 {

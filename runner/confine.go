@@ -31,6 +31,12 @@ type confineConfig struct {
 	// CPUSeconds is the CPU time limit (0: none): SIGXCPU at CPUSeconds,
 	// SIGKILL a second later.
 	CPUSeconds uint64
+	// CPULifetime, when above CPUSeconds+1, is the hard limit instead: a
+	// runner that serves several processes one after another has its soft
+	// limit moved by the host (prlimit) before each, to the CPU time used
+	// so far plus CPUSeconds, within this ceiling (which only privilege
+	// could raise).
+	CPULifetime uint64
 	// MemoryMiB bounds the runner's data segment (0: none).
 	MemoryMiB uint64
 	// Confine turns on no_new_privs, seccomp and Landlock.

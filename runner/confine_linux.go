@@ -129,7 +129,7 @@ func setRlimits(cfg confineConfig) error {
 		{"RLIMIT_NOFILE", unix.RLIMIT_NOFILE, maxOpenFiles, maxOpenFiles},
 	}
 	if cfg.CPUSeconds > 0 {
-		limits = append(limits, rlimit{"RLIMIT_CPU", unix.RLIMIT_CPU, cfg.CPUSeconds, cfg.CPUSeconds + 1})
+		limits = append(limits, rlimit{"RLIMIT_CPU", unix.RLIMIT_CPU, cfg.CPUSeconds, max(cfg.CPUSeconds+1, cfg.CPULifetime)})
 	}
 	if cfg.MemoryMiB > 0 {
 		n := cfg.MemoryMiB * bytesPerMiB
@@ -227,7 +227,7 @@ var (
 		// crypto/rand, the guest's random source
 		"getrandom",
 		// reading its own limits (prlimit64 is conditional, below)
-		"getrlimit",
+		"getrlimit", "getrusage",
 	}
 	// loadSyscalls are allowed until the Hello: opening the module and
 	// the compilation cache, writing a missing entry, clearing a corrupt

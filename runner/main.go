@@ -37,6 +37,7 @@ func Main(args []string, stderr io.Writer) int {
 	fs.IntVar(&hostPID, "host-pid", 0, "pid of the host; the runner exits if its parent is another process")
 	fs.Uint32Var(&memPages, "memory-pages", 0, "memory limit of the guest in 64 KiB pages")
 	fs.Uint64Var(&conf.CPUSeconds, "cpu-limit", 0, "CPU time limit of the runner in seconds: SIGXCPU at the limit, SIGKILL a second later (0: none)")
+	fs.Uint64Var(&conf.CPULifetime, "cpu-lifetime", 0, "hard CPU time limit of a runner that may serve several processes, in seconds; the host moves the soft limit before each (0: --cpu-limit + 1)")
 	fs.Uint64Var(&conf.MemoryMiB, "memory-limit-mib", 0, "limit of the runner's data segment (RLIMIT_DATA) in MiB: linear memory, Go heap and wazero together (0: none)")
 	fs.BoolVar(&conf.Confine, "confine", true, "no_new_privs, seccomp filter and Landlock (false: off, for diagnosis)")
 	fs.BoolVar(&conf.Landlock, "landlock", true, "Landlock, when confined (false: off, to measure or diagnose)")

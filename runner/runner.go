@@ -23,7 +23,9 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -97,20 +99,6 @@ func Run(ctx context.Context, cfg Config) int {
 		}
 	}()
 
-	assign, ok := <-inbox
-	if !ok {
-		return ExitHostGone
-	}
-	if assign.Kind != wire.KindAssign || len(assign.Bufs) == 0 {
-		log.Error("expected an assignment", "kind", assign.Kind)
-		return ExitFailed
-	}
-	argv := make([]string, len(assign.Bufs))
-	for i, b := range assign.Bufs {
-		argv[i] = string(b)
-	}
-	log = log.With("handle", assign.AssignHandle())
-
 	caller := &remote{conn: conn, inbox: inbox}
 	if _, err := hostfuncs.Instantiate(ctx, mod.Runtime, caller); err != nil {
 		log.Error("cannot instantiate host module", "error", err)
@@ -120,6 +108,39 @@ func Run(ctx context.Context, cfg Config) int {
 		log.Error("cannot instantiate WASI", "error", err)
 		return ExitFailed
 	}
+	// One guest process per assignment; the host may ask the runner to
+	// stay for another process of the run, which gets a fresh instance
+	// (fresh memory, fresh WASI state) of the same compiled module.
+	for {
+		assign, ok := <-inbox
+		if !ok {
+			return ExitHostGone
+		}
+		if assign.Kind != wire.KindAssign || len(assign.Bufs) == 0 {
+			log.Error("expected an assignment", "kind", assign.Kind)
+			return ExitFailed
+		}
+		code, reply, err := runGuest(ctx, mod, conn, caller, assign, log)
+		if err != nil {
+			return ExitHostGone
+		}
+		if !reply.Stay() {
+			return code & 0xff
+		}
+		// The last guest's memory is garbage now: give it back before
+		// waiting, so that an idle runner holds only the compiled code.
+		debug.FreeOSMemory()
+	}
+}
+
+// runGuest runs one assigned guest process to its end, reports how it
+// ended, and returns its exit code and the host's reply to the report.
+func runGuest(ctx context.Context, mod *Module, conn *wire.Conn, caller *remote, assign *wire.Msg, log hclog.Logger) (int, *wire.Msg, error) {
+	argv := make([]string, len(assign.Bufs))
+	for i, b := range assign.Bufs {
+		argv[i] = string(b)
+	}
+	log = log.With("handle", assign.AssignHandle())
 	stderr := &output{conn: conn, stream: wire.Stderr}
 	mc := wazero.NewModuleConfig().
 		WithName("").
@@ -134,7 +155,10 @@ func Run(ctx context.Context, cfg Config) int {
 		WithStartFunctions("_start")
 
 	assigned := time.Now()
-	_, err = mod.Runtime.InstantiateModule(ctx, mod.Compiled, mc)
+	inst, err := mod.Runtime.InstantiateModule(ctx, mod.Compiled, mc)
+	if inst != nil {
+		inst.Close(ctx) // (a guest that exited is closed already)
+	}
 	code, trapped := outcome(err)
 	log.Trace("guest ended", "ran", time.Since(assigned).String(), "exit_code", code)
 	if trapped {
@@ -143,14 +167,23 @@ func Run(ctx context.Context, cfg Config) int {
 		fmt.Fprintf(stderr, "%s\n", strings.TrimRight(err.Error(), "\n"))
 		log.Debug("guest trapped", "error", err)
 	}
-	exit := wire.Exit(code, trapped)
+	cpu, peak := selfUsage()
+	exit := wire.Exit(code, trapped, cpu, peak)
 	if trapped {
 		exit.Bufs = [][]byte{[]byte(trapLine(err))}
 	}
-	if _, err := caller.roundTrip(exit); err != nil {
-		return ExitHostGone
+	reply, err := caller.roundTrip(exit)
+	return code, reply, err
+}
+
+// selfUsage is the CPU time and peak resident memory of this runner so
+// far (the host counts each process's share as the difference).
+func selfUsage() (time.Duration, int64) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, 0
 	}
-	return code & 0xff
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Maxrss << 10
 }
 
 // outcome turns the result of running _start into an exit code.

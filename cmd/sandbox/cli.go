@@ -197,6 +197,7 @@ type runFlags struct {
 	ipcMiB    int64
 	result    string
 	chaos     uint64
+	reuse     bool
 	views     viewFlags
 	log       logFlags
 }
@@ -259,6 +260,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&f.msgMiB, "max-message", 16, "most MiB of one message or value (0: no limit)")
 	fs.Int64Var(&f.ipcMiB, "max-ipc", 256, "most MiB the shared objects may hold together (0: no limit)")
 	fs.StringVar(&f.result, "result", "", "write how the run ended, as JSON, to this file")
+	fs.BoolVar(&f.reuse, "reuse-runners", true, "let a runner whose process ended serve the next process the run starts, with a fresh instance (false: a new runner for every process)")
 	fs.Uint64Var(&f.chaos, "chaos", 0, "race hunting: delay IPC calls at random, from this seed (0: off; a failing seed replays the same delays)")
 	f.views.register(fs)
 	f.log.register(fs)
@@ -438,6 +440,7 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		MaxIPCBytes:      f.ipcMiB << 20,
 		Events:           f.views.log,
 		Chaos:            f.chaos,
+		ReuseRunners:     f.reuse,
 	})
 	if err != nil {
 		return exitInternal, nil, err

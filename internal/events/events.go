@@ -49,15 +49,17 @@ type Event struct {
 	T    int64  `json:"t_us"`
 	Type string `json:"type"`
 	// Process is the name of the process the event is about (the caller
-	// of a call), PID its runner's pid, Handle its handle in the ABI.
+	// of a call), PID its pid, Handle its handle in the ABI.
 	Process string `json:"process,omitempty"`
 	PID     int    `json:"pid,omitempty"`
 	Handle  int32  `json:"handle,omitempty"`
 
 	// start: the parent process (absent for MainProcess) and its pid;
+	// the OS pid of its runner when that is not its pid (runner reuse);
 	// whether the process is a daemon; its target (as the SDK names it).
 	Parent    string `json:"parent,omitempty"`
 	ParentPID int    `json:"parent_pid,omitempty"`
+	RunnerPID int    `json:"runner_pid,omitempty"`
 	Daemon    bool   `json:"daemon,omitempty"`
 	Target    string `json:"target,omitempty"`
 

@@ -7,7 +7,10 @@
 // from then on the runner sends Call frames (one guest host-function call
 // each, answered by exactly one Reply), Output frames (what the guest wrote
 // to stdout or stderr) and finally Exit, which the host answers with a Reply
-// once the process's end-of-life duties are done.
+// once the process's end-of-life duties are done. That Reply says whether
+// the runner exits now or stays to be assigned another process of the run
+// (a fresh instance of the same module): then Assign comes again, or the
+// host closes the socket to let the runner go.
 //
 // Output and calls travel on the same ordered stream, so the host always
 // writes out what a process printed before it acts on that process's next
@@ -24,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/sandbox-dev/sandbox/internal/abi"
 )
@@ -51,8 +55,10 @@ const (
 	// 2 stderr); Bufs: [data].
 	KindOutput
 	// KindExit (runner → host): the guest ended. Ints: [exit code, trapped
-	// (0 or 1)]; Bufs: [the trap's first line], when it trapped. The host
-	// replies when the process's children are dealt with.
+	// (0 or 1), the runner's CPU time so far in µs, its peak resident
+	// memory in KiB]; Bufs: [the trap's first line], when it trapped. The
+	// host replies when the process's children are dealt with; Ints of
+	// the reply: [1 if the runner is to stay for another assignment].
 	KindExit
 )
 
@@ -235,18 +241,35 @@ func Output(stream int, data []byte) *Msg {
 // OutputOf returns the stream and the data of a KindOutput frame.
 func (m *Msg) OutputOf() (stream int, data []byte) { return int(m.Int(0)), m.Buf(0) }
 
-// Exit is the runner's KindExit frame: the guest's exit code, and whether
-// it trapped.
-func Exit(code int, trapped bool) *Msg {
-	t := int64(0)
-	if trapped {
-		t = 1
-	}
-	return &Msg{Kind: KindExit, Ints: []int64{int64(code), t}}
+// Exit is the runner's KindExit frame: the guest's exit code, whether it
+// trapped, and what the runner has used so far (its CPU time and peak
+// resident memory in bytes, from getrusage).
+func Exit(code int, trapped bool, cpu time.Duration, peakRSS int64) *Msg {
+	return &Msg{Kind: KindExit, Ints: []int64{int64(code), flag(trapped), cpu.Microseconds(), peakRSS >> 10}}
 }
 
 // ExitOf returns the exit code and the trap flag of a KindExit frame.
 func (m *Msg) ExitOf() (code int, trapped bool) { return int(m.Int(0)), m.Int(1) != 0 }
+
+// ExitUsage returns the runner's CPU time and peak resident memory (bytes)
+// reported in a KindExit frame.
+func (m *Msg) ExitUsage() (cpu time.Duration, peakRSS int64) {
+	return time.Duration(m.Int(2)) * time.Microsecond, m.Int(3) << 10
+}
+
+// ExitReply is the host's answer to a KindExit frame: stay says whether
+// the runner waits for another assignment instead of exiting.
+func ExitReply(stay bool) *Msg { return &Msg{Kind: KindReply, Ints: []int64{flag(stay)}} }
+
+// Stay reports whether a reply to KindExit asks the runner to stay.
+func (m *Msg) Stay() bool { return m.Int(0) != 0 }
+
+func flag(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // ExitMessage is the trap message of a KindExit frame (its first line),
 // empty when the guest did not trap.

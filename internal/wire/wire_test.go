@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/sandbox-dev/sandbox/internal/abi"
 )
@@ -124,8 +125,20 @@ func TestNamedFrames(t *testing.T) {
 		t.Errorf("output = %d %q", stream, data)
 	}
 	for _, trapped := range []bool{false, true} {
-		if code, tr := trip(Exit(-3, trapped)).ExitOf(); code != -3 || tr != trapped {
+		m := trip(Exit(-3, trapped, 1500*time.Microsecond, 40<<20))
+		if code, tr := m.ExitOf(); code != -3 || tr != trapped {
 			t.Errorf("exit = %d %v, want -3 %v", code, tr, trapped)
 		}
+		if cpu, rss := m.ExitUsage(); cpu != 1500*time.Microsecond || rss != 40<<20 {
+			t.Errorf("exit usage = %v %d, want 1.5ms %d", cpu, rss, 40<<20)
+		}
+	}
+	for _, stay := range []bool{false, true} {
+		if m := trip(ExitReply(stay)); m.Kind != KindReply || m.Stay() != stay {
+			t.Errorf("exit reply = %+v, want stay %v", m, stay)
+		}
+	}
+	if (&Msg{Kind: KindReply}).Stay() {
+		t.Error("an empty reply asks the runner to stay")
 	}
 }

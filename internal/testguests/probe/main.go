@@ -67,11 +67,13 @@ scenarios:
   retry-start           (with --max-procs 2) a start refused by the limit, retried later: the child works
   world                 what the guest sees: args, environment, files, clocks, sleep, randomness
   child SCENARIO [ARG...]  run a scenario in a child; main prints its exitcode
+  after-end             a child ends, another starts (on its runner, when runners are reused), the first is killed: the second lives on
+  burn N MS [loop]      N children one after another, each busy for MS ms of CPU; then, with loop, one that loops forever
 `
 
 func main() {
 	mp.Register(
-		noop, exitWith, panicWith, failWith, sleepFor, sleepThenPrint, sleepForever,
+		noop, exitWith, panicWith, failWith, sleepFor, sleepThenPrint, sleepForever, burn, loop,
 		namesChild, treeChild, pidChild, argsChild, daemonChild, childEnd,
 		printLines, printThenSleep, forkBomb, selfOps, parentOps, runScenario, putAnswer,
 	)
@@ -172,6 +174,10 @@ func dispatch(args []string) int {
 		world()
 	case "retry-start":
 		retryStart()
+	case "after-end":
+		afterEnd()
+	case "burn":
+		burnChildren(intArg(args, 0, 3), time.Duration(intArg(args, 1, 500))*time.Millisecond, len(args) > 2 && args[2] == "loop")
 	case "child":
 		p := runChild(runScenario, mp.Args(args))
 		say("child exitcode=%s", exitCode(p))
@@ -610,6 +616,39 @@ func spawn(n int, d time.Duration) {
 	}
 	say("started=%d failed=%d", len(started), failed)
 	say("first error=%s limit=%v", errText(firstErr), errors.Is(firstErr, mp.ErrLimit))
+}
+
+// afterEnd: a kill of a process that has ended reaches nothing, even when
+// its runner now serves another process.
+func afterEnd() {
+	a := runChild(noop)
+	b := mp.NewProcess(sleepThenPrint, mp.Args(300*time.Millisecond, "b lived"))
+	check(b.Start())
+	say("same pid=%v", a.Pid() == b.Pid())
+	check(a.Kill())
+	check(a.Terminate())
+	check(b.Join())
+	say("a exitcode=%s b exitcode=%s", exitCode(a), exitCode(b))
+}
+
+// burnChildren runs n children one after another, each busy for d; then,
+// with loop, one that loops until its CPU limit ends it.
+func burnChildren(n int, d time.Duration, withLoop bool) {
+	for i := range n {
+		p := runChild(burn, mp.Args(d))
+		say("burn %d exitcode=%s", i+1, exitCode(p))
+	}
+	if withLoop {
+		p := runChild(loop)
+		say("loop exitcode=%s", exitCode(p))
+	}
+}
+
+// burn keeps the CPU busy for d of wall-clock time.
+func burn(d time.Duration) {
+	for t := time.Now(); time.Since(t) < d; {
+		sink++
+	}
 }
 
 var sink int

@@ -1,0 +1,111 @@
+package host_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/sandbox-dev/sandbox/host"
+	"github.com/sandbox-dev/sandbox/runner"
+)
+
+// runLimited runs the probe with args and a per-process CPU limit of two
+// seconds (a race-built runner's start-up alone takes 0.6-0.9 s of it),
+// and returns how the run ended, error included.
+func runLimited(t *testing.T, reuse bool, args ...string) (host.Result, string, error) {
+	t.Helper()
+	module, cache := probe(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	s, err := host.New(host.Config{
+		Module: module, Args: append([]string{"probe.wasm"}, args...),
+		Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache, "--cpu-limit", "2"},
+		Stdout: &out, Stderr: &out, Logger: hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Warn}),
+		CPULimit: 2 * time.Second, ReuseRunners: reuse,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := s.Run(ctx)
+	return res, out.String(), err
+}
+
+// TestRunnerReuse: with ReuseRunners, a process started after another
+// ended runs on its runner, and each keeps what is its own (its pid): a
+// kill of the first reaches nothing; CPU time and the CPU limit are per
+// process, not per runner.
+func TestRunnerReuse(t *testing.T) {
+	t.Run("kill-after-end", func(t *testing.T) {
+		t.Parallel()
+		res, stdout, stderr := run(t, host.Config{ReuseRunners: true}, "after-end")
+		if res.ExitCode != 0 {
+			t.Fatalf("exit code %d\n%s\n%s", res.ExitCode, stdout, stderr)
+		}
+		matchLines(t, "stdout", stdout, []string{"same pid=false", "b lived", "a exitcode=0 b exitcode=0"})
+		if a, b := res.Processes[1], res.Processes[2]; a.RunnerPID != b.RunnerPID {
+			t.Errorf("%s ran in runner %d, %s in %d: runner not reused", a.Name, a.RunnerPID, b.Name, b.RunnerPID)
+		}
+	})
+	t.Run("no-reuse", func(t *testing.T) {
+		t.Parallel()
+		_, stdout, stderr := run(t, host.Config{}, "after-end")
+		matchLines(t, "stdout", stdout, []string{"same pid=false", "b lived", "a exitcode=0 b exitcode=0"})
+		_ = stderr
+	})
+	t.Run("cpu-per-process", func(t *testing.T) {
+		t.Parallel()
+		// Four children of 0.6 s of CPU each at most, one after another,
+		// on one runner under a limit of 2 s each: the runner's total
+		// passes 2.4 s, so each child must have had its own limit.
+		res, out, err := runLimited(t, true, "burn", "4", "600")
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("exit code %d, %v\n%s", res.ExitCode, err, out)
+		}
+		matchLines(t, "stdout", out, []string{"burn 1 exitcode=0", "burn 2 exitcode=0", "burn 3 exitcode=0", "burn 4 exitcode=0"})
+		kids := res.Processes[1:]
+		if len(kids) != 4 {
+			t.Fatalf("%d children, want 4", len(kids))
+		}
+		for _, k := range kids {
+			if k.RunnerPID != kids[0].RunnerPID {
+				t.Errorf("%s ran in runner %d, %s in %d: runner not reused", k.Name, k.RunnerPID, kids[0].Name, kids[0].RunnerPID)
+			}
+			if k != kids[0] && k.PID == kids[0].PID {
+				t.Errorf("%s and %s have one pid %d: pids must be unique in a run", k.Name, kids[0].Name, k.PID)
+			}
+			// Its own CPU time (within its limit), not its runner's so
+			// far (past 2.4 s by the fourth child).
+			if k.CPU <= 0 || k.CPU > 2*time.Second {
+				t.Errorf("%s CPU = %v, want its own share (0, 2s]", k.Name, k.CPU)
+			}
+		}
+	})
+	t.Run("cpu-limit-on-reused-runner", func(t *testing.T) {
+		t.Parallel()
+		began := time.Now()
+		res, out, err := runLimited(t, true, "burn", "1", "300", "loop")
+		var le *host.LimitError
+		if !errors.As(err, &le) || res.Verdict != host.VerdictCPULimit {
+			t.Fatalf("verdict %q, error %v, want the CPU limit\n%s", res.Verdict, err, out)
+		}
+		kids := res.Processes[1:]
+		if len(kids) != 2 || kids[0].RunnerPID != kids[1].RunnerPID {
+			t.Fatalf("children %+v: want two on one runner", kids)
+		}
+		// The loop may use its 2 s limit, plus up to 1 s as the soft limit
+		// is whole seconds above what the runner used; 10 s is the margin
+		// for a loaded machine.
+		if took := time.Since(began); took > 13*time.Second {
+			t.Errorf("run took %v, want the limit and a margin", took)
+		}
+	})
+}
