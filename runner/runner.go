@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -111,8 +112,9 @@ func Run(ctx context.Context, cfg Config) int {
 	// One guest process per assignment; the host may ask the runner to
 	// stay for another process of the run, which gets a fresh instance
 	// (fresh memory, fresh WASI state) of the same compiled module.
+	next := func() (*wire.Msg, bool) { m, ok := <-inbox; return m, ok }
 	for {
-		assign, ok := <-inbox
+		assign, ok := next()
 		if !ok {
 			return ExitHostGone
 		}
@@ -127,10 +129,33 @@ func Run(ctx context.Context, cfg Config) int {
 		if !reply.Stay() {
 			return code & 0xff
 		}
-		// The last guest's memory is garbage now: give it back before
-		// waiting, so that an idle runner holds only the compiled code.
+		// The last guest's memory is garbage now. Collected at once, so
+		// that the next guest's memory reuses it instead of growing the
+		// runner's data segment (RLIMIT_DATA); given back to the OS only
+		// if no process comes soon (it costs about 4 ms, which a program
+		// that starts its children one after another would wait for).
+		runtime.GC()
+		next = func() (*wire.Msg, bool) { return idleWait(inbox) }
+	}
+}
+
+// idleFree is how long an idle runner waits before it gives its free
+// memory back to the OS.
+const idleFree = 20 * time.Millisecond
+
+// idleWait waits for the next frame from the host while idle, giving the
+// free memory back to the OS if none comes within idleFree.
+func idleWait(inbox <-chan *wire.Msg) (*wire.Msg, bool) {
+	t := time.NewTimer(idleFree)
+	defer t.Stop()
+	select {
+	case m, ok := <-inbox:
+		return m, ok
+	case <-t.C:
 		debug.FreeOSMemory()
 	}
+	m, ok := <-inbox
+	return m, ok
 }
 
 // runGuest runs one assigned guest process to its end, reports how it
