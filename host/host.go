@@ -592,11 +592,19 @@ func (s *Supervisor) reap(w *worker, served, logged <-chan struct{}) {
 }
 
 // checkOutOfMemory stops the run with the memory-limit verdict if p's
-// guest reported a failure after it ran out of its linear memory.
-func (s *Supervisor) checkOutOfMemory(p *proc) {
-	if p.reportedCode != 0 && p.outOfMemory.Load() {
-		s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: %s ran out of its linear memory (--memory); every process was killed", s.who(p))})
+// guest reported a failure after it ran out of memory: its linear
+// memory's maximum (--memory), or its runner's limit, which refused a
+// memory.grow (limited, from the Exit report).
+func (s *Supervisor) checkOutOfMemory(p *proc, limited bool) {
+	if p.reportedCode == 0 || !(p.outOfMemory.Load() || limited) {
+		return
 	}
+	p.outOfMemory.Store(true)
+	if limited {
+		s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: %s needed more memory than its runner may use; every process was killed", s.who(p))})
+		return
+	}
+	s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: %s ran out of its linear memory (--memory); every process was killed", s.who(p))})
 }
 
 // finish marks p stopped with its exit code, once: at the Exit handshake,

@@ -104,7 +104,7 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 			p.reported = true
 			p.reportedCode, _ = m.ExitOf()
 			p.trap = m.ExitMessage()
-			s.checkOutOfMemory(p) // before anyone sees p stopped
+			s.checkOutOfMemory(p, m.ExitLimited()) // before anyone sees p stopped
 			s.out.flush(s.label(p), p)
 			s.atExit(p)
 			cpu, peak := m.ExitUsage()

@@ -43,6 +43,14 @@ import (
 // memory", a traceback, exit status 2 (race-built: "ThreadSanitizer failed
 // to allocate ... (errno: 12)", exit status 66).
 //
+// Those figures were measured with linear memory in the Go heap. It is now
+// a mapping of its own (linearmem_linux.go), which grows in place: under
+// a limit of 512 MiB, "alloc" reached 384 MiB of linear memory (it reached
+// 144 MiB in the heap), and past the limit the guest's memory.grow fails
+// (the guest's Go runtime: "runtime: out of memory") before the runner's
+// own runtime does. The default limit (4 M + 256 MiB) is kept: it never
+// stopped a guest that kept within M, and now leaves more room.
+//
 // Files: the runner writes the compilation cache when its entry is
 // missing (it normally is not: the host compiles first), so RLIMIT_FSIZE
 // cannot be 0. A cache entry was 3.8 times the module (probe.wasm 4.3 MB,

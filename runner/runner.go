@@ -23,9 +23,9 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -129,12 +129,11 @@ func Run(ctx context.Context, cfg Config) int {
 		if !reply.Stay() {
 			return code & 0xff
 		}
-		// The last guest's memory is garbage now. Collected at once, so
-		// that the next guest's memory reuses it instead of growing the
-		// runner's data segment (RLIMIT_DATA); given back to the OS only
-		// if no process comes soon (it costs about 4 ms, which a program
-		// that starts its children one after another would wait for).
-		runtime.GC()
+		// The last guest's linear memory was unmapped as its instance
+		// closed (linearmem_linux.go); what else it left in the Go heap
+		// is given back to the OS if no process comes soon (it costs
+		// about 4 ms, which a program that starts its children one
+		// after another would wait for).
 		next = func() (*wire.Msg, bool) { return idleWait(inbox) }
 	}
 }
@@ -180,7 +179,8 @@ func runGuest(ctx context.Context, mod *Module, conn *wire.Conn, caller *remote,
 		WithStartFunctions("_start")
 
 	assigned := time.Now()
-	inst, err := mod.Runtime.InstantiateModule(ctx, mod.Compiled, mc)
+	var limited atomic.Bool
+	inst, err := mod.Runtime.InstantiateModule(withLinearMemory(ctx, &limited), mod.Compiled, mc)
 	if inst != nil {
 		inst.Close(ctx) // (a guest that exited is closed already)
 	}
@@ -193,7 +193,7 @@ func runGuest(ctx context.Context, mod *Module, conn *wire.Conn, caller *remote,
 		log.Debug("guest trapped", "error", err)
 	}
 	cpu, peak := selfUsage()
-	exit := wire.Exit(code, trapped, cpu, peak)
+	exit := wire.Exit(code, trapped, cpu, peak, limited.Load())
 	if trapped {
 		exit.Bufs = [][]byte{[]byte(trapLine(err))}
 	}

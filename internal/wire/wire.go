@@ -56,7 +56,8 @@ const (
 	KindOutput
 	// KindExit (runner → host): the guest ended. Ints: [exit code, trapped
 	// (0 or 1), the runner's CPU time so far in µs, its peak resident
-	// memory in KiB]; Bufs: [the trap's first line], when it trapped. The
+	// memory in KiB, 1 if the runner's memory limit refused the guest a
+	// memory.grow]; Bufs: [the trap's first line], when it trapped. The
 	// host replies when the process's children are dealt with; Ints of
 	// the reply: [1 if the runner is to stay for another assignment].
 	KindExit
@@ -242,11 +243,16 @@ func Output(stream int, data []byte) *Msg {
 func (m *Msg) OutputOf() (stream int, data []byte) { return int(m.Int(0)), m.Buf(0) }
 
 // Exit is the runner's KindExit frame: the guest's exit code, whether it
-// trapped, and what the runner has used so far (its CPU time and peak
-// resident memory in bytes, from getrusage).
-func Exit(code int, trapped bool, cpu time.Duration, peakRSS int64) *Msg {
-	return &Msg{Kind: KindExit, Ints: []int64{int64(code), flag(trapped), cpu.Microseconds(), peakRSS >> 10}}
+// trapped, what the runner has used so far (its CPU time and peak
+// resident memory in bytes, from getrusage), and whether the runner's
+// memory limit refused the guest more linear memory.
+func Exit(code int, trapped bool, cpu time.Duration, peakRSS int64, limited bool) *Msg {
+	return &Msg{Kind: KindExit, Ints: []int64{int64(code), flag(trapped), cpu.Microseconds(), peakRSS >> 10, flag(limited)}}
 }
+
+// ExitLimited reports whether a KindExit frame says the runner's memory
+// limit refused the guest more linear memory.
+func (m *Msg) ExitLimited() bool { return m.Int(4) != 0 }
 
 // ExitOf returns the exit code and the trap flag of a KindExit frame.
 func (m *Msg) ExitOf() (code int, trapped bool) { return int(m.Int(0)), m.Int(1) != 0 }

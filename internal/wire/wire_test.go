@@ -125,12 +125,15 @@ func TestNamedFrames(t *testing.T) {
 		t.Errorf("output = %d %q", stream, data)
 	}
 	for _, trapped := range []bool{false, true} {
-		m := trip(Exit(-3, trapped, 1500*time.Microsecond, 40<<20))
+		m := trip(Exit(-3, trapped, 1500*time.Microsecond, 40<<20, trapped))
 		if code, tr := m.ExitOf(); code != -3 || tr != trapped {
 			t.Errorf("exit = %d %v, want -3 %v", code, tr, trapped)
 		}
 		if cpu, rss := m.ExitUsage(); cpu != 1500*time.Microsecond || rss != 40<<20 {
 			t.Errorf("exit usage = %v %d, want 1.5ms %d", cpu, rss, 40<<20)
+		}
+		if m.ExitLimited() != trapped {
+			t.Errorf("exit limited = %v, want %v", m.ExitLimited(), trapped)
 		}
 	}
 	for _, stay := range []bool{false, true} {

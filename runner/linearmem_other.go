@@ -1,0 +1,12 @@
+//go:build !linux
+
+package runner
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// withLinearMemory leaves linear memory in the Go heap (wazero's
+// default) where the mapping of linearmem_linux.go is not implemented.
+func withLinearMemory(ctx context.Context, _ *atomic.Bool) context.Context { return ctx }
