@@ -236,7 +236,9 @@ func probeGuest(t *testing.T) (module, cache string) {
 	probeOnce.Do(func() {
 		ctx := context.Background()
 		var m *runner.Module
-		if m, probeCompile = runner.Load(ctx, runner.LoadConfig{Path: module, CacheDir: probeCache}); probeCompile == nil {
+		// Compiled as the CLI does, by several workers: every test that
+		// runs the probe runs code compiled so.
+		if m, probeCompile = runner.Load(ctx, runner.LoadConfig{Path: module, CacheDir: probeCache, CompileWorkers: 4}); probeCompile == nil {
 			m.Close(ctx)
 		}
 	})
@@ -338,6 +340,37 @@ func TestMemoryLimit(t *testing.T) {
 		}
 	}
 	t.Logf("stopped %s, peak RSS %d MiB: %s", last, main.PeakRSS>>20, res.Explanation)
+}
+
+// TestParallelCompileIsCached: a module compiled by several workers is
+// a cache entry that a serial load (a runner's) finds: it does not
+// compile again (the entry is not rewritten).
+func TestParallelCompileIsCached(t *testing.T) {
+	ctx := context.Background()
+	cache := t.TempDir()
+	cfg := runner.LoadConfig{Path: testutil.Guest(t, "internal/testguests/probe"), CacheDir: cache, CompileWorkers: 4}
+	m, err := runner.Load(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close(ctx)
+	entries, _ := filepath.Glob(filepath.Join(cache, "wazero-*", "*"))
+	if len(entries) != 1 {
+		t.Fatalf("cache entries %v, want one", entries)
+	}
+	before, err := os.Stat(entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.CompileWorkers = 1
+	if m, err = runner.Load(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	m.Close(ctx)
+	after, err := os.Stat(entries[0])
+	if err != nil || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("the serial load wrote the cache entry again (%v): not a hit", err)
+	}
 }
 
 // TestConfinedCompile: a confined runner given a relative cache directory

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/sandbox-dev/sandbox/hostfuncs"
@@ -34,7 +35,11 @@ type LoadConfig struct {
 	// load faster (mergeData), named by the original's SHA-256; Load then
 	// compiles that file, and Module.Path names it for the runners.
 	ModulesDir string
-	Logger     hclog.Logger
+	// CompileWorkers is how many goroutines compile the module's functions
+	// on a cache miss (0 or 1: one). The host compiles a new module while
+	// nothing else runs, so it uses every core; a runner uses one.
+	CompileWorkers int
+	Logger         hclog.Logger
 }
 
 // Module is a compiled module and the runtime it was compiled in.
@@ -188,6 +193,9 @@ func compile(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
 		rc = rc.WithCompilationCache(c)
 	}
 	m.Runtime = wazero.NewRuntimeWithConfig(ctx, rc)
+	if cfg.CompileWorkers > 1 {
+		ctx = experimental.WithCompilationWorkers(ctx, cfg.CompileWorkers)
+	}
 	cm, err := m.Runtime.CompileModule(ctx, bin)
 	if err != nil {
 		m.Close(ctx)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -391,7 +392,7 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	// cache instead of compiling it again; and refuse a bad module with a
 	// clear message before any process starts.
 	mod, err := runner.Load(ctx, runner.LoadConfig{Path: abs, CacheDir: cacheDir, MemoryLimitPages: pages, Logger: log,
-		ModulesDir: filepath.Join(cacheDir, "modules")})
+		ModulesDir: filepath.Join(cacheDir, "modules"), CompileWorkers: runtime.GOMAXPROCS(0)})
 	if err != nil {
 		var me *runner.ModuleError
 		switch {
