@@ -124,3 +124,31 @@ func TestRotate(t *testing.T) {
 		t.Errorf("rotate changed its argument: %v", xs)
 	}
 }
+
+// TestFlags: -flags and -before-flags reach the command line of their
+// own column only.
+func TestFlags(t *testing.T) {
+	cfg := config{sandbox: "bin/sandbox", guest: "g.wasm", before: "/old", flags: "--reuse-runners=false  --prefix", beforeFlags: ""}
+	tests := []struct {
+		impl string
+		want []string // flags expected on the command line
+		not  []string // flags that must not be there
+	}{
+		{implSandbox, []string{"--reuse-runners=false", "--prefix"}, nil},
+		{implBefore, nil, []string{"--reuse-runners=false", "--prefix"}},
+		{implPythonFork, nil, []string{"--reuse-runners=false", "--prefix"}},
+	}
+	for _, tt := range tests {
+		cmd := command(context.Background(), cfg, tt.impl, "", nil, "spawn", "1")
+		for _, f := range tt.want {
+			if !slices.Contains(cmd.Args, f) {
+				t.Errorf("%s: %v lacks %s", tt.impl, cmd.Args, f)
+			}
+		}
+		for _, f := range tt.not {
+			if slices.Contains(cmd.Args, f) {
+				t.Errorf("%s: %v has %s", tt.impl, cmd.Args, f)
+			}
+		}
+	}
+}

@@ -482,8 +482,10 @@ func cpuSeconds(d time.Duration) int64 {
 }
 
 // processMemory is the memory limit of one runner in MiB: what its
-// linear memory may take and the runner's own (measured: a runner needs
-// about 3.6 x its linear memory + 110 MiB at most; see runner/confine).
+// linear memory may take and the runner's own (measured when linear
+// memory was in the Go heap: about 3.6 x its linear memory + 110 MiB at
+// most; in its own mapping now, a guest reached 384 MiB under 512: the
+// default keeps the larger margin; see runner/confine_linux.go).
 func (f runFlags) processMemory() int64 {
 	if f.procMem > 0 {
 		return f.procMem
