@@ -73,7 +73,7 @@ type Config struct {
 	MaxObjects              int
 	MaxMessage, MaxIPCBytes int64
 	// RunCPULimit bounds the CPU time of all the run's processes together,
-	// RunMemory the resident memory (bytes) of those alive at once (0: no
+	// RunMemory the resident memory of their own (bytes, usage.go) of those alive at once (0: no
 	// bound); the host samples both (usage.go) and ends the run with
 	// VerdictCPULimit or VerdictMemoryLimit.
 	RunCPULimit time.Duration

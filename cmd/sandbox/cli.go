@@ -253,7 +253,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.cpu, "cpu-limit", time.Minute, "CPU time each process may use, e.g. 10s (0: no limit)")
 	fs.Int64Var(&f.procMem, "process-memory", 0, "memory each process's runner may use in MiB, all told (0: 4 x --memory + 256)")
 	fs.DurationVar(&f.runCPU, "run-cpu-limit", 2*time.Minute, "CPU time all processes may use together (0: no limit)")
-	fs.Int64Var(&f.runMemMiB, "run-memory", 4096, "memory in MiB all processes alive at once may use together, their runners' resident memory (0: no limit)")
+	fs.Int64Var(&f.runMemMiB, "run-memory", 4096, "memory in MiB all processes alive at once may use together, their runners' resident memory of their own (0: no limit)")
 	fs.IntVar(&f.created, "max-created", 1000, "most process starts the run may ask for in all, refused ones included (0: no limit)")
 	fs.Int64Var(&f.outputMiB, "max-output", 64, "most MiB all processes may print together (0: no limit)")
 	fs.Int64Var(&f.procMiB, "max-process-output", 16, "most MiB one process may print (0: no limit)")
