@@ -110,6 +110,9 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 			cpu, peak := m.ExitUsage()
 			stay = s.mayStay(w, p, cpu, peak)
 			sent := conn.Send(wire.ExitReply(stay)) == nil
+			if stay && !sent {
+				s.unlist(w) // its runner is gone: no process for it
+			}
 			if stay {
 				// p is detached from w: it has ended, whatever becomes of
 				// the runner now.

@@ -2,6 +2,7 @@ package host
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -124,12 +125,6 @@ func (w *worker) close() *proc {
 	return w.cur
 }
 
-func (w *worker) closed() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.ended
-}
-
 // cpuLifetime is the hard CPU limit of a reusable runner in seconds (0:
 // the runner's default, --cpu-limit + 1).
 func (s *Supervisor) cpuLifetime() uint64 {
@@ -180,6 +175,16 @@ func (s *Supervisor) mayStay(w *worker, p *proc, cpu time.Duration, peak int64) 
 	return true
 }
 
+// unlist takes w off the idle list (its runner could not be told to
+// stay).
+func (s *Supervisor) unlist(w *worker) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i := slices.Index(s.idle, w); i >= 0 {
+		s.idle = slices.Delete(s.idle, i, i+1)
+	}
+}
+
 // park waits until a process is assigned to idle w, and returns it; nil
 // when w is let go or its runner ends.
 func (s *Supervisor) park(w *worker) *proc {
@@ -205,8 +210,10 @@ func (s *Supervisor) takeIdle() *worker {
 		w := s.idle[n-1]
 		s.idle = s.idle[:n-1]
 		s.mu.Unlock()
-		if w.closed() {
+		select {
+		case <-w.gone:
 			continue // its runner ended while idle
+		default:
 		}
 		if err := s.rearmCPU(w); err != nil {
 			s.log.Debug("idle runner cannot be reused; letting it go", "pid", w.pid, "error", err)
@@ -218,7 +225,9 @@ func (s *Supervisor) takeIdle() *worker {
 }
 
 // rearmCPU moves w's soft RLIMIT_CPU so that the next process may use
-// Config.CPULimit of CPU time from now.
+// Config.CPULimit of CPU time from the runner's last Exit report (what
+// it uses while idle counts as the next process's, as its CPU time does),
+// rounded up to a whole second.
 func (s *Supervisor) rearmCPU(w *worker) error {
 	lt := s.cpuLifetime()
 	if lt == 0 {

@@ -5,6 +5,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -24,12 +25,35 @@ import (
 // (PROT_NONE, which RLIMIT_DATA does not count), grows in place by making
 // more of it writable (counted by RLIMIT_DATA, so the runner's memory
 // limit holds: past it the guest's memory.grow fails), starts zeroed by
-// the kernel, and is unmapped when the instance is closed. limited is
-// set when RLIMIT_DATA refused a memory.grow.
-func withLinearMemory(ctx context.Context, limited *atomic.Bool) context.Context {
+// the kernel, and is unmapped when the instance is closed (or by
+// mems.free, for an instantiation that failed before wazero could close
+// it).
+func withLinearMemory(ctx context.Context, mems *linearMemories) context.Context {
 	return experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
-		return &mappedMemory{max: max, limited: limited}
+		m := &mappedMemory{max: max, limited: &mems.limited}
+		mems.mu.Lock()
+		mems.made = append(mems.made, m)
+		mems.mu.Unlock()
+		return m
 	}))
+}
+
+// linearMemories are the linear memories of one guest instance.
+type linearMemories struct {
+	// limited is set when RLIMIT_DATA refused the guest memory.
+	limited atomic.Bool
+	mu      sync.Mutex
+	made    []*mappedMemory
+}
+
+// free unmaps every memory not unmapped yet; the guest has ended.
+func (ms *linearMemories) free() {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	for _, m := range ms.made {
+		m.Free()
+	}
+	ms.made = nil
 }
 
 // mappedMemory is one linear memory: a reservation of max bytes, of which

@@ -9,4 +9,8 @@ import (
 
 // withLinearMemory leaves linear memory in the Go heap (wazero's
 // default) where the mapping of linearmem_linux.go is not implemented.
-func withLinearMemory(ctx context.Context, _ *atomic.Bool) context.Context { return ctx }
+func withLinearMemory(ctx context.Context, _ *linearMemories) context.Context { return ctx }
+
+type linearMemories struct{ limited atomic.Bool }
+
+func (*linearMemories) free() {}

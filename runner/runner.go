@@ -25,12 +25,12 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
@@ -179,11 +179,12 @@ func runGuest(ctx context.Context, mod *Module, conn *wire.Conn, caller *remote,
 		WithStartFunctions("_start")
 
 	assigned := time.Now()
-	var limited atomic.Bool
-	inst, err := mod.Runtime.InstantiateModule(withLinearMemory(ctx, &limited), mod.Compiled, mc)
+	var mems linearMemories
+	inst, err := instantiate(withLinearMemory(ctx, &mems), mod, mc)
 	if inst != nil {
 		inst.Close(ctx) // (a guest that exited is closed already)
 	}
+	mems.free() // (an instantiation that failed is not closed by wazero)
 	code, trapped := outcome(err)
 	log.Trace("guest ended", "ran", time.Since(assigned).String(), "exit_code", code)
 	if trapped {
@@ -193,12 +194,26 @@ func runGuest(ctx context.Context, mod *Module, conn *wire.Conn, caller *remote,
 		log.Debug("guest trapped", "error", err)
 	}
 	cpu, peak := selfUsage()
-	exit := wire.Exit(code, trapped, cpu, peak, limited.Load())
+	exit := wire.Exit(code, trapped, cpu, peak, mems.limited.Load())
 	if trapped {
 		exit.Bufs = [][]byte{[]byte(trapLine(err))}
 	}
 	reply, err := caller.roundTrip(exit)
 	return code, reply, err
+}
+
+// instantiate instantiates and runs the guest. wazero does not check
+// that an allocator gave the initial linear memory: when the runner's
+// memory limit refuses it, wazero panics, which is turned into an error
+// (the guest ends as if trapped, and its Exit report says the runner's
+// limit refused it memory).
+func instantiate(ctx context.Context, mod *Module, mc wazero.ModuleConfig) (inst api.Module, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			inst, err = nil, fmt.Errorf("cannot instantiate the module: %v", r)
+		}
+	}()
+	return mod.Runtime.InstantiateModule(ctx, mod.Compiled, mc)
 }
 
 // selfUsage is the CPU time and peak resident memory of this runner so
