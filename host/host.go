@@ -52,9 +52,11 @@ type Config struct {
 	Logger hclog.Logger
 	// TimeLimit bounds the wall-clock time of the run (0: none).
 	TimeLimit time.Duration
-	// CPULimit is the CPU time each process's runner may use (0: none);
-	// the runner enforces it (RunnerArgs), and the host gives the verdict
-	// VerdictCPULimit when a runner dies of it (SIGXCPU).
+	// CPULimit is the CPU time each process may use (0: none), in whole
+	// seconds rounded up; the host gives it to every runner (--cpu-limit,
+	// and --cpu-lifetime with ReuseRunners), the runner enforces it, and
+	// the host gives the verdict VerdictCPULimit when a runner dies of it
+	// (SIGXCPU).
 	CPULimit time.Duration
 	// MaxCreated bounds the process starts the run may ask for in all,
 	// MainProcess included and starts refused by MaxProcs too (0: no
@@ -208,6 +210,7 @@ func New(cfg Config) (*Supervisor, error) {
 
 		procs:   map[int32]*proc{},
 		workers: map[*worker]struct{}{},
+		pids:    map[int]bool{hostPID: true},
 		objects: map[int32]*object{},
 		waits:   map[int32]*waiting{},
 
@@ -423,7 +426,7 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 	p.state = stateStarting
 	s.mu.Unlock()
 
-	w, needHello, err := s.acquire(p)
+	w, fresh, needHello, err := s.acquire(p)
 	if err != nil {
 		s.mu.Lock()
 		s.alive--
@@ -432,7 +435,6 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 		s.all.Done()
 		return err
 	}
-	fresh := w.served == 1
 	if !fresh {
 		s.all.Done() // w is counted since it was started
 	}
@@ -492,15 +494,15 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 }
 
 // acquire finds the runner that will serve p, and assigns p to it: an
-// idle one (runner reuse), else a spare, else one started now. hello says
-// whether the runner's Hello is still to be read.
-func (s *Supervisor) acquire(p *proc) (w *worker, hello bool, err error) {
+// idle one (runner reuse), else a spare, else one started now (fresh).
+// hello says whether the runner's Hello is still to be read.
+func (s *Supervisor) acquire(p *proc) (w *worker, fresh, hello bool, err error) {
 	for {
 		if w = s.takeIdle(); w == nil {
 			break
 		}
 		if w.assign(p) {
-			return w, false, nil
+			return w, false, false, nil
 		}
 	}
 	var r *started
@@ -508,11 +510,11 @@ func (s *Supervisor) acquire(p *proc) (w *worker, hello bool, err error) {
 	if sp := s.takeSpare(); sp != nil {
 		r, conn = sp.r, sp.conn
 	} else if r, err = s.startRunner(); err != nil {
-		return nil, false, err
+		return nil, false, false, err
 	}
 	w = newWorker(r, conn)
 	w.assign(p)
-	return w, conn == nil, nil
+	return w, true, conn == nil, nil
 }
 
 // reap waits for w's runner to end, then for its output and log to be
@@ -664,9 +666,6 @@ func (s *Supervisor) atExit(p *proc) {
 // unique within a run, as processes started by fork are; one that is not
 // its runner's OS pid says so in the log (runner_pid). Called under s.mu.
 func (s *Supervisor) pidFor(osPid int) int {
-	if s.pids == nil {
-		s.pids = map[int]bool{hostPID: true}
-	}
 	pid := osPid
 	for s.pids[pid] {
 		pid++

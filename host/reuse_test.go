@@ -15,7 +15,8 @@ import (
 
 // runLimited runs the probe with args and a per-process CPU limit of two
 // seconds (a race-built runner's start-up alone takes 0.6-0.9 s of it),
-// and returns how the run ended, error included.
+// given only as Config.CPULimit (the host passes it to the runners), and
+// returns how the run ended, error included.
 func runLimited(t *testing.T, reuse bool, args ...string) (host.Result, string, error) {
 	t.Helper()
 	module, cache := probe(t)
@@ -26,7 +27,7 @@ func runLimited(t *testing.T, reuse bool, args ...string) (host.Result, string, 
 	var out syncBuffer
 	s, err := host.New(host.Config{
 		Module: module, Args: append([]string{"probe.wasm"}, args...),
-		Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache, "--cpu-limit", "2"},
+		Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache},
 		Stdout: &out, Stderr: &out, Logger: hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Warn}),
 		CPULimit: 2 * time.Second, ReuseRunners: reuse,
 	})

@@ -87,6 +87,9 @@ func (s *Supervisor) startRunner() (*started, error) {
 	argv := append([]string{}, s.cfg.Runner[1:]...)
 	argv = append(argv, "--module", s.cfg.Module, "--host-pid", fmt.Sprint(os.Getpid()))
 	argv = append(argv, s.cfg.RunnerArgs...)
+	if s.cfg.CPULimit > 0 {
+		argv = append(argv, "--cpu-limit", fmt.Sprint(cpuSeconds(s.cfg.CPULimit)))
+	}
 	if lt := s.cpuLifetime(); lt > 0 {
 		argv = append(argv, "--cpu-lifetime", fmt.Sprint(lt))
 	}

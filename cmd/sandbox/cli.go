@@ -422,7 +422,7 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		Args:   append([]string{filepath.Base(module)}, guestArgs...),
 		Runner: []string{exe, runner.Mode},
 		RunnerArgs: []string{"--cache-dir", cacheDir, "--log-level", strings.ToLower(f.log.level), "--memory-pages", fmt.Sprint(pages),
-			"--cpu-limit", fmt.Sprint(cpuSeconds(f.cpu)), "--memory-limit-mib", fmt.Sprint(f.processMemory())},
+			"--memory-limit-mib", fmt.Sprint(f.processMemory())},
 		Stdout:   stdout,
 		Stderr:   stderr,
 		Prefix:   f.prefix,
@@ -473,12 +473,6 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		return exitInternal, &res, err
 	}
 	return statusOf(res.ExitCode), &res, nil
-}
-
-// cpuSeconds is the runner's CPU limit in whole seconds, rounded up (0:
-// none).
-func cpuSeconds(d time.Duration) int64 {
-	return int64((d + time.Second - 1) / time.Second)
 }
 
 // processMemory is the memory limit of one runner in MiB: what its
