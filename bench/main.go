@@ -25,9 +25,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -227,6 +229,27 @@ func (cfg config) sandboxOf(impl string) (bin, guest, cache string, ok bool) {
 	}
 	return "", "", "", false
 }
+
+// supports says whether impl is a sandbox whose 'sandbox run' has flag
+// (an earlier build measured with -before may not), e.g.
+// "--interpret-new=false".
+func (cfg config) supports(impl, flag string) bool {
+	bin, _, _, ok := cfg.sandboxOf(impl)
+	if !ok {
+		return false
+	}
+	name, _, _ := strings.Cut(flag, "=")
+	v, ok := helpCache.Load(bin)
+	if !ok {
+		out, _ := exec.Command(bin, "help", "run").CombinedOutput()
+		v, _ = helpCache.LoadOrStore(bin, string(out))
+	}
+	// The flag's name, not the start of a longer one.
+	return regexp.MustCompile(regexp.QuoteMeta(name) + `[^-a-z]`).MatchString(v.(string))
+}
+
+// helpCache holds 'sandbox help run' of each binary.
+var helpCache sync.Map
 
 // flagsOf is the extra 'sandbox run' flags of impl (-flags, -before-flags).
 func (cfg config) flagsOf(impl string) []string {

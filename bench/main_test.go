@@ -152,3 +152,27 @@ func TestFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestSupports: a flag is found in the real CLI's help by its whole name.
+func TestSupports(t *testing.T) {
+	bin := "../bin/sandbox"
+	if _, err := os.Stat(bin); err != nil {
+		t.Skipf("%v (make build makes it)", err)
+	}
+	cfg := config{sandbox: bin}
+	tests := []struct {
+		impl, flag string
+		want       bool
+	}{
+		{implSandbox, "--interpret-new=false", true},
+		{implSandbox, "--reuse-runners", true},
+		{implSandbox, "--interpret", false}, // only the start of a flag
+		{implSandbox, "--no-such-flag", false},
+		{implPythonFork, "--interpret-new=false", false},
+	}
+	for _, tt := range tests {
+		if got := cfg.supports(tt.impl, tt.flag); got != tt.want {
+			t.Errorf("supports(%s, %s) = %v, want %v", tt.impl, tt.flag, got, tt.want)
+		}
+	}
+}

@@ -41,10 +41,10 @@ func (s *Supervisor) endEvent(res *Result) {
 	s.ev.Add(events.Event{Type: events.TypeEnd, T: s.us(time.Now()), Verdict: string(res.Verdict), Explanation: res.Explanation, Dropped: dropped})
 }
 
-// startEvent records that p started, on the runner whose OS pid is
-// runnerPID. s.mu is held.
-func (s *Supervisor) startEvent(p *proc, runnerPID int) {
-	e := events.Event{Type: events.TypeStart, T: s.us(time.Now()), Process: p.name, PID: p.pid, Handle: p.handle, Daemon: p.daemon, Target: p.target}
+// startEvent records that p started, on runner w. s.mu is held.
+func (s *Supervisor) startEvent(p *proc, w *worker) {
+	runnerPID := w.pid
+	e := events.Event{Type: events.TypeStart, T: s.us(time.Now()), Process: p.name, PID: p.pid, Handle: p.handle, Daemon: p.daemon, Target: p.target, Interpreted: w.interpreted}
 	if runnerPID != p.pid {
 		e.RunnerPID = runnerPID
 	}

@@ -100,6 +100,26 @@ type Config struct {
 	// start-up. Processes served by one runner one after another report
 	// the same pid.
 	ReuseRunners bool
+	// Compiled, when not nil, says the module's machine code is not in
+	// the compilation cache yet (the caller compiles it meanwhile) and is
+	// closed once it is (or its compile failed: runners then compile it
+	// themselves). Until then runners start with --interpret (the module
+	// compiled for wazero's interpreter: it starts in a tenth of the
+	// time, the guest runs slower), at most maxInterpreted alive at once
+	// (a start past them waits); afterwards the runners started so are
+	// not reused and the spares started so are replaced, so that the
+	// processes started later run compiled code. Nil: every runner loads
+	// the machine code from the cache.
+	Compiled <-chan struct{}
+	// Checked, when not nil, says the module is still being compiled and
+	// checked (the caller does it meanwhile) and receives the outcome:
+	// Run starts MainProcess's runner at once, so that it loads the
+	// module in parallel, and gives it MainProcess only after a nil; an
+	// error ends Run before any guest ran, wrapped in ErrMainFailed. The
+	// runners must be able to load the module meanwhile: interpreted
+	// (Compiled) or from the cache. Nil: the module was checked before
+	// New.
+	Checked <-chan error
 }
 
 // DrainTimeout bounds how long a run that was stopped (a limit, a
@@ -153,6 +173,9 @@ type Supervisor struct {
 	alive      int   // started and not yet stopped
 	all        sync.WaitGroup
 	closing    bool
+	closed     chan struct{} // closed when closing is set
+	interp     chan struct{} // a token per interpreted runner alive (maxInterpreted)
+	wentIdle   chan struct{} // signalled when a runner is listed idle
 	spares     []*spare
 	workers    map[*worker]struct{} // every runner not yet reaped
 	idle       []*worker            // runners waiting for another process (worker.go)
@@ -214,9 +237,12 @@ func New(cfg Config) (*Supervisor, error) {
 		objects: map[int32]*object{},
 		waits:   map[int32]*waiting{},
 
-		stopped: make(chan struct{}),
-		ev:      cfg.Events,
-		t0:      time.Now(),
+		stopped:  make(chan struct{}),
+		closed:   make(chan struct{}),
+		interp:   make(chan struct{}, maxInterpreted),
+		wentIdle: make(chan struct{}, 1),
+		ev:       cfg.Events,
+		t0:       time.Now(),
 	}
 	s.out = newOutput(cfg.Stdout, cfg.Stderr, cfg.Prefix, func(err error) { s.stop(err) })
 	return s, nil
@@ -227,6 +253,20 @@ func New(cfg Config) (*Supervisor, error) {
 func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 	s.spawner = newSpawner()
 	defer s.spawner.stop()
+	if s.cfg.Checked != nil {
+		// MainProcess will take this spare, loaded meanwhile.
+		s.prepareSparesUpTo(1)
+		var err error
+		select {
+		case err = <-s.cfg.Checked:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err != nil {
+			s.shutdown(true)
+			return Result{}, fmt.Errorf("%w: %w", ErrMainFailed, err)
+		}
+	}
 	s.t0 = time.Now()
 	if s.ev != nil {
 		s.runEvent()
@@ -321,6 +361,9 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 // run is cancelled) and waits for every runner to be reaped.
 func (s *Supervisor) shutdown(cancelled bool) {
 	s.mu.Lock()
+	if !s.closing {
+		close(s.closed)
+	}
 	s.closing = true
 	// Every runner still there: of a process still running, of one that
 	// finished and whose runner is exiting, or idle (nothing any of them
@@ -455,12 +498,15 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 	if p.pid != w.pid {
 		p.log = p.log.With("runner_pid", w.pid)
 	}
+	if w.interpreted {
+		p.log = p.log.With("interpreted", true)
+	}
 	p.began = time.Now()
 	if s.cfg.Chaos != 0 {
 		p.chaos = rand.New(rand.NewPCG(s.cfg.Chaos, uint64(p.handle)))
 	}
 	if s.ev != nil {
-		s.startEvent(p, w.pid)
+		s.startEvent(p, w)
 	}
 	// A start that raced with the end of the run: shutdown did not see
 	// this process, so it ends itself (and is reaped as usual).
@@ -509,7 +555,9 @@ func (s *Supervisor) acquire(p *proc) (w *worker, fresh, hello bool, err error) 
 	var conn *wire.Conn
 	if sp := s.takeSpare(); sp != nil {
 		r, conn = sp.r, sp.conn
-	} else if r, err = s.startRunner(); err != nil {
+	} else if r, err = s.startRunner(true); errors.Is(err, errIdleRunner) {
+		return s.acquire(p)
+	} else if err != nil {
 		return nil, false, false, err
 	}
 	w = newWorker(r, conn)
@@ -524,6 +572,7 @@ func (s *Supervisor) acquire(p *proc) (w *worker, fresh, hello bool, err error) 
 func (s *Supervisor) reap(w *worker, served, logged <-chan struct{}) {
 	defer s.all.Done()
 	err := w.cmd.Wait()
+	w.exited()
 	close(w.gone)
 	if p := w.current(); p != nil {
 		<-p.setUp
@@ -565,13 +614,13 @@ func (s *Supervisor) reap(w *worker, served, logged <-chan struct{}) {
 	case ws.Signaled():
 		code = -int(ws.Signal())
 		if ws.Signal() == syscall.SIGXCPU {
-			s.stop(&LimitError{VerdictCPULimit, fmt.Sprintf("CPU limit: %s used more than %s of CPU time; every process was killed", s.who(p), cpuText(s.cfg.CPULimit))})
+			s.stop(&LimitError{VerdictCPULimit, fmt.Sprintf("CPU limit: %s used more than %s of CPU time%s; every process was killed", s.who(p), cpuText(s.cfg.CPULimit), w.interpretedText())})
 		}
 	case p.reported: // (serve has checked it for running out of memory)
 		code = p.reportedCode
 	case p.outOfMemory.Load():
 		code = 1
-		s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: %s needed more memory than its runner may use; every process was killed", s.who(p))})
+		s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: %s needed more memory than its runner may use%s; every process was killed", s.who(p), w.interpretedText())})
 	default:
 		code = 1
 		failure = fmt.Errorf("runner ended without running the guest to its end (%v)", err)

@@ -128,6 +128,12 @@ func (p *proc) runnerPID() int {
 	return 0
 }
 
+// interpreted says p's runner runs the module in wazero's interpreter.
+func (p *proc) interpreted() bool {
+	w := p.w.Load()
+	return w != nil && w.interpreted
+}
+
 // relayLogs re-logs the runner's hclog JSON lines under the logger of
 // the process it serves (or served last) at their own level. Anything else
 // (a Go crash of the runner) is logged as an error. The last lines are kept

@@ -33,10 +33,14 @@ type spare struct {
 
 // prepareSpares starts spares until there are spareTarget of them, unless
 // the run is ending.
-func (s *Supervisor) prepareSpares() {
+func (s *Supervisor) prepareSpares() { s.prepareSparesUpTo(spareTarget) }
+
+// prepareSparesUpTo starts spares until there are n of them, unless the
+// run is ending.
+func (s *Supervisor) prepareSparesUpTo(n int) {
 	s.mu.Lock()
 	var todo []*spare
-	for len(s.spares) < spareTarget && !s.closing {
+	for len(s.spares) < n && !s.closing {
 		sp := &spare{started: make(chan struct{}), ready: make(chan struct{})}
 		s.spares = append(s.spares, sp)
 		todo = append(todo, sp)
@@ -50,7 +54,7 @@ func (s *Supervisor) prepareSpares() {
 // fill starts sp's runner and waits for its Hello.
 func (s *Supervisor) fill(sp *spare) {
 	defer close(sp.ready)
-	r, err := s.startRunner()
+	r, err := s.startRunner(false)
 	if err != nil {
 		sp.err = err
 		close(sp.started)
@@ -92,9 +96,18 @@ func (s *Supervisor) takeSpare() *spare {
 	s.spares = append(s.spares[:pick], s.spares[pick+1:]...)
 	s.mu.Unlock()
 	<-sp.ready
+	if errors.Is(sp.err, errNoPlace) {
+		return nil
+	}
 	if sp.err != nil {
 		s.log.Debug("spare runner failed; starting one afresh", "error", sp.err)
 		sp.dispose()
+		return nil
+	}
+	if sp.r.interpreted && s.compiled() {
+		// Started before the machine code was ready: a runner started
+		// now runs the process faster.
+		go sp.dispose()
 		return nil
 	}
 	return sp
@@ -110,6 +123,7 @@ func (sp *spare) dispose() {
 	sp.r.cmd.Process.Kill()
 	<-sp.ready // its Hello read ends with the kill
 	sp.r.cmd.Wait()
+	sp.r.exited()
 	sp.r.control.Close()
 	sp.r.logs.Close()
 }

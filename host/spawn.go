@@ -1,6 +1,7 @@
 package host
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -57,14 +58,18 @@ func runnerEnv() []string {
 
 // started is a runner that has just been started.
 type started struct {
-	cmd     *exec.Cmd
-	control net.Conn
-	logs    *os.File
+	// interpreted: it was started with --interpret (Config.Compiled).
+	interpreted bool
+	release     func() // gives back its interpreted place (interpretSlot)
+	cmd         *exec.Cmd
+	control     net.Conn
+	logs        *os.File
 }
 
 // startRunner starts one runner: control socket on fd 3, its log on
-// stderr, nothing on stdin and stdout.
-func (s *Supervisor) startRunner() (*started, error) {
+// stderr, nothing on stdin and stdout. wait says whether to wait for a
+// place when it is to interpret and none is free (interpretSlot).
+func (s *Supervisor) startRunner(wait bool) (*started, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
@@ -93,6 +98,15 @@ func (s *Supervisor) startRunner() (*started, error) {
 	if lt := s.cpuLifetime(); lt > 0 {
 		argv = append(argv, "--cpu-lifetime", fmt.Sprint(lt))
 	}
+	interpret, err := s.interpretSlot(wait)
+	if err != nil {
+		control.Close()
+		logR.Close()
+		return nil, err
+	}
+	if interpret {
+		argv = append(argv, "--interpret")
+	}
 	cmd := exec.Command(s.cfg.Runner[0], argv...)
 	cmd.Env = runnerEnv()
 	cmd.Stderr = logW
@@ -100,9 +114,91 @@ func (s *Supervisor) startRunner() (*started, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	s.spawner.do(func() { err = cmd.Start() })
 	if err != nil {
+		if interpret {
+			<-s.interp
+		}
 		control.Close()
 		logR.Close()
 		return nil, fmt.Errorf("start runner: %w", err)
 	}
-	return &started{cmd: cmd, control: control, logs: logR}, nil
+	r := &started{interpreted: interpret, cmd: cmd, control: control, logs: logR}
+	if interpret {
+		r.release = func() { <-s.interp }
+	}
+	return r, nil
+}
+
+// maxInterpreted is how many interpreted runners (Config.Compiled) a run
+// has alive at once; another start waits for the machine code, for one
+// of them to end or to be idle. The interpreter's code is kept in the
+// runner's heap: about 90 MiB for a Go module of 4 MB, against 14 MiB of
+// machine code; 4 of them keep a run's first processes from crowding
+// --run-memory.
+const maxInterpreted = 4
+
+var (
+	// errNoPlace: a spare is not started while every interpreted place
+	// is taken; the start that needs a runner waits for one.
+	errNoPlace = errors.New("every place for an interpreted runner is taken")
+	// errIdleRunner: while a start waited for a place, a runner went
+	// idle: it may take that one instead.
+	errIdleRunner = errors.New("a runner went idle")
+)
+
+// interpretSlot says whether the runner about to start interprets the
+// module: while the machine code is not ready, once one of the
+// maxInterpreted places is free (the runner holds it until it has
+// ended), or not at all once the machine code is ready. Without wait, no
+// free place is errNoPlace; with it, the wait ends with the machine
+// code, a free place, errIdleRunner, or an error when the run ends.
+func (s *Supervisor) interpretSlot(wait bool) (bool, error) {
+	take := func() bool {
+		if s.compiled() {
+			<-s.interp
+			return false
+		}
+		return true
+	}
+	if s.compiled() {
+		return false, nil
+	}
+	select {
+	case s.interp <- struct{}{}:
+		return take(), nil
+	default:
+	}
+	if !wait {
+		return false, errNoPlace
+	}
+	select {
+	case s.interp <- struct{}{}:
+		return take(), nil
+	case <-s.cfg.Compiled:
+		return false, nil
+	case <-s.wentIdle:
+		return false, errIdleRunner
+	case <-s.closed:
+		return false, errors.New("the run is ending")
+	}
+}
+
+// exited is called once the runner has exited and was waited for.
+func (r *started) exited() {
+	if r.release != nil {
+		r.release()
+	}
+}
+
+// compiled says whether the module's machine code is in the cache, so
+// that a runner started now runs it (Config.Compiled).
+func (s *Supervisor) compiled() bool {
+	if s.cfg.Compiled == nil {
+		return true
+	}
+	select {
+	case <-s.cfg.Compiled:
+		return true
+	default:
+		return false
+	}
 }

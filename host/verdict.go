@@ -52,15 +52,19 @@ type ProcessResult struct {
 	// RunnerPID is the OS pid of the runner that ran it: its PID, unless
 	// the runner had served another process of the run before (runner
 	// reuse), whose PID that is.
-	RunnerPID int           `json:"runner_pid"`
-	Parent    string        `json:"parent,omitempty"`
-	ExitCode  int           `json:"exit_code"`
-	Signal    string        `json:"signal,omitempty"` // the signal that ended it, if one did
-	CPU       time.Duration `json:"-"`
-	CPUMs     int64         `json:"cpu_ms"`
-	PeakRSS   int64         `json:"peak_rss_bytes"`
-	Output    int64         `json:"output_bytes"`
-	Trap      string        `json:"trap,omitempty"`
+	RunnerPID int `json:"runner_pid"`
+	// Interpreted says its runner ran the module in wazero's interpreter:
+	// it started while the module's machine code was being compiled
+	// (Config.Compiled), so its guest ran slower than compiled code.
+	Interpreted bool          `json:"interpreted,omitempty"`
+	Parent      string        `json:"parent,omitempty"`
+	ExitCode    int           `json:"exit_code"`
+	Signal      string        `json:"signal,omitempty"` // the signal that ended it, if one did
+	CPU         time.Duration `json:"-"`
+	CPUMs       int64         `json:"cpu_ms"`
+	PeakRSS     int64         `json:"peak_rss_bytes"`
+	Output      int64         `json:"output_bytes"`
+	Trap        string        `json:"trap,omitempty"`
 	// StartMs and EndMs are when the process's runner started and ended,
 	// in milliseconds since the run started.
 	StartMs float64 `json:"start_ms"`
@@ -124,7 +128,7 @@ func (s *Supervisor) results() []ProcessResult {
 		if p == nil || p.pid == 0 {
 			continue
 		}
-		r := ProcessResult{Name: p.name, PID: p.pid, RunnerPID: p.runnerPID(), ExitCode: p.exitCode, CPU: p.cpu, CPUMs: p.cpu.Milliseconds(),
+		r := ProcessResult{Name: p.name, PID: p.pid, RunnerPID: p.runnerPID(), Interpreted: p.interpreted(), ExitCode: p.exitCode, CPU: p.cpu, CPUMs: p.cpu.Milliseconds(),
 			PeakRSS: p.peakRSS, Output: p.output.Load(), Trap: p.trap,
 			StartMs: s.ms(p.began), EndMs: s.ms(p.finished)}
 		if p.exitCode < 0 {

@@ -68,6 +68,16 @@ func newWorker(r *started, conn *wire.Conn) *worker {
 	return &worker{started: r, conn: conn, pid: r.cmd.Process.Pid, next: make(chan *proc, 1), gone: make(chan struct{})}
 }
 
+// interpretedText is what a limit's explanation adds when w interprets
+// the module (Config.Compiled): its process needed more for the same
+// work than compiled code would have.
+func (w *worker) interpretedText() string {
+	if !w.interpreted {
+		return ""
+	}
+	return " (running interpreted, the first run of a new module: --interpret-new=false compiles first)"
+}
+
 // current is the process w serves now, or nil.
 func (w *worker) current() *proc {
 	w.mu.Lock()
@@ -163,7 +173,7 @@ func (s *Supervisor) mayStay(w *worker, p *proc, cpu time.Duration, peak int64) 
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.cur != p || p.signalled.Load() || w.served >= maxServed {
+	if w.cur != p || p.signalled.Load() || w.served >= maxServed || (w.interpreted && s.compiled()) {
 		return false
 	}
 	w.cur = nil
@@ -172,6 +182,10 @@ func (s *Supervisor) mayStay(w *worker, p *proc, cpu time.Duration, peak int64) 
 	// Listed idle before p is seen stopped, so that whoever joins p and
 	// starts another process at once finds w ready.
 	s.idle = append(s.idle, w)
+	select {
+	case s.wentIdle <- struct{}{}:
+	default:
+	}
 	return true
 }
 

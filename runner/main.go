@@ -33,6 +33,7 @@ func Main(args []string, stderr io.Writer) int {
 	)
 	fs.StringVar(&cfg.Path, "module", "", "module to run")
 	fs.StringVar(&cfg.CacheDir, "cache-dir", "", "compilation cache directory")
+	fs.BoolVar(&cfg.Interpret, "interpret", false, "run the module in wazero's interpreter (the host still compiles its machine code)")
 	fs.StringVar(&level, "log-level", "warn", "log level")
 	fs.IntVar(&hostPID, "host-pid", 0, "pid of the host; the runner exits if its parent is another process")
 	fs.Uint32Var(&memPages, "memory-pages", 0, "memory limit of the guest in 64 KiB pages")

@@ -129,7 +129,8 @@ func TestMergeDataLeavesAlone(t *testing.T) {
 
 // TestLoadRewrites: Load with a ModulesDir compiles the rewrite, writes it
 // once (a second Load takes the file as it is), and a rewrite that does not
-// load (here, a truncated file) leaves the original to run.
+// load (here, a truncated file) leaves the original to run, and is
+// replaced by it.
 func TestLoadRewrites(t *testing.T) {
 	ctx := context.Background()
 	orig := "../internal/testguests/probe.wasm"
@@ -170,5 +171,15 @@ func TestLoadRewrites(t *testing.T) {
 	m.Close(ctx)
 	if m.Path != orig {
 		t.Errorf("Path %s after a truncated rewrite, want the original %s", m.Path, orig)
+	}
+	// The rewrite that did not load was replaced by the original: what
+	// runners load from there from now on loads.
+	if m, err = Load(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	m.Close(ctx)
+	want, _ := os.ReadFile(orig)
+	if got, _ := os.ReadFile(rewrite); m.Path != rewrite || !bytes.Equal(got, want) {
+		t.Errorf("after the fallback: Path %s, rewrite holds the original: %v", m.Path, bytes.Equal(got, want))
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -199,6 +200,7 @@ type runFlags struct {
 	result    string
 	chaos     uint64
 	reuse     bool
+	interpret bool
 	views     viewFlags
 	log       logFlags
 }
@@ -262,6 +264,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&f.ipcMiB, "max-ipc", 256, "most MiB the shared objects may hold together (0: no limit)")
 	fs.StringVar(&f.result, "result", "", "write how the run ended, as JSON, to this file")
 	fs.BoolVar(&f.reuse, "reuse-runners", true, "let a runner whose process ended serve the next process the run starts, with a fresh instance (false: a new runner for every process)")
+	fs.BoolVar(&f.interpret, "interpret-new", true, "run a module whose machine code is not in the cache in wazero's interpreter while it compiles, so that it starts at once (false: compile first; the guest then never runs slower)")
 	fs.Uint64Var(&f.chaos, "chaos", 0, "race hunting: delay IPC calls at random, from this seed (0: off; a failing seed replays the same delays)")
 	f.views.register(fs)
 	f.log.register(fs)
@@ -344,6 +347,88 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	return out.status
 }
 
+// interpretMinMiB is the least --process-memory under which a first run
+// is interpreted: an interpreted runner holds about 200 MiB more while it
+// loads a Go guest of 4 MB (its compile, the interpreter's code), and
+// one under 160 MiB could not load it where a compiled one could.
+const interpretMinMiB = 512
+
+// loadStatus is the exit status and error of a run whose module did not
+// load (module as the user named it).
+func loadStatus(err error, module string) (int, *host.Result, error) {
+	var me *runner.ModuleError
+	switch {
+	case errors.As(err, &me):
+		me.Path = module
+		return exitInvalid, nil, me
+	case errors.Is(err, runner.ErrUnreadable):
+		if errors.Is(err, fs.ErrNotExist) {
+			return exitNoModule, nil, fmt.Errorf("%s: no such file", module)
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return exitNoModule, nil, fmt.Errorf("%s: cannot read: %w", module, pe.Err)
+		}
+		return exitNoModule, nil, err
+	}
+	return exitInternal, nil, err
+}
+
+// compileBehind checks a prepared module and, when its first run is
+// interpreted, then compiles its machine code in the background
+// (runner.CompileBehind), closing compiled when that is in the cache.
+type compileBehind struct {
+	exe      string
+	load     runner.LoadConfig
+	log      hclog.Logger
+	compiled chan struct{} // nil: not interpreted
+
+	mu     sync.Mutex
+	cancel func() // stops the background compile; nil: none
+}
+
+// check compiles and checks prep's module, then starts the background
+// compile if there is to be one.
+func (c *compileBehind) check(ctx context.Context, prep *runner.Prepared) error {
+	mod, err := prep.Load(ctx)
+	if err != nil {
+		return err
+	}
+	mod.Close(ctx)
+	if mod.Path != prep.Path {
+		// Runners may be loading prep.Path already.
+		return fmt.Errorf("the module rewritten to load faster (%s) does not load, the original does (a fault of the sandbox's rewrite); the rewrite was replaced by the original: run it again", prep.Path)
+	}
+	if c.compiled == nil {
+		return nil
+	}
+	behind := c.load
+	behind.CompileWorkers = max(1, runtime.GOMAXPROCS(0)-1) // a core for the run
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancel != nil {
+		return nil // stopped already
+	}
+	stop, err := runner.CompileBehind(c.exe, behind, c.log, c.compiled)
+	if err != nil {
+		c.log.Warn("the module's machine code cannot be compiled meanwhile; its processes run interpreted", "error", err)
+		return nil
+	}
+	c.cancel = stop
+	return nil
+}
+
+// stop abandons the background compile if it is still under way; a
+// check that ends later starts none.
+func (c *compileBehind) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.cancel = func() {}
+}
+
 // run checks and compiles the module, then runs it.
 func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guestArgs []string, stdout, stderr io.Writer) outcome {
 	code, res, err := start(ctx, log, f, module, guestArgs, stdout, stderr)
@@ -390,35 +475,38 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 
 	// Compile once here, so that every runner finds the module in the
 	// cache instead of compiling it again; and refuse a bad module with a
-	// clear message before any process starts.
-	mod, err := runner.Load(ctx, runner.LoadConfig{Path: abs, CacheDir: cacheDir, MemoryLimitPages: pages, Logger: log,
-		ModulesDir: filepath.Join(cacheDir, "modules"), CompileWorkers: runtime.GOMAXPROCS(0)})
+	// clear message before any guest runs. A module never loaded before
+	// (with --interpret-new) is checked by compiling it for the
+	// interpreter, a tenth of the work, and runs so while its machine
+	// code compiles in the background. When the runners need not wait
+	// for this compile (they interpret, or find the machine code in the
+	// cache), it runs while MainProcess's runner starts (host.Config.Checked).
+	load := runner.LoadConfig{Path: abs, CacheDir: cacheDir, MemoryLimitPages: pages, Logger: log,
+		ModulesDir: filepath.Join(cacheDir, "modules"), CompileWorkers: runtime.GOMAXPROCS(0),
+		InterpretNew: f.interpret && f.processMemory() >= interpretMinMiB}
+	prep, err := runner.Prepare(load)
 	if err != nil {
-		var me *runner.ModuleError
-		switch {
-		case errors.As(err, &me):
-			me.Path = module
-			return exitInvalid, nil, me
-		case errors.Is(err, runner.ErrUnreadable):
-			if errors.Is(err, fs.ErrNotExist) {
-				return exitNoModule, nil, fmt.Errorf("%s: no such file", module)
-			}
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				return exitNoModule, nil, fmt.Errorf("%s: cannot read: %w", module, pe.Err)
-			}
-			return exitNoModule, nil, err
-		}
-		return exitInternal, nil, err
+		return loadStatus(err, module)
 	}
-	mod.Close(ctx)
-
 	exe, err := os.Executable()
 	if err != nil {
 		return exitInternal, nil, fmt.Errorf("find own executable: %w", err)
 	}
+	var compiled chan struct{}
+	if prep.Interpret {
+		compiled = make(chan struct{})
+	}
+	var checked chan error
+	behind := &compileBehind{exe: exe, load: load, log: log, compiled: compiled}
+	defer behind.stop()
+	if prep.Interpret || prep.Cached {
+		checked = make(chan error, 1)
+		go func() { checked <- behind.check(ctx, prep) }()
+	} else if err := behind.check(ctx, prep); err != nil {
+		return loadStatus(err, module)
+	}
 	sup, err := host.New(host.Config{
-		Module: mod.Path, // the rewrite that loads faster, if there is one
+		Module: prep.Path, // the rewrite that loads faster, if there is one
 		Args:   append([]string{filepath.Base(module)}, guestArgs...),
 		Runner: []string{exe, runner.Mode},
 		RunnerArgs: []string{"--cache-dir", cacheDir, "--log-level", strings.ToLower(f.log.level), "--memory-pages", fmt.Sprint(pages),
@@ -442,11 +530,18 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		Events:           f.views.log,
 		Chaos:            f.chaos,
 		ReuseRunners:     f.reuse,
+		Compiled:         compiled, // nil: in the cache already
+		Checked:          checked,  // nil: checked already
 	})
 	if err != nil {
 		return exitInternal, nil, err
 	}
 	res, err := sup.Run(ctx)
+	if err != nil && res.Verdict == "" {
+		// The run did not start: the module failed its check, or
+		// MainProcess's runner could not start.
+		return loadStatus(err, module)
+	}
 	if res.OutputDropped > 0 {
 		fmt.Fprintf(stderr, "sandbox: %d bytes of output were not written: stdout or stderr did not take them\n", res.OutputDropped)
 	}

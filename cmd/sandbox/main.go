@@ -18,8 +18,8 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == runner.Mode {
-		os.Exit(runner.Main(os.Args[2:], os.Stderr))
+	if status, ok := runner.HiddenMode(os.Args[1:], os.Stderr); ok {
+		os.Exit(status)
 	}
 	os.Exit(doMain(os.Args[1:], os.Stdout, os.Stderr))
 }

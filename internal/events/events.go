@@ -56,12 +56,15 @@ type Event struct {
 
 	// start: the parent process (absent for MainProcess) and its pid;
 	// the OS pid of its runner when that is not its pid (runner reuse);
-	// whether the process is a daemon; its target (as the SDK names it).
-	Parent    string `json:"parent,omitempty"`
-	ParentPID int    `json:"parent_pid,omitempty"`
-	RunnerPID int    `json:"runner_pid,omitempty"`
-	Daemon    bool   `json:"daemon,omitempty"`
-	Target    string `json:"target,omitempty"`
+	// whether its runner interprets the module (its first run, while the
+	// machine code compiles); whether the process is a daemon; its target
+	// (as the SDK names it).
+	Parent      string `json:"parent,omitempty"`
+	ParentPID   int    `json:"parent_pid,omitempty"`
+	RunnerPID   int    `json:"runner_pid,omitempty"`
+	Interpreted bool   `json:"interpreted,omitempty"`
+	Daemon      bool   `json:"daemon,omitempty"`
+	Target      string `json:"target,omitempty"`
 
 	// call: the import (as docs/ABI.md names it: "queue_put"), and the
 	// object it acted on: its handle, kind ("pipe", "queue", "lock",

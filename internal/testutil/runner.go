@@ -12,8 +12,8 @@ import (
 // made race-built runners exit at once (GORACE's atexit_sleep_ms would
 // otherwise add a second to every process, and every Join waits for it).
 func RunnerMode() {
-	if len(os.Args) > 1 && os.Args[1] == runner.Mode {
-		os.Exit(runner.Main(os.Args[2:], os.Stderr))
+	if status, ok := runner.HiddenMode(os.Args[1:], os.Stderr); ok {
+		os.Exit(status)
 	}
 	if os.Getenv("GORACE") == "" {
 		os.Setenv("GORACE", "atexit_sleep_ms=0")

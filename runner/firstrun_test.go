@@ -1,0 +1,131 @@
+package runner
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// probeModule is the probe guest, built by make testguests.
+func probeModule(t *testing.T) string {
+	t.Helper()
+	p := "../internal/testguests/probe.wasm"
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%v (build it with make testguests)", err)
+	}
+	return p
+}
+
+// markers lists the marker files Load left in dir (".compiled",
+// ".interpreted").
+func markers(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	got := map[string]bool{}
+	for _, ext := range []string{".compiled", ".interpreted"} {
+		m, _ := filepath.Glob(filepath.Join(dir, "*"+ext))
+		got[ext] = len(m) > 0
+	}
+	return got
+}
+
+// TestInterpretNew: with InterpretNew, the first Load of a module
+// interprets it; the next compiles its machine code into the cache (its
+// first run may have ended before the background compile did); after
+// that Prepare finds it cached.
+func TestInterpretNew(t *testing.T) {
+	ctx := context.Background()
+	modules := t.TempDir()
+	cfg := LoadConfig{Path: probeModule(t), CacheDir: t.TempDir(), ModulesDir: modules, InterpretNew: true, CompileWorkers: 2}
+	steps := []struct {
+		interpret, cached, interpreted bool
+		markers                        map[string]bool
+	}{
+		{interpret: true, interpreted: true, markers: map[string]bool{".interpreted": true, ".compiled": false}},
+		{markers: map[string]bool{".interpreted": true, ".compiled": true}},
+		{cached: true, markers: map[string]bool{".interpreted": true, ".compiled": true}},
+	}
+	for i, st := range steps {
+		p, err := Prepare(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Interpret != st.interpret || p.Cached != st.cached {
+			t.Errorf("load %d: Interpret %v Cached %v, want %v %v", i+1, p.Interpret, p.Cached, st.interpret, st.cached)
+		}
+		m, err := p.Load(ctx)
+		if err != nil {
+			t.Fatalf("load %d: %v", i+1, err)
+		}
+		m.Close(ctx)
+		if m.Interpreted != st.interpreted || m.Path != p.Path {
+			t.Errorf("load %d: Interpreted %v (want %v), Path %s (prepared %s)", i+1, m.Interpreted, st.interpreted, m.Path, p.Path)
+		}
+		if got := markers(t, modules); got[".compiled"] != st.markers[".compiled"] || got[".interpreted"] != st.markers[".interpreted"] {
+			t.Errorf("load %d: markers %v, want %v", i+1, got, st.markers)
+		}
+	}
+}
+
+// TestCompileBehind: the background compile puts the machine code in the
+// cache and says so; stopped early, it ends at once and marks nothing.
+func TestCompileBehind(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// start makes a module's first Load (interpreted) in a new cache, and
+	// starts its background compile.
+	start := func(t *testing.T) (LoadConfig, chan struct{}, func()) {
+		cfg := LoadConfig{Path: probeModule(t), CacheDir: t.TempDir(), ModulesDir: t.TempDir(), InterpretNew: true, CompileWorkers: 2}
+		m, err := Load(context.Background(), cfg)
+		if err != nil || !m.Interpreted {
+			t.Fatalf("first Load: %v, interpreted %v", err, m != nil && m.Interpreted)
+		}
+		m.Close(context.Background())
+		compiled := make(chan struct{})
+		stop, err := CompileBehind(exe, cfg, hclog.NewNullLogger(), compiled)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		return cfg, compiled, stop
+	}
+	t.Run("completes", func(t *testing.T) {
+		t.Parallel()
+		cfg, compiled, _ := start(t)
+		select {
+		case <-compiled:
+		case <-time.After(3 * time.Minute):
+			t.Fatal("the background compile did not end in 3 minutes")
+		}
+		p, err := Prepare(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.Cached || p.Interpret {
+			t.Errorf("after the background compile: Cached %v, Interpret %v; want the machine code cached", p.Cached, p.Interpret)
+		}
+	})
+	t.Run("stopped", func(t *testing.T) {
+		t.Parallel()
+		cfg, compiled, stop := start(t)
+		began := time.Now()
+		stop()
+		// It is killed: 10 s is the margin for a loaded machine.
+		if d := time.Since(began); d > 10*time.Second {
+			t.Errorf("stop took %v", d)
+		}
+		select {
+		case <-compiled:
+			t.Error("a stopped compile said the machine code is ready")
+		default:
+		}
+		if markers(t, cfg.ModulesDir)[".compiled"] {
+			t.Error("a stopped compile marked the module compiled")
+		}
+	})
+}
