@@ -175,7 +175,7 @@ type Supervisor struct {
 	closing    bool
 	closed     chan struct{} // closed when closing is set
 	interp     chan struct{} // a token per interpreted runner alive (maxInterpreted)
-	wentIdle   chan struct{} // signalled when a runner is listed idle
+	freed      chan struct{} // signalled when a runner is listed idle or a spare is ready (lookAgain)
 	spares     []*spare
 	workers    map[*worker]struct{} // every runner not yet reaped
 	idle       []*worker            // runners waiting for another process (worker.go)
@@ -237,12 +237,12 @@ func New(cfg Config) (*Supervisor, error) {
 		objects: map[int32]*object{},
 		waits:   map[int32]*waiting{},
 
-		stopped:  make(chan struct{}),
-		closed:   make(chan struct{}),
-		interp:   make(chan struct{}, maxInterpreted),
-		wentIdle: make(chan struct{}, 1),
-		ev:       cfg.Events,
-		t0:       time.Now(),
+		stopped: make(chan struct{}),
+		closed:  make(chan struct{}),
+		interp:  make(chan struct{}, maxInterpreted),
+		freed:   make(chan struct{}, 1),
+		ev:      cfg.Events,
+		t0:      time.Now(),
 	}
 	s.out = newOutput(cfg.Stdout, cfg.Stderr, cfg.Prefix, func(err error) { s.stop(err) })
 	return s, nil
@@ -555,7 +555,7 @@ func (s *Supervisor) acquire(p *proc) (w *worker, fresh, hello bool, err error) 
 	var conn *wire.Conn
 	if sp := s.takeSpare(); sp != nil {
 		r, conn = sp.r, sp.conn
-	} else if r, err = s.startRunner(true); errors.Is(err, errIdleRunner) {
+	} else if r, err = s.startRunner(true); errors.Is(err, errLookAgain) {
 		return s.acquire(p)
 	} else if err != nil {
 		return nil, false, false, err

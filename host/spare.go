@@ -64,6 +64,7 @@ func (s *Supervisor) fill(sp *spare) {
 	close(sp.started)
 	sp.conn = wire.NewConn(r.control)
 	hello, err := sp.conn.Recv()
+	defer s.lookAgain() // a start waiting for an interpreted place may take it
 	switch {
 	case errors.Is(err, io.EOF):
 		sp.err = errors.New("runner ended before it was ready")
@@ -77,40 +78,43 @@ func (s *Supervisor) fill(sp *spare) {
 // takeSpare returns a spare, a ready one if there is one, else waiting for
 // the oldest; nil when there is none or it failed (then it is disposed of).
 func (s *Supervisor) takeSpare() *spare {
-	s.mu.Lock()
-	if len(s.spares) == 0 {
+	for {
+		s.mu.Lock()
+		if len(s.spares) == 0 {
+			s.mu.Unlock()
+			return nil
+		}
+		pick := 0
+		for i, sp := range s.spares {
+			select {
+			case <-sp.ready:
+				pick = i
+			default:
+				continue
+			}
+			break
+		}
+		sp := s.spares[pick]
+		s.spares = append(s.spares[:pick], s.spares[pick+1:]...)
 		s.mu.Unlock()
-		return nil
-	}
-	pick := 0
-	for i, sp := range s.spares {
-		select {
-		case <-sp.ready:
-			pick = i
-		default:
+		<-sp.ready
+		switch {
+		case errors.Is(sp.err, errNoPlace):
+			continue // never started: another spare may be ready
+		case sp.err != nil:
+			s.log.Debug("spare runner failed; starting one afresh", "error", sp.err)
+			sp.dispose()
+			return nil
+		case sp.r.interpreted && s.compiled():
+			// Started before the machine code was ready: a runner started
+			// now runs the process faster. (Counted in s.all, as the
+			// start that took it is: the run waits for the reap.)
+			s.all.Add(1)
+			go func() { defer s.all.Done(); sp.dispose() }()
 			continue
 		}
-		break
+		return sp
 	}
-	sp := s.spares[pick]
-	s.spares = append(s.spares[:pick], s.spares[pick+1:]...)
-	s.mu.Unlock()
-	<-sp.ready
-	if errors.Is(sp.err, errNoPlace) {
-		return nil
-	}
-	if sp.err != nil {
-		s.log.Debug("spare runner failed; starting one afresh", "error", sp.err)
-		sp.dispose()
-		return nil
-	}
-	if sp.r.interpreted && s.compiled() {
-		// Started before the machine code was ready: a runner started
-		// now runs the process faster.
-		go sp.dispose()
-		return nil
-	}
-	return sp
 }
 
 // dispose kills and reaps a spare that will never be used, without waiting

@@ -140,9 +140,9 @@ var (
 	// errNoPlace: a spare is not started while every interpreted place
 	// is taken; the start that needs a runner waits for one.
 	errNoPlace = errors.New("every place for an interpreted runner is taken")
-	// errIdleRunner: while a start waited for a place, a runner went
-	// idle: it may take that one instead.
-	errIdleRunner = errors.New("a runner went idle")
+	// errLookAgain: while a start waited for a place, a runner went
+	// idle or a spare became ready: it may take that one instead.
+	errLookAgain = errors.New("a runner went idle or a spare is ready")
 )
 
 // interpretSlot says whether the runner about to start interprets the
@@ -150,7 +150,7 @@ var (
 // maxInterpreted places is free (the runner holds it until it has
 // ended), or not at all once the machine code is ready. Without wait, no
 // free place is errNoPlace; with it, the wait ends with the machine
-// code, a free place, errIdleRunner, or an error when the run ends.
+// code, a free place, errLookAgain, or an error when the run ends.
 func (s *Supervisor) interpretSlot(wait bool) (bool, error) {
 	take := func() bool {
 		if s.compiled() {
@@ -175,10 +175,19 @@ func (s *Supervisor) interpretSlot(wait bool) (bool, error) {
 		return take(), nil
 	case <-s.cfg.Compiled:
 		return false, nil
-	case <-s.wentIdle:
-		return false, errIdleRunner
+	case <-s.freed:
+		return false, errLookAgain
 	case <-s.closed:
 		return false, errors.New("the run is ending")
+	}
+}
+
+// lookAgain tells a start waiting for an interpreted place that a runner
+// went idle or a spare is ready (interpretSlot).
+func (s *Supervisor) lookAgain() {
+	select {
+	case s.freed <- struct{}{}:
+	default:
 	}
 }
 

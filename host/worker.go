@@ -182,10 +182,7 @@ func (s *Supervisor) mayStay(w *worker, p *proc, cpu time.Duration, peak int64) 
 	// Listed idle before p is seen stopped, so that whoever joins p and
 	// starts another process at once finds w ready.
 	s.idle = append(s.idle, w)
-	select {
-	case s.wentIdle <- struct{}{}:
-	default:
-	}
+	s.lookAgain()
 	return true
 }
 
@@ -228,6 +225,10 @@ func (s *Supervisor) takeIdle() *worker {
 		case <-w.gone:
 			continue // its runner ended while idle
 		default:
+		}
+		if w.interpreted && s.compiled() {
+			close(w.next) // a runner started now runs machine code
+			continue
 		}
 		if err := s.rearmCPU(w); err != nil {
 			s.log.Debug("idle runner cannot be reused; letting it go", "pid", w.pid, "error", err)

@@ -2,11 +2,11 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -65,7 +65,8 @@ func compileMain(args []string, stderr io.Writer) int {
 // cfg.CacheDir in a process of its own, exe in CompileMode, on
 // cfg.CompileWorkers goroutines (the caller leaves a core to the run).
 // compiled is closed when the machine code is in the cache, or when the
-// compile failed (so that nobody waits for it). stop
+// compile failed or was killed from outside (so that nobody waits for
+// it; runners then compile the module themselves). stop
 // abandons a compile still under way (kills the process) and waits until
 // it has ended: a run shorter than the compile leaves its module
 // uncompiled, and the next Load with InterpretNew compiles it first.
@@ -88,15 +89,15 @@ func CompileBehind(exe string, cfg LoadConfig, log hclog.Logger, compiled chan<-
 		return nil, fmt.Errorf("start the background compile: %w", err)
 	}
 	done := make(chan struct{})
+	var stopping atomic.Bool
 	go func() {
 		defer close(done)
 		err := cmd.Wait()
-		var ee *exec.ExitError
 		switch {
 		case err == nil:
 			log.Debug("module compiled; processes started from now on run its machine code", "took", cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 			close(compiled)
-		case errors.As(err, &ee) && !ee.Exited():
+		case stopping.Load():
 			// Killed by stop: the run ended first.
 		default:
 			// Not a hang either: runners started from now on compile the
@@ -106,6 +107,7 @@ func CompileBehind(exe string, cfg LoadConfig, log hclog.Logger, compiled chan<-
 		}
 	}()
 	return func() {
+		stopping.Store(true)
 		cmd.Process.Kill()
 		<-done
 	}, nil

@@ -4,6 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +33,26 @@ func markers(t *testing.T, dir string) map[string]bool {
 		got[ext] = len(m) > 0
 	}
 	return got
+}
+
+// compilerOf is the pid of the background compile of the cache dir.
+func compilerOf(t *testing.T, cache string) int {
+	t.Helper()
+	for range 100 {
+		dirs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, d := range dirs {
+			b, err := os.ReadFile(d)
+			if err != nil || !strings.Contains(string(b), CompileMode) || !strings.Contains(string(b), cache) {
+				continue
+			}
+			if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(d))); err == nil {
+				return pid
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("no background compile process found")
+	return 0
 }
 
 // TestInterpretNew: with InterpretNew, the first Load of a module
@@ -108,6 +131,24 @@ func TestCompileBehind(t *testing.T) {
 		}
 		if !p.Cached || p.Interpret {
 			t.Errorf("after the background compile: Cached %v, Interpret %v; want the machine code cached", p.Cached, p.Interpret)
+		}
+	})
+	t.Run("killed-from-outside", func(t *testing.T) {
+		t.Parallel()
+		// (the OOM killer, an operator): not a stop, so it says the
+		// compile is over, and nobody waits for it.
+		cfg, compiled, _ := start(t)
+		pid := compilerOf(t, cfg.CacheDir)
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-compiled:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a compile killed from outside left Compiled open")
+		}
+		if markers(t, cfg.ModulesDir)[".compiled"] {
+			t.Error("a killed compile marked the module compiled")
 		}
 	})
 	t.Run("stopped", func(t *testing.T) {

@@ -47,7 +47,7 @@ func Main(args []string, stderr io.Writer) int {
 		return ExitFailed
 	}
 	cfg.MemoryLimitPages = memPages
-	cfg.Checked = true // by the host, before it started any runner
+	cfg.Checked = true // by the host (before the runner gets a process)
 	log := hclog.New(&hclog.LoggerOptions{
 		Name:       "runner",
 		Level:      hclog.LevelFromString(level),

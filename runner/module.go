@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"sort"
+	"strings"
+	"sync"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/tetratelabs/wazero"
@@ -103,8 +107,10 @@ type Prepared struct {
 	// Interpret says Load compiles it for the interpreter (InterpretNew:
 	// never loaded with this cache before).
 	Interpret bool
-	// Cached says its machine code is in the cache (a Load put it
-	// there), so that a runner loads it from there even while Load runs.
+	// Cached says a Load put its machine code in the cache (with this
+	// wazero, for this architecture), so that a runner will most likely
+	// load it from there even while Load runs. (A cache entry deleted
+	// since then only costs time: the runner compiles it.)
 	Cached bool
 	// markers, named by the original's SHA-256, of what a Load did with
 	// this module in this cache: compiled its machine code into it, or
@@ -138,7 +144,7 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 	}
 	if cfg.ModulesDir != "" && cfg.CacheDir != "" {
 		base := filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:]))
-		p.compiled, p.interpreted = base+".compiled", base+".interpreted"
+		p.compiled, p.interpreted = base+"."+compiledTag()+".compiled", base+".interpreted"
 		p.Cached = exists(p.compiled)
 		if cfg.InterpretNew && !p.Cached && !exists(p.interpreted) {
 			cfg.Interpret = true
@@ -192,6 +198,29 @@ func (p *Prepared) Load(ctx context.Context) (*Module, error) {
 	return m, err
 }
 
+// compiledTag names the machine code a ".compiled" marker vouches for:
+// wazero's version (its cache keeps each version's code apart) and the
+// architecture.
+var compiledTag = sync.OnceValue(func() string {
+	v := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/tetratelabs/wazero" {
+				v = d.Version
+				if d.Replace != nil {
+					v = d.Replace.Version
+				}
+			}
+		}
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == filepath.Separator || r == '.' {
+			return '_'
+		}
+		return r
+	}, v) + "-" + runtime.GOARCH
+})
+
 // exists says whether path names a file.
 func exists(path string) bool {
 	_, err := os.Stat(path)
@@ -216,6 +245,13 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 		}
 		if rerr := clearCache(cfg.CacheDir); rerr != nil {
 			return nil, fmt.Errorf("compilation cache %s is unusable (%v) and cannot be cleared: %w", cfg.CacheDir, err, rerr)
+		}
+		if cfg.ModulesDir != "" {
+			// What they vouched for is gone.
+			marks, _ := filepath.Glob(filepath.Join(cfg.ModulesDir, "*.compiled"))
+			for _, m := range marks {
+				os.Remove(m)
+			}
 		}
 		cfg.Logger.Warn("compilation cache is corrupt; deleted its entries", "dir", cfg.CacheDir, "error", err)
 		m, err = compile(ctx, cfg, bin)

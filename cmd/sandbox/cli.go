@@ -388,34 +388,37 @@ type compileBehind struct {
 }
 
 // check compiles and checks prep's module, then starts the background
-// compile if there is to be one.
-func (c *compileBehind) check(ctx context.Context, prep *runner.Prepared) error {
+// compile if there is to be one, and returns the path runners are to
+// load. started says runners may be loading prep.Path already: then the
+// original loading where the rewrite did not is an error.
+func (c *compileBehind) check(ctx context.Context, prep *runner.Prepared, started bool) (string, error) {
 	mod, err := prep.Load(ctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	mod.Close(ctx)
-	if mod.Path != prep.Path {
-		// Runners may be loading prep.Path already.
-		return fmt.Errorf("the module rewritten to load faster (%s) does not load, the original does (a fault of the sandbox's rewrite); the rewrite was replaced by the original: run it again", prep.Path)
+	if started && mod.Path != prep.Path {
+		return "", fmt.Errorf("the module rewritten to load faster (%s) does not load, the original does (a fault of the sandbox's rewrite); the rewrite was replaced by the original: run it again", prep.Path)
 	}
 	if c.compiled == nil {
-		return nil
+		return mod.Path, nil
 	}
 	behind := c.load
 	behind.CompileWorkers = max(1, runtime.GOMAXPROCS(0)-1) // a core for the run
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cancel != nil {
-		return nil // stopped already
+		return mod.Path, nil // stopped already
 	}
 	stop, err := runner.CompileBehind(c.exe, behind, c.log, c.compiled)
 	if err != nil {
-		c.log.Warn("the module's machine code cannot be compiled meanwhile; its processes run interpreted", "error", err)
-		return nil
+		// Nobody is to wait for it: runners compile it themselves.
+		c.log.Warn("the module's machine code cannot be compiled in the background", "error", err)
+		close(c.compiled)
+		return mod.Path, nil
 	}
 	c.cancel = stop
-	return nil
+	return mod.Path, nil
 }
 
 // stop abandons the background compile if it is still under way; a
@@ -439,6 +442,8 @@ func run(ctx context.Context, log hclog.Logger, f runFlags, module string, guest
 			v = "invalid_module"
 		case exitUsage:
 			v = "usage_error"
+		case 130:
+			v = host.VerdictInterrupted
 		}
 		return outcome{status: code, verdict: v, explanation: fmt.Sprint(err), err: err}
 	}
@@ -499,14 +504,18 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	var checked chan error
 	behind := &compileBehind{exe: exe, load: load, log: log, compiled: compiled}
 	defer behind.stop()
+	path := prep.Path
 	if prep.Interpret || prep.Cached {
 		checked = make(chan error, 1)
-		go func() { checked <- behind.check(ctx, prep) }()
-	} else if err := behind.check(ctx, prep); err != nil {
+		go func() {
+			_, err := behind.check(ctx, prep, true)
+			checked <- err
+		}()
+	} else if path, err = behind.check(ctx, prep, false); err != nil {
 		return loadStatus(err, module)
 	}
 	sup, err := host.New(host.Config{
-		Module: prep.Path, // the rewrite that loads faster, if there is one
+		Module: path, // the rewrite that loads faster, if there is one
 		Args:   append([]string{filepath.Base(module)}, guestArgs...),
 		Runner: []string{exe, runner.Mode},
 		RunnerArgs: []string{"--cache-dir", cacheDir, "--log-level", strings.ToLower(f.log.level), "--memory-pages", fmt.Sprint(pages),
@@ -538,8 +547,11 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	}
 	res, err := sup.Run(ctx)
 	if err != nil && res.Verdict == "" {
-		// The run did not start: the module failed its check, or
-		// MainProcess's runner could not start.
+		// The run did not start: interrupted, the module failed its
+		// check, or MainProcess's runner could not start.
+		if ctx.Err() != nil {
+			return 130, nil, errors.New("interrupted before any process ran")
+		}
 		return loadStatus(err, module)
 	}
 	if res.OutputDropped > 0 {
