@@ -65,6 +65,9 @@ type mappedMemory struct {
 	limited   *atomic.Bool
 }
 
+// populateMax bounds the initial memory faulted in at once.
+const populateMax = 8 << 20
+
 // Reallocate implements experimental.LinearMemory: the memory, grown in
 // place to size bytes (a multiple of the 64 KiB page); nil when it cannot
 // grow (past max, or the runner's RLIMIT_DATA).
@@ -79,6 +82,18 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 			return nil
 		}
 		m.buf = b
+		// The initial memory at once, faulted in one call rather than a
+		// page at a time as the data segments are copied in and the
+		// guest's runtime starts (a Go guest's 3 MiB: spawn+join 5.56 ->
+		// 5.10 ms, medians of 7; 0.6 MiB more per process). Up to
+		// populateMax only: a module that declares a large initial
+		// memory and never touches it must not make it resident. A
+		// kernel without MADV_POPULATE_WRITE (before 5.14) just faults
+		// the pages as before.
+		if size > 0 && unix.Mprotect(m.buf[:size], unix.PROT_READ|unix.PROT_WRITE) == nil {
+			m.committed = size
+			unix.Madvise(m.buf[:min(size, populateMax)], unix.MADV_POPULATE_WRITE)
+		}
 	}
 	if size > uint64(len(m.buf)) {
 		return nil
