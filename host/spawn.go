@@ -132,9 +132,12 @@ func (s *Supervisor) startRunner(wait bool) (*started, error) {
 // has alive at once; another start waits for the machine code, for one
 // of them to end or to be idle. The interpreter's code is kept in the
 // runner's heap: about 90 MiB for a Go module of 4 MB, against 14 MiB of
-// machine code; 4 of them keep a run's first processes from crowding
-// --run-memory.
-const maxInterpreted = 4
+// machine code; 8 of them keep a run's first processes under 1 GiB
+// (--run-memory is 4 GiB by default). With 4, the first run of the
+// process_pool example (MainProcess and a Pool of 4) took 3.0 s, its
+// fifth process waiting for the machine code; with 8, 1.2-1.4 s (as
+// long as compiled first, 1.4 s).
+const maxInterpreted = 8
 
 var (
 	// errNoPlace: a spare is not started while every interpreted place
