@@ -176,6 +176,7 @@ type Supervisor struct {
 	closed     chan struct{} // closed when closing is set
 	interp     chan struct{} // a token per interpreted runner alive (maxInterpreted)
 	freed      chan struct{} // signalled when a runner is listed idle or a spare is ready (lookAgain)
+	warnedSlow atomic.Bool   // an interpreted process was said to be slow (usage.go)
 	spares     []*spare
 	workers    map[*worker]struct{} // every runner not yet reaped
 	idle       []*worker            // runners waiting for another process (worker.go)
