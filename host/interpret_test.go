@@ -11,10 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/sandbox-dev/sandbox/host"
-	"github.com/sandbox-dev/sandbox/runner"
 )
 
 // TestInterpretedRunners: while Config.Compiled is open, runners
@@ -109,11 +106,6 @@ func interpretedRunners() int {
 // starts at once and the guest runs only after the check passes; a check
 // that fails ends Run with its error, before any guest ran.
 func TestCheckedWhileStarting(t *testing.T) {
-	module, cache := probe(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	bad := errors.New("invalid module: made up by the test")
 	tests := []struct {
 		name    string
@@ -128,16 +120,7 @@ func TestCheckedWhileStarting(t *testing.T) {
 			checked := make(chan error, 1)
 			timer := time.AfterFunc(300*time.Millisecond, func() { checked <- tt.outcome })
 			defer timer.Stop()
-			var out syncBuffer
-			s, err := host.New(host.Config{
-				Module: module, Args: []string{"probe.wasm", "hello"},
-				Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache},
-				Stdout: &out, Stderr: &out, Logger: hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Warn}),
-				Checked: checked,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, out := probeSupervisor(t, host.Config{Checked: checked}, "hello")
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			res, err := s.Run(ctx)
@@ -162,21 +145,7 @@ func TestCheckedWhileStarting(t *testing.T) {
 // says it ran interpreted, and how to run compiled code instead.
 func TestInterpretedLimitSaysSo(t *testing.T) {
 	t.Parallel()
-	module, cache := probe(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out syncBuffer
-	s, err := host.New(host.Config{
-		Module: module, Args: []string{"probe.wasm", "loop"},
-		Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache},
-		Stdout: &out, Stderr: &out, Logger: hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Warn}),
-		CPULimit: time.Second, Compiled: make(chan struct{}), // never ready
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, out := probeSupervisor(t, host.Config{CPULimit: time.Second, Compiled: make(chan struct{})}, "loop") // never ready
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := s.Run(ctx)
@@ -190,21 +159,7 @@ func TestInterpretedLimitSaysSo(t *testing.T) {
 // slower interpreted.
 func TestInterpretedSlowSaysSo(t *testing.T) {
 	t.Parallel()
-	module, cache := probe(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out syncBuffer
-	s, err := host.New(host.Config{
-		Module: module, Args: []string{"probe.wasm", "loop"},
-		Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache},
-		Stdout: &out, Stderr: &out, Logger: hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Warn}),
-		RunCPULimit: 2 * time.Minute, Compiled: make(chan struct{}), // never ready
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, out := probeSupervisor(t, host.Config{RunCPULimit: 2 * time.Minute, Compiled: make(chan struct{})}, "loop") // never ready
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	go func() { // the run ends once it is said (or after a minute), a sample later

@@ -13,27 +13,35 @@ import (
 	"github.com/sandbox-dev/sandbox/runner"
 )
 
-// runLimited runs the probe with args and a per-process CPU limit of two
-// seconds (a race-built runner's start-up alone takes 0.6-0.9 s of it),
-// given only as Config.CPULimit (the host passes it to the runners), and
-// returns how the run ended, error included.
-func runLimited(t *testing.T, reuse bool, args ...string) (host.Result, string, error) {
+// probeSupervisor is a Supervisor of the probe with args under cfg (its
+// module, arguments, runner, output and logger set here), and the buffer
+// that takes its output and its log.
+func probeSupervisor(t *testing.T, cfg host.Config, args ...string) (*host.Supervisor, *syncBuffer) {
 	t.Helper()
 	module, cache := probe(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
-	s, err := host.New(host.Config{
-		Module: module, Args: append([]string{"probe.wasm"}, args...),
-		Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache},
-		Stdout: &out, Stderr: &out, Logger: hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Warn}),
-		CPULimit: 2 * time.Second, ReuseRunners: reuse,
-	})
+	out := &syncBuffer{}
+	cfg.Module, cfg.Args = module, append([]string{"probe.wasm"}, args...)
+	cfg.Runner, cfg.RunnerArgs = []string{exe, runner.Mode}, []string{"--cache-dir", cache}
+	cfg.Stdout, cfg.Stderr = out, out
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Output: out, Level: hclog.Warn})
+	s, err := host.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, out
+}
+
+// runLimited runs the probe with args and a per-process CPU limit of two
+// seconds (a race-built runner's start-up alone takes 0.6-0.9 s of it),
+// given only as Config.CPULimit (the host passes it to the runners), and
+// returns how the run ended, error included.
+func runLimited(t *testing.T, reuse bool, args ...string) (host.Result, string, error) {
+	t.Helper()
+	s, out := probeSupervisor(t, host.Config{CPULimit: 2 * time.Second, ReuseRunners: reuse}, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := s.Run(ctx)
