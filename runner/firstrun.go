@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -82,8 +83,9 @@ func CompileBehind(exe string, cfg LoadConfig, log hclog.Logger, compiled chan<-
 		args = append(args, "--workers", fmt.Sprint(cfg.CompileWorkers))
 	}
 	cmd := exec.Command(exe, append(args, cfg.Path)...)
-	out := &tailWriter{max: 4096}
-	cmd.Stdout, cmd.Stderr = out, out
+	// Compiler mode prints nothing but an error that made it fail.
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the background compile: %w", err)
@@ -112,19 +114,3 @@ func CompileBehind(exe string, cfg LoadConfig, log hclog.Logger, compiled chan<-
 		<-done
 	}, nil
 }
-
-// tailWriter keeps the last max bytes written to it.
-type tailWriter struct {
-	max int
-	b   []byte
-}
-
-func (t *tailWriter) Write(p []byte) (int, error) {
-	t.b = append(t.b, p...)
-	if over := len(t.b) - t.max; over > 0 {
-		t.b = append(t.b[:0], t.b[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailWriter) String() string { return string(t.b) }
