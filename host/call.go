@@ -40,6 +40,9 @@ type Call struct {
 	// Seq names the message the call sent or received, or the barrier
 	// generation it waited in (ipc.Caller.Seq; 0: none).
 	Seq uint64
+	// Posted says the guest did not wait for the answer: it called an
+	// import that posts Op (abi.Spec.Posts), and went on at once.
+	Posted bool
 
 	p    *proc
 	size int // with E2SMALL: the size the guest's buffer needs
@@ -79,15 +82,26 @@ type handler func(s *Supervisor, c *Call) error
 // makes one call at a time): what keeps a record beyond copies it.
 func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
 	c := &p.call
-	*c = Call{Process: p.handle, Op: m.Op, Began: time.Now(), p: p}
+	*c = Call{Process: p.handle, Op: m.Op, Began: time.Now(), Posted: m.Kind == wire.KindPost, p: p}
+	if spec := abi.Lookup(m.Op); spec != nil && spec.Posts != 0 {
+		// The same call as the import it posts, by the same parameters:
+		// served and recorded as that one.
+		c.Op = spec.Posts
+	}
 	p.on = waitOn{}
 	trace := p.log.IsTrace()
 	var err error
-	if c.Args, err = abi.Decode(m.Op, m.Ints, m.Bufs); err != nil {
+	if c.Posted && c.Op == m.Op {
+		err = fail(abi.EINVAL, "%s cannot be posted", m.Op)
+	} else if c.Args, err = abi.Decode(c.Op, m.Ints, m.Bufs); err != nil {
 		err = fail(abi.EINVAL, "%v", err)
 	} else {
 		if trace {
-			p.log.Trace("==> " + c.Args.String())
+			line := "==> " + c.Args.String()
+			if c.Posted {
+				line += " posted"
+			}
+			p.log.Trace(line)
 		}
 		if err = s.admit(c); err == nil {
 			p.perturb()
@@ -99,6 +113,10 @@ func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
 	s.moved()
 	reply := c.reply(err, &p.reply)
 	s.record(c, trace)
+	if c.Posted && c.Errno != abi.OK && p.ctx.Err() == nil {
+		// Nobody is waiting for this answer: say it here.
+		p.log.Warn("a posted call failed; the process went on", "op", c.Op.String(), "errno", c.Errno.String(), "error", reason(c.Err))
+	}
 	return reply
 }
 
@@ -169,6 +187,9 @@ var creates, payload = objectOps()
 
 func objectOps() (creates [abi.NumOps + 1]bool, payload [abi.NumOps + 1]abi.Param) {
 	for _, s := range abi.Ops() {
+		if s.Posts != 0 {
+			continue // served as the import it posts
+		}
 		creates[s.Op] = strings.HasSuffix(s.Name, "_new")
 		for _, f := range s.Params {
 			if f.Kind == abi.Bytes && (f.Param == abi.PData || f.Param == abi.PValue) {

@@ -16,9 +16,16 @@ import (
 )
 
 // TestEveryOpHasHandler: an import without a handler is caught here, not
-// when a guest first calls it.
+// when a guest first calls it. An import that posts another is served by
+// that one's handler (Supervisor.call) and has none of its own.
 func TestEveryOpHasHandler(t *testing.T) {
 	for _, s := range abi.Ops() {
+		if s.Posts != 0 {
+			if handlers[s.Op] != nil {
+				t.Errorf("%s posts %s but has a handler of its own", s.Name, s.Posts)
+			}
+			continue
+		}
 		if handlers[s.Op] == nil {
 			t.Errorf("%s has no handler", s.Name)
 		}

@@ -83,6 +83,11 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 				p.crash.scan(data)
 			}
 			s.emit(p, stream, data)
+		case wire.KindPost:
+			// The runner went on without an answer: the call is served
+			// and recorded here, in order, and nothing is sent back.
+			s.call(p, m)
+			p.forget()
 		case wire.KindCall:
 			reply := s.call(p, m)
 			reply.Kind = wire.KindReply

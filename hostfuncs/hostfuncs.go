@@ -33,7 +33,10 @@ const MaxCallBytes = abi.MaxCallBytes
 
 // Caller carries out one decoded call and returns its reply. An error means
 // the call could not be carried out at all (the host is gone); the guest is
-// then aborted with that error.
+// then aborted with that error. A req of kind wire.KindPost (an import
+// that posts another, abi.Spec.Posts) has no results to wait for: a Caller
+// may send it on and answer OK at once, as the runner does, or serve it as
+// a call.
 type Caller interface {
 	Call(ctx context.Context, req *wire.Msg) (*wire.Msg, error)
 }
@@ -107,6 +110,9 @@ func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) abi.
 	size := uint64(mem.Size())
 	fits := func(ptr, n uint32) bool { return uint64(ptr)+uint64(n) <= size }
 	req := &wire.Msg{Kind: wire.KindCall, Op: b.s.Op}
+	if b.s.Posts != 0 {
+		req.Kind = wire.KindPost // no results: the Caller need not wait
+	}
 	var outs [abi.MaxParams]output
 	nout := 0
 	total := 0

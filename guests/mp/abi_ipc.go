@@ -18,6 +18,7 @@ type ipcABI interface {
 
 	queueNew(maxsize int32, joinable bool, h *int32) errno
 	queuePut(h int32, data []byte, timeoutNs int64) errno
+	queuePost(h int32, data []byte, timeoutNs int64) errno
 	queueGet(h int32, timeoutNs int64, buf []byte, size *uint32) errno
 	queueInfo(h int32, rec *[recordSize]byte) errno
 	queueClose(h int32) errno

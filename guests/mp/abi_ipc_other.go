@@ -12,6 +12,7 @@ func (noSandbox) connPoll(int32, int64, *int32) errno            { return errnoN
 func (noSandbox) connClose(int32) errno                          { return errnoNoSandbox }
 func (noSandbox) queueNew(int32, bool, *int32) errno             { return errnoNoSandbox }
 func (noSandbox) queuePut(int32, []byte, int64) errno            { return errnoNoSandbox }
+func (noSandbox) queuePost(int32, []byte, int64) errno           { return errnoNoSandbox }
 func (noSandbox) queueGet(int32, int64, []byte, *uint32) errno   { return errnoNoSandbox }
 func (noSandbox) queueInfo(int32, *[recordSize]byte) errno       { return errnoNoSandbox }
 func (noSandbox) queueClose(int32) errno                         { return errnoNoSandbox }

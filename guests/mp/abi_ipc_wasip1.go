@@ -28,6 +28,9 @@ func sandboxQueueNew(maxsize int32, joinable uint32, handle *int32) uint32
 //go:wasmimport sandbox queue_put
 func sandboxQueuePut(handle int32, data unsafe.Pointer, dataLen uint32, timeoutNs int64) uint32
 
+//go:wasmimport sandbox queue_post
+func sandboxQueuePost(handle int32, data unsafe.Pointer, dataLen uint32, timeoutNs int64) uint32
+
 //go:wasmimport sandbox queue_get
 func sandboxQueueGet(handle int32, timeoutNs int64, buf unsafe.Pointer, bufLen uint32, size *uint32) uint32
 
@@ -157,6 +160,11 @@ func (wasmABI) queueNew(maxsize int32, joinable bool, h *int32) errno {
 func (wasmABI) queuePut(h int32, data []byte, timeoutNs int64) errno {
 	p, n := bytesPtr(data)
 	return errno(sandboxQueuePut(h, p, n, timeoutNs))
+}
+
+func (wasmABI) queuePost(h int32, data []byte, timeoutNs int64) errno {
+	p, n := bytesPtr(data)
+	return errno(sandboxQueuePost(h, p, n, timeoutNs))
 }
 
 func (wasmABI) queueGet(h int32, timeoutNs int64, buf []byte, size *uint32) errno {

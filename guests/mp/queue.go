@@ -2,6 +2,7 @@ package mp
 
 import (
 	"encoding/json"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -43,7 +44,20 @@ import (
 type Queue struct {
 	handle   int32
 	sizeHint atomic.Uint32
+	bound    atomic.Int32 // boundUnknown, boundNone or boundSome
 }
+
+// What a Queue knows of its maxsize, which never changes: a queue this
+// process made knows it; one passed in the arguments asks the host once.
+const (
+	boundUnknown int32 = iota
+	boundNone          // maxsize <= 0: every put is taken at once
+	boundSome
+)
+
+// closedQueues holds the handles of the queues this process closed (a
+// close is the process's, not one Queue value's).
+var closedQueues sync.Map
 
 // JoinableQueue is Python's multiprocessing.JoinableQueue: a Queue that
 // also counts unfinished tasks. Every Put adds one; TaskDone, called by
@@ -83,6 +97,7 @@ var (
 func NewQueue(maxsize int) *Queue {
 	q := &Queue{}
 	mustNew("Queue", host.queueNew(clampInt32(maxsize), false, &q.handle))
+	q.setBound(maxsize)
 	return q
 }
 
@@ -93,6 +108,7 @@ func NewQueue(maxsize int) *Queue {
 func NewJoinableQueue(maxsize int) *JoinableQueue {
 	q := &JoinableQueue{}
 	mustNew("JoinableQueue", host.queueNew(clampInt32(maxsize), true, &q.handle))
+	q.setBound(maxsize)
 	return q
 }
 
@@ -125,11 +141,44 @@ func (q *Queue) put(v any, timeoutNs int64) error {
 	if err != nil {
 		return err
 	}
-	e := host.queuePut(q.h(), b, timeoutNs)
+	h := q.h()
+	if q.unbounded() {
+		if _, closed := closedQueues.Load(h); !closed {
+			// Nothing can refuse this put (no bound, not closed): post it,
+			// and go on without waiting for the host's answer, as CPython's
+			// put leaves the writing to a feeder thread (docs/ABI.md,
+			// "Posted calls").
+			return objError(host.queuePost(h, b, timeoutNs), "put", nil)
+		}
+	}
+	e := host.queuePut(h, b, timeoutNs)
 	if e == errnoFull {
 		return ErrFull
 	}
 	return objError(e, "put", map[errno]string{errnoClosed: "Queue is closed"})
+}
+
+func (q *Queue) setBound(maxsize int) {
+	if maxsize <= 0 {
+		q.bound.Store(boundNone)
+	} else {
+		q.bound.Store(boundSome)
+	}
+}
+
+// unbounded reports whether the queue was made without a maxsize, asking
+// the host the first time for a queue this process did not make. If the
+// host cannot say, the answer is false: the put then waits for its answer.
+func (q *Queue) unbounded() bool {
+	if b := q.bound.Load(); b != boundUnknown {
+		return b == boundNone
+	}
+	var rec [recordSize]byte
+	if host.queueInfo(q.h(), &rec) != errnoOK {
+		return false
+	}
+	q.setBound(int(decodeRecord(&rec)[1]))
+	return q.bound.Load() == boundNone
 }
 
 // Get removes the value at the head of the queue, waiting as long as it
@@ -199,12 +248,18 @@ func (q *Queue) Maxsize() int { return int(q.info()[1]) }
 // Get fail with ErrClosed. Values already put stay in the queue for the
 // others. Closing twice is allowed, as in Python.
 func (q *Queue) Close() error {
-	return objError(host.queueClose(q.h()), "close", nil)
+	h := q.h()
+	e := host.queueClose(h)
+	if e == errnoOK {
+		closedQueues.Store(h, true)
+	}
+	return objError(e, "close", nil)
 }
 
 // JoinThread does nothing: Python's join_thread waits for the feeder
-// thread that flushes a process's puts, but here Put returns when the
-// value is in the queue.
+// thread that flushes a process's puts, but here a put is in the queue
+// before the process's next call is served and before its end (a put on
+// an unbounded queue is posted: docs/ABI.md, "Posted calls").
 func (q *Queue) JoinThread() {}
 
 // CancelJoinThread does nothing, for the reason given at JoinThread.

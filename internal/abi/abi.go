@@ -47,6 +47,7 @@ const (
 
 	OpQueueNew
 	OpQueuePut
+	OpQueuePost
 	OpQueueGet
 	OpQueueInfo
 	OpQueueClose
@@ -243,6 +244,12 @@ type Spec struct {
 	Record *Record
 	// Blocks says the call may wait for another process.
 	Blocks bool
+	// Posts, when not zero, is the import this one posts: the same call,
+	// with the same parameters and no results, sent to the host without
+	// waiting for its answer (wire.KindPost). The host carries it out as
+	// Posts, after the process's earlier calls and before its later ones,
+	// and records it under Posts's name.
+	Posts Op
 
 	index [paramEnd]int8 // index[p]: place of p in Params plus one; 0: none
 }
@@ -355,6 +362,8 @@ func blocking(s Spec) Spec { s.Blocks = true; return s }
 
 func record(s Spec, r *Record) Spec { s.Record = r; return s }
 
+func posts(target Op, s Spec) Spec { s.Posts = target; return s }
+
 var (
 	tableOnce sync.Once
 	ops       []Spec
@@ -402,6 +411,7 @@ func buildTable() []Spec {
 
 		op(OpQueueNew, "queue_new", in(PMaxsize, I32), in(PJoinable, Bool), in(PHandle, OutHandle)),
 		blocking(op(OpQueuePut, "queue_put", in(PHandle, Handle), in(PData, Bytes), in(PTimeout, Timeout))),
+		posts(OpQueuePut, op(OpQueuePost, "queue_post", in(PHandle, Handle), in(PData, Bytes), in(PTimeout, Timeout))),
 		blocking(op(OpQueueGet, "queue_get", in(PHandle, Handle), in(PTimeout, Timeout), in(PData, OutBuf))),
 		record(op(OpQueueInfo, "queue_info", in(PHandle, Handle), in(PInfo, OutRecord)), QueueInfo),
 		op(OpQueueClose, "queue_close", in(PHandle, Handle)),

@@ -51,6 +51,9 @@ func TestTable(t *testing.T) {
 		if s.Op.String() != s.Name {
 			t.Errorf("op %d prints as %q, want %q", s.Op, s.Op.String(), s.Name)
 		}
+		if s.Posts != 0 {
+			checkPosts(t, s)
+		}
 	}
 	if Lookup(0) != nil || Lookup(opEnd) != nil || ByName("nope") != nil {
 		t.Error("lookups of unknown imports must give nil")
@@ -238,6 +241,36 @@ func TestSignature(t *testing.T) {
 	} {
 		if got := Lookup(op).Signature(); got != want {
 			t.Errorf("Signature() = %q, want %q", got, want)
+		}
+	}
+}
+
+// checkPosts checks what the host and the runner rely on for an import
+// that posts another: the frame of one decodes as the other (the same
+// parameters), and nothing is answered (no results; it never blocks the
+// caller).
+func checkPosts(t *testing.T, s *Spec) {
+	t.Helper()
+	target := Lookup(s.Posts)
+	switch {
+	case target == nil || target == s:
+		t.Errorf("%s posts op %d, not another import", s.Name, s.Posts)
+		return
+	case target.Posts != 0:
+		t.Errorf("%s posts %s, which posts in turn", s.Name, target.Name)
+	case s.Blocks:
+		t.Errorf("%s posts %s but is marked blocking: the caller never waits", s.Name, target.Name)
+	}
+	if len(s.Params) != len(target.Params) {
+		t.Errorf("%s has %d parameters, %s %d", s.Name, len(s.Params), target.Name, len(target.Params))
+		return
+	}
+	for i, f := range s.Params {
+		if f != target.Params[i] {
+			t.Errorf("%s parameter %d is %v, %s has %v", s.Name, i, f, target.Name, target.Params[i])
+		}
+		if f.Kind.Out() {
+			t.Errorf("%s posts %s, which has a result (%s): a posted call gets no answer", s.Name, target.Name, f.Param)
 		}
 	}
 }

@@ -84,6 +84,10 @@ type Event struct {
 	Dur        int64 `json:"dur_us,omitempty"`
 	Blocked    int64 `json:"blocked_us,omitempty"`
 	BlockedDur int64 `json:"blocked_dur_us,omitempty"`
+	// Posted says the process did not wait for the call's answer (it
+	// called queue_post, which posts queue_put; docs/ABI.md, "Posted
+	// calls"): the time is the host's, and an error reached nobody.
+	Posted bool `json:"posted,omitempty"`
 	// Size is the bytes of the message or value sent, put, received, got
 	// or set; Preview its first bytes as text ("…" when cut).
 	Size    int    `json:"size,omitempty"`

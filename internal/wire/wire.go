@@ -61,6 +61,11 @@ const (
 	// host replies when the process's children are dealt with; Ints of
 	// the reply: [1 if the runner is to stay for another assignment].
 	KindExit
+	// KindPost (runner → host): a call of an import that posts another
+	// (abi.Spec.Posts), laid out as KindCall with Op the posting import.
+	// The host serves it in order with the process's other frames and
+	// sends no reply; the runner does not wait for one.
+	KindPost
 )
 
 // Streams of KindOutput.

@@ -240,3 +240,14 @@ func pool(n, _ int) result {
 	}
 	return result{per: time.Since(t) / time.Duration(n)}
 }
+
+// nullcall is n calls of the cheapest host function (queue_info): the
+// round trip of a host call and nothing else.
+func nullcall(n, _ int) result {
+	q := mp.NewQueue(0)
+	t := time.Now()
+	for range n {
+		q.Qsize()
+	}
+	return result{per: time.Since(t) / time.Duration(n)}
+}

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/sandbox-dev/sandbox/guests/mp"
 )
@@ -34,6 +35,7 @@ scenarios:
   queue-full-empty      Full and Empty with and without timeouts, qsize/empty/full, FIFO
   queue-blocking        a child blocked in put on a full queue is released by a get
   queue-close           put and get after close
+  queue-posted          a child's posted puts are in the queue when it has ended; a bounded queue's are not posted; a posted put to no queue
   joinable              JoinableQueue: join waits for task_done; task_done too often
   barrier-index         4 processes pass a Barrier(4) 3 times: indexes per round
   barrier-timeout       a wait that times out breaks the barrier for every waiter; reset
@@ -87,6 +89,7 @@ func dispatch(args []string) int {
 		"queue-full-empty":    queueFullEmpty,
 		"queue-blocking":      queueBlocking,
 		"queue-close":         queueClose,
+		"queue-posted":        queuePosted,
 		"joinable":            joinable,
 		"barrier-index":       barrierIndex,
 		"barrier-timeout":     barrierTimeout,
@@ -382,6 +385,45 @@ func queueClose([]string) {
 	check(r.GetTimeout(&v, 10*time.Second))
 	say("child got=%d", v)
 }
+
+// queuePosted: the SDK posts a put on an unbounded queue (the child's
+// queue came in its arguments, so it asks the host for the maxsize once);
+// the host serves the posts before the child's end, so once Join returns
+// GetNowait finds every value, in order. A bounded queue's puts wait for
+// their answer. A post to a handle that is no queue reaches no one but the
+// log and the record; the process goes on.
+func queuePosted([]string) {
+	q, bounded := mp.NewQueue(0), mp.NewQueue(2)
+	p := start(queuePoster, mp.Args(q, bounded, 3))
+	check(p.Join())
+	for range 3 {
+		var v string
+		check(q.GetNowait(&v))
+		say("got=%s", v)
+	}
+	for range 2 {
+		var v int
+		check(bounded.GetNowait(&v))
+		say("bounded got=%d", v)
+	}
+	msg := []byte("lost")
+	say("post to no queue=%d", rawQueuePost(1<<30, unsafe.Pointer(&msg[0]), uint32(len(msg)), -1))
+	code, _ := p.ExitCode()
+	say("exitcode=%d", code)
+}
+
+func queuePoster(q, bounded *mp.Queue, n int) {
+	for i := range n {
+		check(q.Put(fmt.Sprint("v", i)))
+	}
+	check(bounded.Put(1))
+	check(bounded.PutNowait(2))
+}
+
+func init() { mp.Register(queuePoster) }
+
+//go:wasmimport sandbox queue_post
+func rawQueuePost(handle int32, data unsafe.Pointer, dataLen uint32, timeoutNs int64) uint32
 
 func queueMover(from, to *mp.Queue) {
 	var v int

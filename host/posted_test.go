@@ -1,0 +1,88 @@
+package host_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/sandbox-dev/sandbox/host"
+	"github.com/sandbox-dev/sandbox/internal/events"
+	"github.com/sandbox-dev/sandbox/runner"
+)
+
+// TestPostedCalls runs the IPC guest's queue-posted scenario: a child puts
+// three values on an unbounded queue (posted: it does not wait for the
+// answers) and two on a bounded one (not posted), then ends; MainProcess
+// joins it and takes every value with GetNowait, so a post served after
+// the child's end, or out of order, fails the test; then it posts a put to
+// a handle that is no queue. The records say which calls were posted, the
+// failed post is recorded and logged, and the run is not disturbed.
+func TestPostedCalls(t *testing.T) {
+	module, cache := guest(t, "internal/testguests/ipc")
+	exe, _ := os.Executable()
+	var out, logs syncBuffer
+	evlog := events.NewLog(0)
+	s, err := host.New(host.Config{
+		Module: module, Args: []string{"guest.wasm", "queue-posted"},
+		Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache},
+		Stdout: &out, Stderr: &out, Events: evlog,
+		Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Warn}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := s.Run(ctx)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("run: exit %d, %v\n%s\n%s", res.ExitCode, err, out.String(), logs.String())
+	}
+	want := "got=v0\ngot=v1\ngot=v2\nbounded got=1\nbounded got=2\npost to no queue=0\nexitcode=0\n"
+	if out.String() != want {
+		t.Errorf("printed:\n%s\nwant:\n%s\nlog:\n%s", out.String(), want, logs.String())
+	}
+
+	evs, _ := evlog.Events()
+	type key struct {
+		process, object string
+		posted          bool
+		result          string
+	}
+	puts := map[key]int{}
+	infos := 0
+	for _, e := range evs {
+		switch {
+		case e.Op == "queue_post":
+			t.Errorf("a call recorded as queue_post, not as the queue_put it posts: %+v", e)
+		case e.Op == "queue_put":
+			puts[key{e.Process, e.ObjectName, e.Posted, e.Result}]++
+		case e.Op == "queue_info" && e.Process == "Process-1":
+			infos++
+		}
+	}
+	wantPuts := map[key]int{
+		{"Process-1", "queue 2", true, "ok"}:  3, // unbounded: posted
+		{"Process-1", "queue 3", false, "ok"}: 2, // bounded: answered
+		{"MainProcess", "", true, "EBADH"}:    1, // to no queue
+	}
+	if len(puts) != len(wantPuts) {
+		t.Errorf("puts recorded %v, want %v", puts, wantPuts)
+	}
+	for k, n := range wantPuts {
+		if puts[k] != n {
+			t.Errorf("%d puts %+v recorded, want %d (all: %v)", puts[k], k, n, puts)
+		}
+	}
+	// The child got both queues in its arguments: it asks each one's
+	// maxsize once, not once per put.
+	if infos != 2 {
+		t.Errorf("Process-1 asked queue_info %d times, want 2 (once per queue)", infos)
+	}
+	if l := logs.String(); !strings.Contains(l, "a posted call failed") || !strings.Contains(l, "op=queue_put") || !strings.Contains(l, "errno=EBADH") {
+		t.Errorf("the failed post is not in the log:\n%s", l)
+	}
+}
