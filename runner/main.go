@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/pflag"
@@ -77,10 +76,7 @@ func Main(args []string, stderr io.Writer) int {
 		log.Error("cannot confine the runner", "error", err)
 		return ExitFailed
 	}
-	// Non-blocking, so that reads park in Go's network poller instead of
-	// holding an OS thread.
-	syscall.SetNonblock(ControlFD, true)
-	control := os.NewFile(ControlFD, "control")
+	control := openControl()
 	if control == nil {
 		fmt.Fprintln(stderr, "runner: no control socket on fd 3")
 		return ExitFailed

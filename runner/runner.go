@@ -91,27 +91,28 @@ func Run(ctx context.Context, cfg Config) int {
 		log.Error("cannot greet host", "error", err)
 		return ExitHostGone
 	}
-	// One reader for the whole life of the runner: whenever the socket
-	// ends, the host is gone and so is the reason to live.
-	inbox := make(chan *wire.Msg, 1)
-	go func() {
-		for {
-			m, err := conn.Recv()
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					log.Error("control socket failed", "error", err)
-				}
-				if cfg.HostGone != nil {
-					cfg.HostGone()
-				}
-				close(inbox)
-				return
+	// The host speaks only when spoken to (a reply, an assignment, the
+	// answer to an Exit): the one goroutine reads each frame when it
+	// expects one, with no reader goroutine to hand it over (a host call
+	// costs two system calls of the runner: control_linux.go). Whenever
+	// the socket ends, the host is gone and so is the reason to live; a
+	// host that dies while the guest computes ends the runner by the
+	// parent-death signal.
+	recv := func() (*wire.Msg, bool) {
+		m, err := conn.Recv()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				log.Error("control socket failed", "error", err)
 			}
-			inbox <- m
+			if cfg.HostGone != nil {
+				cfg.HostGone()
+			}
+			return nil, false
 		}
-	}()
+		return m, true
+	}
 
-	caller := &remote{conn: conn, inbox: inbox}
+	caller := &remote{conn: conn, recv: recv}
 	if _, err := hostfuncs.Instantiate(ctx, mod.Runtime, caller); err != nil {
 		log.Error("cannot instantiate host module", "error", err)
 		return ExitFailed
@@ -123,7 +124,7 @@ func Run(ctx context.Context, cfg Config) int {
 	// One guest process per assignment; the host may ask the runner to
 	// stay for another process of the run, which gets a fresh instance
 	// (fresh memory, fresh WASI state) of the same compiled module.
-	next := func() (*wire.Msg, bool) { m, ok := <-inbox; return m, ok }
+	next := recv
 	for {
 		assign, ok := next()
 		if !ok {
@@ -145,7 +146,7 @@ func Run(ctx context.Context, cfg Config) int {
 		// is given back to the OS if no process comes soon (it costs
 		// about 4 ms, which a program that starts its children one
 		// after another would wait for).
-		next = func() (*wire.Msg, bool) { return idleWait(inbox) }
+		next = func() (*wire.Msg, bool) { return idleWait(conn, cfg.Control, recv) }
 	}
 }
 
@@ -153,19 +154,33 @@ func Run(ctx context.Context, cfg Config) int {
 // memory back to the OS.
 const idleFree = 20 * time.Millisecond
 
-// idleWait waits for the next frame from the host while idle, giving the
-// free memory back to the OS if none comes within idleFree.
-func idleWait(inbox <-chan *wire.Msg) (*wire.Msg, bool) {
-	t := time.NewTimer(idleFree)
-	defer t.Stop()
-	select {
-	case m, ok := <-inbox:
-		return m, ok
-	case <-t.C:
-		debug.FreeOSMemory()
+// readWaiter is a control socket that can wait, with a bound, for the
+// host's next frame: the runner's own (control_linux.go), whose blocking
+// reads hold the runner's only P, so that no timer could run meanwhile.
+type readWaiter interface {
+	WaitReadable(d time.Duration) bool
+}
+
+// idleWait reads the next frame from the host while idle, giving the free
+// memory back to the OS if none comes within idleFree.
+func idleWait(conn *wire.Conn, control io.Reader, recv func() (*wire.Msg, bool)) (*wire.Msg, bool) {
+	if conn.Buffered() > 0 {
+		return recv() // the frame came with the last one read
 	}
-	m, ok := <-inbox
-	return m, ok
+	if c, ok := control.(*confinedControl); ok {
+		control = c.ReadWriteCloser
+	}
+	if w, ok := control.(readWaiter); ok {
+		if !w.WaitReadable(idleFree) {
+			debug.FreeOSMemory()
+		}
+		return recv()
+	}
+	// A socket read through Go's poller (a runner run in a test's
+	// process): a timer runs while recv waits.
+	t := time.AfterFunc(idleFree, debug.FreeOSMemory)
+	defer t.Stop()
+	return recv()
 }
 
 // runGuest runs one assigned guest process to its end, reports how it
@@ -251,11 +266,11 @@ func outcome(err error) (code int, trapped bool) {
 }
 
 // remote is the hostfuncs.Caller of a runner: it forwards each call to the
-// host and waits for the reply. The guest makes one call at a time (a host
+// host and reads the reply. The guest makes one call at a time (a host
 // call blocks the whole guest), so replies come back in order.
 type remote struct {
-	conn  *wire.Conn
-	inbox <-chan *wire.Msg
+	conn *wire.Conn
+	recv func() (*wire.Msg, bool) // the next frame; false: the host is gone
 }
 
 var _ hostfuncs.Caller = (*remote)(nil)
@@ -280,7 +295,7 @@ func (r *remote) roundTrip(req *wire.Msg) (*wire.Msg, error) {
 	if err := r.conn.Send(req); err != nil {
 		return nil, fmt.Errorf("send to host: %w", err)
 	}
-	m, ok := <-r.inbox
+	m, ok := r.recv()
 	if !ok {
 		return nil, errors.New("host is gone")
 	}

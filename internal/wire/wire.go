@@ -201,6 +201,11 @@ func (c *Conn) Send(m *Msg) error {
 	return err
 }
 
+// Buffered reports how many bytes of frames not yet returned by Recv were
+// read from the stream already: when it is not zero, the next Recv needs
+// no read.
+func (c *Conn) Buffered() int { return c.r.Buffered() }
+
 // Recv reads one frame. It returns io.EOF when the stream ended cleanly
 // between frames.
 func (c *Conn) Recv() (*Msg, error) {
