@@ -86,6 +86,16 @@ func Run(ctx context.Context, cfg Config) int {
 	// No Close: the process ends right after the guest, and unmapping the
 	// compiled module would only delay the exit everyone is waiting for.
 	log.Trace("module loaded", "took", time.Since(began).String())
+	if !cfg.Load.Interpret {
+		// Most of what loading allocated is garbage now (decoding and
+		// validating the module, reading the compiled code), and the Go
+		// heap would keep its pages for the runner's whole life: given
+		// back before the runner says it is ready, a compiled runner of a
+		// Go guest holds 28 MiB instead of 36 (PSS, 30 alive), for 3-4 ms
+		// of CPU on a load of 80-130. (An interpreted runner keeps nearly
+		// all it allocated, the interpreter's code.)
+		debug.FreeOSMemory()
+	}
 
 	if err := conn.Send(wire.Hello(os.Getpid())); err != nil {
 		log.Error("cannot greet host", "error", err)
