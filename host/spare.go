@@ -105,7 +105,7 @@ func (s *Supervisor) takeSpare() *spare {
 			s.log.Debug("spare runner failed; starting one afresh", "error", sp.err)
 			sp.dispose()
 			return nil
-		case sp.r.interpreted && s.compiled():
+		case s.outdated(sp.r):
 			// Started before the machine code was ready: a runner started
 			// now runs the process faster. (Counted in s.all, as the
 			// start that took it is: the run waits for the reap.)

@@ -214,3 +214,10 @@ func (s *Supervisor) compiled() bool {
 		return false
 	}
 }
+
+// outdated reports whether r interprets the module while its machine
+// code is ready now: a runner started now would run a process faster, so
+// r is given none (not kept idle, not taken from idle or as a spare).
+func (s *Supervisor) outdated(r *started) bool {
+	return r.interpreted && s.compiled()
+}

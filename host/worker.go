@@ -173,7 +173,7 @@ func (s *Supervisor) mayStay(w *worker, p *proc, cpu time.Duration, peak int64) 
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.cur != p || p.signalled.Load() || w.served >= maxServed || (w.interpreted && s.compiled()) {
+	if w.cur != p || p.signalled.Load() || w.served >= maxServed || s.outdated(w.started) {
 		return false
 	}
 	w.cur = nil
@@ -226,7 +226,7 @@ func (s *Supervisor) takeIdle() *worker {
 			continue // its runner ended while idle
 		default:
 		}
-		if w.interpreted && s.compiled() {
+		if s.outdated(w.started) {
 			close(w.next) // a runner started now runs machine code
 			continue
 		}
