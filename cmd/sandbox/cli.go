@@ -512,6 +512,10 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 			checked <- err
 		}()
 	} else if path, err = behind.check(ctx, prep, false); err != nil {
+		if ctx.Err() != nil {
+			// The compile stopped for the signal: not the module's fault.
+			return 130, nil, errors.New("interrupted before any process ran")
+		}
 		return loadStatus(err, module)
 	}
 	sup, err := host.New(host.Config{
