@@ -2,8 +2,11 @@ package runner
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -90,6 +93,50 @@ func TestInterpretNew(t *testing.T) {
 		if got := markers(t, modules); got[".compiled"] != st.markers[".compiled"] || got[".interpreted"] != st.markers[".interpreted"] {
 			t.Errorf("load %d: markers %v, want %v", i+1, got, st.markers)
 		}
+	}
+}
+
+// TestMarkersOfAnotherWazero: a ".compiled" marker names the wazero
+// version and architecture whose machine code it vouches for; one left by
+// another build is not taken for this build's code, and what a first run
+// was (".interpreted") holds across builds. Prepare only: nothing loads.
+func TestMarkersOfAnotherWazero(t *testing.T) {
+	path := probeModule(t)
+	bin, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(bin)
+	base := hex.EncodeToString(sum[:])
+	other := "v0_0_1-" + runtime.GOARCH // as compiledTag writes a version
+	if other == compiledTag() {
+		t.Fatalf("the other build's tag %q is this build's", other)
+	}
+	for _, tc := range []struct {
+		name            string
+		marks           []string
+		interpret, warm bool
+	}{
+		{"none: a first run interprets", nil, true, false},
+		{"another wazero compiled it: still a first run here", []string{other + ".compiled"}, true, false},
+		{"another wazero compiled it, after an interpreted run: compile first", []string{other + ".compiled", "interpreted"}, false, false},
+		{"this wazero compiled it: from the cache", []string{compiledTag() + ".compiled"}, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			modules := t.TempDir()
+			for _, m := range tc.marks {
+				if err := os.WriteFile(filepath.Join(modules, base+"."+m), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p, err := Prepare(LoadConfig{Path: path, CacheDir: t.TempDir(), ModulesDir: modules, InterpretNew: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Interpret != tc.interpret || p.Cached != tc.warm {
+				t.Errorf("Interpret %v, Cached %v; want %v, %v", p.Interpret, p.Cached, tc.interpret, tc.warm)
+			}
+		})
 	}
 }
 
