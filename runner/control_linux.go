@@ -28,8 +28,9 @@ import (
 // The price: while the guest waits for a reply no timer of the runner's Go
 // runtime fires (nothing needs one then), and the runtime's monitor sends a
 // preemption signal every 10 ms or so, which the read takes as EINTR and
-// retries. The idle runner waits for its next process with WaitReadable,
-// bounded, so that it can still give its memory back (idleWait).
+// retries. A runner waiting for a process (its first, or the next once
+// idle) waits with WaitReadable, so that the runtime can do its own work
+// meanwhile (firstWait, idleWait).
 type controlFD int
 
 // openControl returns the control socket on ControlFD.
@@ -78,14 +79,18 @@ func (f controlFD) Write(p []byte) (int, error) {
 
 func (f controlFD) Close() error { return syscall.Close(int(f)) }
 
-// WaitReadable waits up to d for the host to send something (or close
-// the socket). It is a system call that the runtime knows of: the P may
-// serve timers meanwhile.
+// WaitReadable waits up to d (d < 0: as long as it takes) for the host to
+// send something (or close the socket). It is a system call that the
+// runtime knows of: the P may serve timers and the collector meanwhile.
 func (f controlFD) WaitReadable(d time.Duration) bool {
 	fds := []unix.PollFd{{Fd: int32(f), Events: unix.POLLIN}}
-	ts := unix.NsecToTimespec(int64(d))
+	var timeout *unix.Timespec
+	if d >= 0 {
+		ts := unix.NsecToTimespec(int64(d))
+		timeout = &ts
+	}
 	for {
-		n, err := unix.Ppoll(fds, &ts, nil)
+		n, err := unix.Ppoll(fds, timeout, nil)
 		if err == unix.EINTR {
 			continue // (ts is not updated: a signal may lengthen the wait)
 		}

@@ -134,7 +134,7 @@ func Run(ctx context.Context, cfg Config) int {
 	// One guest process per assignment; the host may ask the runner to
 	// stay for another process of the run, which gets a fresh instance
 	// (fresh memory, fresh WASI state) of the same compiled module.
-	next := recv
+	next := func() (*wire.Msg, bool) { return firstWait(conn, cfg.Control, recv) }
 	for {
 		assign, ok := next()
 		if !ok {
@@ -164,11 +164,36 @@ func Run(ctx context.Context, cfg Config) int {
 // memory back to the OS.
 const idleFree = 20 * time.Millisecond
 
-// readWaiter is a control socket that can wait, with a bound, for the
-// host's next frame: the runner's own (control_linux.go), whose blocking
-// reads hold the runner's only P, so that no timer could run meanwhile.
+// readWaiter is a control socket that can wait, with a bound or none, for
+// the host's next frame in a system call the Go runtime knows of: the
+// runner's own (control_linux.go), whose reads are raw and hold the
+// runner's only P, so that neither a timer nor the collector's workers
+// run while one blocks.
 type readWaiter interface {
-	WaitReadable(d time.Duration) bool
+	WaitReadable(d time.Duration) bool // d < 0: no bound
+}
+
+// waiterOf returns the readWaiter of a control socket, or nil when the
+// socket is read through Go's poller (a runner run in a test's process),
+// where a blocked read lets the runtime work anyway.
+func waiterOf(control io.Reader) readWaiter {
+	if c, ok := control.(*confinedControl); ok {
+		control = c.ReadWriteCloser
+	}
+	w, _ := control.(readWaiter)
+	return w
+}
+
+// firstWait reads the runner's first assignment. Until it comes the
+// runner has nothing to do but what its Go runtime has pending, such as a
+// collection after the load (an interpreted load runs with the collector
+// off): waiting in a system call the runtime knows of lets that work run
+// now, not after the assignment, on the way to the guest's first line.
+func firstWait(conn *wire.Conn, control io.Reader, recv func() (*wire.Msg, bool)) (*wire.Msg, bool) {
+	if w := waiterOf(control); w != nil && conn.Buffered() == 0 {
+		w.WaitReadable(-1)
+	}
+	return recv()
 }
 
 // idleWait reads the next frame from the host while idle, giving the free
@@ -177,10 +202,7 @@ func idleWait(conn *wire.Conn, control io.Reader, recv func() (*wire.Msg, bool))
 	if conn.Buffered() > 0 {
 		return recv() // the frame came with the last one read
 	}
-	if c, ok := control.(*confinedControl); ok {
-		control = c.ReadWriteCloser
-	}
-	if w, ok := control.(readWaiter); ok {
+	if w := waiterOf(control); w != nil {
 		if !w.WaitReadable(idleFree) {
 			debug.FreeOSMemory()
 		}
