@@ -232,7 +232,7 @@ var (
 		"read", "write", "readv", "writev", "pread64", "pwrite64", "close", "fcntl", "lseek",
 		"fstat", "newfstatat", "statx",
 		"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd2", "pipe2",
-		"ppoll", "poll", // an idle runner's bounded wait for the host (control_linux.go)
+		"ppoll", // a wait for the host that the Go runtime knows of (control_linux.go)
 		// crypto/rand, the guest's random source
 		"getrandom",
 		// reading its own limits (prlimit64 is conditional, below)

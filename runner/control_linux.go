@@ -25,23 +25,48 @@ import (
 // runs), 64-byte pipe messages from 74 to 42 µs, queue messages from 36 to
 // 27 (bench guest, 7 interleaved runs).
 //
-// The price: while the guest waits for a reply no timer of the runner's Go
-// runtime fires (nothing needs one then), and the runtime's monitor sends a
-// preemption signal every 10 ms or so, which the read takes as EINTR and
-// retries. A runner waiting for a process (its first, or the next once
-// idle) waits with WaitReadable, so that the runtime can do its own work
-// meanwhile (firstWait, idleWait).
+// A raw read holds the P, so it must not wait long: the runtime would take
+// the guest for a goroutine running too long (a preemption signal every 10
+// ms, its monitor kept awake) and no timer or collector work could run.
+// The socket's timeouts (fastWait) bound every raw read and write: a reply
+// that takes longer is waited for in ppoll, a system call the runtime
+// knows of (WaitReadable), and then read. Measured without that bound: a
+// runner blocked in a join used 10-20 ms of CPU every 2 s (about 100
+// signals a second); with it, none (as through the poller). A runner
+// waiting for a process (its first, or the next once idle) waits in
+// WaitReadable too (firstWait, idleWait).
 type controlFD int
+
+// fastWait is how long a raw read of the control socket may wait: most
+// replies come sooner (a call takes tens of microseconds; one that blocks
+// on another process, as long as that process takes).
+const fastWait = 2 * time.Millisecond
 
 // openControl returns the control socket on ControlFD.
 func openControl() io.ReadWriteCloser {
 	if _, err := unix.FcntlInt(ControlFD, unix.F_GETFD, 0); err != nil {
 		return nil
 	}
-	if err := syscall.SetNonblock(ControlFD, false); err != nil {
+	f, err := newControlFD(ControlFD)
+	if err != nil {
 		return nil
 	}
-	return controlFD(ControlFD)
+	return f
+}
+
+// newControlFD makes fd blocking, its raw reads and writes bounded by
+// fastWait.
+func newControlFD(fd int) (controlFD, error) {
+	if err := syscall.SetNonblock(fd, false); err != nil {
+		return -1, err
+	}
+	tv := unix.NsecToTimeval(int64(fastWait))
+	for _, opt := range []int{unix.SO_RCVTIMEO, unix.SO_SNDTIMEO} {
+		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, opt, &tv); err != nil {
+			return -1, err
+		}
+	}
+	return controlFD(fd), nil
 }
 
 func (f controlFD) Read(p []byte) (int, error) {
@@ -52,6 +77,10 @@ func (f controlFD) Read(p []byte) (int, error) {
 		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(f), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 		switch {
 		case e == syscall.EINTR:
+			continue
+		case e == syscall.EAGAIN:
+			// Nothing within fastWait: wait where the runtime sees it.
+			f.WaitReadable(-1)
 			continue
 		case e != 0:
 			return 0, os.NewSyscallError("read", e)
@@ -69,6 +98,11 @@ func (f controlFD) Write(p []byte) (int, error) {
 		switch {
 		case e == syscall.EINTR:
 			continue
+		case e == syscall.EAGAIN:
+			// The host has not taken what was sent within fastWait (its
+			// output is backed up): wait where the runtime sees it.
+			f.wait(unix.POLLOUT, -1)
+			continue
 		case e != 0:
 			return done, os.NewSyscallError("write", e)
 		}
@@ -82,8 +116,11 @@ func (f controlFD) Close() error { return syscall.Close(int(f)) }
 // WaitReadable waits up to d (d < 0: as long as it takes) for the host to
 // send something (or close the socket). It is a system call that the
 // runtime knows of: the P may serve timers and the collector meanwhile.
-func (f controlFD) WaitReadable(d time.Duration) bool {
-	fds := []unix.PollFd{{Fd: int32(f), Events: unix.POLLIN}}
+func (f controlFD) WaitReadable(d time.Duration) bool { return f.wait(unix.POLLIN, d) }
+
+// wait waits up to d (d < 0: no bound) for events on the socket, in ppoll.
+func (f controlFD) wait(events int16, d time.Duration) bool {
+	fds := []unix.PollFd{{Fd: int32(f), Events: events}}
 	var timeout *unix.Timespec
 	if d >= 0 {
 		ts := unix.NsecToTimespec(int64(d))

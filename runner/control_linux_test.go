@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"io"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -17,7 +18,11 @@ func TestControlFD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runnerEnd, hostEnd := controlFD(fds[0]), controlFD(fds[1])
+	runnerEnd, err := newControlFD(fds[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostEnd := controlFD(fds[1])
 	defer runnerEnd.Close()
 	runnerConn, hostConn := wire.NewConn(runnerEnd), wire.NewConn(hostEnd)
 
@@ -56,6 +61,23 @@ func TestControlFD(t *testing.T) {
 	}
 	if m, err = hostConn.Recv(); err != nil || len(m.Buf(0)) != len(big) {
 		t.Fatalf("host received %v, %v", m, err)
+	}
+
+	// A reply that takes longer than fastWait is waited for where the
+	// runtime sees it: with one P, the goroutine that sends it can run
+	// (a raw read that held the P would wait for ever).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	late := 10 * fastWait
+	go func() {
+		time.Sleep(late)
+		hostConn.Send(&wire.Msg{Kind: wire.KindReply, Ints: []int64{42}})
+	}()
+	began = time.Now()
+	if m, err = runnerConn.Recv(); err != nil || m.Int(0) != 42 {
+		t.Fatalf("late reply: %v, %v", m, err)
+	}
+	if d := time.Since(began); d < late {
+		t.Errorf("the late reply came after %v, before it was sent (%v)", d, late)
 	}
 
 	// The host's end closes: readable at once, then EOF.

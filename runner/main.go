@@ -71,14 +71,16 @@ func Main(args []string, stderr io.Writer) int {
 		}
 	}
 	conf.Module, conf.CacheDir = cfg.Path, cfg.CacheDir
-	lockdown, err := confine(conf, log)
-	if err != nil {
-		log.Error("cannot confine the runner", "error", err)
-		return ExitFailed
-	}
+	// The control socket is set up before the filter, which does not let
+	// a confined runner change a socket's options.
 	control := openControl()
 	if control == nil {
 		fmt.Fprintln(stderr, "runner: no control socket on fd 3")
+		return ExitFailed
+	}
+	lockdown, err := confine(conf, log)
+	if err != nil {
+		log.Error("cannot confine the runner", "error", err)
 		return ExitFailed
 	}
 	ctl := &confinedControl{ReadWriteCloser: control, lockdown: lockdown}

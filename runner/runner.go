@@ -86,16 +86,6 @@ func Run(ctx context.Context, cfg Config) int {
 	// No Close: the process ends right after the guest, and unmapping the
 	// compiled module would only delay the exit everyone is waiting for.
 	log.Trace("module loaded", "took", time.Since(began).String())
-	if !cfg.Load.Interpret {
-		// Most of what loading allocated is garbage now (decoding and
-		// validating the module, reading the compiled code), and the Go
-		// heap would keep its pages for the runner's whole life: given
-		// back before the runner says it is ready, a compiled runner of a
-		// Go guest holds 28 MiB instead of 36 (PSS, 30 alive), for 3-4 ms
-		// of CPU on a load of 80-130. (An interpreted runner keeps nearly
-		// all it allocated, the interpreter's code.)
-		debug.FreeOSMemory()
-	}
 
 	if err := conn.Send(wire.Hello(os.Getpid())); err != nil {
 		log.Error("cannot greet host", "error", err)
@@ -134,7 +124,16 @@ func Run(ctx context.Context, cfg Config) int {
 	// One guest process per assignment; the host may ask the runner to
 	// stay for another process of the run, which gets a fresh instance
 	// (fresh memory, fresh WASI state) of the same compiled module.
-	next := func() (*wire.Msg, bool) { return firstWait(conn, cfg.Control, recv) }
+	// Most of what a compiled load allocated is garbage now (decoding and
+	// validating the module, reading the compiled code), and the Go heap
+	// would keep its pages for the runner's whole life: given back while
+	// the runner waits for its first process, a compiled runner of a Go
+	// guest holds 28 MiB instead of 36 (PSS, 30 alive), for 3-4 ms of CPU
+	// on a load of 80-130 (off the way of a spare's process). An
+	// interpreted runner keeps nearly all it allocated (the interpreter's
+	// code).
+	free := !cfg.Load.Interpret
+	next := func() (*wire.Msg, bool) { return firstWait(conn, cfg.Control, recv, free) }
 	for {
 		assign, ok := next()
 		if !ok {
@@ -184,12 +183,17 @@ func waiterOf(control io.Reader) readWaiter {
 	return w
 }
 
-// firstWait reads the runner's first assignment. Until it comes the
-// runner has nothing to do but what its Go runtime has pending, such as a
-// collection after the load (an interpreted load runs with the collector
-// off): waiting in a system call the runtime knows of lets that work run
-// now, not after the assignment, on the way to the guest's first line.
-func firstWait(conn *wire.Conn, control io.Reader, recv func() (*wire.Msg, bool)) (*wire.Msg, bool) {
+// firstWait reads the runner's first assignment, giving the heap's free
+// memory back to the OS first when free says so. Until the assignment
+// comes the runner has nothing to do but what its Go runtime has pending,
+// such as a collection after the load (an interpreted load runs with the
+// collector off): waiting in a system call the runtime knows of lets that
+// work run now, not after the assignment, on the way to the guest's first
+// line.
+func firstWait(conn *wire.Conn, control io.Reader, recv func() (*wire.Msg, bool), free bool) (*wire.Msg, bool) {
+	if free {
+		debug.FreeOSMemory()
+	}
 	if w := waiterOf(control); w != nil && conn.Buffered() == 0 {
 		w.WaitReadable(-1)
 	}
