@@ -535,3 +535,36 @@ func TestReceive(t *testing.T) {
 		}
 	})
 }
+
+// TestQueueBoundDecoded: a Queue decoded from JSON (a child's argument,
+// or a field of a value taken from a queue) forgets what it knew of the
+// bound of the queue it was before: a put into a full bounded queue must
+// still say ErrFull, not be posted and lost.
+func TestQueueBoundDecoded(t *testing.T) {
+	useFake(t)
+	unbounded, bounded := NewQueue(0), NewQueue(1)
+	for _, tc := range []struct {
+		name string
+		into *Queue
+	}{
+		{"into a fresh Queue", &Queue{}},
+		{"into an unbounded queue's Queue", unbounded}, // as json.Unmarshal reuses a *Queue field
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustOK(t, json.Unmarshal([]byte(mustJSON(t, bounded)), tc.into))
+			mustOK(t, tc.into.PutNowait(1))
+			if err := tc.into.PutNowait(2); err != ErrFull {
+				t.Errorf("put into the full bounded queue: %v, want ErrFull", err)
+			}
+			mustOK(t, bounded.Get(nil))
+		})
+	}
+	var j JoinableQueue
+	mustOK(t, json.Unmarshal([]byte(mustJSON(t, NewJoinableQueue(0))), &j))
+	j.bound.Store(boundNone)
+	mustOK(t, json.Unmarshal([]byte(mustJSON(t, NewJoinableQueue(1))), &j))
+	mustOK(t, j.PutNowait(1))
+	if err := j.PutNowait(2); err != ErrFull {
+		t.Errorf("put into the full bounded JoinableQueue: %v, want ErrFull", err)
+	}
+}

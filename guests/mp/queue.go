@@ -273,6 +273,7 @@ func (q *Queue) MarshalJSON() ([]byte, error) { return marshalObject(kindQueueJS
 func (q *Queue) UnmarshalJSON(data []byte) error {
 	o, err := unmarshalObject(data, kindQueueJSON)
 	q.handle = o.Handle
+	q.bound.Store(boundUnknown) // another queue, perhaps: ask again
 	return err
 }
 
@@ -317,5 +318,6 @@ func (q *JoinableQueue) MarshalJSON() ([]byte, error) {
 func (q *JoinableQueue) UnmarshalJSON(data []byte) error {
 	o, err := unmarshalObject(data, kindJoinableJSON)
 	q.handle = o.Handle
+	q.bound.Store(boundUnknown) // another queue, perhaps: ask again
 	return err
 }
