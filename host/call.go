@@ -113,9 +113,12 @@ func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
 	s.moved()
 	reply := c.reply(err, &p.reply)
 	s.record(c, trace)
-	if c.Posted && c.Errno != abi.OK && p.ctx.Err() == nil {
-		// Nobody is waiting for this answer: say it here.
-		p.log.Warn("a posted call failed; the process went on", "op", c.Op.String(), "errno", c.Errno.String(), "error", reason(c.Err))
+	if c.Posted && c.Errno != abi.OK && p.ctx.Err() == nil && !s.isStopped() {
+		// Nobody is waiting for this answer: say it here, once per
+		// process (a limit that stopped the run has said its own).
+		if p.postsFailed++; p.postsFailed == 1 {
+			p.log.Warn("a posted call failed; the process went on (its later failed posts are counted, not logged)", "op", c.Op.String(), "errno", c.Errno.String(), "error", reason(c.Err))
+		}
 	}
 	return reply
 }

@@ -98,6 +98,10 @@ type proc struct {
 	reply wire.Msg
 	cur   *Call
 	on    waitOn
+	// postsFailed counts its posted calls that failed: the first is
+	// logged, the rest only counted (a guest could post bad calls in a
+	// loop), and the count is logged at its end.
+	postsFailed int
 }
 
 // signal sends sig to p's runner, if it still serves p: once p has ended

@@ -106,6 +106,9 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 				return false
 			}
 		case wire.KindExit:
+			if p.postsFailed > 1 {
+				p.log.Warn("posted calls failed", "count", p.postsFailed)
+			}
 			p.reported = true
 			p.reportedCode, _ = m.ExitOf()
 			p.trap = m.ExitMessage()

@@ -391,7 +391,7 @@ func queueClose([]string) {
 // the host serves the posts before the child's end, so once Join returns
 // GetNowait finds every value, in order. A bounded queue's puts wait for
 // their answer. A post to a handle that is no queue reaches no one but the
-// log and the record; the process goes on.
+// log (once) and the record; the process goes on.
 func queuePosted([]string) {
 	q, bounded := mp.NewQueue(0), mp.NewQueue(2)
 	p := start(queuePoster, mp.Args(q, bounded, 3))
@@ -407,7 +407,9 @@ func queuePosted([]string) {
 		say("bounded got=%d", v)
 	}
 	msg := []byte("lost")
-	say("post to no queue=%d", rawQueuePost(1<<30, unsafe.Pointer(&msg[0]), uint32(len(msg)), -1))
+	first := rawQueuePost(1<<30, unsafe.Pointer(&msg[0]), uint32(len(msg)), -1)
+	second := rawQueuePost(1<<30, unsafe.Pointer(&msg[0]), uint32(len(msg)), -1)
+	say("posts to no queue=%d,%d", first, second)
 	code, _ := p.ExitCode()
 	say("exitcode=%d", code)
 }
