@@ -113,14 +113,23 @@ func (s *Supervisor) call(p *proc, m *wire.Msg) *wire.Msg {
 	s.moved()
 	reply := c.reply(err, &p.reply)
 	s.record(c, trace)
-	if c.Posted && c.Errno != abi.OK && p.ctx.Err() == nil && !s.isStopped() {
-		// Nobody is waiting for this answer: say it here, once per
-		// process (a limit that stopped the run has said its own).
+	return reply
+}
+
+// posted serves a call p posted (wire.KindPost): as any call, but nobody
+// waits for its answer, so a failure is said here, once per process (a
+// guest could post bad calls in a loop: the rest are counted, and the
+// count logged at its end), and not when the process or the run has ended
+// (a limit that stopped the run has said its own).
+func (s *Supervisor) posted(p *proc, m *wire.Msg) {
+	s.call(p, m)
+	c := &p.call
+	if c.Errno != abi.OK && p.ctx.Err() == nil && !s.isStopped() {
 		if p.postsFailed++; p.postsFailed == 1 {
 			p.log.Warn("a posted call failed; the process went on (its later failed posts are counted, not logged)", "op", c.Op.String(), "errno", c.Errno.String(), "error", reason(c.Err))
 		}
 	}
-	return reply
+	p.forget()
 }
 
 // The delays of Config.Chaos: half the calls wait up to ChaosDelay

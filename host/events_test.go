@@ -18,23 +18,42 @@ import (
 // the result, the events and what was printed.
 func runLogged(t *testing.T, dir string, max int, args ...string) (host.Result, []events.Event, int64, string) {
 	t.Helper()
+	l := loggedRun(t, dir, max, hclog.NewNullLogger(), args...)
+	return l.res, l.events, l.dropped, l.out
+}
+
+// logged is what loggedRun saw of a run.
+type logged struct {
+	res     host.Result
+	err     error // Run's
+	events  []events.Event
+	dropped int64
+	out     string // what the processes printed
+}
+
+// loggedRun runs the guest built from dir, its host logging to log, with
+// an event log keeping at most max events (0: all).
+func loggedRun(t *testing.T, dir string, max int, log hclog.Logger, args ...string) logged {
+	t.Helper()
 	module, cache := guest(t, dir)
 	exe, _ := os.Executable()
 	var out syncBuffer
-	log := events.NewLog(max)
+	evlog := events.NewLog(max)
 	s, err := host.New(host.Config{
 		Module: module, Args: append([]string{"guest.wasm"}, args...),
 		Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache},
-		Stdout: &out, Stderr: &out, Logger: hclog.NewNullLogger(), Events: log,
+		Stdout: &out, Stderr: &out, Logger: log, Events: evlog,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, _ := s.Run(ctx)
-	evs, dropped := log.Events()
-	return res, evs, dropped, out.String()
+	var l logged
+	l.res, l.err = s.Run(ctx)
+	l.events, l.dropped = evlog.Events()
+	l.out = out.String()
+	return l
 }
 
 // TestEvents checks the event log of real runs against what the programs

@@ -1,18 +1,11 @@
 package host_test
 
 import (
-	"context"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
-
-	"github.com/sandbox-dev/sandbox/host"
-	"github.com/sandbox-dev/sandbox/internal/events"
-	"github.com/sandbox-dev/sandbox/runner"
 )
 
 // TestPostedCalls runs the IPC guest's queue-posted scenario: a child puts
@@ -24,31 +17,16 @@ import (
 // posted, the failed posts are recorded, the first logged and the two
 // counted, and the run is not disturbed.
 func TestPostedCalls(t *testing.T) {
-	module, cache := guest(t, "internal/testguests/ipc")
-	exe, _ := os.Executable()
-	var out, logs syncBuffer
-	evlog := events.NewLog(0)
-	s, err := host.New(host.Config{
-		Module: module, Args: []string{"guest.wasm", "queue-posted"},
-		Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache},
-		Stdout: &out, Stderr: &out, Events: evlog,
-		Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Warn}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := s.Run(ctx)
-	if err != nil || res.ExitCode != 0 {
-		t.Fatalf("run: exit %d, %v\n%s\n%s", res.ExitCode, err, out.String(), logs.String())
+	var logs syncBuffer
+	run := loggedRun(t, "internal/testguests/ipc", 0, hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Warn}), "queue-posted")
+	if run.err != nil || run.res.ExitCode != 0 {
+		t.Fatalf("run: exit %d, %v\n%s\n%s", run.res.ExitCode, run.err, run.out, logs.String())
 	}
 	want := "got=v0\ngot=v1\ngot=v2\nbounded got=1\nbounded got=2\nposts to no queue=0,0\nexitcode=0\n"
-	if out.String() != want {
-		t.Errorf("printed:\n%s\nwant:\n%s\nlog:\n%s", out.String(), want, logs.String())
+	if run.out != want {
+		t.Errorf("printed:\n%s\nwant:\n%s\nlog:\n%s", run.out, want, logs.String())
 	}
 
-	evs, _ := evlog.Events()
 	type key struct {
 		process, object string
 		posted          bool
@@ -56,7 +34,7 @@ func TestPostedCalls(t *testing.T) {
 	}
 	puts := map[key]int{}
 	infos := 0
-	for _, e := range evs {
+	for _, e := range run.events {
 		switch {
 		case e.Op == "queue_post":
 			t.Errorf("a call recorded as queue_post, not as the queue_put it posts: %+v", e)

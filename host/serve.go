@@ -86,8 +86,7 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 		case wire.KindPost:
 			// The runner went on without an answer: the call is served
 			// and recorded here, in order, and nothing is sent back.
-			s.call(p, m)
-			p.forget()
+			s.posted(p, m)
 		case wire.KindCall:
 			reply := s.call(p, m)
 			reply.Kind = wire.KindReply

@@ -21,9 +21,9 @@ import (
 // call is taken back when no other P is idle), which wakes a thread per
 // call. A raw read is one system call, and the P stays with the guest,
 // which is the only goroutine the runner has while a guest runs: the
-// cheapest host call (queue_info) went from 34 to 18 µs (medians of 10
-// runs), 64-byte pipe messages from 74 to 42 µs, queue messages from 36 to
-// 27 (bench guest, 7 interleaved runs).
+// cheapest host call (queue_info) went from 34 to 20 µs, 64-byte queue
+// messages from 52 to 30 µs, 4 KiB pipe messages from 131 to 95 (bench
+// guest, medians of 7 interleaved runs against the build before).
 //
 // A raw read holds the P, so it must not wait long: the runtime would take
 // the guest for a goroutine running too long (a preemption signal every 10

@@ -133,7 +133,7 @@ func Run(ctx context.Context, cfg Config) int {
 	// interpreted runner keeps nearly all it allocated (the interpreter's
 	// code).
 	free := !cfg.Load.Interpret
-	next := func() (*wire.Msg, bool) { return firstWait(conn, cfg.Control, recv, free) }
+	next := func() (*wire.Msg, bool) { return firstWait(cfg.Control, recv, free) }
 	for {
 		assign, ok := next()
 		if !ok {
@@ -190,11 +190,11 @@ func waiterOf(control io.Reader) readWaiter {
 // collector off): waiting in a system call the runtime knows of lets that
 // work run now, not after the assignment, on the way to the guest's first
 // line.
-func firstWait(conn *wire.Conn, control io.Reader, recv func() (*wire.Msg, bool), free bool) (*wire.Msg, bool) {
+func firstWait(control io.Reader, recv func() (*wire.Msg, bool), free bool) (*wire.Msg, bool) {
 	if free {
 		debug.FreeOSMemory()
 	}
-	if w := waiterOf(control); w != nil && conn.Buffered() == 0 {
+	if w := waiterOf(control); w != nil { // (nothing was read before the first frame)
 		w.WaitReadable(-1)
 	}
 	return recv()
