@@ -28,7 +28,6 @@ import (
 	"github.com/sandbox-dev/sandbox/internal/abi"
 	"github.com/sandbox-dev/sandbox/internal/events"
 	"github.com/sandbox-dev/sandbox/internal/ipc"
-	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
 // Config is one run.
@@ -175,7 +174,7 @@ type Supervisor struct {
 	closing    bool
 	closed     chan struct{} // closed when closing is set
 	interp     chan struct{} // a token per interpreted runner alive (maxInterpreted)
-	freed      chan struct{} // signalled when a runner is listed idle or a spare is ready (lookAgain)
+	freed      chan struct{} // closed and replaced when a runner is listed idle or a spare is ready or failed (lookAgain)
 	warnedSlow atomic.Bool   // an interpreted process was said to be slow (usage.go)
 	spares     []*spare
 	workers    map[*worker]struct{} // every runner not yet reaped
@@ -241,7 +240,7 @@ func New(cfg Config) (*Supervisor, error) {
 		stopped: make(chan struct{}),
 		closed:  make(chan struct{}),
 		interp:  make(chan struct{}, maxInterpreted),
-		freed:   make(chan struct{}, 1),
+		freed:   make(chan struct{}),
 		ev:      cfg.Events,
 		t0:      time.Now(),
 	}
@@ -541,29 +540,48 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 }
 
 // acquire finds the runner that will serve p, and assigns p to it: an
-// idle one (runner reuse), else a spare, else one started now (fresh).
-// hello says whether the runner's Hello is still to be read.
+// idle one (runner reuse), else a ready spare; while a spare is still
+// loading, whichever of the two comes first; with no spare on the way,
+// one started now (fresh). hello says whether the runner's Hello is still
+// to be read.
+//
+// Waiting for the first of the two matters in a burst of starts (a Pool,
+// a loop of Process.start): a spare takes about 100 ms to load, the
+// children of the burst often end sooner and leave their runners idle.
 func (s *Supervisor) acquire(p *proc) (w *worker, fresh, hello bool, err error) {
 	for {
-		if w = s.takeIdle(); w == nil {
-			break
+		again := s.lookAgainChan() // before looking, so that no change is missed
+		if w = s.takeIdle(); w != nil {
+			if w.assign(p) {
+				return w, false, false, nil
+			}
+			continue
 		}
-		if w.assign(p) {
-			return w, false, false, nil
+		sp, pending := s.takeSpare()
+		if sp != nil {
+			w = newWorker(sp.r, sp.conn)
+			w.assign(p)
+			return w, true, false, nil
 		}
+		if pending {
+			select {
+			case <-again:
+				continue
+			case <-s.closed:
+				return nil, false, false, errors.New("the run is ending")
+			}
+		}
+		r, err := s.startRunner(again)
+		if errors.Is(err, errLookAgain) {
+			continue
+		}
+		if err != nil {
+			return nil, false, false, err
+		}
+		w = newWorker(r, nil)
+		w.assign(p)
+		return w, true, true, nil
 	}
-	var r *started
-	var conn *wire.Conn
-	if sp := s.takeSpare(); sp != nil {
-		r, conn = sp.r, sp.conn
-	} else if r, err = s.startRunner(true); errors.Is(err, errLookAgain) {
-		return s.acquire(p)
-	} else if err != nil {
-		return nil, false, false, err
-	}
-	w = newWorker(r, conn)
-	w.assign(p)
-	return w, true, conn == nil, nil
 }
 
 // reap waits for w's runner to end, then for its output and log to be

@@ -23,6 +23,7 @@ import (
 func TestMain(m *testing.M) {
 	// The host starts runners by re-running its own executable, which in
 	// tests is this test binary.
+	lateRunner()
 	testutil.RunnerMode()
 	os.Exit(m.Run())
 }

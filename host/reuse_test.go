@@ -3,7 +3,10 @@ package host_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -117,4 +120,83 @@ func TestRunnerReuse(t *testing.T) {
 			t.Errorf("run took %v, want the limit and a margin", took)
 		}
 	})
+}
+
+// lateRunnerMode, as this test binary's first argument, makes it a
+// runner that starts late: "late-runner DIR runner-args...". Every
+// process started so numbers itself with a directory in DIR; the first
+// two run at once, the others wait lateBy first (as spares loading on a
+// busy machine), then run as runners.
+const (
+	lateRunnerMode = "late-runner"
+	lateBy         = 30 * time.Second
+)
+
+// lateRunner is called first in TestMain: see lateRunnerMode.
+func lateRunner() {
+	if len(os.Args) < 3 || os.Args[1] != lateRunnerMode {
+		return
+	}
+	dir := os.Args[2]
+	for i := 1; ; i++ {
+		err := os.Mkdir(filepath.Join(dir, strconv.Itoa(i)), 0o700)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			os.Exit(3)
+		}
+		if i > 2 {
+			time.Sleep(lateBy)
+		}
+		break
+	}
+	os.Args = append(os.Args[:1], os.Args[3:]...)
+}
+
+// TestStartTakesFirstFreeRunner: a start that finds no idle runner and
+// no ready spare takes whichever comes first, a runner going idle or a
+// spare becoming ready. Here MainProcess's runner and one spare start at
+// once, the other runners lateBy late: MainProcess starts two children
+// that end at once, the first takes the spare, the second must take the
+// first's runner when that child ends, not wait for a late spare.
+func TestStartTakesFirstFreeRunner(t *testing.T) {
+	t.Parallel()
+	module, cache := probe(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	s, err := host.New(host.Config{
+		Module:       module,
+		Args:         []string{"probe.wasm", "spawn", "2", "0s"},
+		Runner:       []string{exe, lateRunnerMode, t.TempDir(), runner.Mode},
+		RunnerArgs:   []string{"--cache-dir", cache},
+		ReuseRunners: true,
+		Stdout:       &out,
+		Stderr:       &out,
+		Logger:       hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Warn}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	began := time.Now()
+	res, err := s.Run(ctx)
+	took := time.Since(began)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("exit code %d, %v\n%s", res.ExitCode, err, out.String())
+	}
+	matchLines(t, "stdout", out.String(), []string{"started=2 failed=0"})
+	kids := res.Processes[1:]
+	if len(kids) != 2 || kids[0].RunnerPID != kids[1].RunnerPID {
+		t.Errorf("children %+v: want two on one runner", kids)
+	}
+	// A late spare would take lateBy; 20 s leaves 10 s of margin for a
+	// loaded machine, and the late spares are killed at the end.
+	if took > lateBy-10*time.Second {
+		t.Errorf("run took %v: a start waited for a late spare", took)
+	}
 }

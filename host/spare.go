@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
@@ -51,10 +52,13 @@ func (s *Supervisor) prepareSparesUpTo(n int) {
 	}
 }
 
-// fill starts sp's runner and waits for its Hello.
+// fill starts sp's runner and waits for its Hello; then every start
+// waiting for a runner looks again (acquire), whether sp is ready or
+// failed.
 func (s *Supervisor) fill(sp *spare) {
+	defer s.lookAgain() // (after ready is closed: deferred first)
 	defer close(sp.ready)
-	r, err := s.startRunner(false)
+	r, err := s.startRunner(nil)
 	if err != nil {
 		sp.err = err
 		close(sp.started)
@@ -64,7 +68,6 @@ func (s *Supervisor) fill(sp *spare) {
 	close(sp.started)
 	sp.conn = wire.NewConn(r.control)
 	hello, err := sp.conn.Recv()
-	defer s.lookAgain() // a start waiting for an interpreted place may take it
 	switch {
 	case errors.Is(err, io.EOF):
 		sp.err = errors.New("runner ended before it was ready")
@@ -75,36 +78,35 @@ func (s *Supervisor) fill(sp *spare) {
 	}
 }
 
-// takeSpare returns a spare, a ready one if there is one, else waiting for
-// the oldest; nil when there is none or it failed (then it is disposed of).
-func (s *Supervisor) takeSpare() *spare {
+// takeSpare returns a ready spare, or nil and whether another is still
+// loading. It does not wait. Spares that failed, or that interpret the
+// module while its machine code is ready now, are disposed of on the way.
+func (s *Supervisor) takeSpare() (*spare, bool) {
 	for {
 		s.mu.Lock()
-		if len(s.spares) == 0 {
-			s.mu.Unlock()
-			return nil
-		}
-		pick := 0
-		for i, sp := range s.spares {
+		var sp *spare
+		pending := false
+		for i, c := range s.spares {
 			select {
-			case <-sp.ready:
-				pick = i
+			case <-c.ready:
+				sp = c
+				s.spares = slices.Delete(s.spares, i, i+1)
 			default:
+				pending = true
 				continue
 			}
 			break
 		}
-		sp := s.spares[pick]
-		s.spares = append(s.spares[:pick], s.spares[pick+1:]...)
 		s.mu.Unlock()
-		<-sp.ready
 		switch {
+		case sp == nil:
+			return nil, pending
 		case errors.Is(sp.err, errNoPlace):
-			continue // never started: another spare may be ready
+			continue // never started
 		case sp.err != nil:
-			s.log.Debug("spare runner failed; starting one afresh", "error", sp.err)
+			s.log.Debug("spare runner failed", "error", sp.err)
 			sp.dispose()
-			return nil
+			continue
 		case s.outdated(sp.r):
 			// Started before the machine code was ready: a runner started
 			// now runs the process faster. (Counted in s.all, as the
@@ -113,7 +115,7 @@ func (s *Supervisor) takeSpare() *spare {
 			go func() { defer s.all.Done(); sp.dispose() }()
 			continue
 		}
-		return sp
+		return sp, false
 	}
 }
 

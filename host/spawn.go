@@ -67,9 +67,10 @@ type started struct {
 }
 
 // startRunner starts one runner: control socket on fd 3, its log on
-// stderr, nothing on stdin and stdout. wait says whether to wait for a
-// place when it is to interpret and none is free (interpretSlot).
-func (s *Supervisor) startRunner(wait bool) (*started, error) {
+// stderr, nothing on stdin and stdout. When it is to interpret and no
+// place is free, a nil again is errNoPlace; else it waits for a place,
+// or for again to close (errLookAgain; interpretSlot).
+func (s *Supervisor) startRunner(again <-chan struct{}) (*started, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
@@ -98,7 +99,7 @@ func (s *Supervisor) startRunner(wait bool) (*started, error) {
 	if lt := s.cpuLifetime(); lt > 0 {
 		argv = append(argv, "--cpu-lifetime", fmt.Sprint(lt))
 	}
-	interpret, err := s.interpretSlot(wait)
+	interpret, err := s.interpretSlot(again)
 	if err != nil {
 		control.Close()
 		logR.Close()
@@ -151,10 +152,11 @@ var (
 // interpretSlot says whether the runner about to start interprets the
 // module: while the machine code is not ready, once one of the
 // maxInterpreted places is free (the runner holds it until it has
-// ended), or not at all once the machine code is ready. Without wait, no
-// free place is errNoPlace; with it, the wait ends with the machine
-// code, a free place, errLookAgain, or an error when the run ends.
-func (s *Supervisor) interpretSlot(wait bool) (bool, error) {
+// ended), or not at all once the machine code is ready. With a nil
+// again, no free place is errNoPlace; else the wait ends with the
+// machine code, a free place, errLookAgain when again closes, or an
+// error when the run ends.
+func (s *Supervisor) interpretSlot(again <-chan struct{}) (bool, error) {
 	take := func() bool {
 		if s.compiled() {
 			<-s.interp
@@ -170,7 +172,7 @@ func (s *Supervisor) interpretSlot(wait bool) (bool, error) {
 		return take(), nil
 	default:
 	}
-	if !wait {
+	if again == nil {
 		return false, errNoPlace
 	}
 	select {
@@ -178,20 +180,33 @@ func (s *Supervisor) interpretSlot(wait bool) (bool, error) {
 		return take(), nil
 	case <-s.cfg.Compiled:
 		return false, nil
-	case <-s.freed:
+	case <-again:
 		return false, errLookAgain
 	case <-s.closed:
 		return false, errors.New("the run is ending")
 	}
 }
 
-// lookAgain tells a start waiting for an interpreted place that a runner
-// went idle or a spare is ready (interpretSlot).
+// lookAgain tells every start waiting for a runner (acquire) or for an
+// interpreted place (interpretSlot) that a runner went idle or a spare is
+// ready or failed: it may take that one instead.
 func (s *Supervisor) lookAgain() {
-	select {
-	case s.freed <- struct{}{}:
-	default:
-	}
+	s.mu.Lock()
+	s.lookAgainLocked()
+	s.mu.Unlock()
+}
+
+// lookAgainLocked is lookAgain with s.mu held.
+func (s *Supervisor) lookAgainLocked() {
+	close(s.freed)
+	s.freed = make(chan struct{})
+}
+
+// lookAgainChan returns the channel the next lookAgain closes.
+func (s *Supervisor) lookAgainChan() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.freed
 }
 
 // exited is called once the runner has exited and was waited for.

@@ -182,7 +182,7 @@ func (s *Supervisor) mayStay(w *worker, p *proc, cpu time.Duration, peak int64) 
 	// Listed idle before p is seen stopped, so that whoever joins p and
 	// starts another process at once finds w ready.
 	s.idle = append(s.idle, w)
-	s.lookAgain()
+	s.lookAgainLocked()
 	return true
 }
 
