@@ -18,6 +18,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -177,6 +178,7 @@ type Supervisor struct {
 	freed      chan struct{} // closed and replaced when a runner is listed idle or a spare is ready or failed (lookAgain)
 	warnedSlow atomic.Bool   // an interpreted process was said to be slow (usage.go)
 	spares     []*spare
+	waiting    int                  // starts waiting for a runner (awaitRunner)
 	workers    map[*worker]struct{} // every runner not yet reaped
 	idle       []*worker            // runners waiting for another process (worker.go)
 	pids       map[int]bool         // the pids given to processes so far (pidFor)
@@ -540,14 +542,14 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 }
 
 // acquire finds the runner that will serve p, and assigns p to it: an
-// idle one (runner reuse), else a ready spare; while a spare is still
-// loading, whichever of the two comes first; with no spare on the way,
-// one started now (fresh). hello says whether the runner's Hello is still
-// to be read.
+// idle one (runner reuse), else a ready spare; while spares are loading,
+// whichever of the two comes first (awaitRunner); with no spare on the
+// way, one started now (fresh). hello says whether the runner's Hello is
+// still to be read.
 //
 // Waiting for the first of the two matters in a burst of starts (a Pool,
-// a loop of Process.start): a spare takes about 100 ms to load, the
-// children of the burst often end sooner and leave their runners idle.
+// a loop of Process.start): a runner takes about 0.1 s of CPU to load,
+// the children of the burst often end sooner and leave their runners idle.
 func (s *Supervisor) acquire(p *proc) (w *worker, fresh, hello bool, err error) {
 	for {
 		again := s.lookAgainChan() // before looking, so that no change is missed
@@ -564,12 +566,10 @@ func (s *Supervisor) acquire(p *proc) (w *worker, fresh, hello bool, err error) 
 			return w, true, false, nil
 		}
 		if pending {
-			select {
-			case <-again:
-				continue
-			case <-s.closed:
-				return nil, false, false, errors.New("the run is ending")
+			if err := s.awaitRunner(again); err != nil {
+				return nil, false, false, err
 			}
+			continue
 		}
 		r, err := s.startRunner(again)
 		if errors.Is(err, errLookAgain) {
@@ -581,6 +581,31 @@ func (s *Supervisor) acquire(p *proc) (w *worker, fresh, hello bool, err error) 
 		w = newWorker(r, nil)
 		w.assign(p)
 		return w, true, true, nil
+	}
+}
+
+// awaitRunner waits, for a start that found no idle runner and no ready
+// spare, until a runner goes idle or a spare is ready or failed (again
+// closes), or the run ends (an error). Meanwhile every waiting start has
+// a spare loading for it, as it would have a runner of its own, up to one
+// per CPU (loading is CPU-bound: more at once would only slow them all
+// down): starts made at once by several processes load in parallel.
+func (s *Supervisor) awaitRunner(again <-chan struct{}) error {
+	s.mu.Lock()
+	s.waiting++
+	n := s.waiting
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+	}()
+	s.prepareSparesUpTo(min(n, max(spareTarget, runtime.NumCPU())))
+	select {
+	case <-again:
+		return nil
+	case <-s.closed:
+		return errors.New("the run is ending")
 	}
 }
 

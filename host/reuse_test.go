@@ -158,8 +158,9 @@ func lateRunner() {
 // no ready spare takes whichever comes first, a runner going idle or a
 // spare becoming ready. Here MainProcess's runner and one spare start at
 // once, the other runners lateBy late: MainProcess starts two children
-// that end at once, the first takes the spare, the second must take the
-// first's runner when that child ends, not wait for a late spare.
+// that sleep 0.3 s, the first takes the spare, the second (started while
+// the first sleeps, so no runner is idle yet) must take the first's
+// runner when that child ends, not wait for a late spare.
 func TestStartTakesFirstFreeRunner(t *testing.T) {
 	t.Parallel()
 	module, cache := probe(t)
@@ -170,7 +171,7 @@ func TestStartTakesFirstFreeRunner(t *testing.T) {
 	var out syncBuffer
 	s, err := host.New(host.Config{
 		Module:       module,
-		Args:         []string{"probe.wasm", "spawn", "2", "0s"},
+		Args:         []string{"probe.wasm", "spawn", "2", "300ms"},
 		Runner:       []string{exe, lateRunnerMode, t.TempDir(), runner.Mode},
 		RunnerArgs:   []string{"--cache-dir", cache},
 		ReuseRunners: true,

@@ -39,6 +39,9 @@ func (s *Supervisor) prepareSpares() { s.prepareSparesUpTo(spareTarget) }
 // prepareSparesUpTo starts spares until there are n of them, unless the
 // run is ending.
 func (s *Supervisor) prepareSparesUpTo(n int) {
+	if !s.compiled() && len(s.interp) == cap(s.interp) {
+		return // it could only fail (errNoPlace)
+	}
 	s.mu.Lock()
 	var todo []*spare
 	for len(s.spares) < n && !s.closing {

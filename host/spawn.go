@@ -145,8 +145,9 @@ var (
 	// is taken; the start that needs a runner waits for one.
 	errNoPlace = errors.New("every place for an interpreted runner is taken")
 	// errLookAgain: while a start waited for a place, a runner went
-	// idle or a spare became ready: it may take that one instead.
-	errLookAgain = errors.New("a runner went idle or a spare is ready")
+	// idle or a spare became ready (or failed): it may take one of those
+	// instead, or look for a place again.
+	errLookAgain = errors.New("a runner went idle or a spare is ready or failed")
 )
 
 // interpretSlot says whether the runner about to start interprets the
