@@ -278,6 +278,12 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 	if err := s.start(main, nil); err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrMainFailed, err)
 	}
+	if s.cfg.Checked == nil && s.compiled() && runtime.NumCPU() > 1 {
+		// Nothing else to do meanwhile (no check, no compile): a spare
+		// loads alongside MainProcess's runner, on another CPU, so that
+		// its first child need not wait for one.
+		s.prepareSparesUpTo(1)
+	}
 	if s.cfg.TimeLimit > 0 {
 		t := time.AfterFunc(s.cfg.TimeLimit, func() {
 			s.stop(&LimitError{VerdictTimeLimit, fmt.Sprintf("time limit of %s reached; every process was killed", s.cfg.TimeLimit)})

@@ -217,3 +217,55 @@ func TestCompileBehind(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckedBefore: a module the host's Load compiled and checked in a
+// cache is not to be checked again with the same settings (CheckedBefore),
+// but is under another memory limit; a runner's Load (Checked: the host
+// checks) vouches for nothing, nor does a Load whose check failed.
+func TestCheckedBefore(t *testing.T) {
+	ctx := context.Background()
+	cfg := LoadConfig{Path: "../cmd/sandbox/testdata/badptr.wasm", CacheDir: t.TempDir(), ModulesDir: t.TempDir(), MemoryLimitPages: 16}
+	prepare := func(c LoadConfig) *Prepared {
+		t.Helper()
+		p, err := Prepare(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	load := func(c LoadConfig) error {
+		t.Helper()
+		m, err := prepare(c).Load(ctx)
+		if err == nil {
+			m.Close(ctx)
+		}
+		return err
+	}
+	byRunner := cfg
+	byRunner.Checked = true
+	if err := load(byRunner); err != nil {
+		t.Fatal(err)
+	}
+	if p := prepare(cfg); !p.Cached || p.CheckedBefore {
+		t.Errorf("after a runner's load: Cached %v, CheckedBefore %v; want true, false", p.Cached, p.CheckedBefore)
+	}
+	if err := load(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if p := prepare(cfg); !p.CheckedBefore {
+		t.Error("after the host's load: CheckedBefore false")
+	}
+	other := cfg
+	other.MemoryLimitPages = 32
+	if p := prepare(other); p.CheckedBefore {
+		t.Error("under another memory limit: CheckedBefore true")
+	}
+	bad := cfg
+	bad.Path = "../cmd/sandbox/testdata/badimport.wasm"
+	if err := load(bad); err == nil {
+		t.Fatal("badimport.wasm loaded")
+	}
+	if p := prepare(bad); p.CheckedBefore {
+		t.Error("after a failed check: CheckedBefore true")
+	}
+}

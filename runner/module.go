@@ -112,10 +112,15 @@ type Prepared struct {
 	// load it from there even while Load runs. (A cache entry deleted
 	// since then only costs time: the runner compiles it.)
 	Cached bool
+	// CheckedBefore says, of a Cached module, that a Load compiled and
+	// checked it with this cache, wazero, memory limit and set of host
+	// functions, and that its rewrite (Path) is what loaded: checking it
+	// again could only say the same (see checkTag).
+	CheckedBefore bool
 	// markers, named by the original's SHA-256, of what a Load did with
-	// this module in this cache: compiled its machine code into it, or
-	// interpreted it.
-	compiled, interpreted string
+	// this module in this cache: compiled its machine code into it,
+	// interpreted it, or checked it (checkTag).
+	compiled, interpreted, checked string
 }
 
 // Prepare reads the module and does what Load does before compiling.
@@ -145,6 +150,7 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 	if cfg.ModulesDir != "" && cfg.CacheDir != "" {
 		base := filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:]))
 		p.compiled, p.interpreted = base+"."+compiledTag()+".compiled", base+".interpreted"
+		p.checked = base + "." + compiledTag() + "." + checkTag(cfg) + ".checked"
 		p.Cached = exists(p.compiled)
 		if cfg.InterpretNew && !p.Cached && !exists(p.interpreted) {
 			cfg.Interpret = true
@@ -152,6 +158,7 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 	}
 	p.Interpret = cfg.Interpret
 	p.Cached = p.Cached && !cfg.Interpret
+	p.CheckedBefore = p.Cached && !cfg.Checked && exists(p.checked)
 	if cfg.ModulesDir != "" {
 		if merged, path, err := rewrite(cfg, bin, sum); err != nil {
 			cfg.Logger.Debug("module not rewritten; loading the original", "error", err)
@@ -185,17 +192,33 @@ func (p *Prepared) Load(ctx context.Context) (*Module, error) {
 		}
 	}
 	if err == nil && p.compiled != "" {
-		mark := p.compiled
+		marks := []string{p.compiled}
 		if m.Interpreted {
-			mark = p.interpreted
+			marks = []string{p.interpreted}
+		} else if !cfg.Checked && m.Path == p.Path {
+			marks = append(marks, p.checked)
 		}
-		if !exists(mark) {
-			if werr := writeFileAtomic(mark, nil); werr != nil {
-				log.Debug("cannot mark the module loaded", "marker", mark, "error", werr)
+		for _, mark := range marks {
+			if !exists(mark) {
+				if werr := writeFileAtomic(mark, nil); werr != nil {
+					log.Debug("cannot mark the module loaded", "marker", mark, "error", werr)
+				}
 			}
 		}
 	}
 	return m, err
+}
+
+// checkTag names what a check's verdict depends on besides the module
+// and wazero (compiledTag): the memory limit it was compiled under (a
+// module whose minimum memory is over it does not compile) and the host
+// functions a module may import (check), as a hash of their names.
+func checkTag(cfg LoadConfig) string {
+	h := sha256.New()
+	for _, n := range hostfuncs.Names() {
+		h.Write([]byte(hostfuncs.ModuleName + "." + n + "\n"))
+	}
+	return fmt.Sprintf("pages%d-abi%x", cfg.MemoryLimitPages, h.Sum(nil)[:6])
 }
 
 // compiledTag names the machine code a ".compiled" marker vouches for:
@@ -240,21 +263,28 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 		// without the cache tells which.
 		plain := cfg
 		plain.CacheDir = ""
-		if _, perr := compile(ctx, plain, bin); perr != nil {
+		pm, perr := compile(ctx, plain, bin)
+		if perr != nil {
 			return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + perr.Error()}
 		}
-		if rerr := clearCache(cfg.CacheDir); rerr != nil {
-			return nil, fmt.Errorf("compilation cache %s is unusable (%v) and cannot be cleared: %w", cfg.CacheDir, err, rerr)
-		}
-		if cfg.ModulesDir != "" {
-			// What they vouched for is gone.
-			marks, _ := filepath.Glob(filepath.Join(cfg.ModulesDir, "*.compiled"))
-			for _, m := range marks {
-				os.Remove(m)
+		if cfg.Checked {
+			// A runner: others may be loading from the cache now, so it
+			// is not cleared here. The marks that let the host skip its
+			// check go: the next run's check repairs the cache.
+			unmark(ModulesDir(cfg.CacheDir), "*.checked")
+			cfg.Logger.Warn("compilation cache entry unreadable; compiled without the cache (the next run's check repairs it)", "dir", cfg.CacheDir, "error", err)
+			m, err = pm, nil
+		} else {
+			pm.Close(ctx)
+			if rerr := clearCache(cfg.CacheDir); rerr != nil {
+				return nil, fmt.Errorf("compilation cache %s is unusable (%v) and cannot be cleared: %w", cfg.CacheDir, err, rerr)
 			}
+			if cfg.ModulesDir != "" {
+				unmark(cfg.ModulesDir, "*.compiled", "*.checked") // what they vouched for is gone
+			}
+			cfg.Logger.Warn("compilation cache is corrupt; deleted its entries", "dir", cfg.CacheDir, "error", err)
+			m, err = compile(ctx, cfg, bin)
 		}
-		cfg.Logger.Warn("compilation cache is corrupt; deleted its entries", "dir", cfg.CacheDir, "error", err)
-		m, err = compile(ctx, cfg, bin)
 	}
 	if err != nil {
 		return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + err.Error()}
@@ -268,6 +298,20 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 		return nil, err
 	}
 	return m, nil
+}
+
+// ModulesDir is where, in a compilation cache directory, modules are
+// rewritten and marked (LoadConfig.ModulesDir).
+func ModulesDir(cacheDir string) string { return filepath.Join(cacheDir, "modules") }
+
+// unmark deletes the marks in dir that match the patterns.
+func unmark(dir string, patterns ...string) {
+	for _, pattern := range patterns {
+		marks, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, m := range marks {
+			os.Remove(m)
+		}
+	}
 }
 
 // rewrite returns the module rewritten to load faster (mergeData) and the

@@ -485,9 +485,11 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	// interpreter, a tenth of the work, and runs so while its machine
 	// code compiles in the background. When the runners need not wait
 	// for this compile (they interpret, or find the machine code in the
-	// cache), it runs while MainProcess's runner starts (host.Config.Checked).
+	// cache), it runs while MainProcess's runner starts (host.Config.Checked);
+	// a module an earlier run checked with these settings is not checked
+	// again (runner.Prepared.CheckedBefore).
 	load := runner.LoadConfig{Path: abs, CacheDir: cacheDir, MemoryLimitPages: pages, Logger: log,
-		ModulesDir: filepath.Join(cacheDir, "modules"), CompileWorkers: runtime.GOMAXPROCS(0),
+		ModulesDir: runner.ModulesDir(cacheDir), CompileWorkers: runtime.GOMAXPROCS(0),
 		InterpretNew: f.interpret && f.processMemory() >= interpretMinMiB}
 	prep, err := runner.Prepare(load)
 	if err != nil {
@@ -505,7 +507,12 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	behind := &compileBehind{exe: exe, load: load, log: log, compiled: compiled}
 	defer behind.stop()
 	path := prep.Path
-	if prep.Interpret || prep.Cached {
+	if prep.CheckedBefore {
+		// Checked by an earlier run, with the same memory limit, wazero
+		// and host functions: the runners load it from the cache at once
+		// (and the first spare starts alongside MainProcess's runner).
+		log.Debug("module checked by an earlier run; not checked again", "module", module)
+	} else if prep.Interpret || prep.Cached {
 		checked = make(chan error, 1)
 		go func() {
 			_, err := behind.check(ctx, prep, true)
