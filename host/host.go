@@ -278,7 +278,7 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 	if err := s.start(main, nil); err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrMainFailed, err)
 	}
-	if s.cfg.Checked == nil && s.compiled() && runtime.NumCPU() > 1 {
+	if s.cfg.Checked == nil && s.compiled() && runtime.GOMAXPROCS(0) > 1 {
 		// Nothing else to do meanwhile (no check, no compile): a spare
 		// loads alongside MainProcess's runner, on another CPU, so that
 		// its first child need not wait for one.
@@ -606,7 +606,7 @@ func (s *Supervisor) awaitRunner(again <-chan struct{}) error {
 		s.waiting--
 		s.mu.Unlock()
 	}()
-	s.prepareSparesUpTo(min(n, max(spareTarget, runtime.NumCPU())))
+	s.prepareSparesUpTo(min(n, max(spareTarget, runtime.GOMAXPROCS(0))))
 	select {
 	case <-again:
 		return nil

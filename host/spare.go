@@ -21,9 +21,11 @@ const spareTarget = 2
 // instead of the time a runner needs to start and load the module.
 //
 // The host keeps up to spareTarget spares, prepared as soon as MainProcess
-// is loaded (so that its first children start at once; a program that
-// never starts one pays two runner start-ups of CPU time, in parallel),
-// and prepares another whenever one is taken.
+// is loaded, or one of them alongside MainProcess's runner when the host
+// has nothing else to do meanwhile (Run), so that its first children
+// start at once (a program that never starts one pays two runner
+// start-ups of CPU time, in parallel); it prepares another whenever one
+// is taken, and more for starts that wait (awaitRunner).
 type spare struct {
 	r       *started
 	conn    *wire.Conn

@@ -269,3 +269,76 @@ func TestCheckedBefore(t *testing.T) {
 		t.Error("after a failed check: CheckedBefore true")
 	}
 }
+
+// TestCheckedBeforeNamesTheBytes: the ".checked" mark covers the bytes the
+// runners load: a rewrite damaged (or made again) since the check is
+// checked again.
+func TestCheckedBeforeNamesTheBytes(t *testing.T) {
+	cfg := LoadConfig{Path: probeModule(t), CacheDir: t.TempDir(), ModulesDir: t.TempDir()}
+	p, err := Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.merged == nil {
+		t.Fatal("probe.wasm was not rewritten; the test needs a module that is")
+	}
+	for _, mark := range []string{p.compiled, p.checked} { // as a checking Load leaves them
+		if err := os.WriteFile(mark, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, err := Prepare(cfg); err != nil || !p.CheckedBefore {
+		t.Fatalf("marked: CheckedBefore %v, %v; want true", p != nil && p.CheckedBefore, err)
+	}
+	if err := os.WriteFile(p.Path, p.merged[:len(p.merged)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := Prepare(cfg); err != nil || p.CheckedBefore {
+		t.Fatalf("rewrite damaged: CheckedBefore %v, %v; want false", p != nil && p.CheckedBefore, err)
+	}
+}
+
+// TestSharedLoadKeepsTheCache: a runner's load (Shared) that cannot use
+// a damaged cache entry compiles the module for itself, leaves the cache
+// to the next check (others may be loading from it), and takes the
+// ".checked" marks back so that there is a next check.
+func TestSharedLoadKeepsTheCache(t *testing.T) {
+	ctx := context.Background()
+	cache := t.TempDir()
+	cfg := LoadConfig{Path: "../cmd/sandbox/testdata/badptr.wasm", CacheDir: cache, Checked: true}
+	m, err := Load(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close(ctx)
+	entries, err := filepath.Glob(filepath.Join(cache, "wazero-*", "*"))
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("no cache entry (%v)", err)
+	}
+	for _, e := range entries {
+		if err := os.WriteFile(e, []byte("damaged"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark := filepath.Join(ModulesDir(cache), "x.checked")
+	if err := os.MkdirAll(filepath.Dir(mark), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(mark, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Shared = true
+	m, err = Load(ctx, cfg)
+	if err != nil {
+		t.Fatalf("shared load of a damaged cache: %v", err)
+	}
+	m.Close(ctx)
+	if exists(mark) {
+		t.Error("the .checked mark is still there")
+	}
+	for _, e := range entries {
+		if b, err := os.ReadFile(e); err != nil || string(b) != "damaged" {
+			t.Errorf("cache entry %s changed (%q, %v): a shared load must leave the cache alone", e, b, err)
+		}
+	}
+}

@@ -47,6 +47,7 @@ func Main(args []string, stderr io.Writer) int {
 	}
 	cfg.MemoryLimitPages = memPages
 	cfg.Checked = true // by the host (before the runner gets a process)
+	cfg.Shared = true  // with the other runners of the run
 	log := hclog.New(&hclog.LoggerOptions{
 		Name:       "runner",
 		Level:      hclog.LevelFromString(level),

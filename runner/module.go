@@ -31,6 +31,11 @@ type LoadConfig struct {
 	// MemoryLimitPages bounds each guest's linear memory (64 KiB pages); 0
 	// keeps wazero's default (4 GiB).
 	MemoryLimitPages uint32
+	// Shared says other processes may be loading the module from the
+	// same cache at this moment (a runner's load): a cache entry it
+	// cannot use is then not deleted, the module is compiled for this
+	// load alone (loadBytes).
+	Shared bool
 	// Checked says the module's imports and exports were already checked
 	// (the host does it once, before any runner starts), so Load skips
 	// that work on every process start.
@@ -86,7 +91,7 @@ func (m *Module) Close(ctx context.Context) error {
 // Load reads, compiles and checks a module: it must be valid WebAssembly,
 // export _start and import nothing but WASI preview 1 and the sandbox
 // module. A corrupt compilation-cache entry is deleted and the module
-// compiled again.
+// compiled again (under LoadConfig.Shared: compiled without the cache).
 func Load(ctx context.Context, cfg LoadConfig) (*Module, error) {
 	p, err := Prepare(cfg)
 	if err != nil {
@@ -150,7 +155,6 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 	if cfg.ModulesDir != "" && cfg.CacheDir != "" {
 		base := filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:]))
 		p.compiled, p.interpreted = base+"."+compiledTag()+".compiled", base+".interpreted"
-		p.checked = base + "." + compiledTag() + "." + checkTag(cfg) + ".checked"
 		p.Cached = exists(p.compiled)
 		if cfg.InterpretNew && !p.Cached && !exists(p.interpreted) {
 			cfg.Interpret = true
@@ -158,13 +162,25 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 	}
 	p.Interpret = cfg.Interpret
 	p.Cached = p.Cached && !cfg.Interpret
-	p.CheckedBefore = p.Cached && !cfg.Checked && exists(p.checked)
 	if cfg.ModulesDir != "" {
 		if merged, path, err := rewrite(cfg, bin, sum); err != nil {
 			cfg.Logger.Debug("module not rewritten; loading the original", "error", err)
 		} else {
 			p.merged, p.Path = merged, path
 		}
+	}
+	if cfg.ModulesDir != "" && cfg.CacheDir != "" {
+		// Named by the bytes the runners will load (the rewrite as it is
+		// now in the folder, or the original): a rewrite made again, or
+		// damaged, since the check is not covered by it.
+		loads := p.bin
+		if p.merged != nil {
+			loads = p.merged
+		}
+		sumLoads := sha256.Sum256(loads)
+		p.checked = filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:])) + "." + compiledTag() + "." + checkTag(cfg) +
+			"-loads" + hex.EncodeToString(sumLoads[:8]) + ".checked"
+		p.CheckedBefore = p.Cached && !cfg.Checked && exists(p.checked)
 	}
 	p.cfg = cfg
 	return p, nil
@@ -211,12 +227,19 @@ func (p *Prepared) Load(ctx context.Context) (*Module, error) {
 
 // checkTag names what a check's verdict depends on besides the module
 // and wazero (compiledTag): the memory limit it was compiled under (a
-// module whose minimum memory is over it does not compile) and the host
-// functions a module may import (check), as a hash of their names.
+// module whose minimum memory is over it does not compile), the host
+// functions a module may import, and the sandbox build that checked it
+// (its rules: check, compile, prescan), as the size and modification
+// time of its executable, so that any other build checks again.
 func checkTag(cfg LoadConfig) string {
 	h := sha256.New()
 	for _, n := range hostfuncs.Names() {
 		h.Write([]byte(hostfuncs.ModuleName + "." + n + "\n"))
+	}
+	if exe, err := os.Executable(); err == nil {
+		if fi, err := os.Stat(exe); err == nil {
+			fmt.Fprintf(h, "build %d %d\n", fi.Size(), fi.ModTime().UnixNano())
+		}
 	}
 	return fmt.Sprintf("pages%d-abi%x", cfg.MemoryLimitPages, h.Sum(nil)[:6])
 }
@@ -251,8 +274,9 @@ func exists(path string) bool {
 }
 
 // loadBytes compiles bin (read from path) and checks it, deleting a
-// corrupt compilation cache and compiling again; errors name cfg.Path,
-// the module the user gave.
+// corrupt compilation cache and compiling again (or, when cfg.Shared,
+// compiling without the cache and taking back the ".checked" marks);
+// errors name cfg.Path, the module the user gave.
 func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*Module, error) {
 	m, err := compile(ctx, cfg, bin)
 	if err != nil && ctx.Err() != nil {
@@ -267,12 +291,12 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 		if perr != nil {
 			return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + perr.Error()}
 		}
-		if cfg.Checked {
+		if cfg.Shared {
 			// A runner: others may be loading from the cache now, so it
 			// is not cleared here. The marks that let the host skip its
 			// check go: the next run's check repairs the cache.
 			unmark(ModulesDir(cfg.CacheDir), "*.checked")
-			cfg.Logger.Warn("compilation cache entry unreadable; compiled without the cache (the next run's check repairs it)", "dir", cfg.CacheDir, "error", err)
+			cfg.Logger.Warn("compilation cache unusable; compiled without it (the next run's check repairs it)", "dir", cfg.CacheDir, "error", err)
 			m, err = pm, nil
 		} else {
 			pm.Close(ctx)
@@ -317,7 +341,8 @@ func unmark(dir string, patterns ...string) {
 // rewrite returns the module rewritten to load faster (mergeData) and the
 // file in cfg.ModulesDir that holds it, named by the original's SHA-256.
 // A rewrite made before is taken as it is (it is written atomically, and
-// loadBytes compiles and checks it like any module); only a module seen
+// loadBytes compiles and checks it like any module, unless a run checked
+// these very bytes before: Prepared.CheckedBefore); only a module seen
 // for the first time is rewritten. An error when there is nothing to
 // rewrite or the file cannot be written.
 func rewrite(cfg LoadConfig, bin []byte, sum [sha256.Size]byte) ([]byte, string, error) {
