@@ -175,7 +175,7 @@ type Supervisor struct {
 	closing    bool
 	closed     chan struct{} // closed when closing is set
 	interp     chan struct{} // a token per interpreted runner alive (maxInterpreted)
-	freed      chan struct{} // closed and replaced when a runner is listed idle or a spare is ready or failed (lookAgain)
+	again      chan struct{} // closed and replaced when a runner is listed idle or a spare is ready or failed (lookAgain)
 	warnedSlow atomic.Bool   // an interpreted process was said to be slow (usage.go)
 	spares     []*spare
 	waiting    int                  // starts waiting for a runner (awaitRunner)
@@ -242,7 +242,7 @@ func New(cfg Config) (*Supervisor, error) {
 		stopped: make(chan struct{}),
 		closed:  make(chan struct{}),
 		interp:  make(chan struct{}, maxInterpreted),
-		freed:   make(chan struct{}),
+		again:   make(chan struct{}),
 		ev:      cfg.Events,
 		t0:      time.Now(),
 	}

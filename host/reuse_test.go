@@ -17,8 +17,8 @@ import (
 )
 
 // probeSupervisor is a Supervisor of the probe with args under cfg (its
-// module, arguments, runner, output and logger set here), and the buffer
-// that takes its output and its log.
+// module, arguments, runner unless cfg has one, output and logger set
+// here), and the buffer that takes its output and its log.
 func probeSupervisor(t *testing.T, cfg host.Config, args ...string) (*host.Supervisor, *syncBuffer) {
 	t.Helper()
 	module, cache := probe(t)
@@ -28,7 +28,10 @@ func probeSupervisor(t *testing.T, cfg host.Config, args ...string) (*host.Super
 	}
 	out := &syncBuffer{}
 	cfg.Module, cfg.Args = module, append([]string{"probe.wasm"}, args...)
-	cfg.Runner, cfg.RunnerArgs = []string{exe, runner.Mode}, []string{"--cache-dir", cache}
+	if cfg.Runner == nil {
+		cfg.Runner = []string{exe, runner.Mode}
+	}
+	cfg.RunnerArgs = []string{"--cache-dir", cache}
 	cfg.Stdout, cfg.Stderr = out, out
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Output: out, Level: hclog.Warn})
 	s, err := host.New(cfg)
@@ -163,25 +166,14 @@ func lateRunner() {
 // runner when that child ends, not wait for a late spare.
 func TestStartTakesFirstFreeRunner(t *testing.T) {
 	t.Parallel()
-	module, cache := probe(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out syncBuffer
-	s, err := host.New(host.Config{
-		Module:       module,
-		Args:         []string{"probe.wasm", "spawn", "2", "300ms"},
+	s, out := probeSupervisor(t, host.Config{
 		Runner:       []string{exe, lateRunnerMode, t.TempDir(), runner.Mode},
-		RunnerArgs:   []string{"--cache-dir", cache},
 		ReuseRunners: true,
-		Stdout:       &out,
-		Stderr:       &out,
-		Logger:       hclog.New(&hclog.LoggerOptions{Output: &out, Level: hclog.Warn}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, "spawn", "2", "300ms")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	began := time.Now()

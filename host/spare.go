@@ -89,19 +89,13 @@ func (s *Supervisor) fill(sp *spare) {
 func (s *Supervisor) takeSpare() (*spare, bool) {
 	for {
 		s.mu.Lock()
+		i := slices.IndexFunc(s.spares, (*spare).loaded)
 		var sp *spare
-		pending := false
-		for i, c := range s.spares {
-			select {
-			case <-c.ready:
-				sp = c
-				s.spares = slices.Delete(s.spares, i, i+1)
-			default:
-				pending = true
-				continue
-			}
-			break
+		if i >= 0 {
+			sp = s.spares[i]
+			s.spares = slices.Delete(s.spares, i, i+1)
 		}
+		pending := sp == nil && len(s.spares) > 0
 		s.mu.Unlock()
 		switch {
 		case sp == nil:
@@ -121,6 +115,16 @@ func (s *Supervisor) takeSpare() (*spare, bool) {
 			continue
 		}
 		return sp, false
+	}
+}
+
+// loaded says whether sp's load has ended, ready or failed.
+func (sp *spare) loaded() bool {
+	select {
+	case <-sp.ready:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -199,15 +199,15 @@ func (s *Supervisor) lookAgain() {
 
 // lookAgainLocked is lookAgain with s.mu held.
 func (s *Supervisor) lookAgainLocked() {
-	close(s.freed)
-	s.freed = make(chan struct{})
+	close(s.again)
+	s.again = make(chan struct{})
 }
 
 // lookAgainChan returns the channel the next lookAgain closes.
 func (s *Supervisor) lookAgainChan() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.freed
+	return s.again
 }
 
 // exited is called once the runner has exited and was waited for.

@@ -149,11 +149,12 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 	}
 	p := &Prepared{bin: bin, Path: cfg.Path}
 	var sum [sha256.Size]byte
+	var base string // the marks' name but for their suffix
 	if cfg.ModulesDir != "" {
 		sum = sha256.Sum256(bin)
+		base = filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:]))
 	}
 	if cfg.ModulesDir != "" && cfg.CacheDir != "" {
-		base := filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:]))
 		p.compiled, p.interpreted = base+"."+compiledTag()+".compiled", base+".interpreted"
 		p.Cached = exists(p.compiled)
 		if cfg.InterpretNew && !p.Cached && !exists(p.interpreted) {
@@ -169,18 +170,17 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 			p.merged, p.Path = merged, path
 		}
 	}
-	if cfg.ModulesDir != "" && cfg.CacheDir != "" {
-		// Named by the bytes the runners will load (the rewrite as it is
-		// now in the folder, or the original): a rewrite made again, or
-		// damaged, since the check is not covered by it.
-		loads := p.bin
+	if cfg.ModulesDir != "" && cfg.CacheDir != "" && !cfg.Checked {
+		// Only a checking load marks a module checked. Named by the bytes
+		// the runners will load (the rewrite as it is now in the folder,
+		// or the original): a rewrite made again, or damaged, since the
+		// check is not covered by it.
+		loads := sum
 		if p.merged != nil {
-			loads = p.merged
+			loads = sha256.Sum256(p.merged)
 		}
-		sumLoads := sha256.Sum256(loads)
-		p.checked = filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:])) + "." + compiledTag() + "." + checkTag(cfg) +
-			"-loads" + hex.EncodeToString(sumLoads[:8]) + ".checked"
-		p.CheckedBefore = p.Cached && !cfg.Checked && exists(p.checked)
+		p.checked = base + "." + compiledTag() + "." + checkTag(cfg) + "-loads" + hex.EncodeToString(loads[:8]) + ".checked"
+		p.CheckedBefore = p.Cached && exists(p.checked)
 	}
 	p.cfg = cfg
 	return p, nil
@@ -211,7 +211,7 @@ func (p *Prepared) Load(ctx context.Context) (*Module, error) {
 		marks := []string{p.compiled}
 		if m.Interpreted {
 			marks = []string{p.interpreted}
-		} else if !cfg.Checked && m.Path == p.Path {
+		} else if p.checked != "" && m.Path == p.Path {
 			marks = append(marks, p.checked)
 		}
 		for _, mark := range marks {

@@ -132,10 +132,12 @@ func Run(ctx context.Context, cfg Config) int {
 	// on a load of 80-130 (off the way of a spare's process). An
 	// interpreted runner keeps nearly all it allocated (the interpreter's
 	// code).
-	free := !cfg.Load.Interpret
-	next := func() (*wire.Msg, bool) { return firstWait(cfg.Control, recv, free) }
+	freeAfter := time.Duration(-1) // never
+	if !cfg.Load.Interpret {
+		freeAfter = 0 // at once
+	}
 	for {
-		assign, ok := next()
+		assign, ok := nextFrame(conn, cfg.Control, recv, freeAfter)
 		if !ok {
 			return ExitHostGone
 		}
@@ -155,7 +157,7 @@ func Run(ctx context.Context, cfg Config) int {
 		// is given back to the OS if no process comes soon (it costs
 		// about 4 ms, which a program that starts its children one
 		// after another would wait for).
-		next = func() (*wire.Msg, bool) { return idleWait(conn, cfg.Control, recv) }
+		freeAfter = idleFree
 	}
 }
 
@@ -183,39 +185,35 @@ func waiterOf(control io.Reader) readWaiter {
 	return w
 }
 
-// firstWait reads the runner's first assignment, giving the heap's free
-// memory back to the OS first when free says so. Until the assignment
-// comes the runner has nothing to do but what its Go runtime has pending,
-// such as a collection after the load (an interpreted load runs with the
-// collector off): waiting in a system call the runtime knows of lets that
-// work run now, not after the assignment, on the way to the guest's first
-// line.
-func firstWait(control io.Reader, recv func() (*wire.Msg, bool), free bool) (*wire.Msg, bool) {
-	if free {
-		debug.FreeOSMemory()
-	}
-	if w := waiterOf(control); w != nil { // (nothing was read before the first frame)
-		w.WaitReadable(-1)
-	}
-	return recv()
-}
-
-// idleWait reads the next frame from the host while idle, giving the free
-// memory back to the OS if none comes within idleFree.
-func idleWait(conn *wire.Conn, control io.Reader, recv func() (*wire.Msg, bool)) (*wire.Msg, bool) {
+// nextFrame reads the host's next frame while the runner has no process
+// (its first assignment, or the next while idle), giving the heap's free
+// memory back to the OS once none has come within freeAfter (0: at once,
+// before waiting; < 0: never). It waits in a system call the runtime
+// knows of where it can (readWaiter), so that what the runtime has
+// pending, such as a collection after the load (an interpreted load runs
+// with the collector off), runs now and not on the way to the guest's
+// first line.
+func nextFrame(conn *wire.Conn, control io.Reader, recv func() (*wire.Msg, bool), freeAfter time.Duration) (*wire.Msg, bool) {
 	if conn.Buffered() > 0 {
 		return recv() // the frame came with the last one read
 	}
-	if w := waiterOf(control); w != nil {
-		if !w.WaitReadable(idleFree) {
+	if freeAfter == 0 {
+		debug.FreeOSMemory()
+	}
+	w := waiterOf(control)
+	switch {
+	case w != nil && freeAfter > 0:
+		if !w.WaitReadable(freeAfter) {
 			debug.FreeOSMemory()
 		}
-		return recv()
+	case w != nil:
+		w.WaitReadable(-1)
+	case freeAfter > 0:
+		// A socket read through Go's poller (a runner run in a test's
+		// process): a timer runs while recv waits.
+		t := time.AfterFunc(freeAfter, debug.FreeOSMemory)
+		defer t.Stop()
 	}
-	// A socket read through Go's poller (a runner run in a test's
-	// process): a timer runs while recv waits.
-	t := time.AfterFunc(idleFree, debug.FreeOSMemory)
-	defer t.Stop()
 	return recv()
 }
 

@@ -353,6 +353,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 // one under 160 MiB could not load it where a compiled one could.
 const interpretMinMiB = 512
 
+// notStarted is the exit status and error of a run that ended before any
+// process ran: 130 when ctx was cancelled (a signal stops a compile or a
+// check too: not the module's fault), else loadStatus.
+func notStarted(ctx context.Context, err error, module string) (int, *host.Result, error) {
+	if ctx.Err() != nil {
+		return 130, nil, errors.New("interrupted before any process ran")
+	}
+	return loadStatus(err, module)
+}
+
 // loadStatus is the exit status and error of a run whose module did not
 // load (module as the user named it).
 func loadStatus(err error, module string) (int, *host.Result, error) {
@@ -519,11 +529,7 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 			checked <- err
 		}()
 	} else if path, err = behind.check(ctx, prep, false); err != nil {
-		if ctx.Err() != nil {
-			// The compile stopped for the signal: not the module's fault.
-			return 130, nil, errors.New("interrupted before any process ran")
-		}
-		return loadStatus(err, module)
+		return notStarted(ctx, err, module)
 	}
 	sup, err := host.New(host.Config{
 		Module: path, // the rewrite that loads faster, if there is one
@@ -560,10 +566,7 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	if err != nil && res.Verdict == "" {
 		// The run did not start: interrupted, the module failed its
 		// check, or MainProcess's runner could not start.
-		if ctx.Err() != nil {
-			return 130, nil, errors.New("interrupted before any process ran")
-		}
-		return loadStatus(err, module)
+		return notStarted(ctx, err, module)
 	}
 	if res.OutputDropped > 0 {
 		fmt.Fprintf(stderr, "sandbox: %d bytes of output were not written: stdout or stderr did not take them\n", res.OutputDropped)
