@@ -119,14 +119,7 @@ func (s *Supervisor) takeSpare() (*spare, bool) {
 }
 
 // loaded says whether sp's load has ended, ready or failed.
-func (sp *spare) loaded() bool {
-	select {
-	case <-sp.ready:
-		return true
-	default:
-		return false
-	}
-}
+func (sp *spare) loaded() bool { return closed(sp.ready) }
 
 // dispose kills and reaps a spare that will never be used, without waiting
 // for it to finish loading.

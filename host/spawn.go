@@ -220,11 +220,13 @@ func (r *started) exited() {
 // compiled says whether the module's machine code is in the cache, so
 // that a runner started now runs it (Config.Compiled).
 func (s *Supervisor) compiled() bool {
-	if s.cfg.Compiled == nil {
-		return true
-	}
+	return s.cfg.Compiled == nil || closed(s.cfg.Compiled)
+}
+
+// closed says whether ch is closed (ch only ever is closed, never sent on).
+func closed(ch <-chan struct{}) bool {
 	select {
-	case <-s.cfg.Compiled:
+	case <-ch:
 		return true
 	default:
 		return false

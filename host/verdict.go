@@ -81,14 +81,7 @@ func (s *Supervisor) stop(err error) {
 }
 
 // isStopped reports whether the run was stopped (stop).
-func (s *Supervisor) isStopped() bool {
-	select {
-	case <-s.stopped:
-		return true
-	default:
-		return false
-	}
-}
+func (s *Supervisor) isStopped() bool { return closed(s.stopped) }
 
 // verdict decides the verdict of a run from why it was stopped (nil: it
 // ended by itself) and how MainProcess ended.

@@ -221,10 +221,8 @@ func (s *Supervisor) takeIdle() *worker {
 		w := s.idle[n-1]
 		s.idle = s.idle[:n-1]
 		s.mu.Unlock()
-		select {
-		case <-w.gone:
+		if closed(w.gone) {
 			continue // its runner ended while idle
-		default:
 		}
 		if s.outdated(w.started) {
 			close(w.next) // a runner started now runs machine code
