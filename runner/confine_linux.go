@@ -54,7 +54,9 @@ import (
 // Files: the runner writes the compilation cache when its entry is
 // missing (it normally is not: the host compiles first), so RLIMIT_FSIZE
 // cannot be 0. A cache entry was 3.8 times the module (probe.wasm 4.3 MB,
-// entry 16.2 MB); the limit is 16 times the module, at least 256 MiB.
+// entry 16.2 MB); the limit is 16 times the module, at least 256 MiB. It
+// also writes the module's machine code to a file of its own, when that
+// is missing (sharecode_linux.go: 14 MiB for the same module).
 //
 // Descriptors: a runner's highest descriptor was 8 (0-2, the control
 // socket 3, epoll, eventfd, cgroup files of the Go runtime, the module or
@@ -183,8 +185,8 @@ const cacheAccess = llsys.AccessFSReadFile | llsys.AccessFSReadDir | llsys.Acces
 	llsys.AccessFSRemoveFile | llsys.AccessFSRemoveDir | llsys.AccessFSMakeDir | llsys.AccessFSMakeReg |
 	llsys.AccessFSTruncate
 
-// applyLandlock restricts the file system to reading the module and
-// using the cache directory, forbids TCP bind and connect, and scopes
+// applyLandlock restricts the file system to reading the module and its
+// own memory map and using the cache directory, forbids TCP bind and connect, and scopes
 // signals and abstract sockets to the runner; best effort: what the
 // kernel's Landlock ABI offers. It returns what was done, for the log.
 func applyLandlock(cfg confineConfig) (string, error) {
@@ -193,6 +195,11 @@ func applyLandlock(cfg confineConfig) (string, error) {
 		return fmt.Sprintf("unsupported (%v)", err), nil
 	}
 	rules := []landlock.Rule{landlock.PathAccess(llsys.AccessFSReadFile, cfg.Module)}
+	// The runner's own mappings, where it finds the module's machine
+	// code to share (sharecode_linux.go).
+	if _, err := os.Stat(selfMaps); err == nil {
+		rules = append(rules, landlock.PathAccess(llsys.AccessFSReadFile, selfMaps))
+	}
 	dirs := []string{cfg.CacheDir, os.Getenv("GOCOVERDIR")}
 	for _, d := range dirs {
 		if d == "" {

@@ -253,7 +253,15 @@ func probeGuest(t *testing.T) (module, cache string) {
 // host's log, which relays the runners'.
 func runConfined(t *testing.T, runnerArgs []string, args ...string) (res supervisor.Result, stdout, log string) {
 	t.Helper()
-	module, cache := probeGuest(t)
+	_, cache := probeGuest(t)
+	return runProbeIn(t, cache, nil, runnerArgs, args...)
+}
+
+// runProbeIn is runConfined with the compilation cache cache, calling
+// during (when not nil) while the run runs; the run ends no sooner.
+func runProbeIn(t *testing.T, cache string, during func(), runnerArgs []string, args ...string) (res supervisor.Result, stdout, log string) {
+	t.Helper()
+	module, _ := probeGuest(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +280,15 @@ func runConfined(t *testing.T, runnerArgs []string, args ...string) (res supervi
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, _ = s.Run(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, _ = s.Run(context.Background())
+	}()
+	if during != nil {
+		during()
+	}
+	<-done
 	return res, out.String(), logs.String()
 }
 

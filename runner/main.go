@@ -42,6 +42,8 @@ func Main(args []string, stderr io.Writer) int {
 	fs.BoolVar(&conf.Confine, "confine", true, "no_new_privs, seccomp filter and Landlock (false: off, for diagnosis)")
 	fs.BoolVar(&conf.Landlock, "landlock", true, "Landlock, when confined (false: off, to measure or diagnose)")
 	fs.MarkHidden("landlock")
+	fs.BoolVar(&cfg.ShareCode, "share-code", true, "map the module's machine code from a file every runner of it shares (false: a copy of its own, to measure or diagnose)")
+	fs.MarkHidden("share-code")
 	if err := fs.Parse(args); err != nil {
 		return ExitFailed
 	}

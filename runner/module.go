@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/tetratelabs/wazero"
@@ -36,6 +37,13 @@ type LoadConfig struct {
 	// cannot use is then not deleted, the module is compiled for this
 	// load alone (loadBytes).
 	Shared bool
+	// ShareCode maps the module's machine code, once loaded, from a file
+	// in ModulesDir(CacheDir) that every runner of the module maps too,
+	// instead of keeping a copy of its own (sharecode_linux.go): 14 MiB
+	// less per runner of a Go guest. It finds the code among the mappings
+	// the load made, so it is for a process that loads this one module
+	// (a runner); Loads of one process never run at once with it.
+	ShareCode bool
 	// Checked says the module's imports and exports were already checked
 	// (the host does it once, before any runner starts), so Load skips
 	// that work on every process start.
@@ -362,7 +370,11 @@ func rewrite(cfg LoadConfig, bin []byte, sum [sha256.Size]byte) ([]byte, string,
 
 // writeFileAtomic writes b to path through a temporary file renamed into
 // place: a runner never reads half a module, whoever writes at once.
-func writeFileAtomic(path string, b []byte) error {
+func writeFileAtomic(path string, b []byte) error { return writeFileMode(path, b, 0o644) }
+
+// writeFileMode is writeFileAtomic with the file's mode; 0 leaves it as
+// the temporary file was made, 0600 (a confined runner cannot chmod).
+func writeFileMode(path string, b []byte, mode os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -374,8 +386,8 @@ func writeFileAtomic(path string, b []byte) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
+	if err == nil && mode != 0 {
+		err = os.Chmod(f.Name(), mode)
 	}
 	if err == nil {
 		err = os.Rename(f.Name(), path)
@@ -386,7 +398,25 @@ func writeFileAtomic(path string, b []byte) error {
 	return err
 }
 
+// loading keeps other compiles of this process from making executable
+// mappings while a ShareCode load looks for its own among the new ones.
+var loading sync.RWMutex
+
 func compile(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
+	share := cfg.ShareCode && !cfg.Interpret && cfg.CacheDir != ""
+	var before map[codeMapping]bool
+	if share {
+		loading.Lock()
+		defer loading.Unlock()
+		var err error
+		if before, err = codeMappings(); err != nil {
+			cfg.Logger.Debug("machine code not shared", "error", err)
+			share = false
+		}
+	} else {
+		loading.RLock()
+		defer loading.RUnlock()
+	}
 	rc := wazero.NewRuntimeConfigCompiler()
 	if cfg.Interpret {
 		rc = wazero.NewRuntimeConfigInterpreter()
@@ -413,6 +443,14 @@ func compile(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
 		return nil, err
 	}
 	m.Compiled = cm
+	if share {
+		t := time.Now()
+		if name, err := shareCode(ModulesDir(cfg.CacheDir), before); err != nil {
+			cfg.Logger.Debug("machine code not shared", "error", err)
+		} else if name != "" {
+			cfg.Logger.Debug("machine code shared", "file", name, "took", time.Since(t).String())
+		}
+	}
 	return m, nil
 }
 

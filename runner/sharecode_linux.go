@@ -1,0 +1,150 @@
+//go:build linux
+
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Sharing the machine code of a module among the runners that load it.
+//
+// wazero copies a module's machine code from its cache entry into an
+// anonymous mapping of each runner (14 MiB for a Go guest: half of a
+// compiled runner's memory, the same bytes in every runner: the code is
+// position independent). After the load, a runner replaces that mapping,
+// in place, with a read-only private mapping of a file that holds the very
+// same bytes, so that every runner of the module, in every run, shares one
+// copy in the page cache. wazero is not told: its slice still addresses
+// the same bytes, and it unmaps them as before when the module is closed.
+//
+// The file is in the cache's modules folder, named by the code's CRC-32
+// and length, written by the first runner that finds it missing (through
+// a temporary file renamed into place, like the rewritten modules). A
+// runner maps it only after comparing it byte for byte with its own code,
+// so a file that is stale, damaged or not this module's is never executed
+// (it is written again); a writer that modifies the file in place, after
+// the comparison, could change the code of the runners that map it, as it
+// could change wazero's own cache entries, which wazero takes with a
+// checksum: the cache folder must be the user's alone, as it already must.
+
+// minShared is the smallest machine code worth a file (a Go guest's is
+// 14 MiB; the test fixtures' a few pages).
+const minShared = 1 << 20
+
+// selfMaps lists this process's mappings.
+const selfMaps = "/proc/self/maps"
+
+// codeMapping is an anonymous executable mapping of this process.
+type codeMapping struct{ start, end uintptr }
+
+// codeMappings lists this process's anonymous executable mappings, from
+// /proc/self/maps: where wazero keeps machine code.
+func codeMappings() (map[codeMapping]bool, error) {
+	f, err := os.Open(selfMaps)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	maps := map[codeMapping]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// start-end perms offset dev inode [path]
+		fields := strings.Fields(sc.Text())
+		if len(fields) != 5 || fields[1] != "r-xp" || fields[4] != "0" {
+			continue
+		}
+		lo, hi, ok := strings.Cut(fields[0], "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil || end <= start {
+			continue
+		}
+		maps[codeMapping{uintptr(start), uintptr(end)}] = true
+	}
+	return maps, sc.Err()
+}
+
+// shareCode finds the largest executable mapping made since before (the
+// module's machine code, which the caller just compiled or loaded) and
+// maps it from the file in dir that holds the same bytes, writing that
+// file first if it is missing or differs. It returns the file's name, ""
+// when there was nothing worth sharing. On an error the mapping is left
+// as wazero made it, with one exception the kernel does not rule out: a
+// MAP_FIXED mmap that fails after unmapping (ENOMEM on the map count).
+func shareCode(dir string, before map[codeMapping]bool) (string, error) {
+	after, err := codeMappings()
+	if err != nil {
+		return "", fmt.Errorf("listing mappings: %w", err)
+	}
+	var code codeMapping
+	for m := range after {
+		if !before[m] && m.end-m.start > code.end-code.start {
+			code = m
+		}
+	}
+	size := code.end - code.start
+	if size < minShared {
+		return "", nil
+	}
+	// The mapping is outside the Go heap; nothing else maps or unmaps
+	// executable memory during a load (LoadConfig.ShareCode).
+	seg := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), code.start)), size)
+	name := filepath.Join(dir, fmt.Sprintf("%08x-%d.code", crc32.ChecksumIEEE(seg), size))
+	f, err := openSame(name, seg)
+	if err != nil {
+		if werr := writeFileMode(name, seg, 0); werr != nil {
+			return "", fmt.Errorf("writing %s: %w (%v)", name, werr, err)
+		}
+		if f, err = openSame(name, seg); err != nil {
+			return "", err
+		}
+	}
+	defer f.Close()
+	_, err = unix.MmapPtr(int(f.Fd()), 0, unsafe.Pointer(&seg[0]), size,
+		unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_FIXED|unix.MAP_POPULATE)
+	if err != nil {
+		return "", fmt.Errorf("mapping %s: %w", name, err)
+	}
+	return name, nil
+}
+
+// openSame opens name if it holds exactly want.
+func openSame(name string, want []byte) (*os.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() != int64(len(want)) {
+		err = fmt.Errorf("%s: %d bytes, not %d", name, fi.Size(), len(want))
+	}
+	var got []byte
+	if err == nil {
+		got, err = unix.Mmap(int(f.Fd()), 0, len(want), unix.PROT_READ, unix.MAP_SHARED)
+	}
+	if err == nil {
+		same := bytes.Equal(got, want)
+		unix.Munmap(got)
+		if !same {
+			err = fmt.Errorf("%s: not the same code", name)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
