@@ -5,8 +5,10 @@ package runner
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/tetratelabs/wazero/experimental"
 	"golang.org/x/sys/unix"
@@ -28,22 +30,36 @@ import (
 // the kernel, and is unmapped when the instance is closed (or by
 // mems.free, for an instantiation that failed before wazero could close
 // it).
+//
+// A module whose data the rewrite turned into a memory image
+// (mergedata.go) starts its memory, instead, with the image's pages
+// mapped copy-on-write from the module file (the guest's first memory
+// only, the one data segments fill).
 func withLinearMemory(ctx context.Context, mems *linearMemories) context.Context {
 	return experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
 		m := &mappedMemory{max: max, limited: &mems.limited}
 		mems.mu.Lock()
+		if len(mems.made) == 0 {
+			m.image = mems.image
+		}
 		mems.made = append(mems.made, m)
 		mems.mu.Unlock()
 		return m
 	}))
 }
 
+// linearImages says this platform applies memory images (so the rewrite
+// may make them).
+const linearImages = true
+
 // linearMemories are the linear memories of one guest instance.
 type linearMemories struct {
 	// limited is set when RLIMIT_DATA refused the guest memory.
 	limited atomic.Bool
-	mu      sync.Mutex
-	made    []*mappedMemory
+	// image, when not nil, is what the first memory starts with.
+	image *memImage
+	mu    sync.Mutex
+	made  []*mappedMemory
 }
 
 // free unmaps every memory not unmapped yet; the guest has ended.
@@ -63,6 +79,7 @@ type mappedMemory struct {
 	committed uint64
 	max       uint64
 	limited   *atomic.Bool
+	image     *memImage
 }
 
 // populateMax bounds the initial memory faulted in at once.
@@ -92,7 +109,20 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 		// the pages as before.
 		if size > 0 && unix.Mprotect(m.buf[:size], unix.PROT_READ|unix.PROT_WRITE) == nil {
 			m.committed = size
-			unix.Madvise(m.buf[:min(size, populateMax)], unix.MADV_POPULATE_WRITE)
+			mapped := m.image.mapInto(m.buf[:size])
+			if mapped == nil {
+				m.Free()
+				return nil
+			}
+			// The rest (the image's pages fault in from the page cache
+			// as they are read, and are copied only when written).
+			at := uint64(0)
+			for _, r := range append(mapped, [2]uint64{size, size}) {
+				if end := min(r[0], populateMax); at < end {
+					unix.Madvise(m.buf[at:end], unix.MADV_POPULATE_WRITE)
+				}
+				at = r[1]
+			}
 		}
 	}
 	if size > uint64(len(m.buf)) {
@@ -116,4 +146,40 @@ func (m *mappedMemory) Free() {
 		unix.Munmap(m.buf)
 		m.buf, m.committed = nil, 0
 	}
+}
+
+// mapInto maps the image's runs into mem, a memory's first bytes,
+// copy-on-write from the module file, and returns the ranges of mem it
+// mapped, in order (empty for no image); nil if mem cannot take them.
+// A run the kernel will not map (a file system without mmap) is read
+// into mem instead.
+func (im *memImage) mapInto(mem []byte) [][2]uint64 {
+	if im == nil {
+		return [][2]uint64{}
+	}
+	if im.file == nil {
+		return nil // not kept open: see LoadConfig.Shared
+	}
+	fd := int(im.file.Fd())
+	page := uint64(os.Getpagesize())
+	mapped := make([][2]uint64, 0, len(im.runs))
+	for _, r := range im.runs {
+		end := uint64(r.memOff) + uint64(r.length)
+		if end > uint64(len(mem)) {
+			return nil
+		}
+		// Whole pages: the bytes of the file around the run, up to the
+		// pages' ends, are zeros (appendImage).
+		start, stop := uint64(r.memOff)&^(page-1), (end+page-1)&^(page-1)
+		_, err := unix.MmapPtr(fd, int64(uint64(r.fileOff)-(uint64(r.memOff)-start)), unsafe.Pointer(&mem[start]),
+			uintptr(stop-start), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
+		if err != nil {
+			if n, err := unix.Pread(fd, mem[r.memOff:end], int64(r.fileOff)); err != nil || n != int(r.length) {
+				return nil
+			}
+			continue
+		}
+		mapped = append(mapped, [2]uint64{start, stop})
+	}
+	return mapped
 }

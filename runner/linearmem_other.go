@@ -11,6 +11,13 @@ import (
 // default) where the mapping of linearmem_linux.go is not implemented.
 func withLinearMemory(ctx context.Context, _ *linearMemories) context.Context { return ctx }
 
-type linearMemories struct{ limited atomic.Bool }
+type linearMemories struct {
+	limited atomic.Bool
+	image   *memImage
+}
+
+// linearImages says this platform applies memory images: not here, so
+// the rewrite never makes them.
+const linearImages = false
 
 func (*linearMemories) free() {}

@@ -3,6 +3,7 @@ package runner
 import (
 	"cmp"
 	"encoding/binary"
+	"math"
 	"slices"
 )
 
@@ -32,7 +33,7 @@ func mergeData(bin []byte) (out []byte, ok bool) {
 	}
 	r := &scanner{b: bin, off: 8}
 	dataStart, dataEnd := -1, -1 // the data section's id byte, and its end
-	var content []byte
+	var content, memory []byte
 	for r.left() > 0 {
 		start := r.off
 		id := r.byte()
@@ -46,23 +47,189 @@ func mergeData(bin []byte) (out []byte, ok bool) {
 		case 11:
 			dataStart, dataEnd = start, r.off+int(size)
 			content = bin[r.off:dataEnd]
+		case 5:
+			memory = bin[r.off : r.off+int(size)]
+		case 0:
+			if name, _ := customName(bin[r.off : r.off+int(size)]); name == imageSection {
+				return bin, false // not ours to trust: left as it is
+			}
 		}
 		r.off += int(size)
 	}
 	if dataStart < 0 {
 		return bin, false
 	}
-	merged, ok := mergeSegments(content)
+	runs, ok := mergeSegments(content, mergeGap)
 	if !ok {
 		return bin, false
 	}
-	out = make([]byte, 0, len(bin))
+	out = make([]byte, 0, len(bin)+len(content)+imageAlign)
 	out = append(out, bin[:dataStart]...)
+	if linearImages && fitsInitial(runs, memory) {
+		// The image: no data section; the bytes, as few runs as gaps of
+		// up to imageAlign make them, in a custom section at the end.
+		runs, _ = mergeSegments(content, imageAlign)
+		out = append(out, bin[dataEnd:]...)
+		return appendImage(out, runs), true
+	}
 	out = append(out, 11)
+	merged := encodeSegments(runs)
 	out = binary.AppendUvarint(out, uint64(len(merged)))
 	out = append(out, merged...)
 	out = append(out, bin[dataEnd:]...)
 	return out, true
+}
+
+// A module's memory image (the "sandbox.memory" custom section).
+//
+// Where the runner can give a guest memory that starts as a copy-on-write
+// mapping of a file (linearmem_linux.go), the rewrite goes one step
+// further than merging: it removes the data section and puts the runs'
+// bytes in a custom section at the end of the module (which wazero
+// skips), each at a file offset congruent to its memory offset modulo
+// imageAlign. The runner then maps them from the module file into each
+// new instance's memory instead of wazero copying them: no copy at each
+// instantiation, and the pages a guest only reads (most of a Go guest's
+// data: type descriptors, the function table, strings) stay one copy in
+// the page cache for every process of the module.
+//
+// Section: name "sandbox.memory"; a count (u32, little-endian); per run
+// its memory offset, length and file offset (u32 each); zeros; the runs'
+// bytes. Nothing a guest can observe changes: the memory starts with the
+// same bytes, and the rewrite is made only where every run lies inside
+// the module's initial memory, so that no instantiation could have
+// failed on a data segment out of bounds.
+const (
+	imageSection = "sandbox.memory"
+	// imageAlign is the alignment of a run's file offset (to its memory
+	// offset), and the smallest gap between runs: WebAssembly's page, a
+	// multiple of the system's page on any Linux, so that no two runs
+	// share a system page.
+	imageAlign = 64 << 10
+	// maxImageRuns bounds the runs a section may name.
+	maxImageRuns = 1 << 10
+)
+
+// imageRun is one run of a memory image: length bytes at file offset
+// fileOff of the module, to go to memory offset memOff.
+type imageRun struct {
+	memOff, length, fileOff uint32
+}
+
+// fitsInitial says every run lies inside the initial size of the one
+// memory the module defines (memory: its memory section's content).
+func fitsInitial(runs []segment, memory []byte) bool {
+	s := &scanner{b: memory}
+	if s.u32() != 1 {
+		return false
+	}
+	flags := s.byte()
+	if flags > 1 { // shared or 64-bit: left alone
+		return false
+	}
+	minPages := uint64(s.u32())
+	if s.err != nil {
+		return false
+	}
+	for _, r := range runs {
+		if uint64(r.offset)+uint64(len(r.data)) > minPages*imageAlign {
+			return false
+		}
+	}
+	return true
+}
+
+// appendImage appends to the module out (without a data section) the
+// custom section holding runs.
+func appendImage(out []byte, runs []segment) []byte {
+	pos := len(out)
+	// id, a size of 5 bytes, the name, the table
+	start := pos + 1 + 5 + 1 + len(imageSection) + 4 + 12*len(runs)
+	table := make([]imageRun, len(runs))
+	end := start
+	for i, r := range runs {
+		fileOff := alignUp(end, imageAlign) + int(r.offset%imageAlign)
+		table[i] = imageRun{r.offset, uint32(len(r.data)), uint32(fileOff)}
+		end = fileOff + len(r.data)
+	}
+	out = append(out, 0)
+	size := uint32(end - (pos + 6))
+	out = append(out, byte(size)|0x80, byte(size>>7)|0x80, byte(size>>14)|0x80, byte(size>>21)|0x80, byte(size>>28))
+	out = append(out, byte(len(imageSection)))
+	out = append(out, imageSection...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(runs)))
+	for _, t := range table {
+		out = binary.LittleEndian.AppendUint32(out, t.memOff)
+		out = binary.LittleEndian.AppendUint32(out, t.length)
+		out = binary.LittleEndian.AppendUint32(out, t.fileOff)
+	}
+	for i, r := range runs {
+		out = append(out, make([]byte, int(table[i].fileOff)-len(out))...)
+		out = append(out, r.data...)
+	}
+	return out
+}
+
+func alignUp(n, a int) int { return (n + a - 1) &^ (a - 1) }
+
+// memoryImage returns the runs of a module's memory image, nil when it
+// has none or the section is not one appendImage would write (then it is
+// ignored: whatever it says, it could only copy bytes of the module into
+// the module's own memory).
+func memoryImage(bin []byte) []imageRun {
+	if len(bin) < 8 || uint64(len(bin)) > math.MaxUint32 {
+		return nil
+	}
+	r := &scanner{b: bin, off: 8}
+	for r.left() > 0 {
+		id := r.byte()
+		size := r.u32()
+		if r.err != nil || int64(size) > int64(r.left()) {
+			return nil
+		}
+		content := bin[r.off : r.off+int(size)]
+		r.off += int(size)
+		if id != 0 {
+			continue
+		}
+		name, rest := customName(content)
+		if name != imageSection {
+			continue
+		}
+		if len(rest) < 4 {
+			return nil
+		}
+		n := binary.LittleEndian.Uint32(rest)
+		if n == 0 || n > maxImageRuns || uint64(len(rest)) < 4+12*uint64(n) {
+			return nil
+		}
+		runs := make([]imageRun, n)
+		var lastEnd uint64
+		for i := range runs {
+			t := rest[4+12*i:]
+			run := imageRun{binary.LittleEndian.Uint32(t), binary.LittleEndian.Uint32(t[4:]), binary.LittleEndian.Uint32(t[8:])}
+			memEnd := uint64(run.memOff) + uint64(run.length)
+			if run.length == 0 || uint64(run.fileOff)+uint64(run.length) > uint64(len(bin)) ||
+				run.fileOff%imageAlign != run.memOff%imageAlign || memEnd > 1<<32 ||
+				(i > 0 && uint64(run.memOff) < lastEnd+imageAlign) {
+				return nil
+			}
+			runs[i], lastEnd = run, memEnd
+		}
+		return runs
+	}
+	return nil
+}
+
+// customName splits a custom section's content into its name and the
+// rest.
+func customName(content []byte) (string, []byte) {
+	s := &scanner{b: content}
+	name := s.name()
+	if s.err != nil {
+		return "", nil
+	}
+	return string(name), content[s.off:]
 }
 
 // segment is an active data segment of memory 0 at a constant offset.
@@ -71,9 +238,11 @@ type segment struct {
 	data   []byte
 }
 
-// mergeSegments rewrites a data section's content (its vector of
-// segments), or says it cannot (see mergeData).
-func mergeSegments(content []byte) ([]byte, bool) {
+// mergeSegments reads a data section's content (its vector of segments)
+// and returns them as runs, in memory order, each made of segments with
+// gaps of at most gap between them filled with zeros; or says it cannot
+// (see mergeData).
+func mergeSegments(content []byte, gap uint64) ([]segment, bool) {
 	s := &scanner{b: content}
 	n := s.count()
 	segs := make([]segment, 0, n)
@@ -109,7 +278,7 @@ func mergeSegments(content []byte) ([]byte, bool) {
 		if k := len(runs) - 1; k >= 0 {
 			last := &runs[k]
 			lastEnd := uint64(last.offset) + uint64(len(last.data))
-			if uint64(g.offset)-lastEnd <= mergeGap {
+			if uint64(g.offset)-lastEnd <= gap {
 				last.data = append(last.data, make([]byte, uint64(g.offset)-lastEnd)...)
 				last.data = append(last.data, g.data...)
 				continue
@@ -117,6 +286,11 @@ func mergeSegments(content []byte) ([]byte, bool) {
 		}
 		runs = append(runs, segment{g.offset, append([]byte(nil), g.data...)})
 	}
+	return runs, true
+}
+
+// encodeSegments is the content of a data section of runs.
+func encodeSegments(runs []segment) []byte {
 	out := binary.AppendUvarint(nil, uint64(len(runs)))
 	for _, g := range runs {
 		out = append(out, 0, 0x41)
@@ -125,7 +299,7 @@ func mergeSegments(content []byte) ([]byte, bool) {
 		out = binary.AppendUvarint(out, uint64(len(g.data)))
 		out = append(out, g.data...)
 	}
-	return out, true
+	return out
 }
 
 // s32 reads a signed LEB128 number of at most 32 bits.

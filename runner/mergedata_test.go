@@ -44,6 +44,14 @@ func image(t *testing.T, bin []byte) (mem []byte, count int) {
 		}
 		r.off += size
 	}
+	// A memory image (the rewrite's) writes its runs as segments would.
+	for _, run := range memoryImage(bin) {
+		if need := int(run.memOff + run.length); need > len(mem) {
+			mem = append(mem, make([]byte, need-len(mem))...)
+		}
+		copy(mem[run.memOff:], bin[run.fileOff:run.fileOff+run.length])
+		count++
+	}
 	return bytes.TrimRight(mem, "\x00"), count
 }
 

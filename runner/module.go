@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -35,7 +36,9 @@ type LoadConfig struct {
 	// Shared says other processes may be loading the module from the
 	// same cache at this moment (a runner's load): a cache entry it
 	// cannot use is then not deleted, the module is compiled for this
-	// load alone (loadBytes).
+	// load alone (loadBytes). It also says the module will be
+	// instantiated: a module with a memory image (mergedata.go) keeps
+	// its file open for that; without Shared, it cannot be.
 	Shared bool
 	// ShareCode maps the module's machine code, once loaded, from a file
 	// in ModulesDir(CacheDir) that every runner of the module maps too,
@@ -85,10 +88,55 @@ type Module struct {
 	// Interpreted says the module was compiled for wazero's interpreter.
 	Interpreted bool
 	cache       wazero.CompilationCache
+	// image is the module's memory image, nil if it has none.
+	image *memImage
+}
+
+// memImage is a module's memory image (mergedata.go): its runs, and the
+// module file that holds them, kept open (by a runner's load, Shared) so
+// that every instance maps them from it.
+type memImage struct {
+	runs []imageRun
+	file *os.File
+}
+
+// readModule reads the module at path. When its bytes hold a memory
+// image and keep is set, the file stays open in the image: the very
+// bytes read, whatever later replaces the file at path.
+func readModule(path string, keep bool) ([]byte, *memImage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	bin, err := io.ReadAll(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	runs := memoryImage(bin)
+	if runs == nil {
+		f.Close()
+		return bin, nil, nil
+	}
+	im := &memImage{runs: runs}
+	if keep {
+		im.file = f
+	} else {
+		f.Close()
+	}
+	return bin, im, nil
+}
+
+// close closes the image's file, if it is open.
+func (im *memImage) close() {
+	if im != nil && im.file != nil {
+		im.file.Close()
+	}
 }
 
 // Close frees the runtime and the cache handle.
 func (m *Module) Close(ctx context.Context) error {
+	m.image.close()
 	err := m.Runtime.Close(ctx)
 	if m.cache != nil {
 		m.cache.Close(ctx)
@@ -115,6 +163,8 @@ type Prepared struct {
 	cfg    LoadConfig
 	bin    []byte
 	merged []byte // the rewrite, when there is one
+	// their memory images, when they have one
+	image, mergedImage *memImage
 	// Path is the file runners load: the rewrite, or LoadConfig.Path.
 	Path string
 	// Interpret says Load compiles it for the interpreter (InterpretNew:
@@ -141,7 +191,7 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	bin, err := os.ReadFile(cfg.Path)
+	bin, image, err := readModule(cfg.Path, cfg.Shared)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
@@ -155,7 +205,7 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 			return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + err.Error()}
 		}
 	}
-	p := &Prepared{bin: bin, Path: cfg.Path}
+	p := &Prepared{bin: bin, image: image, Path: cfg.Path}
 	var sum [sha256.Size]byte
 	var base string // the marks' name but for their suffix
 	if cfg.ModulesDir != "" {
@@ -172,10 +222,10 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 	p.Interpret = cfg.Interpret
 	p.Cached = p.Cached && !cfg.Interpret
 	if cfg.ModulesDir != "" {
-		if merged, path, err := rewrite(cfg, bin, sum); err != nil {
+		if merged, path, image, err := rewrite(cfg, bin, sum); err != nil {
 			cfg.Logger.Debug("module not rewritten; loading the original", "error", err)
 		} else {
-			p.merged, p.Path = merged, path
+			p.merged, p.mergedImage, p.Path = merged, image, path
 		}
 	}
 	if cfg.ModulesDir != "" && cfg.CacheDir != "" && !cfg.Checked {
@@ -204,10 +254,19 @@ func (p *Prepared) Load(ctx context.Context) (*Module, error) {
 		if m, err = loadBytes(ctx, cfg, p.merged, p.Path); err != nil {
 			// The original decides: its error, or it runs as it is.
 			log.Debug("the rewritten module does not load; loading the original", "error", err)
+		} else {
+			m.image = p.mergedImage
+			p.image.close()
 		}
 	}
 	if m == nil {
+		p.mergedImage.close()
 		m, err = loadBytes(ctx, cfg, p.bin, cfg.Path)
+		if err == nil {
+			m.image = p.image
+		} else {
+			p.image.close()
+		}
 		if err == nil && p.merged != nil {
 			// From now on the file holds what loads: the original.
 			if werr := writeFileAtomic(p.Path, p.bin); werr != nil {
@@ -253,8 +312,8 @@ func checkTag(cfg LoadConfig) string {
 }
 
 // compiledTag names the machine code a ".compiled" marker vouches for:
-// wazero's version (its cache keeps each version's code apart) and the
-// architecture.
+// wazero's version (its cache keeps each version's code apart), the
+// architecture, and the form of the rewrite compiled.
 var compiledTag = sync.OnceValue(func() string {
 	v := "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -267,12 +326,16 @@ var compiledTag = sync.OnceValue(func() string {
 			}
 		}
 	}
-	return strings.Map(func(r rune) rune {
+	tag := strings.Map(func(r rune) rune {
 		if r == '/' || r == filepath.Separator || r == '.' {
 			return '_'
 		}
 		return r
 	}, v) + "-" + runtime.GOARCH
+	if linearImages {
+		tag += "-image" // the rewrite's form (rewriteName)
+	}
+	return tag
 })
 
 // exists says whether path names a file.
@@ -353,20 +416,34 @@ func unmark(dir string, patterns ...string) {
 // these very bytes before: Prepared.CheckedBefore); only a module seen
 // for the first time is rewritten. An error when there is nothing to
 // rewrite or the file cannot be written.
-func rewrite(cfg LoadConfig, bin []byte, sum [sha256.Size]byte) ([]byte, string, error) {
-	path := filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:])+".wasm")
-	if merged, err := os.ReadFile(path); err == nil {
-		return merged, path, nil
+func rewrite(cfg LoadConfig, bin []byte, sum [sha256.Size]byte) ([]byte, string, *memImage, error) {
+	path := filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:])+rewriteName)
+	if merged, image, err := readModule(path, cfg.Shared); err == nil {
+		return merged, path, image, nil
 	}
 	merged, ok := mergeData(bin)
 	if !ok {
-		return nil, "", errors.New("nothing to rewrite")
+		return nil, "", nil, errors.New("nothing to rewrite")
 	}
 	if err := writeFileAtomic(path, merged); err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	return merged, path, nil
+	runs := memoryImage(merged)
+	switch {
+	case runs == nil:
+		return merged, path, nil, nil
+	case !cfg.Shared:
+		return merged, path, &memImage{runs: runs}, nil
+	}
+	// The image is mapped from the file: the bytes just written.
+	merged, image, err := readModule(path, true)
+	return merged, path, image, err
 }
+
+// rewriteName ends a rewrite's file name: the form of the rewrite, so
+// that a build that makes another form (or reads only this one) never
+// takes one for the other.
+var rewriteName = map[bool]string{true: ".image.wasm", false: ".wasm"}[linearImages]
 
 // writeFileAtomic writes b to path through a temporary file renamed into
 // place: a runner never reads half a module, whoever writes at once.

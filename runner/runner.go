@@ -239,7 +239,7 @@ func runGuest(ctx context.Context, mod *Module, conn *wire.Conn, caller *remote,
 		WithStartFunctions("_start")
 
 	assigned := time.Now()
-	var mems linearMemories
+	mems := linearMemories{image: mod.image}
 	inst, err := instantiate(withLinearMemory(ctx, &mems), mod, mc)
 	if inst != nil {
 		inst.Close(ctx) // (a guest that exited is closed already)
@@ -273,6 +273,9 @@ func instantiate(ctx context.Context, mod *Module, mc wazero.ModuleConfig) (inst
 			inst, err = nil, fmt.Errorf("cannot instantiate the module: %v", r)
 		}
 	}()
+	if mod.image != nil && mod.image.file == nil {
+		return nil, errors.New("cannot instantiate the module: its memory image was not kept open (LoadConfig.Shared)")
+	}
 	return mod.Runtime.InstantiateModule(ctx, mod.Compiled, mc)
 }
 
