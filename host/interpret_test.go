@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sandbox-dev/sandbox/host"
+	"github.com/sandbox-dev/sandbox/internal/testutil"
 )
 
 // TestInterpretedRunners: while Config.Compiled is open, runners
@@ -83,18 +83,8 @@ func TestInterpretedRunners(t *testing.T) {
 // --interpret that are alive.
 func interpretedRunners() int {
 	n := 0
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, st := range stats {
-		b, err := os.ReadFile(st)
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: the comm may hold spaces.
-		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-		if len(f) < 2 || f[1] != strconv.Itoa(os.Getpid()) {
-			continue
-		}
-		cmd, err := os.ReadFile(filepath.Join(filepath.Dir(st), "cmdline"))
+	for _, pid := range testutil.Children() {
+		cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if err == nil && bytes.Contains(cmd, []byte("\x00--interpret\x00")) {
 			n++
 		}

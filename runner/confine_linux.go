@@ -185,8 +185,8 @@ const cacheAccess = llsys.AccessFSReadFile | llsys.AccessFSReadDir | llsys.Acces
 	llsys.AccessFSRemoveFile | llsys.AccessFSRemoveDir | llsys.AccessFSMakeDir | llsys.AccessFSMakeReg |
 	llsys.AccessFSTruncate
 
-// applyLandlock restricts the file system to reading the module and its
-// own memory map and using the cache directory, forbids TCP bind and connect, and scopes
+// applyLandlock restricts the file system to reading the module and
+// using the cache directory, forbids TCP bind and connect, and scopes
 // signals and abstract sockets to the runner; best effort: what the
 // kernel's Landlock ABI offers. It returns what was done, for the log.
 func applyLandlock(cfg confineConfig) (string, error) {
@@ -195,11 +195,6 @@ func applyLandlock(cfg confineConfig) (string, error) {
 		return fmt.Sprintf("unsupported (%v)", err), nil
 	}
 	rules := []landlock.Rule{landlock.PathAccess(llsys.AccessFSReadFile, cfg.Module)}
-	// The runner's own mappings, where it finds the module's machine
-	// code to share (sharecode_linux.go).
-	if _, err := os.Stat(selfMaps); err == nil {
-		rules = append(rules, landlock.PathAccess(llsys.AccessFSReadFile, selfMaps))
-	}
 	dirs := []string{cfg.CacheDir, os.Getenv("GOCOVERDIR")}
 	for _, d := range dirs {
 		if d == "" {

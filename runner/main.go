@@ -81,6 +81,9 @@ func Main(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "runner: no control socket on fd 3")
 		return ExitFailed
 	}
+	if cfg.ShareCode {
+		KeepSelfMaps() // read while loading, after confinement
+	}
 	lockdown, err := confine(conf, log)
 	if err != nil {
 		log.Error("cannot confine the runner", "error", err)

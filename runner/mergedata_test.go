@@ -191,3 +191,41 @@ func TestLoadRewrites(t *testing.T) {
 		t.Errorf("after the fallback: Path %s, rewrite holds the original: %v", m.Path, bytes.Equal(got, want))
 	}
 }
+
+// TestStaleTempsRemoved: a host's Prepare removes the temporary files
+// that writers killed in the middle left in the modules folder, and
+// leaves those being written now (and a runner's Prepare, Shared, leaves
+// all).
+func TestStaleTempsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	module := filepath.Join(dir, "m.wasm")
+	os.WriteFile(module, imageModule(), 0o644)
+	modules := filepath.Join(dir, "modules")
+	os.MkdirAll(modules, 0o755)
+	old := time.Now().Add(-time.Hour)
+	temps := map[string]bool{ // name: removed by the host
+		moduleTemp + "1": true, codeTemp + "2": true, moduleTemp + "3": false, codeTemp + "4": false,
+	}
+	for name, stale := range temps {
+		os.WriteFile(filepath.Join(modules, name), []byte("half"), 0o600)
+		if stale {
+			os.Chtimes(filepath.Join(modules, name), old, old)
+		}
+	}
+	if _, err := Prepare(LoadConfig{Path: module, ModulesDir: modules, Shared: true}); err != nil {
+		t.Fatal(err)
+	}
+	for name := range temps {
+		if !exists(filepath.Join(modules, name)) {
+			t.Errorf("a runner's Prepare removed %s", name)
+		}
+	}
+	if _, err := Prepare(LoadConfig{Path: module, ModulesDir: modules}); err != nil {
+		t.Fatal(err)
+	}
+	for name, stale := range temps {
+		if exists(filepath.Join(modules, name)) == stale {
+			t.Errorf("%s (stale %v): there after the host's Prepare: %v", name, stale, !stale)
+		}
+	}
+}

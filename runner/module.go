@@ -43,9 +43,11 @@ type LoadConfig struct {
 	// ShareCode maps the module's machine code, once loaded, from a file
 	// in ModulesDir(CacheDir) that every runner of the module maps too,
 	// instead of keeping a copy of its own (sharecode_linux.go): 14 MiB
-	// less per runner of a Go guest. It finds the code among the mappings
-	// the load made, so it is for a process that loads this one module
-	// (a runner); Loads of one process never run at once with it.
+	// less per runner of a Go guest. It finds the code among the
+	// executable mappings the compile made, so it is for a process that
+	// loads this one module and makes no other wazero runtime meanwhile
+	// (a runner): other Loads of the process wait for it, nothing else
+	// does.
 	ShareCode bool
 	// Checked says the module's imports and exports were already checked
 	// (the host does it once, before any runner starts), so Load skips
@@ -206,6 +208,9 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 		}
 	}
 	p := &Prepared{bin: bin, image: image, Path: cfg.Path}
+	if cfg.ModulesDir != "" && !cfg.Shared {
+		removeStaleTemps(cfg.ModulesDir) // once a run, by its host
+	}
 	var sum [sha256.Size]byte
 	var base string // the marks' name but for their suffix
 	if cfg.ModulesDir != "" {
@@ -375,7 +380,10 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 				return nil, fmt.Errorf("compilation cache %s is unusable (%v) and cannot be cleared: %w", cfg.CacheDir, err, rerr)
 			}
 			if cfg.ModulesDir != "" {
-				unmark(cfg.ModulesDir, "*.compiled", "*.checked") // what they vouched for is gone
+				// What they vouched for is gone; so is the code of
+				// another wazero (a runner maps a code file only once
+				// it holds the very bytes, so one in use can go).
+				unmark(cfg.ModulesDir, "*.compiled", "*.checked", "*.code")
 			}
 			cfg.Logger.Warn("compilation cache is corrupt; deleted its entries", "dir", cfg.CacheDir, "error", err)
 			m, err = compile(ctx, cfg, bin)
@@ -398,6 +406,23 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 // ModulesDir is where, in a compilation cache directory, modules are
 // rewritten and marked (LoadConfig.ModulesDir).
 func ModulesDir(cacheDir string) string { return filepath.Join(cacheDir, "modules") }
+
+// staleTemp is the age past which a temporary file in the modules
+// folder is one a writer left when it was killed (a spare runner is
+// killed whenever a run ends, maybe while it writes a code file).
+const staleTemp = 10 * time.Minute
+
+// removeStaleTemps deletes the temporary files writers left in dir.
+func removeStaleTemps(dir string) {
+	for _, prefix := range []string{moduleTemp, codeTemp} {
+		temps, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
+		for _, t := range temps {
+			if fi, err := os.Stat(t); err == nil && time.Since(fi.ModTime()) > staleTemp {
+				os.Remove(t)
+			}
+		}
+	}
+}
 
 // unmark deletes the marks in dir that match the patterns.
 func unmark(dir string, patterns ...string) {
@@ -447,15 +472,21 @@ var rewriteName = map[bool]string{true: ".image.wasm", false: ".wasm"}[linearIma
 
 // writeFileAtomic writes b to path through a temporary file renamed into
 // place: a runner never reads half a module, whoever writes at once.
-func writeFileAtomic(path string, b []byte) error { return writeFileMode(path, b, 0o644) }
+func writeFileAtomic(path string, b []byte) error {
+	return writeFileMode(path, b, 0o644, moduleTemp)
+}
 
-// writeFileMode is writeFileAtomic with the file's mode; 0 leaves it as
-// the temporary file was made, 0600 (a confined runner cannot chmod).
-func writeFileMode(path string, b []byte, mode os.FileMode) error {
+// moduleTemp starts the names of rewrites and marks being written.
+const moduleTemp = ".module-"
+
+// writeFileMode is writeFileAtomic with the file's mode (0 leaves it as
+// the temporary file was made, 0600: a confined runner cannot chmod) and
+// the temporary file's prefix.
+func writeFileMode(path string, b []byte, mode os.FileMode, temp string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".module-*")
+	f, err := os.CreateTemp(filepath.Dir(path), temp+"*")
 	if err != nil {
 		return err
 	}
@@ -479,7 +510,19 @@ func writeFileMode(path string, b []byte, mode os.FileMode) error {
 // mappings while a ShareCode load looks for its own among the new ones.
 var loading sync.RWMutex
 
+// compile compiles bin as cfg says. A ShareCode load whose sharing left
+// the machine code unmapped (errCodeUnmapped) compiles again, unshared.
 func compile(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
+	m, err := compileOnce(ctx, cfg, bin)
+	if errors.Is(err, errCodeUnmapped) {
+		cfg.Logger.Warn("machine code not shared; loaded again", "error", err)
+		cfg.ShareCode = false
+		return compileOnce(ctx, cfg, bin)
+	}
+	return m, err
+}
+
+func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
 	share := cfg.ShareCode && !cfg.Interpret && cfg.CacheDir != ""
 	var before map[codeMapping]bool
 	if share {
@@ -522,7 +565,10 @@ func compile(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
 	m.Compiled = cm
 	if share {
 		t := time.Now()
-		if name, err := shareCode(ModulesDir(cfg.CacheDir), before); err != nil {
+		if name, err := shareCode(ModulesDir(cfg.CacheDir), before); errors.Is(err, errCodeUnmapped) {
+			m.Close(ctx)
+			return nil, err
+		} else if err != nil {
 			cfg.Logger.Debug("machine code not shared", "error", err)
 		} else if name != "" {
 			cfg.Logger.Debug("machine code shared", "file", name, "took", time.Since(t).String())

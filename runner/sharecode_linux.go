@@ -5,8 +5,11 @@ package runner
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,19 +47,43 @@ const minShared = 1 << 20
 // selfMaps lists this process's mappings.
 const selfMaps = "/proc/self/maps"
 
+// keptMaps is selfMaps opened before the runner confined itself
+// (KeepSelfMaps), read again from its start at each look: a confined
+// runner cannot open it.
+var keptMaps *os.File
+
+// KeepSelfMaps opens this process's memory map for the machine-code
+// sharing of a load to come (LoadConfig.ShareCode), before confinement
+// takes the file system away. Without it, a load opens the map itself.
+func KeepSelfMaps() {
+	if f, err := os.Open(selfMaps); err == nil {
+		keptMaps = f
+	}
+}
+
+// errCodeUnmapped says a failed replacement left the machine code
+// unmapped: the module cannot run, and is loaded again without sharing.
+var errCodeUnmapped = errors.New("the machine code was unmapped by a failed mmap")
+
 // codeMapping is an anonymous executable mapping of this process.
 type codeMapping struct{ start, end uintptr }
 
 // codeMappings lists this process's anonymous executable mappings, from
 // /proc/self/maps: where wazero keeps machine code.
 func codeMappings() (map[codeMapping]bool, error) {
-	f, err := os.Open(selfMaps)
-	if err != nil {
-		return nil, err
+	var r io.Reader
+	if keptMaps != nil {
+		r = io.NewSectionReader(keptMaps, 0, math.MaxInt64)
+	} else {
+		f, err := os.Open(selfMaps)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
 	}
-	defer f.Close()
 	maps := map[codeMapping]bool{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		// start-end perms offset dev inode [path]
 		fields := strings.Fields(sc.Text())
@@ -82,8 +109,9 @@ func codeMappings() (map[codeMapping]bool, error) {
 // maps it from the file in dir that holds the same bytes, writing that
 // file first if it is missing or differs. It returns the file's name, ""
 // when there was nothing worth sharing. On an error the mapping is left
-// as wazero made it, with one exception the kernel does not rule out: a
-// MAP_FIXED mmap that fails after unmapping (ENOMEM on the map count).
+// as wazero made it, except errCodeUnmapped: a kernel before 6.12 may
+// unmap the range before a MAP_FIXED mmap fails (an allocation of its
+// own, the file system's mmap).
 func shareCode(dir string, before map[codeMapping]bool) (string, error) {
 	after, err := codeMappings()
 	if err != nil {
@@ -91,7 +119,7 @@ func shareCode(dir string, before map[codeMapping]bool) (string, error) {
 	}
 	var code codeMapping
 	for m := range after {
-		if !before[m] && m.end-m.start > code.end-code.start {
+		if !before[m] && !overlaps(m, before) && m.end-m.start > code.end-code.start {
 			code = m
 		}
 	}
@@ -99,26 +127,53 @@ func shareCode(dir string, before map[codeMapping]bool) (string, error) {
 	if size < minShared {
 		return "", nil
 	}
+	// A folder mounted noexec cannot give code: no file to write.
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err == nil && st.Flags&unix.ST_NOEXEC != 0 {
+		return "", fmt.Errorf("%s is on a file system mounted noexec", dir)
+	}
 	// The mapping is outside the Go heap; nothing else maps or unmaps
 	// executable memory during a load (LoadConfig.ShareCode).
 	seg := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), code.start)), size)
 	name := filepath.Join(dir, fmt.Sprintf("%08x-%d.code", crc32.ChecksumIEEE(seg), size))
 	f, err := openSame(name, seg)
 	if err != nil {
-		if werr := writeFileMode(name, seg, 0); werr != nil {
+		if werr := writeFileMode(name, seg, 0, codeTemp); werr != nil {
 			return "", fmt.Errorf("writing %s: %w (%v)", name, werr, err)
 		}
 		if f, err = openSame(name, seg); err != nil {
-			return "", err
+			return "", fmt.Errorf("after writing it: %w", err)
 		}
 	}
 	defer f.Close()
 	_, err = unix.MmapPtr(int(f.Fd()), 0, unsafe.Pointer(&seg[0]), size,
 		unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_FIXED|unix.MAP_POPULATE)
 	if err != nil {
+		// mincore fails with ENOMEM on a range with a hole.
+		vec := make([]byte, (size+uintptr(os.Getpagesize())-1)/uintptr(os.Getpagesize()))
+		_, _, errno := unix.Syscall(unix.SYS_MINCORE, code.start, size, uintptr(unsafe.Pointer(&vec[0])))
+		if errno == unix.ENOMEM {
+			return "", fmt.Errorf("mapping %s: %w: %w", name, errCodeUnmapped, err)
+		}
 		return "", fmt.Errorf("mapping %s: %w", name, err)
 	}
 	return name, nil
+}
+
+// codeTemp starts the names of code files being written (host.Run's
+// start-up removes those a killed runner left: RemoveStaleTemps).
+const codeTemp = ".code-"
+
+// overlaps says m overlaps a mapping of maps (the kernel may merge
+// adjacent mappings into one line: one made before a load is not code
+// the load made).
+func overlaps(m codeMapping, maps map[codeMapping]bool) bool {
+	for o := range maps {
+		if o.start < m.end && m.start < o.end {
+			return true
+		}
+	}
+	return false
 }
 
 // openSame opens name if it holds exactly want.

@@ -3,7 +3,6 @@
 package runner_test
 
 import (
-	"bufio"
 	"fmt"
 	"hash/crc32"
 	"io/fs"
@@ -13,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	supervisor "github.com/sandbox-dev/sandbox/host"
+	"github.com/sandbox-dev/sandbox/internal/testutil"
 	"github.com/sandbox-dev/sandbox/runner"
 )
 
@@ -57,52 +59,57 @@ func codeFiles(t *testing.T, cache string) []string {
 }
 
 // codeMapped returns, for every runner of this test process that maps a
-// machine-code file, its mapping of it: "perms offset inode path size".
+// machine-code file, its mapping of it ("perms offset inode path size"),
+// followed by " private" if it also keeps an anonymous executable
+// mapping of 1 MiB or more (a copy of the code of its own).
 func codeMapped(t *testing.T) map[int]string {
 	t.Helper()
-	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	mapped := map[int]string{}
-	for _, stat := range procs {
-		b, err := os.ReadFile(stat)
+	for _, pid := range testutil.Children() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid ...: the comm may hold spaces.
-		var pid, ppid int
-		rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
-		if _, err := fmt.Sscanf(string(b), "%d", &pid); err != nil {
-			continue
-		}
-		if _, err := fmt.Sscanf(rest, " %c %d", new(rune), &ppid); err != nil || ppid != os.Getpid() {
-			continue
-		}
-		f, err := os.Open(filepath.Join(filepath.Dir(stat), "maps"))
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			fields := strings.Fields(sc.Text())
-			if len(fields) == 6 && strings.HasSuffix(fields[5], ".code") {
-				var lo, hi uint64
-				fmt.Sscanf(fields[0], "%x-%x", &lo, &hi)
-				mapped[pid] = fmt.Sprintf("%s %s %s %s %d", fields[1], fields[2], fields[4], fields[5], hi-lo)
+		var code string
+		private := false
+		for _, line := range strings.Split(string(b), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) < 5 {
+				continue
+			}
+			var lo, hi uint64
+			fmt.Sscanf(fields[0], "%x-%x", &lo, &hi)
+			switch {
+			case len(fields) == 6 && strings.HasSuffix(fields[5], ".code") && fields[1] != "r--s":
+				// (r--s: the comparison of a runner still loading)
+				code = fmt.Sprintf("%s %s %s %s %d", fields[1], fields[2], fields[4], fields[5], hi-lo)
+			case len(fields) == 5 && fields[1] == "r-xp" && hi-lo >= 1<<20:
+				private = true
 			}
 		}
-		f.Close()
+		if code != "" && private {
+			code += " private"
+		}
+		if code != "" {
+			mapped[pid] = code
+		}
 	}
 	return mapped
 }
 
-// TestMachineCodeShared: the runners of a run, each serving a process
-// alive at the same moment, map the module's machine code from one file
-// of the cache's modules folder (read and execute, private, the whole
-// file) instead of each keeping a copy; the file holds the code, named by
-// its CRC-32 and length. A file damaged since is not executed: the next
+// TestMachineCodeShared: the runners of a run alive at the same moment
+// (MainProcess's, its children's, spares) map the module's machine code
+// from one file of the cache's modules folder (read and execute,
+// private, the whole file) in place of wazero's copy; the file holds the
+// code, named by its CRC-32 and length. A file damaged since is not executed: the next
 // runner writes it again, and the guests run as before. Without
 // --share-code nothing is written.
 func TestMachineCodeShared(t *testing.T) {
 	cache := copyCache(t)
+	var st unix.Statfs_t
+	if err := unix.Statfs(cache, &st); err == nil && st.Flags&unix.ST_NOEXEC != 0 {
+		t.Skipf("%s is on a file system mounted noexec: no code can be mapped from it", cache)
+	}
 	var mapped map[int]string
 	during := func() {
 		// MainProcess and its two children sleep 3 s: all three
@@ -134,8 +141,8 @@ func TestMachineCodeShared(t *testing.T) {
 	var first string
 	for pid, m := range mapped {
 		f := strings.Fields(m)
-		if f[0] != "r-xp" || f[1] != "00000000" || f[3] != files[0] || f[4] != fmt.Sprint(len(code)) {
-			t.Errorf("runner %d maps %q, want the whole of %s (%d bytes), read and execute, private", pid, m, files[0], len(code))
+		if f[0] != "r-xp" || f[1] != "00000000" || f[3] != files[0] || f[4] != fmt.Sprint(len(code)) || len(f) > 5 {
+			t.Errorf("runner %d maps %q, want the whole of %s (%d bytes), read and execute, private, and no copy of its own", pid, m, files[0], len(code))
 		}
 		if first == "" {
 			first = m

@@ -2,10 +2,19 @@
 
 package runner
 
+import "errors"
+
 // codeMapping is an executable mapping; sharing them is Linux's only.
 type codeMapping struct{ start, end uintptr }
 
 func codeMappings() (map[codeMapping]bool, error) { return nil, nil }
+
+// KeepSelfMaps does nothing outside Linux.
+func KeepSelfMaps() {}
+
+var errCodeUnmapped = errors.New("the machine code was unmapped by a failed mmap")
+
+const codeTemp = ".code-"
 
 // shareCode shares nothing outside Linux (see sharecode_linux.go).
 func shareCode(dir string, before map[codeMapping]bool) (string, error) { return "", nil }

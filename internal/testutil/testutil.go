@@ -1,13 +1,16 @@
 // Package testutil finds the repository and the guest modules that tests
-// run. Guests are built by the Makefile; a test run without it (plain
+// run, and the runners they start. Guests are built by the Makefile; a test run without it (plain
 // `go test`) builds a missing guest itself, so tests never depend on a
 // step someone forgot.
 package testutil
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -52,4 +55,26 @@ func Guest(t testing.TB, pkg string) string {
 		t.Fatalf("build guest %s: %v\n%s", pkg, err, b)
 	}
 	return out
+}
+
+// Children returns the pids of the live child processes of this process
+// (its runners, in the tests that start them), from /proc.
+func Children() []int {
+	var pids []int
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, st := range stats {
+		b, err := os.ReadFile(st)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: the comm may hold spaces.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 2 || f[1] != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(st))); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
