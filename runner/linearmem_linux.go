@@ -5,6 +5,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -37,7 +38,7 @@ import (
 // only, the one data segments fill).
 func withLinearMemory(ctx context.Context, mems *linearMemories) context.Context {
 	return experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
-		m := &mappedMemory{max: max, limited: &mems.limited}
+		m := &mappedMemory{max: max, limited: &mems.limited, imageErr: &mems.imageErr}
 		mems.mu.Lock()
 		if len(mems.made) == 0 {
 			m.image = mems.image
@@ -56,10 +57,12 @@ const linearImages = true
 type linearMemories struct {
 	// limited is set when RLIMIT_DATA refused the guest memory.
 	limited atomic.Bool
-	// image, when not nil, is what the first memory starts with.
-	image *memImage
-	mu    sync.Mutex
-	made  []*mappedMemory
+	// image, when not nil, is what the first memory starts with;
+	// imageErr says why it could not be applied.
+	image    *memImage
+	imageErr atomic.Pointer[error]
+	mu       sync.Mutex
+	made     []*mappedMemory
 }
 
 // free unmaps every memory not unmapped yet; the guest has ended.
@@ -80,6 +83,7 @@ type mappedMemory struct {
 	max       uint64
 	limited   *atomic.Bool
 	image     *memImage
+	imageErr  *atomic.Pointer[error] // why the image could not be applied
 }
 
 // populateMax bounds the initial memory faulted in at once.
@@ -109,8 +113,9 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 		// the pages as before.
 		if size > 0 && unix.Mprotect(m.buf[:size], unix.PROT_READ|unix.PROT_WRITE) == nil {
 			m.committed = size
-			mapped := m.image.mapInto(m.buf[:size])
-			if mapped == nil {
+			mapped, err := m.image.mapInto(m.buf[:size], uint64(os.Getpagesize()))
+			if err != nil {
+				m.imageErr.Store(&err)
 				m.Free()
 				return nil
 			}
@@ -148,38 +153,48 @@ func (m *mappedMemory) Free() {
 	}
 }
 
+// mmapPtr is unix.MmapPtr (a variable for the test of the fallback).
+var mmapPtr = unix.MmapPtr
+
 // mapInto maps the image's runs into mem, a memory's first bytes,
-// copy-on-write from the module file, and returns the ranges of mem it
-// mapped, in order (empty for no image); nil if mem cannot take them.
-// A run the kernel will not map (a file system without mmap) is read
-// into mem instead.
-func (im *memImage) mapInto(mem []byte) [][2]uint64 {
+// copy-on-write from the module file, in whole pages of size page (the
+// bytes of the file around a run, up to its pages' ends, are zeros:
+// appendImage), and returns the ranges of mem it mapped, in order. A run
+// the kernel will not map (a file system without mmap; a page larger
+// than imageAlign) is read into mem instead, over a fresh anonymous
+// mapping (a MAP_FIXED that failed may have unmapped the range first,
+// on kernels before 6.12).
+func (im *memImage) mapInto(mem []byte, page uint64) ([][2]uint64, error) {
 	if im == nil {
-		return [][2]uint64{}
+		return nil, nil
 	}
 	if im.file == nil {
-		return nil // not kept open: see LoadConfig.Shared
+		return nil, errors.New("the module file is not open (LoadConfig.Shared)")
 	}
 	fd := int(im.file.Fd())
-	page := uint64(os.Getpagesize())
-	mapped := make([][2]uint64, 0, len(im.runs))
+	var mapped [][2]uint64
 	for _, r := range im.runs {
 		end := uint64(r.memOff) + uint64(r.length)
 		if end > uint64(len(mem)) {
-			return nil
+			return nil, fmt.Errorf("a run ends at %d, past the initial memory (%d bytes)", end, len(mem))
 		}
-		// Whole pages: the bytes of the file around the run, up to the
-		// pages' ends, are zeros (appendImage).
 		start, stop := uint64(r.memOff)&^(page-1), (end+page-1)&^(page-1)
-		_, err := unix.MmapPtr(fd, int64(uint64(r.fileOff)-(uint64(r.memOff)-start)), unsafe.Pointer(&mem[start]),
-			uintptr(stop-start), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
-		if err != nil {
-			if n, err := unix.Pread(fd, mem[r.memOff:end], int64(r.fileOff)); err != nil || n != int(r.length) {
-				return nil
-			}
+		err := errors.New("pages larger than the image's alignment")
+		if page <= imageAlign {
+			_, err = mmapPtr(fd, int64(uint64(r.fileOff)-(uint64(r.memOff)-start)), unsafe.Pointer(&mem[start]),
+				uintptr(stop-start), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
+		}
+		if err == nil {
+			mapped = append(mapped, [2]uint64{start, stop})
 			continue
 		}
-		mapped = append(mapped, [2]uint64{start, stop})
+		if _, aerr := mmapPtr(-1, 0, unsafe.Pointer(&mem[start]), uintptr(stop-start),
+			unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_FIXED); aerr != nil {
+			return nil, fmt.Errorf("mapping a run: %w; and anonymous memory in its place: %w", err, aerr)
+		}
+		if n, rerr := unix.Pread(fd, mem[r.memOff:end], int64(r.fileOff)); rerr != nil || n != int(r.length) {
+			return nil, fmt.Errorf("mapping a run: %w; reading it: %d bytes of %d (%v)", err, n, r.length, rerr)
+		}
 	}
-	return mapped
+	return mapped, nil
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,72 +79,89 @@ func TestInitialMemoryPopulated(t *testing.T) {
 	}
 }
 
-// imageModule is a module of 4 pages of memory, exported, whose three
-// data segments the rewrite turns into a memory image of two runs: one
-// starting mid-page, and one more than imageAlign past it.
-func imageModule() []byte {
-	bin := []byte("\x00asm\x01\x00\x00\x00")
-	bin = append(bin, "\x05\x03\x01\x00\x04"...)           // memory: min 4 pages
-	bin = append(bin, "\x07\x0a\x01\x06memory\x02\x00"...) // export "memory"
-	var data []byte
-	for _, seg := range []struct {
-		off  int64
-		data string
-	}{{70000, "abc"}, {70010, "def"}, {200000, "xyz"}} {
-		data = append(data, 0, 0x41)
-		data = appendSleb(data, seg.off)
-		data = append(data, 0x0b, byte(len(seg.data)))
-		data = append(data, seg.data...)
-	}
-	data = append([]byte{3}, data...)
-	bin = append(bin, 11, byte(len(data)))
-	return append(bin, data...)
-}
-
-// memoryOf instantiates the module at path as a runner does (Load,
-// then instantiate with the runner's linear memory) and returns its
-// memory's bytes; shared makes the Load a runner's (LoadConfig.Shared),
-// and checks the image's pages are the file's, copy-on-write.
-func memoryOf(t *testing.T, path string, shared bool) ([]byte, error) {
+// memoryOf loads the module bin as a runner loads a rewrite of the
+// host's (Shared, from the cache's modules folder) or, if not shared, as
+// a check does, instantiates it as a runner does, twice (one instance
+// after the other, as a reused runner), and returns the memory each
+// started with. Of a shared load it also checks the image's pages: from
+// the module file, copy-on-write, none copied until written.
+func memoryOf(t *testing.T, bin []byte, shared bool) ([][]byte, error) {
 	t.Helper()
 	ctx := context.Background()
-	m, err := Load(ctx, LoadConfig{Path: path, Checked: true, Shared: shared})
+	cache := t.TempDir()
+	path := filepath.Join(ModulesDir(cache), "m"+rewriteName)
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	os.WriteFile(path, bin, 0o644)
+	m, err := Load(ctx, LoadConfig{Path: path, CacheDir: cache, Checked: true, Shared: shared})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close(ctx)
-	mems := linearMemories{image: m.image}
-	inst, err := instantiate(withLinearMemory(ctx, &mems), m, wazero.NewModuleConfig().WithStartFunctions())
-	if err != nil {
-		return nil, err
-	}
-	defer inst.Close(ctx)
-	b, _ := inst.Memory().Read(0, inst.Memory().Size())
-	out := append([]byte(nil), b...)
-	if shared {
-		// The image's pages come from the module file, copy-on-write:
-		// writing one changes the memory, not the file.
-		maps, _ := os.ReadFile("/proc/self/maps")
-		if n := strings.Count(string(maps), path); n < 2 {
-			t.Errorf("%d mappings of %s, want one per run (2)", n, path)
+	var mems [][]byte
+	for range 2 {
+		lm := linearMemories{image: m.image}
+		inst, err := instantiate(withLinearMemory(ctx, &lm), m, wazero.NewModuleConfig().WithStartFunctions())
+		if err != nil {
+			return nil, err
 		}
-		inst.Memory().WriteByte(70000, 'A')
-		if got, _ := inst.Memory().ReadByte(70000); got != 'A' {
-			t.Errorf("a write to the image's page did not land: %q", got)
+		b, _ := inst.Memory().Read(0, inst.Memory().Size())
+		mems = append(mems, append([]byte(nil), b...))
+		if shared {
+			smaps, _ := os.ReadFile("/proc/self/smaps")
+			n := 0
+			for _, entry := range strings.Split(string(smaps), "\n") {
+				if strings.HasSuffix(entry, path) {
+					n++
+				}
+			}
+			if n != len(m.image.runs) {
+				t.Errorf("%d mappings of %s, want one per run (%d)", n, path, len(m.image.runs))
+			}
+			if anon := anonymousOf(t, string(smaps), path); anon != 0 {
+				t.Errorf("%d KiB of the image's pages copied before any write: populated?", anon)
+			}
+			// A write changes the memory (its page only), not the file.
+			inst.Memory().WriteByte(70000, 'A')
+			if got, _ := inst.Memory().ReadByte(70000); got != 'A' {
+				t.Errorf("a write to the image's page did not land: %q", got)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, bin) {
+				t.Error("writing the instance's memory changed the module file")
+			}
+		}
+		inst.Close(ctx)
+		lm.free()
+	}
+	return mems, nil
+}
+
+// anonymousOf sums the Anonymous: lines of the mappings of path in smaps.
+func anonymousOf(t *testing.T, smaps, path string) int {
+	t.Helper()
+	total, in := 0, false
+	for _, line := range strings.Split(smaps, "\n") {
+		if f := strings.Fields(line); len(f) >= 5 && strings.Contains(f[0], "-") {
+			in = strings.HasSuffix(line, path)
+			continue
+		}
+		var kb int
+		if in && strings.HasPrefix(line, "Anonymous:") {
+			fmt.Sscanf(strings.TrimPrefix(line, "Anonymous:"), "%d", &kb)
+			total += kb
 		}
 	}
-	return out, nil
+	return total
 }
 
 // TestMemoryImage: the rewrite of a module with data segments inside its
 // initial memory has no data section but a memory image, runs at file
-// offsets congruent to their memory offsets; an instance of it made as a
-// runner makes one (Shared) starts with the very bytes an instance of
-// the original does, its image pages mapped copy-on-write from the file;
-// a module loaded without Shared refuses to be instantiated, rather than
-// starting without its data.
+// offsets congruent to their memory offsets; an instance made as a
+// runner makes one (Shared, a rewrite of the host's) starts with the
+// very bytes an instance of the original does, and so does the next
+// instance after the first wrote to its memory; a module loaded without
+// Shared refuses to be instantiated, rather than start without its data.
 func TestMemoryImage(t *testing.T) {
-	orig := imageModule()
+	orig := imageModule(imageSegs...)
 	out, ok := mergeData(orig)
 	if !ok {
 		t.Fatal("not rewritten")
@@ -163,47 +181,82 @@ func TestMemoryImage(t *testing.T) {
 		}
 		s.skip(int(s.u32()))
 	}
-	dir := t.TempDir()
-	origPath, outPath := filepath.Join(dir, "orig.wasm"), filepath.Join(dir, "image.wasm")
-	os.WriteFile(origPath, orig, 0o644)
-	os.WriteFile(outPath, out, 0o644)
-
-	want, err := memoryOf(t, origPath, false)
+	want, err := memoryOf(t, orig, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := memoryOf(t, outPath, true)
+	got, err := memoryOf(t, out, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("the image's instance starts with other bytes than the original's")
+	for i := range got {
+		if !bytes.Equal(got[i], want[0]) {
+			t.Errorf("instance %d of the image starts with other bytes than the original's", i+1)
+		}
 	}
-	if string(want[70000:70013]) != "abc\x00\x00\x00\x00\x00\x00\x00def" || string(want[200000:200003]) != "xyz" {
-		t.Errorf("the original's memory: %q %q", want[70000:70013], want[200000:200003])
+	if string(want[0][70000:70013]) != "abc\x00\x00\x00\x00\x00\x00\x00def" || string(want[0][200000:200003]) != "xyz" {
+		t.Errorf("the original's memory: %q %q", want[0][70000:70013], want[0][200000:200003])
 	}
-	if after, _ := os.ReadFile(outPath); !bytes.Equal(after, out) {
-		t.Error("writing the instance's memory changed the module file")
-	}
-	if _, err := memoryOf(t, outPath, false); err == nil || !strings.Contains(err.Error(), "memory image was not kept open") {
+	if _, err := memoryOf(t, out, false); err == nil || !strings.Contains(err.Error(), "memory image was not kept open") {
 		t.Errorf("instantiated without its image open: %v", err)
 	}
 }
 
-// TestMemoryImageOnlyWhereItHolds: a module whose data reaches past its
-// initial memory (its instantiation fails), or that carries a
-// "sandbox.memory" section already, gets no image.
-func TestMemoryImageOnlyWhereItHolds(t *testing.T) {
-	small := imageModule()
-	copy(small[bytes.Index(small, []byte("\x05\x03\x01\x00\x04")):], "\x05\x03\x01\x00\x02") // 2 pages: 200000 is past them
-	out, ok := mergeData(small)
-	if !ok || memoryImage(out) != nil {
-		t.Errorf("data past the initial memory: rewritten %v, image %+v; want merged segments and no image", ok, memoryImage(out))
+// TestMapInto: the runs of an image land at their offsets, whatever the
+// page size (4, 16 and 64 KiB: a run spanning several pages, one
+// starting mid-page), mapped from the file; where the kernel will not
+// map them, read into fresh memory instead.
+func TestMapInto(t *testing.T) {
+	long := strings.Repeat("0123456789", 5000) // 50,000 bytes: pages of 4 and 16 KiB
+	orig := imageModule(struct {
+		off  int64
+		data string
+	}{70001, long}, struct {
+		off  int64
+		data string
+	}{200000, "xyz"})
+	out, ok := mergeData(orig)
+	if !ok || len(memoryImage(out)) != 2 {
+		t.Fatalf("rewritten %v, runs %+v", ok, memoryImage(out))
 	}
-	theirs := append(imageModule(), 0, 16, 14)
-	theirs = append(theirs, imageSection...)
-	theirs = append(theirs, 0)
-	if out, ok := mergeData(theirs); ok || !bytes.Equal(out, theirs) {
-		t.Errorf("a module with a %s section of its own was rewritten", imageSection)
+	want, _ := image(t, orig)
+	path := filepath.Join(t.TempDir(), "m.wasm")
+	os.WriteFile(path, out, 0o644)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	im := &memImage{runs: memoryImage(out), file: f}
+	for _, tt := range []struct {
+		page    uint64
+		refused bool
+	}{{4 << 10, false}, {16 << 10, false}, {64 << 10, false}, {4 << 10, true}, {128 << 10, false}} {
+		t.Run(fmt.Sprintf("page %d KiB, mmap refused %v", tt.page>>10, tt.refused), func(t *testing.T) {
+			if tt.refused {
+				mmapPtr = func(fd int, off int64, addr unsafe.Pointer, n uintptr, prot, flags int) (unsafe.Pointer, error) {
+					if fd >= 0 {
+						return nil, unix.ENODEV
+					}
+					return unix.MmapPtr(fd, off, addr, n, prot, flags)
+				}
+				defer func() { mmapPtr = unix.MmapPtr }()
+			}
+			mem, err := unix.Mmap(-1, 0, 4<<16, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Munmap(mem)
+			mapped, err := im.mapInto(mem, tt.page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wantMapped := !tt.refused && tt.page <= imageAlign; (len(mapped) == 2) != wantMapped {
+				t.Errorf("mapped %v, want both runs mapped: %v", mapped, wantMapped)
+			}
+			if !bytes.Equal(bytes.TrimRight(mem, "\x00"), want) {
+				t.Error("the memory differs from the original's image")
+			}
+		})
 	}
 }

@@ -12,8 +12,9 @@ import (
 func withLinearMemory(ctx context.Context, _ *linearMemories) context.Context { return ctx }
 
 type linearMemories struct {
-	limited atomic.Bool
-	image   *memImage
+	limited  atomic.Bool
+	image    *memImage
+	imageErr atomic.Pointer[error]
 }
 
 // linearImages says this platform applies memory images: not here, so

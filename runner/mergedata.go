@@ -24,9 +24,12 @@ const mergeGap = 4096
 // between them filled with zeros change nothing. It is made only where
 // that holds: every segment active in memory 0 at a constant offset, no
 // two overlapping, and no data count section (without one, no instruction
-// may name a segment by its index, so renumbering them is invisible). Anything else, including a module
-// that is not valid, comes back unchanged (ok false): the rewrite is an
-// optimisation, never a check.
+// may name a segment by its index, so renumbering them is invisible).
+// Where memory images apply (linearImages) and every run lies inside the
+// initial memory, the runs go to a memory image instead of a data
+// section (see below). Anything else, including a module that is not
+// valid or that carries a memory image section of its own, comes back
+// unchanged (ok false): the rewrite is an optimisation, never a check.
 func mergeData(bin []byte) (out []byte, ok bool) {
 	if len(bin) < 8 || string(bin[:4]) != "\x00asm" {
 		return bin, false
@@ -51,7 +54,7 @@ func mergeData(bin []byte) (out []byte, ok bool) {
 			memory = bin[r.off : r.off+int(size)]
 		case 0:
 			if name, _ := customName(bin[r.off : r.off+int(size)]); name == imageSection {
-				return bin, false // not ours to trust: left as it is
+				return bin, false // runners apply only the host's (trustedImage): left alone
 			}
 		}
 		r.off += int(size)
@@ -68,9 +71,16 @@ func mergeData(bin []byte) (out []byte, ok bool) {
 	if linearImages && fitsInitial(runs, memory) {
 		// The image: no data section; the bytes, as few runs as gaps of
 		// up to imageAlign make them, in a custom section at the end.
-		runs, _ = mergeSegments(content, imageAlign)
-		out = append(out, bin[dataEnd:]...)
-		return appendImage(out, runs), true
+		// Empty segments write nothing: they go (fitsInitial checked
+		// their bounds, the only thing they could fail on).
+		wide, _ := mergeSegments(content, imageAlign)
+		wide = slices.DeleteFunc(wide, func(s segment) bool { return len(s.data) == 0 })
+		img := appendImage(slices.Clone(out), bin[dataEnd:], wide)
+		// Only an image that reads back as written (not too many runs,
+		// a module under 4 GiB): else the data section, merged.
+		if len(wide) > 0 && len(memoryImage(img)) == len(wide) {
+			return img, true
+		}
 	}
 	out = append(out, 11)
 	merged := encodeSegments(runs)
@@ -139,9 +149,10 @@ func fitsInitial(runs []segment, memory []byte) bool {
 	return true
 }
 
-// appendImage appends to the module out (without a data section) the
-// custom section holding runs.
-func appendImage(out []byte, runs []segment) []byte {
+// appendImage appends to out (a module up to where its data section
+// was) rest (the sections after it) and the custom section holding runs.
+func appendImage(out, rest []byte, runs []segment) []byte {
+	out = append(out, rest...)
 	pos := len(out)
 	// id, a size of 5 bytes, the name, the table
 	start := pos + 1 + 5 + 1 + len(imageSection) + 4 + 12*len(runs)
@@ -151,6 +162,13 @@ func appendImage(out []byte, runs []segment) []byte {
 		fileOff := alignUp(end, imageAlign) + int(r.offset%imageAlign)
 		table[i] = imageRun{r.offset, uint32(len(r.data)), uint32(fileOff)}
 		end = fileOff + len(r.data)
+	}
+	// Zeros to the end of the last run's imageAlign block: whatever the
+	// system's page, a run's last page lies inside the file (a mapping
+	// past the end of a file faults).
+	end = alignUp(end, imageAlign)
+	if end > math.MaxUint32 {
+		return out // no image: memoryImage finds none
 	}
 	out = append(out, 0)
 	size := uint32(end - (pos + 6))
@@ -167,17 +185,19 @@ func appendImage(out []byte, runs []segment) []byte {
 		out = append(out, make([]byte, int(table[i].fileOff)-len(out))...)
 		out = append(out, r.data...)
 	}
-	return out
+	return append(out, make([]byte, end-len(out))...)
 }
 
 func alignUp(n, a int) int { return (n + a - 1) &^ (a - 1) }
 
 // memoryImage returns the runs of a module's memory image, nil when it
-// has none or the section is not one appendImage would write (then it is
-// ignored: whatever it says, it could only copy bytes of the module into
-// the module's own memory).
+// has none or its table breaks the rules appendImage keeps (runs in
+// order, not empty, inside the file and 4 GiB of memory, congruent,
+// more than imageAlign apart). Nothing else is checked: such a table
+// can only copy bytes of the module into the module's own memory, and
+// runners apply only the host's rewrites (trustedImage).
 func memoryImage(bin []byte) []imageRun {
-	if len(bin) < 8 || uint64(len(bin)) > math.MaxUint32 {
+	if len(bin) < 8 || string(bin[:4]) != "\x00asm" || uint64(len(bin)) > math.MaxUint32 {
 		return nil
 	}
 	r := &scanner{b: bin, off: 8}

@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -227,5 +228,133 @@ func TestStaleTempsRemoved(t *testing.T) {
 		if exists(filepath.Join(modules, name)) == stale {
 			t.Errorf("%s (stale %v): there after the host's Prepare: %v", name, stale, !stale)
 		}
+	}
+}
+
+// imageSegs are the data segments of imageModule's test module: three,
+// which the rewrite makes two runs of a memory image, one starting
+// mid-page and one more than imageAlign past it.
+var imageSegs = []struct {
+	off  int64
+	data string
+}{{70000, "abc"}, {70010, "def"}, {200000, "xyz"}}
+
+// imageModule is a module of 4 pages of memory, exported, with the
+// active data segments segs.
+func imageModule(segs ...struct {
+	off  int64
+	data string
+}) []byte {
+	bin := []byte("\x00asm\x01\x00\x00\x00")
+	bin = append(bin, "\x05\x03\x01\x00\x04"...)           // memory: min 4 pages
+	bin = append(bin, "\x07\x0a\x01\x06memory\x02\x00"...) // export "memory"
+	var data []byte
+	for _, seg := range segs {
+		data = append(data, 0, 0x41)
+		data = appendSleb(data, seg.off)
+		data = append(data, 0x0b)
+		data = binary.AppendUvarint(data, uint64(len(seg.data)))
+		data = append(data, seg.data...)
+	}
+	data = append(binary.AppendUvarint(nil, uint64(len(segs))), data...)
+	bin = append(bin, 11)
+	bin = binary.AppendUvarint(bin, uint64(len(data)))
+	return append(bin, data...)
+}
+
+// TestMemoryImageOnlyWhereItHolds: a module whose data reaches past its
+// initial memory (its instantiation fails), or whose runs would be more
+// than an image may name, gets the merged data section, which leaves the
+// same memory; an empty segment far from the rest does not lose the
+// others; a module with a "sandbox.memory" section of its own is left
+// alone.
+func TestMemoryImageOnlyWhereItHolds(t *testing.T) {
+	small := imageModule(imageSegs...)
+	copy(small[bytes.Index(small, []byte("\x05\x03\x01\x00\x04")):], "\x05\x03\x01\x00\x02") // 2 pages: 200000 is past them
+	type seg = struct {
+		off  int64
+		data string
+	}
+	var many []seg
+	for i := range maxImageRuns + 1 {
+		many = append(many, seg{int64(i) * (imageAlign + 2), "x"})
+	}
+	manyMod := bytes.Replace(imageModule(many...), []byte("\x05\x03\x01\x00\x04"), []byte("\x05\x04\x01\x00\x80\x10"), 1) // 2048 pages
+	tests := []struct {
+		name  string
+		bin   []byte
+		image bool
+	}{
+		{"data past the initial memory", small, false},
+		{"more runs than an image names", manyMod, false},
+		{"an empty segment far from the rest", imageModule(seg{70000, "abc"}, seg{70010, "def"}, seg{200000, ""}), linearImages},
+	}
+	for _, tt := range tests {
+		out, ok := mergeData(tt.bin)
+		if !ok {
+			t.Errorf("%s: not rewritten", tt.name)
+			continue
+		}
+		if got := memoryImage(out) != nil; got != tt.image {
+			t.Errorf("%s: image %v, want %v", tt.name, got, tt.image)
+		}
+		before, _ := image(t, tt.bin)
+		after, _ := image(t, out)
+		if !bytes.Equal(before, after) {
+			t.Errorf("%s: the rewrite leaves other bytes in memory", tt.name)
+		}
+	}
+	theirs := append(imageModule(imageSegs...), 0, 16, 14)
+	theirs = append(theirs, imageSection...)
+	theirs = append(theirs, 0)
+	if out, ok := mergeData(theirs); ok || !bytes.Equal(out, theirs) {
+		t.Errorf("a module with a %s section of its own was rewritten", imageSection)
+	}
+}
+
+// TestMemoryImageTable: a "sandbox.memory" table that breaks a rule
+// appendImage keeps is no image at all.
+func TestMemoryImageTable(t *testing.T) {
+	// A module whose image section holds the table runs (memory offset,
+	// length, file offset), its bytes up to 3 x imageAlign past it.
+	module := func(runs ...[3]uint32) []byte {
+		bin := []byte("\x00asm\x01\x00\x00\x00")
+		var c []byte
+		c = append(c, byte(len(imageSection)))
+		c = append(c, imageSection...)
+		c = binary.LittleEndian.AppendUint32(c, uint32(len(runs)))
+		for _, r := range runs {
+			for _, v := range r {
+				c = binary.LittleEndian.AppendUint32(c, v)
+			}
+		}
+		c = append(c, make([]byte, 3*imageAlign)...)
+		bin = append(bin, 0)
+		bin = binary.AppendUvarint(bin, uint64(len(c)))
+		return append(bin, c...)
+	}
+	const a = imageAlign
+	tests := []struct {
+		name string
+		runs [][3]uint32
+		ok   bool
+	}{
+		{"one run", [][3]uint32{{a + 5, 10, a + 5}}, true},
+		{"two runs", [][3]uint32{{5, 10, a + 5}, {3*a + 7, 10, 2*a + 7}}, true},
+		{"none", nil, false},
+		{"empty run", [][3]uint32{{a + 5, 0, a + 5}}, false},
+		{"past the file", [][3]uint32{{a + 5, 3 * a, a + 5}}, false},
+		{"not congruent", [][3]uint32{{a + 5, 10, a + 6}}, false},
+		{"past 4 GiB of memory", [][3]uint32{{1<<32 - 5, 10, a + (a - 5)}}, false},
+		{"out of order", [][3]uint32{{3*a + 7, 10, 2*a + 7}, {5, 10, a + 5}}, false},
+		{"closer than imageAlign", [][3]uint32{{5, 10, a + 5}, {a + 7, 10, 2*a + 7}}, false},
+	}
+	for _, tt := range tests {
+		if got := memoryImage(module(tt.runs...)) != nil; got != tt.ok {
+			t.Errorf("%s: image %v, want %v", tt.name, got, tt.ok)
+		}
+	}
+	if memoryImage([]byte("not a module, but long enough")) != nil {
+		t.Error("an image in a file that is not a module")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -102,20 +103,37 @@ type memImage struct {
 	file *os.File
 }
 
-// readModule reads the module at path. When its bytes hold a memory
-// image and keep is set, the file stays open in the image: the very
-// bytes read, whatever later replaces the file at path.
-func readModule(path string, keep bool) ([]byte, *memImage, error) {
+// readModule reads the module at path. When trusted (a rewrite of the
+// host's: trustedImage) and its bytes hold a memory image, it returns the
+// image, and, when keep is set, the file stays open in it: the very bytes
+// read, whatever later replaces the file at path.
+func readModule(path string, keep, trusted bool) ([]byte, *memImage, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	bin, err := io.ReadAll(f)
-	if err != nil {
-		f.Close()
-		return nil, nil, err
+	var bin []byte
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		bin = make([]byte, 0, fi.Size()+1)
 	}
-	runs := memoryImage(bin)
+	for {
+		n, err := f.Read(bin[len(bin):cap(bin)])
+		bin = bin[:len(bin)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		if len(bin) == cap(bin) {
+			bin = slices.Grow(bin, 4096)
+		}
+	}
+	var runs []imageRun
+	if trusted {
+		runs = memoryImage(bin)
+	}
 	if runs == nil {
 		f.Close()
 		return bin, nil, nil
@@ -193,17 +211,19 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	bin, image, err := readModule(cfg.Path, cfg.Shared)
+	bin, image, err := readModule(cfg.Path, cfg.Shared, trustedImage(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	if len(bin) < 8 || string(bin[:4]) != "\x00asm" {
+		image.close()
 		return nil, &ModuleError{Path: cfg.Path, Reason: "not a WebAssembly module (no \\0asm header)"}
 	}
 	if !cfg.Checked {
 		// Before wazero decodes it: a few bytes that declare huge counts
 		// must not make the host allocate them (prescan).
 		if err := prescan(bin); err != nil {
+			image.close()
 			return nil, &ModuleError{Path: cfg.Path, Reason: "invalid module: " + err.Error()}
 		}
 	}
@@ -443,7 +463,7 @@ func unmark(dir string, patterns ...string) {
 // rewrite or the file cannot be written.
 func rewrite(cfg LoadConfig, bin []byte, sum [sha256.Size]byte) ([]byte, string, *memImage, error) {
 	path := filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:])+rewriteName)
-	if merged, image, err := readModule(path, cfg.Shared); err == nil {
+	if merged, image, err := readModule(path, cfg.Shared, true); err == nil {
 		return merged, path, image, nil
 	}
 	merged, ok := mergeData(bin)
@@ -461,8 +481,17 @@ func rewrite(cfg LoadConfig, bin []byte, sum [sha256.Size]byte) ([]byte, string,
 		return merged, path, &memImage{runs: runs}, nil
 	}
 	// The image is mapped from the file: the bytes just written.
-	merged, image, err := readModule(path, true)
+	merged, image, err := readModule(path, true, true)
 	return merged, path, image, err
+}
+
+// trustedImage says the module a Load reads is a rewrite the host made
+// (a runner is given its path), the only modules whose memory image is
+// applied: in any other, a "sandbox.memory" section is a custom section
+// like any other, which changes nothing.
+func trustedImage(cfg LoadConfig) bool {
+	return cfg.CacheDir != "" && filepath.Dir(cfg.Path) == ModulesDir(cfg.CacheDir) &&
+		strings.HasSuffix(cfg.Path, rewriteName)
 }
 
 // rewriteName ends a rewrite's file name: the form of the rewrite, so

@@ -242,6 +242,9 @@ func runGuest(ctx context.Context, mod *Module, conn *wire.Conn, caller *remote,
 	assigned := time.Now()
 	mems := linearMemories{image: mod.image}
 	inst, err := instantiate(withLinearMemory(ctx, &mems), mod, mc)
+	if ierr := mems.imageErr.Load(); ierr != nil && err != nil {
+		err = fmt.Errorf("cannot instantiate the module: its memory image: %w", *ierr)
+	}
 	if inst != nil {
 		inst.Close(ctx) // (a guest that exited is closed already)
 	}
