@@ -260,3 +260,30 @@ func TestMapInto(t *testing.T) {
 		})
 	}
 }
+
+// TestCustomSectionsNotKept: a module without DWARF is compiled with
+// wazero's debug info off, so that wazero keeps none of its custom
+// sections (a memory image would stay in every runner's heap); one with
+// DWARF keeps it on, and its sections.
+func TestCustomSectionsNotKept(t *testing.T) {
+	ctx := context.Background()
+	out, _ := mergeData(imageModule(imageSegs...))
+	dwarf := append(append([]byte(nil), out...), 0, 13, 11)
+	dwarf = append(dwarf, ".debug_info\x00"...)
+	for _, tt := range []struct {
+		name string
+		bin  []byte
+		kept int
+	}{{"no DWARF", out, 0}, {"DWARF", dwarf, 2}} {
+		path := filepath.Join(t.TempDir(), "m.wasm")
+		os.WriteFile(path, tt.bin, 0o644)
+		m, err := Load(ctx, LoadConfig{Path: path, Checked: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(m.Compiled.CustomSections()); got != tt.kept {
+			t.Errorf("%s: wazero keeps %d custom sections, want %d", tt.name, got, tt.kept)
+		}
+		m.Close(ctx)
+	}
+}

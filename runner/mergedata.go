@@ -3,8 +3,10 @@ package runner
 import (
 	"cmp"
 	"encoding/binary"
+	"iter"
 	"math"
 	"slices"
+	"strings"
 )
 
 // mergeGap is the widest gap between two data segments that mergeData
@@ -200,15 +202,7 @@ func memoryImage(bin []byte) []imageRun {
 	if len(bin) < 8 || string(bin[:4]) != "\x00asm" || uint64(len(bin)) > math.MaxUint32 {
 		return nil
 	}
-	r := &scanner{b: bin, off: 8}
-	for r.left() > 0 {
-		id := r.byte()
-		size := r.u32()
-		if r.err != nil || int64(size) > int64(r.left()) {
-			return nil
-		}
-		content := bin[r.off : r.off+int(size)]
-		r.off += int(size)
+	for id, content := range sections(bin) {
 		if id != 0 {
 			continue
 		}
@@ -239,6 +233,36 @@ func memoryImage(bin []byte) []imageRun {
 		return runs
 	}
 	return nil
+}
+
+// sections yields the id and content of each section of a module (bin
+// starts with the 8 bytes of its header), up to the first that does not
+// fit.
+func sections(bin []byte) iter.Seq2[byte, []byte] {
+	return func(yield func(byte, []byte) bool) {
+		r := &scanner{b: bin, off: 8}
+		for r.left() > 0 {
+			id := r.byte()
+			size := r.u32()
+			if r.err != nil || int64(size) > int64(r.left()) {
+				return
+			}
+			r.off += int(size)
+			if !yield(id, bin[r.off-int(size):r.off]) {
+				return
+			}
+		}
+	}
+}
+
+// hasDebugInfo says a module carries DWARF (custom sections ".debug_*").
+func hasDebugInfo(bin []byte) bool {
+	for id, content := range sections(bin) {
+		if name, _ := customName(content); id == 0 && strings.HasPrefix(name, ".debug_") {
+			return true
+		}
+	}
+	return false
 }
 
 // customName splits a custom section's content into its name and the

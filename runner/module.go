@@ -573,6 +573,14 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 	if cfg.MemoryLimitPages > 0 {
 		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
 	}
+	if !hasDebugInfo(bin) {
+		// With DWARF enabled, wazero keeps every custom section of a
+		// module in the heap, to look for .debug_* ones: a memory image
+		// (1.9 MB of a Go guest) in every runner. Without DWARF in the
+		// module, nothing changes but that: traps name functions from
+		// the name section either way, and the machine code is the same.
+		rc = rc.WithDebugInfoEnabled(false)
+	}
 	m := &Module{Interpreted: cfg.Interpret}
 	if cfg.CacheDir != "" && !cfg.Interpret {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
