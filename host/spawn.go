@@ -93,6 +93,11 @@ func (s *Supervisor) startRunner(again <-chan struct{}) (*started, error) {
 	argv := append([]string{}, s.cfg.Runner[1:]...)
 	argv = append(argv, "--module", s.cfg.Module, "--host-pid", fmt.Sprint(os.Getpid()))
 	argv = append(argv, s.cfg.RunnerArgs...)
+	if s.firstStarted.CompareAndSwap(false, true) {
+		// MainProcess's: Run starts it first, whether it takes a spare
+		// prepared during the check or a runner of its own.
+		argv = append(argv, s.cfg.FirstRunnerArgs...)
+	}
 	if s.cfg.CPULimit > 0 {
 		argv = append(argv, "--cpu-limit", fmt.Sprint(cpuSeconds(s.cfg.CPULimit)))
 	}

@@ -532,9 +532,10 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 		return notStarted(ctx, err, module)
 	}
 	sup, err := host.New(host.Config{
-		Module: path, // the rewrite that loads faster, if there is one
-		Args:   append([]string{filepath.Base(module)}, guestArgs...),
-		Runner: []string{exe, runner.Mode},
+		Module:          path, // the rewrite that loads faster, if there is one
+		Args:            append([]string{filepath.Base(module)}, guestArgs...),
+		Runner:          []string{exe, runner.Mode},
+		FirstRunnerArgs: []string{"--share-code=false"},
 		RunnerArgs: []string{"--cache-dir", cacheDir, "--log-level", strings.ToLower(f.log.level), "--memory-pages", fmt.Sprint(pages),
 			"--memory-limit-mib", fmt.Sprint(f.processMemory())},
 		Stdout:   stdout,
