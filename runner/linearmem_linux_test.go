@@ -175,11 +175,10 @@ func TestMemoryImage(t *testing.T) {
 			t.Errorf("run %+v: file offset not congruent to the memory offset", r)
 		}
 	}
-	for s := (&scanner{b: out, off: 8}); s.left() > 0 && s.err == nil; {
-		if id := s.byte(); id == 11 {
+	for id := range sections(out) {
+		if id == 11 {
 			t.Error("the rewrite kept a data section")
 		}
-		s.skip(int(s.u32()))
 	}
 	want, err := memoryOf(t, orig, false)
 	if err != nil {

@@ -17,15 +17,11 @@ import (
 // not made of active segments of memory 0 at constant offsets.
 func image(t *testing.T, bin []byte) (mem []byte, count int) {
 	t.Helper()
-	r := &scanner{b: bin, off: 8}
-	for r.left() > 0 {
-		id := r.byte()
-		size := int(r.u32())
+	for id, content := range sections(bin) {
 		if id != 11 {
-			r.skip(size)
 			continue
 		}
-		s := &scanner{b: bin[:r.off+size], off: r.off}
+		s := &scanner{b: content}
 		for n := s.count(); n > 0; n-- {
 			if s.u32() != 0 || s.byte() != 0x41 {
 				t.Fatal("not an active segment of memory 0")
@@ -43,7 +39,6 @@ func image(t *testing.T, bin []byte) (mem []byte, count int) {
 		if s.err != nil {
 			t.Fatal(s.err)
 		}
-		r.off += size
 	}
 	// A memory image (the rewrite's) writes its runs as segments would.
 	for _, run := range memoryImage(bin) {

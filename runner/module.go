@@ -1,17 +1,16 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -112,24 +111,15 @@ func readModule(path string, keep, trusted bool) ([]byte, *memImage, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var bin []byte
+	var buf bytes.Buffer // read at once: sized from the file, as os.ReadFile
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		bin = make([]byte, 0, fi.Size()+1)
+		buf.Grow(int(fi.Size()) + bytes.MinRead)
 	}
-	for {
-		n, err := f.Read(bin[len(bin):cap(bin)])
-		bin = bin[:len(bin)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			f.Close()
-			return nil, nil, err
-		}
-		if len(bin) == cap(bin) {
-			bin = slices.Grow(bin, 4096)
-		}
+	if _, err := buf.ReadFrom(f); err != nil {
+		f.Close()
+		return nil, nil, err
 	}
+	bin := buf.Bytes()
 	var runs []imageRun
 	if trusted {
 		runs = memoryImage(bin)
