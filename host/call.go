@@ -43,9 +43,13 @@ type Call struct {
 	// Posted says the guest did not wait for the answer: it called an
 	// import that posts Op (abi.Spec.Posts), and went on at once.
 	Posted bool
+	// Runner says the process's runner served the call itself (a direct
+	// pipe) and reported it; Began and Ended are the runner's.
+	Runner bool
 
-	p    *proc
-	size int // with E2SMALL: the size the guest's buffer needs
+	p       *proc
+	size    int // with E2SMALL: the size the guest's buffer needs
+	payload int // a runner's record: the size of the message (its data is a preview)
 }
 
 // ctx is the context of the caller's calls: it ends when the process does.

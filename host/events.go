@@ -116,6 +116,9 @@ func (s *Supervisor) callEvent(c *Call) {
 	}
 	if hasData && c.Errno == abi.OK {
 		e.Size, e.Preview = len(data), preview(data)
+		if c.payload > 0 {
+			e.Size = c.payload // a runner's record carries a preview only
+		}
 	}
 
 	s.mu.Lock()
@@ -133,9 +136,9 @@ func (s *Supervisor) callEvent(c *Call) {
 			if c.Seq != 0 && c.Errno == abi.OK {
 				switch c.Op {
 				case abi.OpConnSend:
-					e.Msg = fmt.Sprintf("%d.%d.%d", o.id, 1-o.end, c.Seq)
+					e.Msg = fmt.Sprintf("%d.%d.%s", o.id, 1-o.end, msgNumber(c.Seq))
 				case abi.OpConnRecv:
-					e.Msg = fmt.Sprintf("%d.%d.%d", o.id, o.end, c.Seq)
+					e.Msg = fmt.Sprintf("%d.%d.%s", o.id, o.end, msgNumber(c.Seq))
 				case abi.OpQueuePut, abi.OpQueueGet:
 					e.Msg = fmt.Sprintf("%d.%d", o.id, c.Seq)
 				case abi.OpBarrierWait:
@@ -155,6 +158,16 @@ func (s *Supervisor) callEvent(c *Call) {
 // and "…" when cut. A tagged string shows as the JSON string it would
 // have been (so "1" is not mistaken for 1), tagged bytes as Python's
 // repr b'...', anything else as text (JSON as it is).
+// msgNumber names a pipe message by its number: the host's count of the
+// end's messages, or, for a direct pipe's (whose runners number them),
+// the sender's process handle and its count: "4-17".
+func msgNumber(seq uint64) string {
+	if h := seq >> 32; h != 0 {
+		return fmt.Sprintf("%d-%d", h, seq&0xffffffff)
+	}
+	return fmt.Sprint(seq)
+}
+
 func preview(b []byte) string {
 	if !abi.Tagged(b) {
 		return cutText(b, false)

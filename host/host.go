@@ -105,6 +105,13 @@ type Config struct {
 	// start-up. Processes served by one runner one after another report
 	// the same pid.
 	ReuseRunners bool
+	// DirectPipes makes every pipe a pair of connected sockets whose
+	// messages the runners send and receive themselves, not through the
+	// host (direct.go; Linux only, elsewhere it does nothing). A sender
+	// then waits when the socket is full, as in CPython, and messages in
+	// the sockets do not count toward MaxIPCBytes (the kernel bounds each
+	// socket's buffer).
+	DirectPipes bool
 	// Compiled, when not nil, says the module's machine code is not in
 	// the compilation cache yet (the caller compiles it meanwhile) and is
 	// closed once it is (or its compile failed: runners then compile it
@@ -200,10 +207,11 @@ type Supervisor struct {
 	armed      atomic.Bool   // a confirmation is pending
 
 	// limits (verdict.go)
-	created  int          // processes started, guarded by mu
-	nobjects int          // processes and shared objects created, guarded by mu
-	held     ipc.Meter    // bytes the shared objects hold
-	output   atomic.Int64 // bytes printed by all processes
+	created  int                        // processes started, guarded by mu
+	nobjects int                        // processes and shared objects created, guarded by mu
+	held     ipc.Meter                  // bytes the shared objects hold
+	sockets  map[*ipc.Pipe]*pipeSockets // the direct pipes' sockets, guarded by mu
+	output   atomic.Int64               // bytes printed by all processes
 	stopOnce sync.Once
 	stopErr  error         // why the run was stopped early
 	stopped  chan struct{} // closed by stop
@@ -407,6 +415,7 @@ func (s *Supervisor) shutdown(cancelled bool) {
 		w.kill()
 	}
 	s.all.Wait()
+	s.closeSockets()
 }
 
 // ending reports whether the run is ending (every runner is being killed).
@@ -728,6 +737,7 @@ func (s *Supervisor) finish(p *proc, code int, ws syscall.WaitStatus) {
 	if p.ended.Swap(true) {
 		return
 	}
+	s.endWait(p) // a wait its runner reported and can no longer end
 	s.exited(p, ws.Signaled())
 	if s.ev != nil {
 		s.flushLines(p)

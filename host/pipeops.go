@@ -9,6 +9,9 @@ import (
 
 func (s *Supervisor) pipeNew(c *Call) error {
 	pipe := ipc.NewPipe(c.Args.Bool(abi.PDuplex), c.Process)
+	if s.cfg.DirectPipes {
+		s.newDirectPipe(pipe)
+	}
 	h0, h1 := s.addObject(pipe, 0), s.addObject(pipe, 1)
 	s.mu.Lock()
 	s.objects[h1].id = h0 // one pipe: "pipe h0"
@@ -23,6 +26,9 @@ func (s *Supervisor) connSend(c *Call) error {
 	if err != nil {
 		return err
 	}
+	if s.socketsOf(pipe) != nil {
+		return directCheck(pipe, c.Process, end, true)
+	}
 	return pipe.Send(c.ctx(), c.Process, end, c.Args.Bytes(abi.PData))
 }
 
@@ -30,6 +36,9 @@ func (s *Supervisor) connRecv(c *Call) error {
 	pipe, end, err := lookupArg[*ipc.Pipe](s, c)
 	if err != nil {
 		return err
+	}
+	if s.socketsOf(pipe) != nil {
+		return directCheck(pipe, c.Process, end, false)
 	}
 	timeout := c.Args.Timeout(abi.PTimeout)
 	c.waitOn(c.Args.Handle(abi.PHandle), pipe, end, timeout)
@@ -41,6 +50,9 @@ func (s *Supervisor) connPoll(c *Call) error {
 	pipe, end, err := lookupArg[*ipc.Pipe](s, c)
 	if err != nil {
 		return err
+	}
+	if s.socketsOf(pipe) != nil {
+		return directCheck(pipe, c.Process, end, false)
 	}
 	timeout := c.Args.Timeout(abi.PTimeout)
 	c.waitOn(c.Args.Handle(abi.PHandle), pipe, end, timeout)

@@ -83,6 +83,29 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 				p.crash.scan(data)
 			}
 			s.emit(p, stream, data)
+		case wire.KindRecord:
+			s.runnerRecord(p, m)
+		case wire.KindWait:
+			s.runnerWait(p, m)
+		case wire.KindWoke:
+			s.endWait(p)
+		case wire.KindAttach, wire.KindBlobPut, wire.KindBlobTake:
+			var err error
+			switch m.Kind {
+			case wire.KindAttach:
+				err = s.attach(conn, p, m)
+			case wire.KindBlobPut:
+				err = s.blobPut(conn, p, m)
+			default:
+				err = s.blobTake(conn, p, m)
+			}
+			if err != nil {
+				if p.ctx.Err() == nil && !s.ending() {
+					p.log.Error("cannot answer the runner; killing the process", "error", err)
+					p.signal(syscall.SIGKILL)
+				}
+				return false
+			}
 		case wire.KindPost:
 			// The runner went on without an answer: the call is served
 			// and recorded here, in order, and nothing is sent back.

@@ -61,11 +61,13 @@ import (
 // Descriptors: a runner's highest descriptor was 8 (0-2, the control
 // socket 3, epoll, eventfd, cgroup files of the Go runtime, the module or
 // a cache file while loading) over every probe scenario and example
-// guest; RLIMIT_NOFILE is 32.
+// guest. A process's direct pipe ends are a socket each (direct_linux.go);
+// RLIMIT_NOFILE is 256, which leaves a process some 240 of them (CPython's
+// default is 1024 descriptors in all).
 const (
 	fsizeFloor    = 256 << 20
 	fsizePerByte  = 16
-	maxOpenFiles  = 32
+	maxOpenFiles  = 256
 	bytesPerMiB   = 1 << 20
 	sigsetBytes   = 8 // the kernel's sigset_t on Linux amd64 and arm64
 	prSetVMA      = 0x53564d41
@@ -235,6 +237,9 @@ var (
 		"fstat", "newfstatat", "statx",
 		"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd2", "pipe2",
 		"ppoll", // a wait for the host that the Go runtime knows of (control_linux.go)
+		// the control socket's reads, which take the direct pipes' sockets
+		// the host passes (control_linux.go, direct_linux.go)
+		"recvmsg",
 		// crypto/rand, the guest's random source
 		"getrandom",
 		// reading its own limits (prlimit64 is conditional, below)

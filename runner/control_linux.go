@@ -3,6 +3,7 @@ package runner
 import (
 	"io"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -69,12 +70,22 @@ func newControlFD(fd int) (controlFD, error) {
 	return controlFD(fd), nil
 }
 
+// Read reads with recvmsg, so that a descriptor the host passes with a
+// frame (a direct pipe's socket: direct_linux.go) is kept (passedFDs).
 func (f controlFD) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	var oob [64]byte // room for a few descriptors; the host passes one at a time
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(f), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		iov := unix.Iovec{Base: &p[0]}
+		iov.SetLen(len(p))
+		msg := unix.Msghdr{Iov: &iov, Iovlen: 1, Control: &oob[0]}
+		msg.SetControllen(len(oob))
+		n, _, e := syscall.RawSyscall(syscall.SYS_RECVMSG, uintptr(f), uintptr(unsafe.Pointer(&msg)), unix.MSG_CMSG_CLOEXEC)
+		if e == 0 && msg.Controllen > 0 {
+			keepPassed(oob[:msg.Controllen])
+		}
 		switch {
 		case e == syscall.EINTR:
 			continue
@@ -133,4 +144,38 @@ func (f controlFD) wait(events int16, d time.Duration) bool {
 		}
 		return err != nil || n > 0 // on an error, read and find out
 	}
+}
+
+// passedFDs are the descriptors the host passed, in the order they came,
+// until taken (takePassed).
+var passedFDs struct {
+	sync.Mutex
+	fds []int
+}
+
+// keepPassed keeps the descriptors of the control messages in oob.
+func keepPassed(oob []byte) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return
+	}
+	passedFDs.Lock()
+	defer passedFDs.Unlock()
+	for _, m := range msgs {
+		if fds, err := unix.ParseUnixRights(&m); err == nil {
+			passedFDs.fds = append(passedFDs.fds, fds...)
+		}
+	}
+}
+
+// takePassed returns the first descriptor passed and not yet taken.
+func takePassed() (int, bool) {
+	passedFDs.Lock()
+	defer passedFDs.Unlock()
+	if len(passedFDs.fds) == 0 {
+		return -1, false
+	}
+	fd := passedFDs.fds[0]
+	passedFDs.fds = passedFDs.fds[1:]
+	return fd, true
 }

@@ -226,12 +226,13 @@ func runGuest(ctx context.Context, mod *Module, conn *wire.Conn, caller *remote,
 		argv[i] = string(b)
 	}
 	log = log.With("handle", assign.AssignHandle())
-	stderr := &output{conn: conn, stream: wire.Stderr}
+	caller.direct = newDirect(caller, assign.AssignHandle())
+	stderr := &output{r: caller, stream: wire.Stderr}
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithArgs(argv...).
 		WithStdin(strings.NewReader("")).
-		WithStdout(&output{conn: conn, stream: wire.Stdout}).
+		WithStdout(&output{r: caller, stream: wire.Stdout}).
 		WithStderr(stderr).
 		WithSysWalltime().
 		WithSysNanotime().
@@ -257,6 +258,10 @@ func runGuest(ctx context.Context, mod *Module, conn *wire.Conn, caller *remote,
 		fmt.Fprintf(stderr, "%s\n", strings.TrimRight(err.Error(), "\n"))
 		log.Debug("guest trapped", "error", err)
 	}
+	// The process's pipe ends close with it (its records go with the
+	// Exit report).
+	caller.direct.close()
+	caller.direct = nil
 	cpu, peak := selfUsage()
 	exit := wire.Exit(code, trapped, cpu, peak, mems.limited.Load())
 	if trapped {
@@ -312,15 +317,29 @@ func outcome(err error) (code int, trapped bool) {
 type remote struct {
 	conn *wire.Conn
 	recv func() (*wire.Msg, bool) // the next frame; false: the host is gone
+	// direct serves the process's calls on direct pipes (nil: none, or
+	// no process yet); records are its records not yet sent, which go
+	// before the runner's next frame.
+	direct  *direct
+	records []byte
 }
 
 var _ hostfuncs.Caller = (*remote)(nil)
 
 func (r *remote) Call(ctx context.Context, req *wire.Msg) (*wire.Msg, error) {
+	if r.direct != nil {
+		reply, ok, err := r.direct.serve(req)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return reply, nil
+		}
+	}
 	if req.Kind == wire.KindPost {
 		// Sent, not answered: the host serves it before this process's
 		// next frame, and the guest goes on now (abi.Spec.Posts).
-		if err := r.conn.Send(req); err != nil {
+		if err := r.send(req); err != nil {
 			return nil, fmt.Errorf("send to host: %w", err)
 		}
 		return &posted, nil
@@ -328,12 +347,21 @@ func (r *remote) Call(ctx context.Context, req *wire.Msg) (*wire.Msg, error) {
 	return r.roundTrip(req)
 }
 
+// send sends m (nil: nothing) to the host after the records waiting to
+// go: every frame of the runner goes through here, so the host gets a
+// process's records in order with the rest of what it sends.
+func (r *remote) send(m *wire.Msg) error {
+	err := r.conn.SendAfter(r.records, m)
+	r.records = r.records[:0]
+	return err
+}
+
 // posted is the answer a posted call gets at once: OK, no results (a
 // posting import has none). Never written to.
 var posted = wire.Msg{Kind: wire.KindReply}
 
 func (r *remote) roundTrip(req *wire.Msg) (*wire.Msg, error) {
-	if err := r.conn.Send(req); err != nil {
+	if err := r.send(req); err != nil {
 		return nil, fmt.Errorf("send to host: %w", err)
 	}
 	m, ok := r.recv()
@@ -350,7 +378,7 @@ func (r *remote) roundTrip(req *wire.Msg) (*wire.Msg, error) {
 // before the write returns, so nothing written is lost when the runner is
 // killed a moment later.
 type output struct {
-	conn   *wire.Conn
+	r      *remote
 	stream int
 }
 
@@ -358,7 +386,7 @@ func (o *output) Write(p []byte) (int, error) {
 	const chunk = 1 << 20
 	for off := 0; off < len(p); off += chunk {
 		end := min(off+chunk, len(p))
-		if err := o.conn.Send(wire.Output(o.stream, p[off:end])); err != nil {
+		if err := o.r.send(wire.Output(o.stream, p[off:end])); err != nil {
 			return off, err
 		}
 	}

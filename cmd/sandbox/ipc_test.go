@@ -54,6 +54,9 @@ big len=1048576 same=true
 struct={Name:x List:[1 2] Map:map[k:true]}
 child exitcode=0
 `, ""},
+		{"pipe-many", `
+received=300 of 300
+`, ""},
 		{"queue-full-empty", `
 qsize=2 full=true empty=false maxsize=2
 put_nowait full: queue is full is_full=true

@@ -18,6 +18,10 @@ const ItemOverhead = 64
 // Bytes is what the objects of the meter hold now.
 func (m *Meter) Bytes() int64 { return m.n.Load() }
 
+// Add counts d bytes more (negative: fewer), for what the host holds on
+// the objects' behalf outside them (the large messages of a direct pipe).
+func (m *Meter) Add(d int) { m.add(d) }
+
 func (m *Meter) add(d int) {
 	if m != nil && d != 0 {
 		m.n.Add(int64(d))

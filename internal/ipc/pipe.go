@@ -21,6 +21,7 @@ type Pipe struct {
 	duplex  bool
 	holders [2]map[int32]struct{}
 	buf     [2]fifo // buf[e] holds messages waiting to be received on end e
+	gone    func(end int)
 }
 
 var _ Object = (*Pipe)(nil)
@@ -39,6 +40,15 @@ func (p *Pipe) Kind() string { return "pipe" }
 
 // Duplex reports whether both ends can send and receive.
 func (p *Pipe) Duplex() bool { return p.duplex }
+
+// OnGone makes f called, with the pipe's lock held, when the last holder
+// of an end lets it go (closed or exited): the host shuts down the end's
+// socket of a direct pipe there. Call it before the pipe is used.
+func (p *Pipe) OnGone(f func(end int)) {
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	p.gone = f
+}
 
 // Inherit gives child a copy of every end parent holds open now.
 func (p *Pipe) Inherit(parent, child int32) {
@@ -185,6 +195,27 @@ func (p *Pipe) Poll(ctx context.Context, who int32, end int, timeout time.Durati
 	}
 }
 
+// Check does the checks of a Send (send) or a Recv or Poll, in CPython's
+// order, and nothing else: for a pipe whose messages travel elsewhere
+// (the host's direct pipes).
+func (p *Pipe) Check(who int32, end int, send bool) error {
+	if err := checkEnd(end); err != nil {
+		return err
+	}
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	if !send {
+		return p.checkReadable(who, end)
+	}
+	if !p.holds(who, end) {
+		return fmt.Errorf("%w: handle is closed", ErrClosed)
+	}
+	if !p.duplex && end == 0 {
+		return fmt.Errorf("%w: connection is read-only", ErrDirection)
+	}
+	return nil
+}
+
 // checkReadable checks, in CPython's order, that who holds end and that
 // end can receive. p.m.mu held.
 func (p *Pipe) checkReadable(who int32, end int) error {
@@ -218,9 +249,13 @@ func (p *Pipe) holds(who int32, end int) bool {
 // drop removes who's copy of end; when the last copy goes, messages still
 // buffered for that end can never be read and are discarded. p.m.mu held.
 func (p *Pipe) drop(who int32, end int) {
+	_, held := p.holders[end][who]
 	delete(p.holders[end], who)
 	if len(p.holders[end]) == 0 {
 		p.buf[end].reset()
+		if held && p.gone != nil {
+			p.gone(end)
+		}
 	}
 }
 

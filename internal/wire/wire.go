@@ -66,6 +66,36 @@ const (
 	// The host serves it in order with the process's other frames and
 	// sends no reply; the runner does not wait for one.
 	KindPost
+	// KindAttach (runner → host): the process asks to serve a pipe end
+	// itself (a direct pipe: docs/ABI.md, "Direct pipes"). Ints: [handle].
+	// The reply's Ints: [1 if direct, the end, 1 if duplex, the most
+	// bytes of one message (0: no limit), the record wanted, the largest
+	// inline message]; with direct, the end's socket travels with the
+	// reply (SCM_RIGHTS). Not direct: the runner forwards the pipe's calls.
+	// The record wanted is 2 for records with the call's whole inputs, 1
+	// with a preview of the message, 0 none; the reply's last Int is the
+	// largest message sent in one datagram (a larger one is a blob).
+	KindAttach
+	// KindRecord (runner → host, no reply): a call the runner served
+	// itself, for the host's records (events, trace log). Op: the
+	// import. Ints: [errno, began, ended, blocked, woke (Unix ns; 0:
+	// never blocked), seq of the message, its size, the call's input
+	// Ints...]; Bufs: [the error's reason, the message's first bytes (a
+	// preview), the call's input Bufs...].
+	KindRecord
+	// KindWait (runner → host, no reply): the process is about to block in
+	// a call it serves itself. Op: the import. Ints: [handle, timeout ns
+	// (negative: none), the call's input Ints...]; Bufs: the call's input
+	// Bufs, when the host asked for whole inputs. KindWoke (no fields)
+	// ends the wait.
+	KindWait
+	KindWoke
+	// KindBlobPut (runner → host): a message too large for a direct pipe's
+	// socket, kept by the host until taken. Ints: [handle]; Bufs: [data].
+	// The reply's Errno, Ints: [the blob's id]. KindBlobTake: Ints:
+	// [handle, id]; the reply's Bufs: [data].
+	KindBlobPut
+	KindBlobTake
 )
 
 // Streams of KindOutput.
@@ -185,15 +215,36 @@ func NewConn(rw io.ReadWriter) *Conn {
 }
 
 // Send writes one frame.
-func (c *Conn) Send(m *Msg) error {
+func (c *Conn) Send(m *Msg) error { return c.SendAfter(nil, m) }
+
+// AppendFrame encodes m as a whole frame, its length first, onto b: frames
+// gathered so travel in one write (SendAfter).
+func AppendFrame(b []byte, m *Msg) ([]byte, error) {
+	start := len(b)
+	b = append(b, 0, 0, 0, 0)
+	b = m.Append(b)
+	if len(b)-start-4 > MaxFrame {
+		return b[:start], ErrFrameTooLarge
+	}
+	binary.LittleEndian.PutUint32(b[start:], uint32(len(b)-start-4))
+	return b, nil
+}
+
+// SendAfter writes the frames pre (made by AppendFrame) and then m (nil:
+// none) in one write.
+func (c *Conn) SendAfter(pre []byte, m *Msg) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	b := append(c.buf[:0], 0, 0, 0, 0)
-	b = m.Append(b)
-	if len(b)-4 > MaxFrame {
-		return ErrFrameTooLarge
+	b := append(c.buf[:0], pre...)
+	if m != nil {
+		var err error
+		if b, err = AppendFrame(b, m); err != nil {
+			return err
+		}
 	}
-	binary.LittleEndian.PutUint32(b, uint32(len(b)-4))
+	if len(b) == 0 {
+		return nil
+	}
 	_, err := c.rw.Write(b)
 	if cap(b) <= 1<<20 {
 		c.buf = b

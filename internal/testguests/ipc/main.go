@@ -32,6 +32,7 @@ scenarios:
   pipe-eof              a child sends 3 values on a one-way pipe and ends: recv, then EOF
   pipe-errors           wrong direction, closed end, broken pipe, second close
   pipe-duplex           ping-pong with a child on a duplex pipe; poll; a 1 MiB message
+  pipe-many N           N children one after another, each sends on three pipes of its own
   queue-full-empty      Full and Empty with and without timeouts, qsize/empty/full, FIFO
   queue-blocking        a child blocked in put on a full queue is released by a get
   queue-close           put and get after close
@@ -62,7 +63,7 @@ scenarios:
 
 func main() {
 	mp.Register(
-		pipeSender, pipeEcho, queueFiller, joinableWorker, barrierRunner, barrierAction, failingAction,
+		pipeSender, pipeSendOne, pipeEcho, queueFiller, joinableWorker, barrierRunner, barrierAction, failingAction,
 		lockHolder, rlockReleaser, lockReleaser, counterWorker, racyWorker, eventWaiter, condWaiter,
 		nsChild1, nsChild2, dictListChild, square, add, slowSquare, failingSquare, whoAmI, initWorker,
 		producer, consumer, pipeProducer, pipeConsumer, lockWaiter, barrierWaiter, holdLockForever,
@@ -86,6 +87,7 @@ func dispatch(args []string) int {
 		"pipe-eof":            pipeEOF,
 		"pipe-errors":         pipeErrors,
 		"pipe-duplex":         pipeDuplex,
+		"pipe-many":           pipeMany,
 		"queue-full-empty":    queueFullEmpty,
 		"queue-blocking":      queueBlocking,
 		"queue-close":         queueClose,
@@ -187,6 +189,12 @@ func waitUntil(what string, cond func() bool) {
 
 // Pipes.
 
+func pipeSendOne(w0, w1, w2 *mp.Conn) {
+	for i, w := range []*mp.Conn{w0, w1, w2} {
+		check(w.Send(i))
+	}
+}
+
 func pipeSender(w *mp.Conn, n int) {
 	for i := range n {
 		check(w.Send(i))
@@ -213,6 +221,46 @@ func pipeEOF([]string) {
 	check(p.Join())
 	ready, err := r.Poll(0)
 	say("poll at eof=%v err=%s", ready, errText(err))
+}
+
+// pipeMany: N children one after another (with runner reuse, a runner
+// serves up to 100 of them), each given the write ends of three pipes of
+// its own, send one value on each and end without closing them;
+// MainProcess receives each and prints how many children's arrived.
+func pipeMany(args []string) {
+	n := 300
+	if len(args) > 0 {
+		var err error
+		n, err = strconv.Atoi(args[0])
+		check(err)
+	}
+	got := 0
+	for i := range n {
+		var rs, ws [3]*mp.Conn
+		for j := range rs {
+			rs[j], ws[j] = mp.Pipe(false)
+		}
+		p := start(pipeSendOne, mp.Args(ws[0], ws[1], ws[2]))
+		ok := true
+		for j := range rs {
+			check(ws[j].Close())
+			v := -1
+			if err := rs[j].Recv(&v); err != nil || v != j {
+				say("child %d, pipe %d: value %d error %v", i, j, v, err)
+				ok = false
+			}
+			check(rs[j].Close())
+		}
+		check(p.Join())
+		if code, _ := p.ExitCode(); code != 0 {
+			say("child %d: exit code %d", i, code)
+			ok = false
+		}
+		if ok {
+			got++
+		}
+	}
+	say("received=%d of %d", got, n)
 }
 
 func pipeErrors([]string) {

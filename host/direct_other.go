@@ -1,0 +1,15 @@
+//go:build !linux
+
+package host
+
+import "errors"
+
+// socketPair: direct pipes are served on Linux only (the runner's side is
+// there: runner/direct_linux.go).
+func socketPair() ([2]int, int, error) {
+	return [2]int{-1, -1}, 0, errors.New("direct pipes need Linux")
+}
+
+func shutdown(int) {}
+
+func closeFD(int) {}

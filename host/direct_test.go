@@ -1,0 +1,162 @@
+package host_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/sandbox-dev/sandbox/host"
+	"github.com/sandbox-dev/sandbox/internal/events"
+	"github.com/sandbox-dev/sandbox/runner"
+)
+
+// directRun runs a scenario of the guest built from dir with direct pipes
+// on or off, with an event log, and returns what MainProcess printed, the
+// events and Run's error.
+func directRun(t *testing.T, dir string, direct bool, deadlockAfter time.Duration, args ...string) (string, []events.Event, error) {
+	t.Helper()
+	module, cache := guest(t, dir)
+	exe, _ := os.Executable()
+	var out, log syncBuffer
+	evlog := events.NewLog(0)
+	s, err := host.New(host.Config{
+		Module: module, Args: append([]string{"guest.wasm"}, args...),
+		Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache},
+		Stdout: &out, Stderr: &out, Events: evlog, DirectPipes: direct, ReuseRunners: true,
+		Logger:        hclog.New(&hclog.LoggerOptions{Output: &log, Level: hclog.Warn}),
+		DeadlockAfter: deadlockAfter,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err = s.Run(ctx)
+	evs, _ := evlog.Events()
+	if strings.Contains(log.String(), "[ERROR]") {
+		t.Errorf("the host logged an error:\n%s", log.String())
+	}
+	return out.String(), evs, err
+}
+
+// runnerNumbered is the msg of a message a runner sent on a direct pipe:
+// pipe, end, then the sender's handle and count. The host numbers the
+// messages it carries itself with one number.
+var runnerNumbered = regexp.MustCompile(`^\d+\.\d+\.\d+-\d+$`)
+
+// TestDirectPipes: with Config.DirectPipes, the pipe scenarios of the ipc
+// guest (EOF once the writers are gone, every error of a wrong direction,
+// a closed end and a broken pipe, poll with and without a timeout,
+// ping-pong, a 1 MiB message, which travels as the host's blob) print
+// exactly what they print when the host carries every message; and their
+// messages did not pass through the host: every one was numbered by the
+// runner that sent it, and each received message was sent once.
+func TestDirectPipes(t *testing.T) {
+	for _, scenario := range []string{"pipe-eof", "pipe-errors", "pipe-duplex"} {
+		t.Run(scenario, func(t *testing.T) {
+			t.Parallel()
+			want, hostEvents, err := directRun(t, "internal/testguests/ipc", false, 0, scenario)
+			if err != nil {
+				t.Fatalf("host pipes: %v\n%s", err, want)
+			}
+			got, evs, err := directRun(t, "internal/testguests/ipc", true, 0, scenario)
+			if err != nil {
+				t.Fatalf("direct pipes: %v\n%s", err, got)
+			}
+			if got != want {
+				t.Errorf("direct pipes printed\n%s\nthe host's pipes\n%s", got, want)
+			}
+			for _, e := range hostEvents {
+				if runnerNumbered.MatchString(e.Msg) {
+					t.Fatalf("without direct pipes a message was numbered by a runner: %+v", e)
+				}
+			}
+			sent := map[string]int{}
+			received := 0
+			for _, e := range evs {
+				if e.Type != events.TypeCall || (e.Op != "conn_send" && e.Op != "conn_recv") || e.Result != "ok" {
+					continue
+				}
+				if !runnerNumbered.MatchString(e.Msg) {
+					t.Errorf("%s %s: msg %q, want one numbered by its sender's runner", e.Process, e.Op, e.Msg)
+				}
+				if e.Op == "conn_send" {
+					sent[e.Msg]++
+					if sent[e.Msg] > 1 {
+						t.Errorf("message %s sent twice", e.Msg)
+					}
+				} else {
+					received++
+					if sent[e.Msg] == 0 && !sentLater(evs, e.Msg) {
+						t.Errorf("message %s received, never sent", e.Msg)
+					}
+				}
+			}
+			if received == 0 {
+				t.Errorf("no message received in the event log: %d events", len(evs))
+			}
+		})
+	}
+}
+
+// sentLater reports whether msg was sent in evs at all (a sender's
+// records may reach the host after the receiver's).
+func sentLater(evs []events.Event, msg string) bool {
+	for _, e := range evs {
+		if e.Op == "conn_send" && e.Msg == msg {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDirectPipeDeadlock: a process blocked in a receive its runner
+// serves is in the table of waits like one the host serves: a run where
+// it waits for ever on a pipe whose only writer waits too is declared
+// deadlocked, with the same report.
+func TestDirectPipeDeadlock(t *testing.T) {
+	_, _, err := directRun(t, "internal/testguests/block", true, 0, "recv")
+	var de *host.DeadlockError
+	if !errors.As(err, &de) {
+		t.Fatalf("Run = %v, want a DeadlockError", err)
+	}
+	want := []string{
+		`^MainProcess \(pid \d+\) waits in conn_recv on pipe \d+ for \S+; only Process-1 could end it$`,
+		`^Process-1 \(pid \d+\) waits in event_wait on event \d+ for \S+; any process could end it$`,
+	}
+	if len(de.Lines) != len(want) {
+		t.Fatalf("deadlock report:\n%s\nwant %d lines", strings.Join(de.Lines, "\n"), len(want))
+	}
+	for i, re := range want {
+		if !regexp.MustCompile(re).MatchString(de.Lines[i]) {
+			t.Errorf("line %d = %q, want a match for %s", i, de.Lines[i], re)
+		}
+	}
+}
+
+// TestDirectPipesLeaveNoSocket: runners reused for process after process
+// do not keep the sockets of the processes they served (a runner may
+// hold 256 descriptors and serve 100 processes: 300 children that each
+// attach three pipe ends, one after another, would exhaust it: checked to
+// fail so), and the host closes every direct pipe's sockets when the run
+// ends.
+func TestDirectPipesLeaveNoSocket(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("direct pipes are Linux's")
+	}
+	before := openFDs(t)
+	out, _, err := directRun(t, "internal/testguests/ipc", true, 0, "pipe-many", "300")
+	if err != nil || out != "received=300 of 300\n" {
+		t.Fatalf("Run: %v\n%s", err, out)
+	}
+	if after := openFDs(t); after > before+2 {
+		t.Errorf("open descriptors of the host: %d before the run, %d after", before, after)
+	}
+}

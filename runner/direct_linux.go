@@ -1,0 +1,403 @@
+package runner
+
+import (
+	"encoding/binary"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-dev/sandbox/internal/abi"
+	"github.com/sandbox-dev/sandbox/internal/wire"
+)
+
+// direct serves one process's calls on the direct pipe ends it holds
+// (host/direct.go says why and what the host keeps): conn_send,
+// conn_recv and conn_poll are a write, a read and a poll of the end's
+// socket, with no frame to the host and no reply to wait for. The first
+// call on an end asks the host for its socket (KindAttach); an end the
+// host serves itself (not a direct pipe) is forwarded as before.
+//
+// Every call served here is recorded for the host (KindRecord) when it
+// asks for records, in a batch sent with the runner's next frame, and a
+// wait longer than a moment is reported as it begins and ends (KindWait,
+// KindWoke).
+type direct struct {
+	r    *remote
+	self int32
+	ends map[int32]*pipeEnd // nil: the host serves the handle
+	seq  uint32             // the process's messages sent so far
+	want int64              // records the host wants: 0 none, 1 with previews, 2 with whole inputs
+	buf  []byte             // a datagram received
+	out  []byte             // a datagram to send
+}
+
+// pipeEnd is a direct pipe end the process holds.
+type pipeEnd struct {
+	fd     int
+	end    int
+	duplex bool
+	maxMsg int64 // the run's --max-message (0: none)
+	inline int   // the largest message sent in the datagram itself
+
+	pending    []byte // a message received that the guest's buffer could not hold
+	pendingSeq uint64
+	hasPending bool
+}
+
+// The datagram of a message: its number (the process's handle, then its
+// count), a kind byte, then the message itself or, for a message larger
+// than the socket takes in one datagram, the id the host keeps it under.
+const (
+	dgHeader  = 9
+	dgInline  = 0
+	dgBlob    = 1
+	maxInline = 64 << 10
+	// shortWait is how long a wait lasts before it is reported to the
+	// host: most end sooner (the other process is running), and the
+	// deadlock detector needs none shorter than its 250 ms.
+	shortWait = time.Millisecond
+	// recordBatch is how many bytes of records wait for the next frame.
+	recordBatch = 64 << 10
+)
+
+func newDirect(r *remote, self int32) *direct {
+	return &direct{r: r, self: self, ends: map[int32]*pipeEnd{}}
+}
+
+// close closes every socket the process held: it has ended (its runner
+// may serve another process next).
+func (d *direct) close() {
+	for h, e := range d.ends {
+		if e != nil {
+			unix.Close(e.fd)
+		}
+		delete(d.ends, h)
+	}
+}
+
+// serve serves req if it is a call on a direct pipe end the process
+// holds; ok is false when the host is to serve it.
+func (d *direct) serve(req *wire.Msg) (reply *wire.Msg, ok bool, err error) {
+	if req.Kind != wire.KindCall || len(req.Ints) == 0 {
+		return nil, false, nil
+	}
+	h := int32(req.Int(0))
+	switch req.Op {
+	case abi.OpConnSend, abi.OpConnRecv, abi.OpConnPoll:
+	case abi.OpConnClose:
+		// The host drops the holder (and shuts the end down if it was the
+		// last); this copy of the socket closes here.
+		if e := d.ends[h]; e != nil {
+			unix.Close(e.fd)
+		}
+		delete(d.ends, h)
+		return nil, false, nil
+	default:
+		return nil, false, nil
+	}
+	e, err := d.end(h)
+	if e == nil || err != nil {
+		return nil, false, err
+	}
+	c := call{d: d, req: req, e: e, began: time.Now()}
+	switch req.Op {
+	case abi.OpConnSend:
+		if e.maxMsg > 0 && int64(len(req.Buf(0))) > e.maxMsg {
+			return nil, false, nil // the host's limit ends the run
+		}
+		err = c.send(req.Buf(0))
+	case abi.OpConnRecv:
+		err = c.recv(time.Duration(req.Int(1)), int(req.Int(2)))
+	default:
+		err = c.poll(time.Duration(req.Int(1)))
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	c.record()
+	return &c.reply, true, nil
+}
+
+// end returns the end behind handle h, asking the host for its socket
+// the first time; nil when the host serves it.
+func (d *direct) end(h int32) (*pipeEnd, error) {
+	if e, ok := d.ends[h]; ok {
+		return e, nil
+	}
+	reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindAttach, Ints: []int64{int64(h)}})
+	if err != nil {
+		return nil, err
+	}
+	switch reply.Int(0) {
+	case 0: // not a direct pipe: the host serves it
+		d.ends[h] = nil
+		return nil, nil
+	case 1:
+	default: // not a pipe end this process holds: the host says so
+		return nil, nil
+	}
+	fd, ok := takePassed()
+	if !ok {
+		// Not received (past RLIMIT_NOFILE the kernel drops it): the host
+		// answers the call, with the reason.
+		return nil, nil
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	inline := min(int(reply.Int(5)), maxInline)
+	e := &pipeEnd{fd: fd, end: int(reply.Int(1)), duplex: reply.Int(2) != 0, maxMsg: reply.Int(3), inline: inline}
+	d.want = reply.Int(4)
+	d.ends[h] = e
+	if d.buf == nil {
+		d.buf = make([]byte, dgHeader+maxInline)
+	}
+	return e, nil
+}
+
+// call is one call being served.
+type call struct {
+	d     *direct
+	req   *wire.Msg
+	e     *pipeEnd
+	reply wire.Msg
+
+	began, blocked, woke time.Time
+	reason               string
+	seq                  uint64
+	size                 int
+	result               int64
+	preview              []byte
+}
+
+// fail answers the call with errno and says why.
+func (c *call) fail(errno abi.Errno, reason string) error {
+	c.reply.Errno, c.reason = errno, reason
+	return nil
+}
+
+func (c *call) send(data []byte) error {
+	d, e := c.d, c.e
+	if !e.duplex && e.end == 0 {
+		return c.fail(abi.EDIRECTION, "connection is read-only")
+	}
+	d.seq++
+	c.seq = uint64(d.self)<<32 | uint64(d.seq)
+	c.size, c.preview = len(data), data[:min(len(data), previewBytes)]
+	out := binary.LittleEndian.AppendUint64(d.out[:0], c.seq)
+	if len(data) <= e.inline {
+		out = append(append(out, dgInline), data...)
+	} else {
+		reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobPut, Ints: []int64{c.req.Int(0)}, Bufs: [][]byte{data}})
+		if err != nil {
+			return err
+		}
+		if reply.Errno != abi.OK {
+			return c.fail(reply.Errno, "the host did not keep the message")
+		}
+		out = binary.LittleEndian.AppendUint64(append(out, dgBlob), uint64(reply.Int(0)))
+	}
+	if cap(out) <= 2*maxInline {
+		d.out = out
+	}
+	for {
+		_, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(e.fd), uintptr(unsafe.Pointer(&out[0])), uintptr(len(out)))
+		switch errno {
+		case 0:
+			return nil
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			// The socket is full: wait for the receivers, as CPython's send.
+			if _, err := c.wait(unix.POLLOUT, -1); err != nil {
+				return err
+			}
+		case syscall.EPIPE:
+			return c.fail(abi.EBROKENPIPE, "the other end of the pipe is closed")
+		default:
+			return c.fail(abi.EIO, "send: "+errno.Error())
+		}
+	}
+}
+
+func (c *call) recv(timeout time.Duration, limit int) error {
+	d, e := c.d, c.e
+	if !e.duplex && e.end == 1 {
+		return c.fail(abi.EDIRECTION, "connection is write-only")
+	}
+	if !e.hasPending {
+		ok, err := c.read(timeout)
+		if err != nil || !ok {
+			return err
+		}
+	}
+	msg := e.pending
+	c.seq, c.size = e.pendingSeq, len(msg)
+	if limit >= 0 && len(msg) > limit {
+		if &msg[0] == &d.buf[dgHeader] {
+			e.pending = append([]byte(nil), msg...) // kept for the retry
+		}
+		c.reply.Ints = []int64{int64(len(msg))}
+		return c.fail(abi.E2SMALL, "")
+	}
+	e.pending, e.hasPending = nil, false
+	c.preview = msg[:min(len(msg), previewBytes)]
+	c.reply.Bufs = [][]byte{msg}
+	return nil
+}
+
+// read takes the next message into e.pending, waiting up to timeout; ok
+// is false when the call has its answer already (EOF, a timeout).
+func (c *call) read(timeout time.Duration) (ok bool, err error) {
+	d, e := c.d, c.e
+	for {
+		n, _, errno := syscall.RawSyscall(syscall.SYS_READ, uintptr(e.fd), uintptr(unsafe.Pointer(&d.buf[0])), uintptr(len(d.buf)))
+		switch {
+		case errno == syscall.EINTR:
+			continue
+		case errno == syscall.EAGAIN:
+			ready, err := c.wait(unix.POLLIN, timeout)
+			if err != nil {
+				return false, err
+			}
+			if !ready {
+				return false, c.fail(abi.ETIMEDOUT, "pipe recv: timed out")
+			}
+			continue
+		case errno != 0:
+			return false, c.fail(abi.EIO, "recv: "+errno.Error())
+		case n == 0:
+			return false, c.fail(abi.EEOF, "the other end of the pipe is closed")
+		case n < dgHeader:
+			return false, c.fail(abi.EIO, "recv: a datagram of the pipe is too short")
+		}
+		dg := d.buf[:n]
+		e.pendingSeq, e.hasPending = binary.LittleEndian.Uint64(dg), true
+		e.pending = dg[dgHeader:]
+		if dg[8] == dgBlob && len(dg) == dgHeader+8 {
+			reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobTake, Ints: []int64{c.req.Int(0), int64(binary.LittleEndian.Uint64(dg[dgHeader:]))}})
+			if err != nil {
+				return false, err
+			}
+			if reply.Errno != abi.OK {
+				e.hasPending = false
+				return false, c.fail(abi.EIO, "recv: the host lost a large message")
+			}
+			e.pending = reply.Buf(0)
+		}
+		return true, nil
+	}
+}
+
+func (c *call) poll(timeout time.Duration) error {
+	e := c.e
+	if !e.duplex && e.end == 1 {
+		return c.fail(abi.EDIRECTION, "connection is write-only")
+	}
+	ready := e.hasPending
+	if !ready {
+		var err error
+		if ready, err = c.wait(unix.POLLIN, timeout); err != nil {
+			return err
+		}
+	}
+	if ready {
+		c.result = 1
+	}
+	c.reply.Ints = []int64{c.result}
+	return nil
+}
+
+// wait waits up to timeout (negative: no bound) for the socket to be
+// ready for events (or shut down). A wait longer than shortWait is
+// reported to the host while it lasts.
+func (c *call) wait(events int16, timeout time.Duration) (bool, error) {
+	fd := c.e.fd
+	if ready := pollFD(fd, events, 0); ready || timeout == 0 {
+		return ready, nil
+	}
+	first := shortWait
+	if timeout > 0 && timeout < first {
+		first = timeout
+	}
+	if pollFD(fd, events, first) {
+		return true, nil
+	}
+	if timeout > 0 && timeout <= first {
+		return false, nil
+	}
+	if c.blocked.IsZero() {
+		c.blocked = time.Now()
+	}
+	w := &wire.Msg{Kind: wire.KindWait, Op: c.req.Op, Ints: append([]int64{c.req.Int(0), int64(timeout)}, c.req.Ints...)}
+	if c.d.want == 2 {
+		w.Bufs = c.req.Bufs
+	}
+	if err := c.d.r.send(w); err != nil {
+		return false, err
+	}
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = c.began.Add(timeout)
+	}
+	ready := false
+	for !ready {
+		left := time.Duration(-1)
+		if timeout > 0 {
+			if left = time.Until(deadline); left <= 0 {
+				break
+			}
+		}
+		ready = pollFD(fd, events, left)
+	}
+	c.woke = time.Now()
+	return ready, c.d.r.send(&wire.Msg{Kind: wire.KindWoke})
+}
+
+// pollFD reports whether fd is ready for events (or shut down, or
+// failed: the read or write then finds out) within d (negative: no
+// bound), in a system call the Go runtime knows of.
+func pollFD(fd int, events int16, d time.Duration) bool {
+	return controlFD(fd).wait(events, d)
+}
+
+// previewBytes is how much of a message a record carries: more than the
+// host's event log shows of it.
+const previewBytes = 64
+
+// record queues the call's record for the host, if it wants records.
+func (c *call) record() {
+	d := c.d
+	if d.want == 0 {
+		return
+	}
+	ended := time.Now()
+	ints := []int64{int64(c.reply.Errno), c.began.UnixNano(), ended.UnixNano(), unixNano(c.blocked), unixNano(c.woke), int64(c.seq), int64(c.size), c.result}
+	ints = append(ints, c.req.Ints...)
+	bufs := [][]byte{[]byte(c.reason), c.preview}
+	if c.req.Op == abi.OpConnSend {
+		if d.want == 2 {
+			bufs = append(bufs, c.req.Bufs...)
+		} else {
+			bufs = append(bufs, c.preview) // the message's size is in the record
+		}
+	}
+	m := &wire.Msg{Kind: wire.KindRecord, Op: c.req.Op, Ints: ints, Bufs: bufs}
+	b, err := wire.AppendFrame(d.r.records, m)
+	if err != nil {
+		return
+	}
+	d.r.records = b
+	if len(b) >= recordBatch {
+		d.r.send(nil)
+	}
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
