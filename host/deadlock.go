@@ -59,9 +59,15 @@ func (s *Supervisor) checkStuck() {
 			s.checkStuck() // things moved; look again from here
 			return
 		}
-		if s.allBlocked() {
-			s.declareDeadlock()
+		if !s.allBlocked() {
+			return
 		}
+		if s.directWaking() {
+			// A runner is about to say it woke: look again later.
+			time.AfterFunc(s.cfg.DeadlockAfter, s.checkStuck)
+			return
+		}
+		s.declareDeadlock()
 	})
 }
 

@@ -3,6 +3,7 @@ package host
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sandbox-dev/sandbox/internal/abi"
@@ -10,7 +11,7 @@ import (
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
-// Direct pipes (Config.DirectPipes; docs/ABI.md, "Direct pipes").
+// Direct pipes (Config.DirectPipes; README, "Direct pipes").
 //
 // A pipe's messages do not pass through the host: each pipe is a pair of
 // connected sockets (SOCK_SEQPACKET: one message, one datagram), and the
@@ -39,21 +40,45 @@ type pipeSockets struct {
 	fd     [2]int
 	inline int // the largest message sent as one datagram; a larger one is kept by the host
 
-	mu    sync.Mutex
-	blobs [2]map[int64][]byte // messages kept by the host, by the end that receives them
-	next  int64
-	meter *ipc.Meter
+	mu     sync.Mutex
+	shut   [2]bool             // the end's last holder has gone
+	closed bool                // both ends are gone: the sockets are closed
+	blobs  [2]map[int64][]byte // messages kept by the host, by the end that receives them
+	next   int64
+	meter  *ipc.Meter
+	charge int64 // what the sockets may hold, counted in Supervisor.socketBytes until closed
+	budget *atomic.Int64
 }
 
 // newDirectPipe makes pipe a direct one, if the platform can: its sockets
 // are made and hooked to its holders. It reports whether it did.
+//
+// What a pipe's sockets may hold, in the kernel, is bounded: a send buffer
+// (about 200 KiB) for each end that sends. Those bytes are no process's
+// memory and no object's, so the pipes of a run may hold together at most
+// half of MaxIPCBytes (besides what the objects hold): past it a new pipe
+// is served by the host, as every pipe was before.
 func (s *Supervisor) newDirectPipe(pipe *ipc.Pipe) bool {
-	fds, inline, err := socketPair()
+	fds, inline, sndbuf, err := socketPair()
 	if err != nil {
 		s.log.Debug("a pipe is served by the host: no sockets for it", "error", err)
 		return false
 	}
-	sk := &pipeSockets{fd: fds, inline: inline, meter: &s.held}
+	charge := int64(sndbuf)
+	if pipe.Duplex() {
+		charge *= 2
+	}
+	if limit := s.cfg.MaxIPCBytes / 2; limit > 0 && s.socketBytes.Add(charge) > limit {
+		s.socketBytes.Add(-charge)
+		closeFD(fds[0])
+		closeFD(fds[1])
+		s.log.Debug("a pipe is served by the host: the direct pipes' sockets may hold half of --max-ipc already")
+		return false
+	}
+	sk := &pipeSockets{fd: fds, inline: inline, meter: &s.held, charge: charge, budget: &s.socketBytes}
+	if s.cfg.MaxIPCBytes <= 0 {
+		sk.charge = 0
+	}
 	pipe.OnGone(sk.gone)
 	s.mu.Lock()
 	if s.sockets == nil {
@@ -74,14 +99,43 @@ func (s *Supervisor) socketsOf(pipe *ipc.Pipe) *pipeSockets {
 // gone shuts end e down: its last holder let it go. The other end reads
 // what was sent before and then EOF; a send from it fails (EPIPE). The
 // large messages kept for e can never be taken.
+//
+// Once both ends are gone nobody can hold either again (only a holder
+// passes an end on, to a child it starts): the host closes its sockets
+// then, so that a run that makes pipe after pipe keeps two descriptors
+// per pipe still in use, not per pipe made.
 func (sk *pipeSockets) gone(e int) {
-	shutdown(sk.fd[e])
 	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	if sk.closed {
+		return
+	}
+	shutdown(sk.fd[e])
+	sk.shut[e] = true
+	drain(sk.fd[e]) // what was sent to e can never be read: the kernel frees it
 	for _, b := range sk.blobs[e] {
 		sk.meter.Add(-len(b) - ipc.ItemOverhead)
 	}
 	sk.blobs[e] = nil
-	sk.mu.Unlock()
+	if sk.shut[0] && sk.shut[1] {
+		sk.closeLocked()
+	}
+}
+
+// closeLocked closes both sockets. sk.mu held.
+func (sk *pipeSockets) closeLocked() {
+	if !sk.closed {
+		sk.closed = true
+		closeFD(sk.fd[0])
+		closeFD(sk.fd[1])
+		sk.budget.Add(-sk.charge)
+		for e := range sk.blobs {
+			for _, b := range sk.blobs[e] {
+				sk.meter.Add(-len(b) - ipc.ItemOverhead)
+			}
+			sk.blobs[e] = nil
+		}
+	}
 }
 
 // closeSockets closes every direct pipe's sockets: the run is over.
@@ -91,8 +145,9 @@ func (s *Supervisor) closeSockets() {
 	s.sockets = nil
 	s.mu.Unlock()
 	for _, sk := range all {
-		closeFD(sk.fd[0])
-		closeFD(sk.fd[1])
+		sk.mu.Lock()
+		sk.closeLocked()
+		sk.mu.Unlock()
 	}
 }
 
@@ -125,7 +180,23 @@ func (s *Supervisor) attach(conn *wire.Conn, p *proc, m *wire.Msg) error {
 		want = 1
 	}
 	reply.Ints = []int64{1, int64(end), flag(pipe.Duplex()), s.cfg.MaxMessage, want, int64(sk.inline)}
-	return conn.SendFD(reply, sk.fd[end])
+	// A copy of the socket is sent, made under the lock (the sockets close
+	// when both ends are gone) and sent after it: a runner slow to read
+	// must not hold up whoever lets an end of this pipe go.
+	sk.mu.Lock()
+	fd := -1
+	if !sk.closed {
+		if fd, err = dupFD(sk.fd[end]); err != nil {
+			fd = -1
+		}
+	}
+	sk.mu.Unlock()
+	if fd < 0 {
+		reply.Ints = []int64{-1}
+		return conn.Send(reply)
+	}
+	defer closeFD(fd)
+	return conn.SendFD(reply, fd)
 }
 
 func flag(b bool) int64 {
@@ -152,18 +223,28 @@ func (s *Supervisor) blobPut(conn *wire.Conn, p *proc, m *wire.Msg) error {
 		msg := fmt.Sprintf("IPC limit: the shared objects would hold more than %s", bytesText(s.cfg.MaxIPCBytes))
 		reply.Errno = errnoOf(s.ipcLimit(abi.EAGAIN, msg))
 	default:
-		to := 1 - end
-		sk.mu.Lock()
-		if sk.blobs[to] == nil {
-			sk.blobs[to] = map[int64][]byte{}
-		}
-		sk.next++
-		sk.blobs[to][sk.next] = clone(data)
-		reply.Ints = []int64{sk.next}
-		sk.mu.Unlock()
-		s.held.Add(len(data) + ipc.ItemOverhead)
+		reply.Errno = sk.keep(1-end, data, reply)
 	}
 	return conn.Send(reply)
+}
+
+// keep keeps a large message for end to until taken, and sets its id in
+// reply; EBROKENPIPE when end to is gone (the message could never be
+// taken: kept, it would only hold memory).
+func (sk *pipeSockets) keep(to int, data []byte, reply *wire.Msg) abi.Errno {
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	if sk.shut[to] || sk.closed {
+		return abi.EBROKENPIPE
+	}
+	if sk.blobs[to] == nil {
+		sk.blobs[to] = map[int64][]byte{}
+	}
+	sk.next++
+	sk.blobs[to][sk.next] = clone(data)
+	sk.meter.Add(len(data) + ipc.ItemOverhead)
+	reply.Ints = []int64{sk.next}
+	return abi.OK
 }
 
 // blobTake hands a large message to the receiver of its ticket
@@ -176,11 +257,11 @@ func (s *Supervisor) blobTake(conn *wire.Conn, p *proc, m *wire.Msg) error {
 			sk.mu.Lock()
 			b, ok := sk.blobs[end][m.Int(1)]
 			delete(sk.blobs[end], m.Int(1))
-			sk.mu.Unlock()
 			if ok {
-				s.held.Add(-len(b) - ipc.ItemOverhead)
+				sk.meter.Add(-len(b) - ipc.ItemOverhead)
 				reply.Errno, reply.Bufs = abi.OK, [][]byte{b}
 			}
+			sk.mu.Unlock()
 		}
 	}
 	return conn.Send(reply)
@@ -189,38 +270,72 @@ func (s *Supervisor) blobTake(conn *wire.Conn, p *proc, m *wire.Msg) error {
 func clone(b []byte) []byte { return append([]byte{}, b...) }
 
 // runnerWait enters a wait the runner reported (KindWait) in the table
-// of waits, as a wait in a host call would be.
+// of waits, as a wait in a host call would be. The call is kept (p.waiting)
+// until the runner says it woke: if the process ends first, the call is
+// recorded as interrupted (endWait).
 func (s *Supervisor) runnerWait(p *proc, m *wire.Msg) {
 	h := int32(m.Int(0))
 	pipe, end, err := lookup[*ipc.Pipe](s, h)
-	if err != nil {
+	if err != nil || len(m.Ints) < 3 {
 		return
 	}
 	timeout := time.Duration(m.Int(1))
 	if timeout < 0 {
 		timeout = -1
 	}
-	if p.log.IsTrace() && len(m.Ints) > 2 {
-		// The call's inputs follow: the trace log shows the call as it
-		// goes to sleep, as it does a call the host serves.
-		if args, err := abi.Decode(m.Op, m.Ints[2:], m.Bufs); err == nil {
-			p.log.Trace("==> " + args.String())
-		}
+	now := time.Now()
+	c := &Call{Process: p.handle, Op: m.Op, p: p, Began: now, Blocked: now, Runner: true}
+	if c.Args, err = abi.Decode(m.Op, m.Ints[2:], m.Bufs); err != nil {
+		return
 	}
-	p.on = waitOn{op: m.Op.String(), handle: h, obj: pipe, end: end, timeout: timeout}
+	if p.log.IsTrace() {
+		// The trace log shows the call as it goes to sleep, as it does a
+		// call the host serves.
+		p.log.Trace("==> " + c.Args.String())
+	}
+	p.waiting.Store(c)
+	p.on = waitOn{op: m.Op.String(), handle: h, obj: pipe, end: end, timeout: timeout,
+		sockets: s.socketsOf(pipe), send: m.Op == abi.OpConnSend}
 	s.sleep(p, pipe, timeout)
 	p.on = waitOn{}
 }
 
-// endWait removes p's wait, if it has one: its runner woke (KindWoke), or
-// p ended while its runner reported it waiting.
-func (s *Supervisor) endWait(p *proc) {
+// endWait removes p's wait, if it has one: its runner woke (KindWoke,
+// ended false), or p ended while its runner reported it waiting (ended:
+// the call is recorded as interrupted, as a call the host served is).
+func (s *Supervisor) endWait(p *proc, ended bool) {
 	s.waitMu.Lock()
 	_, ok := s.waits[p.handle]
 	s.waitMu.Unlock()
 	if ok {
 		s.wake(p)
 	}
+	if c := p.waiting.Swap(nil); c != nil && ended {
+		c.Ended, c.Woke = time.Now(), time.Now()
+		c.Errno, c.Err = abi.EIO, fail(abi.EIO, "the process ended during the call")
+		s.record(c, p.log.IsTrace())
+	}
+}
+
+// directWaking reports whether a process its runner reported waiting on
+// a direct pipe is about to wake: the end's socket is ready (a message
+// came, or room, or the other end is gone), but the runner has not said
+// so yet (a loaded machine may not run it for a while). The deadlock
+// detector asks before it declares one.
+func (s *Supervisor) directWaking() bool {
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	for _, w := range s.waits {
+		if sk := w.on.sockets; sk != nil {
+			sk.mu.Lock()
+			waking := !sk.closed && ready(sk.fd[w.on.end], w.on.send)
+			sk.mu.Unlock()
+			if waking {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Fields of a KindRecord frame, before the call's inputs.

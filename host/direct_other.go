@@ -6,9 +6,15 @@ import "errors"
 
 // socketPair: direct pipes are served on Linux only (the runner's side is
 // there: runner/direct_linux.go).
-func socketPair() ([2]int, int, error) {
-	return [2]int{-1, -1}, 0, errors.New("direct pipes need Linux")
+func socketPair() ([2]int, int, int, error) {
+	return [2]int{-1, -1}, 0, 0, errors.New("direct pipes need Linux")
 }
+
+func drain(int) {}
+
+func dupFD(int) (int, error) { return -1, errors.New("direct pipes need Linux") }
+
+func ready(int, bool) bool { return false }
 
 func shutdown(int) {}
 

@@ -3,6 +3,7 @@ package host_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"runtime"
@@ -21,18 +22,27 @@ import (
 // on or off, with an event log, and returns what MainProcess printed, the
 // events and Run's error.
 func directRun(t *testing.T, dir string, direct bool, deadlockAfter time.Duration, args ...string) (string, []events.Event, error) {
+	return directRunWith(t, dir, direct, deadlockAfter, nil, args...)
+}
+
+// directRunWith is directRun with the Config changed by set (nil: none).
+func directRunWith(t *testing.T, dir string, direct bool, deadlockAfter time.Duration, set func(*host.Config), args ...string) (string, []events.Event, error) {
 	t.Helper()
 	module, cache := guest(t, dir)
 	exe, _ := os.Executable()
 	var out, log syncBuffer
 	evlog := events.NewLog(0)
-	s, err := host.New(host.Config{
+	cfg := host.Config{
 		Module: module, Args: append([]string{"guest.wasm"}, args...),
 		Runner: []string{exe, runner.Mode}, RunnerArgs: []string{"--cache-dir", cache},
 		Stdout: &out, Stderr: &out, Events: evlog, DirectPipes: direct, ReuseRunners: true,
 		Logger:        hclog.New(&hclog.LoggerOptions{Output: &log, Level: hclog.Warn}),
 		DeadlockAfter: deadlockAfter,
-	})
+	}
+	if set != nil {
+		set(&cfg)
+	}
+	s, err := host.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,12 +151,34 @@ func TestDirectPipeDeadlock(t *testing.T) {
 	}
 }
 
+// TestDirectPipeOrder: what a process printed before it sent a message
+// is written out before what the receiver prints after receiving it, as
+// when the host carried every message (the sender's runner syncs with the
+// host first: checked to fail without, in 6 runs of 10).
+func TestDirectPipeOrder(t *testing.T) {
+	out, _, err := directRun(t, "internal/testguests/ipc", true, 0, "pipe-order", "200")
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out)
+	}
+	pos := map[string]int{}
+	for i, l := range strings.Split(out, "\n") {
+		pos[l] = i
+	}
+	for i := range 200 {
+		sent, ok1 := pos[fmt.Sprintf("sending %d", i)]
+		got, ok2 := pos[fmt.Sprintf("received %d", i)]
+		if !ok1 || !ok2 || got < sent {
+			t.Fatalf("message %d: \"sending\" at line %d, \"received\" at %d (%v %v)\n%s", i, sent, got, ok1, ok2, out)
+		}
+	}
+}
+
 // TestDirectPipesLeaveNoSocket: runners reused for process after process
 // do not keep the sockets of the processes they served (a runner may
-// hold 256 descriptors and serve 100 processes: 300 children that each
-// attach three pipe ends, one after another, would exhaust it: checked to
-// fail so), and the host closes every direct pipe's sockets when the run
-// ends.
+// hold 1,024 descriptors and serve 100 processes: 300 children that each
+// attach 12 pipe ends, one after another, would exhaust it: checked to
+// fail so), and the host closes a pipe's sockets once both its ends are
+// gone, and all of them when the run ends.
 func TestDirectPipesLeaveNoSocket(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("direct pipes are Linux's")
@@ -158,5 +190,32 @@ func TestDirectPipesLeaveNoSocket(t *testing.T) {
 	}
 	if after := openFDs(t); after > before+2 {
 		t.Errorf("open descriptors of the host: %d before the run, %d after", before, after)
+	}
+}
+
+// TestDirectPipesBudget: the direct pipes' sockets of a run may hold
+// together at most half of MaxIPCBytes (about 200 KiB a sending end, in
+// the kernel, counted by no other limit); past it, a new pipe is served by
+// the host, and the program sees no difference. With 1 MiB, two of the
+// one-way pipes of a child fit at once, the third does not.
+func TestDirectPipesBudget(t *testing.T) {
+	out, evs, err := directRunWith(t, "internal/testguests/ipc", true, 0,
+		func(c *host.Config) { c.MaxIPCBytes = 1 << 20 }, "pipe-many", "4", "3")
+	if err != nil || out != "received=4 of 4\n" {
+		t.Fatalf("Run: %v\n%s", err, out)
+	}
+	direct, carried := 0, 0
+	for _, e := range evs {
+		if e.Op != "conn_recv" || e.Result != "ok" {
+			continue
+		}
+		if runnerNumbered.MatchString(e.Msg) {
+			direct++
+		} else {
+			carried++
+		}
+	}
+	if direct == 0 || carried == 0 {
+		t.Errorf("%d messages on direct pipes, %d carried by the host: want both", direct, carried)
 	}
 }

@@ -108,9 +108,9 @@ type Config struct {
 	// DirectPipes makes every pipe a pair of connected sockets whose
 	// messages the runners send and receive themselves, not through the
 	// host (direct.go; Linux only, elsewhere it does nothing). A sender
-	// then waits when the socket is full, as in CPython, and messages in
-	// the sockets do not count toward MaxIPCBytes (the kernel bounds each
-	// socket's buffer).
+	// then waits when the socket is full, as in CPython. What the sockets
+	// may hold counts apart from what the objects hold: together at most
+	// half of MaxIPCBytes, past which new pipes are the host's.
 	DirectPipes bool
 	// Compiled, when not nil, says the module's machine code is not in
 	// the compilation cache yet (the caller compiles it meanwhile) and is
@@ -207,16 +207,17 @@ type Supervisor struct {
 	armed      atomic.Bool   // a confirmation is pending
 
 	// limits (verdict.go)
-	created  int                        // processes started, guarded by mu
-	nobjects int                        // processes and shared objects created, guarded by mu
-	held     ipc.Meter                  // bytes the shared objects hold
-	sockets  map[*ipc.Pipe]*pipeSockets // the direct pipes' sockets, guarded by mu
-	output   atomic.Int64               // bytes printed by all processes
-	stopOnce sync.Once
-	stopErr  error         // why the run was stopped early
-	stopped  chan struct{} // closed by stop
-	peakMu   sync.Mutex
-	peak     usage // the most the run used, as sampled (usage.go)
+	created     int                        // processes started, guarded by mu
+	nobjects    int                        // processes and shared objects created, guarded by mu
+	held        ipc.Meter                  // bytes the shared objects hold
+	sockets     map[*ipc.Pipe]*pipeSockets // the direct pipes' sockets, guarded by mu
+	socketBytes atomic.Int64               // what the direct pipes' open sockets may hold together
+	output      atomic.Int64               // bytes printed by all processes
+	stopOnce    sync.Once
+	stopErr     error         // why the run was stopped early
+	stopped     chan struct{} // closed by stop
+	peakMu      sync.Mutex
+	peak        usage // the most the run used, as sampled (usage.go)
 
 	ev *events.Log // nil: no event log
 	t0 time.Time   // when the run started
@@ -737,7 +738,7 @@ func (s *Supervisor) finish(p *proc, code int, ws syscall.WaitStatus) {
 	if p.ended.Swap(true) {
 		return
 	}
-	s.endWait(p) // a wait its runner reported and can no longer end
+	s.endWait(p, true) // a wait its runner reported and can no longer end
 	s.exited(p, ws.Signaled())
 	if s.ev != nil {
 		s.flushLines(p)

@@ -102,6 +102,10 @@ type proc struct {
 	// logged, the rest only counted (a guest could post bad calls in a
 	// loop), and the count is logged at its end.
 	postsFailed int
+	// waiting is the call its runner reported waiting in (a direct
+	// pipe's), until the runner says it woke: recorded as interrupted if
+	// the process ends first.
+	waiting atomic.Pointer[Call]
 }
 
 // signal sends sig to p's runner, if it still serves p: once p has ended

@@ -87,8 +87,12 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 			s.runnerRecord(p, m)
 		case wire.KindWait:
 			s.runnerWait(p, m)
+		case wire.KindSync:
+			if err := conn.Send(&wire.Msg{Kind: wire.KindReply}); err != nil {
+				return false
+			}
 		case wire.KindWoke:
-			s.endWait(p)
+			s.endWait(p, false)
 		case wire.KindAttach, wire.KindBlobPut, wire.KindBlobTake:
 			var err error
 			switch m.Kind {

@@ -61,6 +61,10 @@ type waitOn struct {
 	end     int        // the pipe end received on
 	procs   []*proc    // a process wait: the processes whose end ends it
 	timeout time.Duration
+	// A wait a runner reported on a direct pipe: the pipe's sockets, and
+	// whether it waits to send (else to receive).
+	sockets *pipeSockets
+	send    bool
 }
 
 // waiting is an entry of the supervisor's table of waits.

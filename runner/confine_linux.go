@@ -62,12 +62,12 @@ import (
 // socket 3, epoll, eventfd, cgroup files of the Go runtime, the module or
 // a cache file while loading) over every probe scenario and example
 // guest. A process's direct pipe ends are a socket each (direct_linux.go);
-// RLIMIT_NOFILE is 256, which leaves a process some 240 of them (CPython's
-// default is 1024 descriptors in all).
+// RLIMIT_NOFILE is 1024, CPython's default, which leaves a process about
+// 1,000 of them.
 const (
 	fsizeFloor    = 256 << 20
 	fsizePerByte  = 16
-	maxOpenFiles  = 256
+	maxOpenFiles  = 1024
 	bytesPerMiB   = 1 << 20
 	sigsetBytes   = 8 // the kernel's sigset_t on Linux amd64 and arm64
 	prSetVMA      = 0x53564d41
@@ -239,7 +239,7 @@ var (
 		"ppoll", // a wait for the host that the Go runtime knows of (control_linux.go)
 		// the control socket's reads, which take the direct pipes' sockets
 		// the host passes (control_linux.go, direct_linux.go)
-		"recvmsg",
+		"recvmsg", "recvfrom",
 		// crypto/rand, the guest's random source
 		"getrandom",
 		// reading its own limits (prlimit64 is conditional, below)

@@ -181,7 +181,7 @@ func TestConfinementForbids(t *testing.T) {
 		t.Log("no Landlock in this kernel: the file system is not restricted before the lockdown")
 	}
 	want := map[string]string{
-		"rlimit/nofile": "256", "rlimit/core": "0", "done": "",
+		"rlimit/nofile": "1024", "rlimit/core": "0", "done": "",
 		"load/open-module": "ok", "load/create-in-cache": "ok", "load/open-outside": outsideWant,
 		"run/open-module": "EPERM", "run/create-in-cache": "EPERM", "run/open-outside": "EPERM",
 	}

@@ -48,7 +48,8 @@ type pipeEnd struct {
 
 // The datagram of a message: its number (the process's handle, then its
 // count), a kind byte, then the message itself or, for a message larger
-// than the socket takes in one datagram, the id the host keeps it under.
+// than the socket takes in one datagram, the id the host keeps it under
+// and its size.
 const (
 	dgHeader  = 9
 	dgInline  = 0
@@ -184,6 +185,14 @@ func (c *call) send(data []byte) error {
 	if !e.duplex && e.end == 0 {
 		return c.fail(abi.EDIRECTION, "connection is read-only")
 	}
+	if d.r.unsynced {
+		// What the process printed or posted before this send reaches
+		// the host before the message can reach its receiver, whose next
+		// line or call would otherwise race it there.
+		if _, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindSync}); err != nil {
+			return err
+		}
+	}
 	d.seq++
 	c.seq = uint64(d.self)<<32 | uint64(d.seq)
 	c.size, c.preview = len(data), data[:min(len(data), previewBytes)]
@@ -195,10 +204,15 @@ func (c *call) send(data []byte) error {
 		if err != nil {
 			return err
 		}
-		if reply.Errno != abi.OK {
+		switch reply.Errno {
+		case abi.OK:
+		case abi.EBROKENPIPE:
+			return c.fail(reply.Errno, "the other end of the pipe is closed")
+		default:
 			return c.fail(reply.Errno, "the host did not keep the message")
 		}
 		out = binary.LittleEndian.AppendUint64(append(out, dgBlob), uint64(reply.Int(0)))
+		out = binary.LittleEndian.AppendUint64(out, uint64(len(data)))
 	}
 	if cap(out) <= 2*maxInline {
 		d.out = out
@@ -228,6 +242,20 @@ func (c *call) recv(timeout time.Duration, limit int) error {
 		return c.fail(abi.EDIRECTION, "connection is write-only")
 	}
 	if !e.hasPending {
+		if limit < e.inline {
+			// The next message may not fit: learn its size first, and
+			// leave it, as the ABI says, to whoever asks with room for it
+			// (another holder of the end, too).
+			size, ok, err := c.peek(timeout)
+			if err != nil || !ok {
+				return err
+			}
+			if size > limit {
+				c.size = size
+				c.reply.Ints = []int64{int64(size)}
+				return c.fail(abi.E2SMALL, "")
+			}
+		}
 		ok, err := c.read(timeout)
 		if err != nil || !ok {
 			return err
@@ -276,7 +304,7 @@ func (c *call) read(timeout time.Duration) (ok bool, err error) {
 		dg := d.buf[:n]
 		e.pendingSeq, e.hasPending = binary.LittleEndian.Uint64(dg), true
 		e.pending = dg[dgHeader:]
-		if dg[8] == dgBlob && len(dg) == dgHeader+8 {
+		if dg[8] == dgBlob && len(dg) == dgHeader+16 {
 			reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobTake, Ints: []int64{c.req.Int(0), int64(binary.LittleEndian.Uint64(dg[dgHeader:]))}})
 			if err != nil {
 				return false, err
@@ -288,6 +316,42 @@ func (c *call) read(timeout time.Duration) (ok bool, err error) {
 			e.pending = reply.Buf(0)
 		}
 		return true, nil
+	}
+}
+
+// peek waits up to timeout for the next message and returns its size,
+// leaving it in the socket; ok is false when the call has its answer
+// already (EOF, a timeout).
+func (c *call) peek(timeout time.Duration) (size int, ok bool, err error) {
+	d, e := c.d, c.e
+	for {
+		// MSG_TRUNC: the datagram's whole length, though only its header
+		// (and a blob's id and size) is copied.
+		n, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(e.fd), uintptr(unsafe.Pointer(&d.buf[0])), dgHeader+16,
+			unix.MSG_PEEK|unix.MSG_TRUNC, 0, 0)
+		switch {
+		case errno == syscall.EINTR:
+			continue
+		case errno == syscall.EAGAIN:
+			ready, err := c.wait(unix.POLLIN, timeout)
+			if err != nil {
+				return 0, false, err
+			}
+			if !ready {
+				return 0, false, c.fail(abi.ETIMEDOUT, "pipe recv: timed out")
+			}
+			continue
+		case errno != 0:
+			return 0, false, c.fail(abi.EIO, "recv: "+errno.Error())
+		case n == 0:
+			return 0, false, c.fail(abi.EEOF, "the other end of the pipe is closed")
+		case n < dgHeader:
+			return 0, false, c.fail(abi.EIO, "recv: a datagram of the pipe is too short")
+		}
+		if d.buf[8] == dgBlob && n == dgHeader+16 {
+			return int(binary.LittleEndian.Uint64(d.buf[dgHeader+8:])), true, nil
+		}
+		return int(n) - dgHeader, true, nil
 	}
 }
 

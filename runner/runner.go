@@ -322,6 +322,9 @@ type remote struct {
 	// before the runner's next frame.
 	direct  *direct
 	records []byte
+	// unsynced: output or a posted call went to the host since its last
+	// answer (a direct pipe's send syncs first: wire.KindSync).
+	unsynced bool
 }
 
 var _ hostfuncs.Caller = (*remote)(nil)
@@ -353,6 +356,9 @@ func (r *remote) Call(ctx context.Context, req *wire.Msg) (*wire.Msg, error) {
 func (r *remote) send(m *wire.Msg) error {
 	err := r.conn.SendAfter(r.records, m)
 	r.records = r.records[:0]
+	if m != nil && (m.Kind == wire.KindOutput || m.Kind == wire.KindPost) {
+		r.unsynced = true
+	}
 	return err
 }
 
@@ -371,6 +377,7 @@ func (r *remote) roundTrip(req *wire.Msg) (*wire.Msg, error) {
 	if m.Kind != wire.KindReply {
 		return nil, fmt.Errorf("host sent frame kind %d, want a reply", m.Kind)
 	}
+	r.unsynced = false // the host has dealt with all that came before
 	return m, nil
 }
 

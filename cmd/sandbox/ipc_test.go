@@ -41,6 +41,7 @@ send after close: handle is closed closed=true
 recv buffered after writer closed=kept
 then: EOF
 send to closed end: [Errno 32] Broken pipe broken=true
+1 MiB to closed end, 300 times: broken=300
 recv on closed end: handle is closed closed=true
 decode error=true
 next=5

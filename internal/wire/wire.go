@@ -67,7 +67,7 @@ const (
 	// sends no reply; the runner does not wait for one.
 	KindPost
 	// KindAttach (runner → host): the process asks to serve a pipe end
-	// itself (a direct pipe: docs/ABI.md, "Direct pipes"). Ints: [handle].
+	// itself (a direct pipe: README, "Direct pipes"). Ints: [handle].
 	// The reply's Ints: [1 if direct, the end, 1 if duplex, the most
 	// bytes of one message (0: no limit), the record wanted, the largest
 	// inline message]; with direct, the end's socket travels with the
@@ -79,9 +79,10 @@ const (
 	// KindRecord (runner → host, no reply): a call the runner served
 	// itself, for the host's records (events, trace log). Op: the
 	// import. Ints: [errno, began, ended, blocked, woke (Unix ns; 0:
-	// never blocked), seq of the message, its size, the call's input
-	// Ints...]; Bufs: [the error's reason, the message's first bytes (a
-	// preview), the call's input Bufs...].
+	// never blocked), seq of the message, its size, a result (conn_poll's
+	// ready), the call's input Ints...]; Bufs: [the error's reason, the
+	// message's first bytes (a preview), the call's input Bufs (when the
+	// host asked for a preview only, a conn_send's data is the preview)].
 	KindRecord
 	// KindWait (runner → host, no reply): the process is about to block in
 	// a call it serves itself. Op: the import. Ints: [handle, timeout ns
@@ -91,11 +92,18 @@ const (
 	KindWait
 	KindWoke
 	// KindBlobPut (runner → host): a message too large for a direct pipe's
-	// socket, kept by the host until taken. Ints: [handle]; Bufs: [data].
-	// The reply's Errno, Ints: [the blob's id]. KindBlobTake: Ints:
-	// [handle, id]; the reply's Bufs: [data].
+	// datagram, kept by the host until taken (the datagram carries its id
+	// and size). Ints: [handle]; Bufs: [data]. The reply's Errno, Ints:
+	// [the blob's id]. KindBlobTake: Ints: [handle, id]; the reply's
+	// Bufs: [data].
 	KindBlobPut
 	KindBlobTake
+	// KindSync (runner → host): answered with an empty reply once the
+	// host has dealt with every frame the runner sent before it: a
+	// runner sends it before a message on a direct pipe when it has sent
+	// output or a posted call since its last answer, so that those come
+	// first, as they did when the host carried every message.
+	KindSync
 )
 
 // Streams of KindOutput.

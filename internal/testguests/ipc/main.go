@@ -32,7 +32,8 @@ scenarios:
   pipe-eof              a child sends 3 values on a one-way pipe and ends: recv, then EOF
   pipe-errors           wrong direction, closed end, broken pipe, second close
   pipe-duplex           ping-pong with a child on a duplex pipe; poll; a 1 MiB message
-  pipe-many N           N children one after another, each sends on three pipes of its own
+  pipe-order [N]        a child prints a line before each of N (200) sends; MainProcess prints one after each receive
+  pipe-many [N [K]]     N (300) children one after another, each sends on K (12) pipes of its own
   queue-full-empty      Full and Empty with and without timeouts, qsize/empty/full, FIFO
   queue-blocking        a child blocked in put on a full queue is released by a get
   queue-close           put and get after close
@@ -63,7 +64,7 @@ scenarios:
 
 func main() {
 	mp.Register(
-		pipeSender, pipeSendOne, pipeEcho, queueFiller, joinableWorker, barrierRunner, barrierAction, failingAction,
+		pipeSender, pipeSendAll, printSender, pipeEcho, queueFiller, joinableWorker, barrierRunner, barrierAction, failingAction,
 		lockHolder, rlockReleaser, lockReleaser, counterWorker, racyWorker, eventWaiter, condWaiter,
 		nsChild1, nsChild2, dictListChild, square, add, slowSquare, failingSquare, whoAmI, initWorker,
 		producer, consumer, pipeProducer, pipeConsumer, lockWaiter, barrierWaiter, holdLockForever,
@@ -88,6 +89,7 @@ func dispatch(args []string) int {
 		"pipe-errors":         pipeErrors,
 		"pipe-duplex":         pipeDuplex,
 		"pipe-many":           pipeMany,
+		"pipe-order":          pipeOrder,
 		"queue-full-empty":    queueFullEmpty,
 		"queue-blocking":      queueBlocking,
 		"queue-close":         queueClose,
@@ -189,8 +191,36 @@ func waitUntil(what string, cond func() bool) {
 
 // Pipes.
 
-func pipeSendOne(w0, w1, w2 *mp.Conn) {
-	for i, w := range []*mp.Conn{w0, w1, w2} {
+// pipeOrder: a line printed before a send is written out before the line
+// the receiver prints after the receive (README, "How it works"), as when
+// the host carried the message.
+func pipeOrder(args []string) {
+	n := 200
+	if len(args) > 0 {
+		var err error
+		n, err = strconv.Atoi(args[0])
+		check(err)
+	}
+	r, w := mp.Pipe(false)
+	p := start(printSender, mp.Args(w, n))
+	check(w.Close())
+	for range n {
+		var v int
+		check(r.Recv(&v))
+		fmt.Printf("received %d\n", v)
+	}
+	check(p.Join())
+}
+
+func printSender(w *mp.Conn, n int) {
+	for i := range n {
+		fmt.Printf("sending %d\n", i)
+		check(w.Send(i))
+	}
+}
+
+func pipeSendAll(ws []*mp.Conn) {
+	for i, w := range ws {
 		check(w.Send(i))
 	}
 }
@@ -224,23 +254,30 @@ func pipeEOF([]string) {
 }
 
 // pipeMany: N children one after another (with runner reuse, a runner
-// serves up to 100 of them), each given the write ends of three pipes of
+// serves up to 100 of them), each given the write ends of K (12) pipes of
 // its own, send one value on each and end without closing them;
 // MainProcess receives each and prints how many children's arrived.
+// (A runner that kept its processes' sockets would pass its 1,024
+// descriptors.)
 func pipeMany(args []string) {
-	n := 300
+	n, k := 300, 12
 	if len(args) > 0 {
 		var err error
 		n, err = strconv.Atoi(args[0])
 		check(err)
 	}
+	if len(args) > 1 {
+		var err error
+		k, err = strconv.Atoi(args[1])
+		check(err)
+	}
 	got := 0
 	for i := range n {
-		var rs, ws [3]*mp.Conn
+		rs, ws := make([]*mp.Conn, k), make([]*mp.Conn, k)
 		for j := range rs {
 			rs[j], ws[j] = mp.Pipe(false)
 		}
-		p := start(pipeSendOne, mp.Args(ws[0], ws[1], ws[2]))
+		p := start(pipeSendAll, mp.Args(ws))
 		ok := true
 		for j := range rs {
 			check(ws[j].Close())
@@ -286,6 +323,16 @@ func pipeErrors([]string) {
 	check(b.Close())
 	err = a.Send(1)
 	say("send to closed end: %s broken=%v", err, errors.Is(err, mp.ErrBrokenPipe))
+	// Large messages too (a direct pipe's host keeps them): none is kept
+	// for nobody, so 300 MiB of them pass no --max-ipc.
+	big := make([]byte, 1<<20)
+	broken := 0
+	for range 300 {
+		if err := a.SendBytes(big); errors.Is(err, mp.ErrBrokenPipe) {
+			broken++
+		}
+	}
+	say("1 MiB to closed end, 300 times: broken=%d", broken)
 	err = b.Recv(nil)
 	say("recv on closed end: %s closed=%v", err, errors.Is(err, mp.ErrClosed))
 	var n int
