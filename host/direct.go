@@ -68,7 +68,8 @@ func (s *Supervisor) newDirectPipe(pipe *ipc.Pipe) bool {
 	if pipe.Duplex() {
 		charge *= 2
 	}
-	if limit := s.cfg.MaxIPCBytes / 2; limit > 0 && s.socketBytes.Add(charge) > limit {
+	limit := s.cfg.MaxIPCBytes / 2
+	if limit > 0 && s.socketBytes.Add(charge) > limit {
 		s.socketBytes.Add(-charge)
 		closeFD(fds[0])
 		closeFD(fds[1])
@@ -76,8 +77,8 @@ func (s *Supervisor) newDirectPipe(pipe *ipc.Pipe) bool {
 		return false
 	}
 	sk := &pipeSockets{fd: fds, inline: inline, meter: &s.held, charge: charge, budget: &s.socketBytes}
-	if s.cfg.MaxIPCBytes <= 0 {
-		sk.charge = 0
+	if limit <= 0 {
+		sk.charge = 0 // not counted
 	}
 	pipe.OnGone(sk.gone)
 	s.mu.Lock()
@@ -284,16 +285,18 @@ func (s *Supervisor) runnerWait(p *proc, m *wire.Msg) {
 		timeout = -1
 	}
 	now := time.Now()
-	c := &Call{Process: p.handle, Op: m.Op, p: p, Began: now, Blocked: now, Runner: true}
-	if c.Args, err = abi.Decode(m.Op, m.Ints[2:], m.Bufs); err != nil {
-		return
+	// The call, for the trace log and for its record should the process
+	// end first; a wait the call's inputs do not decode for is a wait all
+	// the same.
+	if args, err := abi.Decode(m.Op, m.Ints[2:], m.Bufs); err == nil {
+		c := &Call{Process: p.handle, Op: m.Op, p: p, Began: now, Blocked: now, Runner: true, Args: args}
+		if p.log.IsTrace() {
+			// The trace log shows the call as it goes to sleep, as it does
+			// a call the host serves.
+			p.log.Trace("==> " + c.Args.String())
+		}
+		p.waiting.Store(c)
 	}
-	if p.log.IsTrace() {
-		// The trace log shows the call as it goes to sleep, as it does a
-		// call the host serves.
-		p.log.Trace("==> " + c.Args.String())
-	}
-	p.waiting.Store(c)
 	p.on = waitOn{op: m.Op.String(), handle: h, obj: pipe, end: end, timeout: timeout,
 		sockets: s.socketsOf(pipe), send: m.Op == abi.OpConnSend}
 	s.sleep(p, pipe, timeout)

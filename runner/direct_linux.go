@@ -396,8 +396,11 @@ func (c *call) wait(events int16, timeout time.Duration) (bool, error) {
 		c.blocked = time.Now()
 	}
 	w := &wire.Msg{Kind: wire.KindWait, Op: c.req.Op, Ints: append([]int64{c.req.Int(0), int64(timeout)}, c.req.Ints...)}
-	if c.d.want == 2 {
-		w.Bufs = c.req.Bufs
+	if c.req.Op == abi.OpConnSend {
+		w.Bufs = [][]byte{c.preview} // the host decodes the call: its data, or a preview
+		if c.d.want == 2 {
+			w.Bufs = c.req.Bufs
+		}
 	}
 	if err := c.d.r.send(w); err != nil {
 		return false, err

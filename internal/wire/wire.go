@@ -87,8 +87,8 @@ const (
 	// KindWait (runner → host, no reply): the process is about to block in
 	// a call it serves itself. Op: the import. Ints: [handle, timeout ns
 	// (negative: none), the call's input Ints...]; Bufs: the call's input
-	// Bufs, when the host asked for whole inputs. KindWoke (no fields)
-	// ends the wait.
+	// Bufs (when the host asked for a preview only, a conn_send's data is
+	// the preview). KindWoke (no fields) ends the wait.
 	KindWait
 	KindWoke
 	// KindBlobPut (runner → host): a message too large for a direct pipe's

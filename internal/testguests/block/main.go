@@ -24,7 +24,7 @@ import (
 )
 
 func main() {
-	mp.Register(waitEvent, takeLock, takeRLock, waitBarrier, sleepThenSet, spinThenPut, takeBoth)
+	mp.Register(sendMany, waitEvent, takeLock, takeRLock, waitBarrier, sleepThenSet, spinThenPut, takeBoth)
 	mp.Main(func() {
 		if len(os.Args) < 2 {
 			fmt.Fprintln(os.Stderr, "usage: block SCENARIO")
@@ -49,6 +49,22 @@ var scenarios = map[string]func(){
 		fmt.Println("blocking")
 		var v int
 		check(r.Recv(&v))
+	},
+	// A child sends 1,000 messages of 1 KiB on a pipe that MainProcess
+	// reads only after joining it: with a direct pipe (whose socket holds
+	// about 200 KiB) the child waits in send, MainProcess in join. (The
+	// host's own pipes take every message: then the run ends, "done".)
+	"send-full": func() {
+		r, w := mp.Pipe(false)
+		p := start(sendMany, w, 1000)
+		check(w.Close())
+		fmt.Println("blocking")
+		check(p.Join())
+		var b []byte
+		for range 1000 {
+			b, _ = r.RecvBytes()
+		}
+		fmt.Println("done", len(b))
 	},
 	// MainProcess gets from an empty queue.
 	"queue-get": func() {
@@ -244,6 +260,14 @@ func takeRLock(l *mp.RLock) { check(l.Acquire()) }
 func waitBarrier(b *mp.Barrier) {
 	_, err := b.Wait()
 	check(err)
+}
+
+// sendMany sends n messages of 1 KiB on w.
+func sendMany(w *mp.Conn, n int) {
+	b := make([]byte, 1024)
+	for range n {
+		check(w.SendBytes(b))
+	}
 }
 
 func start(target any, args ...any) *mp.Process {
