@@ -180,9 +180,16 @@ func (s *Supervisor) admit(c *Call) error {
 		if limit := s.cfg.MaxMessage; limit > 0 && n > limit {
 			return s.ipcLimit(abi.E2BIG, fmt.Sprintf("IPC limit: %s passed a message of %d bytes, more than %s", s.who(c.p), n, bytesText(limit)))
 		}
-		if limit := s.cfg.MaxIPCBytes; limit > 0 && s.held.Bytes()+ipc.ItemOverhead+n > limit {
-			return s.ipcLimit(abi.EAGAIN, fmt.Sprintf("IPC limit: the shared objects would hold more than %s", bytesText(limit)))
-		}
+		return s.ipcRoom(n)
+	}
+	return nil
+}
+
+// ipcRoom checks that the shared objects may hold a message of n bytes
+// more (MaxIPCBytes), and ends the run if not.
+func (s *Supervisor) ipcRoom(n int64) error {
+	if limit := s.cfg.MaxIPCBytes; limit > 0 && s.held.Bytes()+ipc.ItemOverhead+n > limit {
+		return s.ipcLimit(abi.EAGAIN, fmt.Sprintf("IPC limit: the shared objects would hold more than %s", bytesText(limit)))
 	}
 	return nil
 }

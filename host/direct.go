@@ -1,7 +1,7 @@
 package host
 
 import (
-	"fmt"
+	"bytes"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,22 +153,37 @@ func (s *Supervisor) closeSockets() {
 }
 
 // attach answers a runner's KindAttach: the socket of the end named by
-// the handle, if the pipe is direct and the process holds that end.
-func (s *Supervisor) attach(conn *wire.Conn, p *proc, m *wire.Msg) error {
+// the handle, if the pipe is direct and the process holds that end. fd is
+// a copy of that socket, to send with the reply and close (-1: none).
+func (s *Supervisor) attach(p *proc, m *wire.Msg) (reply *wire.Msg, fd int) {
 	// Ints[0]: 1 direct, 0 served by the host, -1 not a pipe end the
 	// process holds (the host's answer to the call will say so).
-	reply := &wire.Msg{Kind: wire.KindReply, Ints: []int64{-1}}
+	reply = &wire.Msg{Kind: wire.KindReply, Ints: []int64{-1}}
 	pipe, end, err := lookup[*ipc.Pipe](s, int32(m.Int(0)))
 	if err != nil {
-		return conn.Send(reply)
+		return reply, -1
 	}
 	sk := s.socketsOf(pipe)
 	switch {
 	case sk == nil:
 		reply.Ints[0] = 0
-		return conn.Send(reply)
+		return reply, -1
 	case !pipe.Holds(p.handle, end):
-		return conn.Send(reply)
+		return reply, -1
+	}
+	// A copy of the socket is sent, made under the lock (the sockets close
+	// when both ends are gone) and sent after it: a runner slow to read
+	// must not hold up whoever lets an end of this pipe go.
+	fd = -1
+	sk.mu.Lock()
+	if !sk.closed {
+		if fd, err = dupFD(sk.fd[end]); err != nil {
+			fd = -1
+		}
+	}
+	sk.mu.Unlock()
+	if fd < 0 {
+		return reply, -1
 	}
 	// What the host wants of the calls served: 2 a record with their
 	// whole inputs (the trace log shows them), 1 a record with a preview
@@ -181,23 +196,7 @@ func (s *Supervisor) attach(conn *wire.Conn, p *proc, m *wire.Msg) error {
 		want = 1
 	}
 	reply.Ints = []int64{1, int64(end), flag(pipe.Duplex()), s.cfg.MaxMessage, want, int64(sk.inline)}
-	// A copy of the socket is sent, made under the lock (the sockets close
-	// when both ends are gone) and sent after it: a runner slow to read
-	// must not hold up whoever lets an end of this pipe go.
-	sk.mu.Lock()
-	fd := -1
-	if !sk.closed {
-		if fd, err = dupFD(sk.fd[end]); err != nil {
-			fd = -1
-		}
-	}
-	sk.mu.Unlock()
-	if fd < 0 {
-		reply.Ints = []int64{-1}
-		return conn.Send(reply)
-	}
-	defer closeFD(fd)
-	return conn.SendFD(reply, fd)
+	return reply, fd
 }
 
 func flag(b bool) int64 {
@@ -208,8 +207,9 @@ func flag(b bool) int64 {
 }
 
 // blobPut keeps a large message sent on a direct pipe until its receiver
-// takes it: KindBlobPut, answered with the message's id.
-func (s *Supervisor) blobPut(conn *wire.Conn, p *proc, m *wire.Msg) error {
+// takes it: KindBlobPut, answered with the message's id. The limit on what
+// the objects hold is the one every message meets (admit).
+func (s *Supervisor) blobPut(p *proc, m *wire.Msg) *wire.Msg {
 	reply := &wire.Msg{Kind: wire.KindReply}
 	pipe, end, err := lookup[*ipc.Pipe](s, int32(m.Int(0)))
 	sk := (*pipeSockets)(nil)
@@ -220,13 +220,14 @@ func (s *Supervisor) blobPut(conn *wire.Conn, p *proc, m *wire.Msg) error {
 	switch {
 	case sk == nil || !pipe.Holds(p.handle, end):
 		reply.Errno = abi.ECLOSED
-	case s.cfg.MaxIPCBytes > 0 && s.held.Bytes()+ipc.ItemOverhead+int64(len(data)) > s.cfg.MaxIPCBytes:
-		msg := fmt.Sprintf("IPC limit: the shared objects would hold more than %s", bytesText(s.cfg.MaxIPCBytes))
-		reply.Errno = errnoOf(s.ipcLimit(abi.EAGAIN, msg))
 	default:
-		reply.Errno = sk.keep(1-end, data, reply)
+		if err := s.ipcRoom(int64(len(data))); err != nil {
+			reply.Errno = errnoOf(err)
+		} else {
+			reply.Errno = sk.keep(1-end, data, reply)
+		}
 	}
-	return conn.Send(reply)
+	return reply
 }
 
 // keep keeps a large message for end to until taken, and sets its id in
@@ -242,7 +243,7 @@ func (sk *pipeSockets) keep(to int, data []byte, reply *wire.Msg) abi.Errno {
 		sk.blobs[to] = map[int64][]byte{}
 	}
 	sk.next++
-	sk.blobs[to][sk.next] = clone(data)
+	sk.blobs[to][sk.next] = bytes.Clone(data)
 	sk.meter.Add(len(data) + ipc.ItemOverhead)
 	reply.Ints = []int64{sk.next}
 	return abi.OK
@@ -250,7 +251,7 @@ func (sk *pipeSockets) keep(to int, data []byte, reply *wire.Msg) abi.Errno {
 
 // blobTake hands a large message to the receiver of its ticket
 // (KindBlobTake) and forgets it.
-func (s *Supervisor) blobTake(conn *wire.Conn, p *proc, m *wire.Msg) error {
+func (s *Supervisor) blobTake(p *proc, m *wire.Msg) *wire.Msg {
 	reply := &wire.Msg{Kind: wire.KindReply, Errno: abi.ECLOSED}
 	pipe, end, err := lookup[*ipc.Pipe](s, int32(m.Int(0)))
 	if err == nil && pipe.Holds(p.handle, end) {
@@ -265,10 +266,24 @@ func (s *Supervisor) blobTake(conn *wire.Conn, p *proc, m *wire.Msg) error {
 			sk.mu.Unlock()
 		}
 	}
-	return conn.Send(reply)
+	return reply
 }
 
-func clone(b []byte) []byte { return append([]byte{}, b...) }
+// runnerRequest answers a frame a runner sends of its own, for the direct
+// pipes its process holds (KindAttach, KindBlobPut, KindBlobTake,
+// KindSync); fd, when not -1, goes with the reply and is closed after.
+func (s *Supervisor) runnerRequest(p *proc, m *wire.Msg) (*wire.Msg, int) {
+	switch m.Kind {
+	case wire.KindAttach:
+		return s.attach(p, m)
+	case wire.KindBlobPut:
+		return s.blobPut(p, m), -1
+	case wire.KindBlobTake:
+		return s.blobTake(p, m), -1
+	}
+	// KindSync: answered in order, after every frame the runner sent before.
+	return &wire.Msg{Kind: wire.KindReply}, -1
+}
 
 // runnerWait enters a wait the runner reported (KindWait) in the table
 // of waits, as a wait in a host call would be. The call is kept (p.waiting)

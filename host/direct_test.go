@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,16 +142,19 @@ func TestDirectPipeDeadlock(t *testing.T) {
 		scenario string
 		events   bool
 		lines    []string
+		// interrupted is the process and the call its runner reported
+		// waiting in when the deadlock killed it: recorded as interrupted.
+		interrupted [2]string
 	}{
 		{"recv", true, []string{
 			`^MainProcess \(pid \d+\) waits in conn_recv on pipe \d+ for \S+; only Process-1 could end it$`,
 			`^Process-1 \(pid \d+\) waits in event_wait on event \d+ for \S+; any process could end it$`,
-		}},
+		}, [2]string{"MainProcess", "conn_recv"}},
 		{"send-full", true, []string{
 			`^MainProcess \(pid \d+\) waits in proc_join \S+ for Process-1 to end$`,
 			`^Process-1 \(pid \d+\) waits in conn_send on pipe \d+ for \S+; only MainProcess, Process-1 could end it$`, // (it holds the read end too, as after fork)
-		}},
-		{"send-full", false, nil}, // the same lines
+		}, [2]string{"Process-1", "conn_send"}},
+		{"send-full", false, nil, [2]string{}}, // the same lines
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/events=%v", tt.scenario, tt.events), func(t *testing.T) {
@@ -164,7 +168,7 @@ func TestDirectPipeDeadlock(t *testing.T) {
 					c.Events = nil
 				}
 			}
-			out, _, err := directRunWith(t, "internal/testguests/block", true, 0, set, tt.scenario)
+			out, evs, err := directRunWith(t, "internal/testguests/block", true, 0, set, tt.scenario)
 			var de *host.DeadlockError
 			if !errors.As(err, &de) {
 				t.Fatalf("Run = %v, want a DeadlockError\n%s", err, out)
@@ -176,6 +180,11 @@ func TestDirectPipeDeadlock(t *testing.T) {
 				if !regexp.MustCompile(re).MatchString(de.Lines[i]) {
 					t.Errorf("line %d = %q, want a match for %s", i, de.Lines[i], re)
 				}
+			}
+			if who := tt.interrupted; who[0] != "" && !slices.ContainsFunc(evs, func(e events.Event) bool {
+				return e.Process == who[0] && e.Op == who[1] && e.Result == "interrupted"
+			}) {
+				t.Errorf("no interrupted %s of %s in the event log (%d events)", who[1], who[0], len(evs))
 			}
 		})
 	}

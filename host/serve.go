@@ -87,27 +87,11 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 			s.runnerRecord(p, m)
 		case wire.KindWait:
 			s.runnerWait(p, m)
-		case wire.KindSync:
-			if err := conn.Send(&wire.Msg{Kind: wire.KindReply}); err != nil {
-				return false
-			}
 		case wire.KindWoke:
 			s.endWait(p, false)
-		case wire.KindAttach, wire.KindBlobPut, wire.KindBlobTake:
-			var err error
-			switch m.Kind {
-			case wire.KindAttach:
-				err = s.attach(conn, p, m)
-			case wire.KindBlobPut:
-				err = s.blobPut(conn, p, m)
-			default:
-				err = s.blobTake(conn, p, m)
-			}
-			if err != nil {
-				if p.ctx.Err() == nil && !s.ending() {
-					p.log.Error("cannot answer the runner; killing the process", "error", err)
-					p.signal(syscall.SIGKILL)
-				}
+		case wire.KindAttach, wire.KindBlobPut, wire.KindBlobTake, wire.KindSync:
+			reply, fd := s.runnerRequest(p, m)
+			if !s.answer(conn, p, m, reply, fd) {
 				return false
 			}
 		case wire.KindPost:
@@ -117,18 +101,9 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 		case wire.KindCall:
 			reply := s.call(p, m)
 			reply.Kind = wire.KindReply
-			err := conn.Send(reply)
+			sent := s.answer(conn, p, m, reply, -1)
 			p.forget()
-			if err != nil {
-				// The runner would wait for this reply forever.
-				if p.ctx.Err() == nil {
-					level := hclog.Error
-					if s.ending() {
-						level = hclog.Debug // the host is killing every runner
-					}
-					p.log.Log(level, "cannot send a reply; killing the process", "op", m.Op.String(), "error", err)
-					p.signal(syscall.SIGKILL)
-				}
+			if !sent {
 				return false
 			}
 		case wire.KindExit:
@@ -171,4 +146,29 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 			return false
 		}
 	}
+}
+
+// answer sends the reply to m, with descriptor fd (closed after; -1:
+// none). A reply that cannot be sent kills the process: its runner would
+// wait for it forever. It reports whether the reply was sent.
+func (s *Supervisor) answer(conn *wire.Conn, p *proc, m *wire.Msg, reply *wire.Msg, fd int) bool {
+	var err error
+	if fd >= 0 {
+		err = conn.SendFD(reply, fd)
+		closeFD(fd)
+	} else {
+		err = conn.Send(reply)
+	}
+	if err == nil {
+		return true
+	}
+	if p.ctx.Err() == nil {
+		level := hclog.Error
+		if s.ending() {
+			level = hclog.Debug // the host is killing every runner
+		}
+		p.log.Log(level, "cannot send a reply; killing the process", "op", m.Op.String(), "kind", m.Kind, "error", err)
+		p.signal(syscall.SIGKILL)
+	}
+	return false
 }

@@ -280,55 +280,51 @@ func (c *call) recv(timeout time.Duration, limit int) error {
 // is false when the call has its answer already (EOF, a timeout).
 func (c *call) read(timeout time.Duration) (ok bool, err error) {
 	d, e := c.d, c.e
-	for {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_READ, uintptr(e.fd), uintptr(unsafe.Pointer(&d.buf[0])), uintptr(len(d.buf)))
-		switch {
-		case errno == syscall.EINTR:
-			continue
-		case errno == syscall.EAGAIN:
-			ready, err := c.wait(unix.POLLIN, timeout)
-			if err != nil {
-				return false, err
-			}
-			if !ready {
-				return false, c.fail(abi.ETIMEDOUT, "pipe recv: timed out")
-			}
-			continue
-		case errno != 0:
-			return false, c.fail(abi.EIO, "recv: "+errno.Error())
-		case n == 0:
-			return false, c.fail(abi.EEOF, "the other end of the pipe is closed")
-		case n < dgHeader:
-			return false, c.fail(abi.EIO, "recv: a datagram of the pipe is too short")
-		}
-		dg := d.buf[:n]
-		e.pendingSeq, e.hasPending = binary.LittleEndian.Uint64(dg), true
-		e.pending = dg[dgHeader:]
-		if dg[8] == dgBlob && len(dg) == dgHeader+16 {
-			reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobTake, Ints: []int64{c.req.Int(0), int64(binary.LittleEndian.Uint64(dg[dgHeader:]))}})
-			if err != nil {
-				return false, err
-			}
-			if reply.Errno != abi.OK {
-				e.hasPending = false
-				return false, c.fail(abi.EIO, "recv: the host lost a large message")
-			}
-			e.pending = reply.Buf(0)
-		}
-		return true, nil
+	n, ok, err := c.receive(d.buf, 0, timeout)
+	if !ok || err != nil {
+		return false, err
 	}
+	dg := d.buf[:n]
+	e.pendingSeq, e.hasPending = binary.LittleEndian.Uint64(dg), true
+	e.pending = dg[dgHeader:]
+	if dg[8] == dgBlob && len(dg) == dgHeader+16 {
+		reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobTake, Ints: []int64{c.req.Int(0), int64(binary.LittleEndian.Uint64(dg[dgHeader:]))}})
+		if err != nil {
+			return false, err
+		}
+		if reply.Errno != abi.OK {
+			e.hasPending = false
+			return false, c.fail(abi.EIO, "recv: the host lost a large message")
+		}
+		e.pending = reply.Buf(0)
+	}
+	return true, nil
 }
 
 // peek waits up to timeout for the next message and returns its size,
 // leaving it in the socket; ok is false when the call has its answer
 // already (EOF, a timeout).
 func (c *call) peek(timeout time.Duration) (size int, ok bool, err error) {
-	d, e := c.d, c.e
+	// MSG_TRUNC: the datagram's whole length, though only its header (and
+	// a blob's id and size) is copied.
+	buf := c.d.buf[:dgHeader+16]
+	n, ok, err := c.receive(buf, unix.MSG_PEEK|unix.MSG_TRUNC, timeout)
+	if !ok || err != nil {
+		return 0, false, err
+	}
+	if buf[8] == dgBlob && n == dgHeader+16 {
+		return int(binary.LittleEndian.Uint64(buf[dgHeader+8:])), true, nil
+	}
+	return n - dgHeader, true, nil
+}
+
+// receive receives the next datagram into buf (with recvfrom's flags),
+// waiting up to timeout for one, and returns its length (at least its
+// header); ok is false when the call has its answer already: EOF, a
+// timeout, a failure.
+func (c *call) receive(buf []byte, flags int, timeout time.Duration) (n int, ok bool, err error) {
 	for {
-		// MSG_TRUNC: the datagram's whole length, though only its header
-		// (and a blob's id and size) is copied.
-		n, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(e.fd), uintptr(unsafe.Pointer(&d.buf[0])), dgHeader+16,
-			unix.MSG_PEEK|unix.MSG_TRUNC, 0, 0)
+		r, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(c.e.fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(flags), 0, 0)
 		switch {
 		case errno == syscall.EINTR:
 			continue
@@ -343,15 +339,12 @@ func (c *call) peek(timeout time.Duration) (size int, ok bool, err error) {
 			continue
 		case errno != 0:
 			return 0, false, c.fail(abi.EIO, "recv: "+errno.Error())
-		case n == 0:
+		case r == 0:
 			return 0, false, c.fail(abi.EEOF, "the other end of the pipe is closed")
-		case n < dgHeader:
+		case r < dgHeader:
 			return 0, false, c.fail(abi.EIO, "recv: a datagram of the pipe is too short")
 		}
-		if d.buf[8] == dgBlob && n == dgHeader+16 {
-			return int(binary.LittleEndian.Uint64(d.buf[dgHeader+8:])), true, nil
-		}
-		return int(n) - dgHeader, true, nil
+		return int(r), true, nil
 	}
 }
 
