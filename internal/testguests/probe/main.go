@@ -64,6 +64,7 @@ scenarios:
   go-panic              a goroutine other than main's panics (Go's own crash, exit code 2)
   hold N                allocate and touch N MiB, print "held=N", then sleep forever
   children N SCENARIO [ARG...]  run a scenario in N children at once; main joins them
+  gather N              N children alive at once, however slowly they start: each says it runs, main lets them end once all have
   retry-start           (with --max-procs 2) a start refused by the limit, retried later: the child works
   world                 what the guest sees: args, environment, files, clocks, sleep, randomness
   child SCENARIO [ARG...]  run a scenario in a child; main prints its exitcode
@@ -75,7 +76,7 @@ func main() {
 	mp.Register(
 		noop, exitWith, panicWith, failWith, sleepFor, sleepThenPrint, sleepForever, burn, loop,
 		namesChild, treeChild, pidChild, argsChild, daemonChild, childEnd,
-		printLines, printThenSleep, forkBomb, selfOps, parentOps, runScenario, putAnswer,
+		printLines, printThenSleep, forkBomb, selfOps, parentOps, runScenario, putAnswer, gathered,
 	)
 	mp.RegisterClass(&MyProc{})
 	mp.Main(func() {
@@ -170,6 +171,8 @@ func dispatch(args []string) int {
 		hold(intArg(args, 0, 64))
 	case "children":
 		children(intArg(args, 0, 2), args[1:])
+	case "gather":
+		gather(intArg(args, 0, 2))
 	case "world":
 		world()
 	case "retry-start":
@@ -708,6 +711,35 @@ func children(n int, args []string) {
 	for _, p := range ps {
 		check(p.Join())
 	}
+}
+
+// gather starts n children that each put on a queue and wait for an
+// event; main sets it once it got all n: the n are alive at once however
+// long each takes to start.
+func gather(n int) {
+	q, ev := mp.NewQueue(0), mp.NewEvent()
+	ps := make([]*mp.Process, n)
+	for i := range ps {
+		ps[i] = mp.NewProcess(gathered, mp.Args(q, ev))
+		check(ps[i].Start())
+	}
+	for range n {
+		var got string
+		check(q.Get(&got))
+	}
+	ev.Set()
+	for _, p := range ps {
+		check(p.Join())
+	}
+	say("gathered %d", n)
+}
+
+func gathered(q *mp.Queue, ev *mp.Event) error {
+	if err := q.Put(mp.CurrentProcess().Name()); err != nil {
+		return err
+	}
+	ev.Wait(-1)
+	return nil
 }
 
 func flood() {
