@@ -153,12 +153,16 @@ func (s *Supervisor) closeSockets() {
 }
 
 // attach answers a runner's KindAttach: the socket of the end named by
-// the handle, if the pipe is direct and the process holds that end. fd is
-// a copy of that socket, to send with the reply and close (-1: none).
+// the handle, if the pipe is direct and the process holds that end, or
+// the word of a direct lock (attachLock). fd is a copy of that socket (or
+// of the locks' memory file), to send with the reply and close (-1: none).
 func (s *Supervisor) attach(p *proc, m *wire.Msg) (reply *wire.Msg, fd int) {
 	// Ints[0]: 1 direct, 0 served by the host, -1 not a pipe end the
 	// process holds (the host's answer to the call will say so).
 	reply = &wire.Msg{Kind: wire.KindReply, Ints: []int64{-1}}
+	if l, _, err := lookup[ipc.Shared](s, int32(m.Int(0))); err == nil {
+		return s.attachLock(p, l)
+	}
 	pipe, end, err := lookup[*ipc.Pipe](s, int32(m.Int(0)))
 	if err != nil {
 		return reply, -1
@@ -185,18 +189,21 @@ func (s *Supervisor) attach(p *proc, m *wire.Msg) (reply *wire.Msg, fd int) {
 	if fd < 0 {
 		return reply, -1
 	}
-	// What the host wants of the calls served: 2 a record with their
-	// whole inputs (the trace log shows them), 1 a record with a preview
-	// of the message (the event log), 0 nothing.
-	want := int64(0)
+	reply.Ints = []int64{1, int64(end), flag(pipe.Duplex()), s.cfg.MaxMessage, s.recordsWanted(p), int64(sk.inline)}
+	return reply, fd
+}
+
+// recordsWanted is what the host wants of the calls p's runner serves: 2
+// a record with their whole inputs (the trace log shows them), 1 a record
+// with a preview of a message (the event log), 0 nothing.
+func (s *Supervisor) recordsWanted(p *proc) int64 {
 	switch {
 	case p.log.IsTrace():
-		want = 2
+		return 2
 	case s.ev != nil:
-		want = 1
+		return 1
 	}
-	reply.Ints = []int64{1, int64(end), flag(pipe.Duplex()), s.cfg.MaxMessage, want, int64(sk.inline)}
-	return reply, fd
+	return 0
 }
 
 func flag(b bool) int64 {
@@ -291,7 +298,7 @@ func (s *Supervisor) runnerRequest(p *proc, m *wire.Msg) (*wire.Msg, int) {
 // recorded as interrupted (endWait).
 func (s *Supervisor) runnerWait(p *proc, m *wire.Msg) {
 	h := int32(m.Int(0))
-	pipe, end, err := lookup[*ipc.Pipe](s, h)
+	obj, end, err := lookup[ipc.Object](s, h)
 	if err != nil || len(m.Ints) < 3 {
 		return
 	}
@@ -312,9 +319,11 @@ func (s *Supervisor) runnerWait(p *proc, m *wire.Msg) {
 		}
 		p.waiting.Store(c)
 	}
-	p.on = waitOn{op: m.Op.String(), handle: h, obj: pipe, end: end, timeout: timeout,
-		sockets: s.socketsOf(pipe), send: m.Op == abi.OpConnSend}
-	s.sleep(p, pipe, timeout)
+	p.on = waitOn{op: m.Op.String(), handle: h, obj: obj, end: end, timeout: timeout}
+	if pipe, ok := obj.(*ipc.Pipe); ok {
+		p.on.sockets, p.on.send = s.socketsOf(pipe), m.Op == abi.OpConnSend
+	}
+	s.sleep(p, obj, timeout)
 	p.on = waitOn{}
 }
 
@@ -336,10 +345,10 @@ func (s *Supervisor) endWait(p *proc, ended bool) {
 }
 
 // directWaking reports whether a process its runner reported waiting on
-// a direct pipe is about to wake: the end's socket is ready (a message
-// came, or room, or the other end is gone), but the runner has not said
-// so yet (a loaded machine may not run it for a while). The deadlock
-// detector asks before it declares one.
+// a direct pipe or lock is about to wake: the end's socket is ready (a
+// message came, or room, or the other end is gone) or the lock is free,
+// but the runner has not said so yet (a loaded machine may not run it for
+// a while). The deadlock detector asks before it declares one.
 func (s *Supervisor) directWaking() bool {
 	s.waitMu.Lock()
 	defer s.waitMu.Unlock()
@@ -351,6 +360,9 @@ func (s *Supervisor) directWaking() bool {
 			if waking {
 				return true
 			}
+		}
+		if l, ok := w.on.obj.(ipc.Shared); ok && l.Available() {
+			return true
 		}
 	}
 	return false
@@ -403,6 +415,8 @@ func (s *Supervisor) runnerRecord(p *proc, m *wire.Msg) {
 		c.payload = size
 	case m.Op == abi.OpConnPoll:
 		c.Args.SetBool(abi.PReady, m.Ints[recResult] != 0)
+	case m.Op == abi.OpLockAcquire:
+		c.Args.SetBool(abi.PAcquired, m.Ints[recResult] != 0)
 	}
 	trace := p.log.IsTrace()
 	if trace && c.Blocked.IsZero() {

@@ -91,7 +91,7 @@ func signalName(sig syscall.Signal) string {
 // callEvent records a finished call.
 func (s *Supervisor) callEvent(c *Call) {
 	defer survive(c.p, "recording an event")
-	e := events.Event{Type: events.TypeCall, T: s.us(c.Began), Dur: c.Ended.Sub(c.Began).Microseconds(), Handle: c.Process, Op: c.Op.String(), Posted: c.Posted}
+	e := events.Event{Type: events.TypeCall, T: s.us(c.Began), Dur: c.Ended.Sub(c.Began).Microseconds(), Handle: c.Process, Op: c.Op.String(), Posted: c.Posted, Runner: c.Runner}
 	switch {
 	case c.Errno == abi.OK:
 		e.Result = "ok"

@@ -112,6 +112,11 @@ type Config struct {
 	// may hold counts apart from what the objects hold: together at most
 	// half of MaxIPCBytes, past which new pipes are the host's.
 	DirectPipes bool
+	// DirectLocks puts the state of every Lock, RLock and Semaphore in
+	// memory the host shares with the runners, which acquire and release
+	// them themselves (directlock.go; Linux only, elsewhere it does
+	// nothing).
+	DirectLocks bool
 	// Compiled, when not nil, says the module's machine code is not in
 	// the compilation cache yet (the caller compiles it meanwhile) and is
 	// closed once it is (or its compile failed: runners then compile it
@@ -212,6 +217,8 @@ type Supervisor struct {
 	held        ipc.Meter                  // bytes the shared objects hold
 	sockets     map[*ipc.Pipe]*pipeSockets // the direct pipes' sockets, guarded by mu
 	socketBytes atomic.Int64               // what the direct pipes' open sockets may hold together
+	locks       lockMemory                 // the direct locks' words (directlock.go)
+	lockSlots   map[ipc.Shared]int         // a direct lock's slot in locks, guarded by mu
 	output      atomic.Int64               // bytes printed by all processes
 	stopOnce    sync.Once
 	stopErr     error         // why the run was stopped early
@@ -417,6 +424,7 @@ func (s *Supervisor) shutdown(cancelled bool) {
 	}
 	s.all.Wait()
 	s.closeSockets()
+	s.closeLockMemory()
 }
 
 // ending reports whether the run is ending (every runner is being killed).

@@ -89,6 +89,8 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 			s.runnerWait(p, m)
 		case wire.KindWoke:
 			s.endWait(p, false)
+		case wire.KindReleased:
+			s.released(m)
 		case wire.KindAttach, wire.KindBlobPut, wire.KindBlobTake, wire.KindSync:
 			reply, fd := s.runnerRequest(p, m)
 			if !s.answer(conn, p, m, reply, fd) {

@@ -110,6 +110,9 @@ func (s *Supervisor) lockNew(c *Call) error {
 	if err != nil {
 		return fail(abi.EINVAL, "%v", err)
 	}
+	if s.cfg.DirectLocks {
+		s.shareLock(obj.(ipc.Shared))
+	}
 	c.Args.SetInt(abi.PHandle, int64(s.addObject(obj, 0)))
 	return nil
 }

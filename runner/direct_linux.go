@@ -17,7 +17,9 @@ import (
 // conn_recv and conn_poll are a write, a read and a poll of the end's
 // socket, with no frame to the host and no reply to wait for. The first
 // call on an end asks the host for its socket (KindAttach); an end the
-// host serves itself (not a direct pipe) is forwarded as before.
+// host serves itself (not a direct pipe) is forwarded as before. It
+// serves lock_acquire and lock_release on direct locks the same way
+// (directlock_linux.go).
 //
 // Every call served here is recorded for the host (KindRecord) when it
 // asks for records, in a batch sent with the runner's next frame, and a
@@ -27,10 +29,14 @@ type direct struct {
 	r    *remote
 	self int32
 	ends map[int32]*pipeEnd // nil: the host serves the handle
-	seq  uint32             // the process's messages sent so far
-	want int64              // records the host wants: 0 none, 1 with previews, 2 with whole inputs
-	buf  []byte             // a datagram received
-	out  []byte             // a datagram to send
+	// locks are the direct locks the process used (nil: the host serves
+	// the handle), whose words are in mem (directlock_linux.go).
+	locks map[int32]*lockRef
+	mem   []byte
+	seq   uint32 // the process's messages sent so far
+	want  int64  // records the host wants: 0 none, 1 with previews, 2 with whole inputs
+	buf   []byte // a datagram received
+	out   []byte // a datagram to send
 }
 
 // pipeEnd is a direct pipe end the process holds.
@@ -64,17 +70,22 @@ const (
 )
 
 func newDirect(r *remote, self int32) *direct {
-	return &direct{r: r, self: self, ends: map[int32]*pipeEnd{}}
+	return &direct{r: r, self: self, ends: map[int32]*pipeEnd{}, locks: map[int32]*lockRef{}}
 }
 
-// close closes every socket the process held: it has ended (its runner
-// may serve another process next).
+// close closes every socket the process held and unmaps the locks'
+// memory: it has ended (its runner may serve another process next).
 func (d *direct) close() {
 	for h, e := range d.ends {
 		if e != nil {
 			unix.Close(e.fd)
 		}
 		delete(d.ends, h)
+	}
+	clear(d.locks)
+	if d.mem != nil {
+		unix.Munmap(d.mem)
+		d.mem = nil
 	}
 }
 
@@ -87,6 +98,8 @@ func (d *direct) serve(req *wire.Msg) (reply *wire.Msg, ok bool, err error) {
 	h := int32(req.Int(0))
 	switch req.Op {
 	case abi.OpConnSend, abi.OpConnRecv, abi.OpConnPoll:
+	case abi.OpLockAcquire, abi.OpLockRelease:
+		return d.serveLock(req, h)
 	case abi.OpConnClose:
 		// The host drops the holder (and shuts the end down if it was the
 		// last); this copy of the socket closes here.
@@ -136,6 +149,11 @@ func (d *direct) end(h int32) (*pipeEnd, error) {
 		d.ends[h] = nil
 		return nil, nil
 	case 1:
+	case attachedLock: // a lock: the host answers the misuse
+		if fd, ok := takePassed(); ok {
+			unix.Close(fd)
+		}
+		return nil, nil
 	default: // not a pipe end this process holds: the host says so
 		return nil, nil
 	}
@@ -225,7 +243,7 @@ func (c *call) send(data []byte) error {
 		case syscall.EINTR:
 		case syscall.EAGAIN:
 			// The socket is full: wait for the receivers, as CPython's send.
-			if _, err := c.wait(unix.POLLOUT, -1); err != nil {
+			if _, err := c.wait(c.socket(unix.POLLOUT), -1); err != nil {
 				return err
 			}
 		case syscall.EPIPE:
@@ -329,7 +347,7 @@ func (c *call) receive(buf []byte, flags int, timeout time.Duration) (n int, ok 
 		case errno == syscall.EINTR:
 			continue
 		case errno == syscall.EAGAIN:
-			ready, err := c.wait(unix.POLLIN, timeout)
+			ready, err := c.wait(c.socket(unix.POLLIN), timeout)
 			if err != nil {
 				return 0, false, err
 			}
@@ -356,7 +374,7 @@ func (c *call) poll(timeout time.Duration) error {
 	ready := e.hasPending
 	if !ready {
 		var err error
-		if ready, err = c.wait(unix.POLLIN, timeout); err != nil {
+		if ready, err = c.wait(c.socket(unix.POLLIN), timeout); err != nil {
 			return err
 		}
 	}
@@ -367,19 +385,26 @@ func (c *call) poll(timeout time.Duration) error {
 	return nil
 }
 
-// wait waits up to timeout (negative: no bound) for the socket to be
-// ready for events (or shut down). A wait longer than shortWait is
-// reported to the host while it lasts.
-func (c *call) wait(events int16, timeout time.Duration) (bool, error) {
+// socket is a wait for the end's socket to be ready for events (or shut
+// down), for wait.
+func (c *call) socket(events int16) func(time.Duration) bool {
 	fd := c.e.fd
-	if ready := pollFD(fd, events, 0); ready || timeout == 0 {
-		return ready, nil
+	return func(d time.Duration) bool { return pollFD(fd, events, d) }
+}
+
+// wait waits up to timeout (negative: no bound) for ready, which waits up
+// to the time it is given (negative: no bound) and reports whether what
+// the call waits for came. A wait longer than shortWait is reported to
+// the host while it lasts.
+func (c *call) wait(ready func(time.Duration) bool, timeout time.Duration) (bool, error) {
+	if ok := ready(0); ok || timeout == 0 {
+		return ok, nil
 	}
 	first := shortWait
 	if timeout > 0 && timeout < first {
 		first = timeout
 	}
-	if pollFD(fd, events, first) {
+	if ready(first) {
 		return true, nil
 	}
 	if timeout > 0 && timeout <= first {
@@ -402,18 +427,18 @@ func (c *call) wait(events int16, timeout time.Duration) (bool, error) {
 	if timeout > 0 {
 		deadline = c.began.Add(timeout)
 	}
-	ready := false
-	for !ready {
+	ok := false
+	for !ok {
 		left := time.Duration(-1)
 		if timeout > 0 {
 			if left = time.Until(deadline); left <= 0 {
 				break
 			}
 		}
-		ready = pollFD(fd, events, left)
+		ok = ready(left)
 	}
 	c.woke = time.Now()
-	return ready, c.d.r.send(&wire.Msg{Kind: wire.KindWoke})
+	return ok, c.d.r.send(&wire.Msg{Kind: wire.KindWoke})
 }
 
 // pollFD reports whether fd is ready for events (or shut down, or

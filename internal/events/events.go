@@ -88,6 +88,10 @@ type Event struct {
 	// called queue_post, which posts queue_put; docs/ABI.md, "Posted
 	// calls"): the time is the host's, and an error reached nobody.
 	Posted bool `json:"posted,omitempty"`
+	// Runner says the process's runner served the call itself (a direct
+	// pipe or lock): the times are the runner's, and the record reached
+	// the host in a batch, maybe after later events of other processes.
+	Runner bool `json:"runner,omitempty"`
 	// Size is the bytes of the message or value sent, put, received, got
 	// or set; Preview its first bytes as text ("…" when cut).
 	Size    int    `json:"size,omitempty"`

@@ -3,7 +3,10 @@ package ipc
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
+
+	"github.com/sandbox-dev/sandbox/internal/lockword"
 )
 
 // Locker is a lock a Condition can be built on: *Lock or *RLock. Its
@@ -35,8 +38,7 @@ var (
 // from the holder blocks.
 type Lock struct {
 	m         monitor
-	locked    bool
-	holder    int32 // the process that acquired it, while locked
+	st        lockState // holds the holder
 	abandoned bool
 	abandoner int32
 }
@@ -51,14 +53,42 @@ func (l *Lock) Kind() string { return "lock" }
 // lock (SemLock._after_fork resets the per-process count).
 func (l *Lock) Inherit(parent, child int32) {}
 
+// Share moves the lock's state into shared memory (see Shared).
+func (l *Lock) Share(word, level *atomic.Uint32, wake func()) { l.st.share(word, level, wake) }
+
+// Unshare takes the state back from shared memory (see Shared).
+func (l *Lock) Unshare() {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	l.st.unshare()
+}
+
+// WordKind returns lockword.Holder.
+func (l *Lock) WordKind() lockword.Kind { return lockword.Holder }
+
+// MaxValue returns 1.
+func (l *Lock) MaxValue() int { return 1 }
+
+// Released wakes the host's waiters after a runner's release.
+func (l *Lock) Released() {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	l.m.broadcast()
+}
+
+// Available reports whether the lock is free.
+func (l *Lock) Available() bool { return !l.Locked() }
+
 // ProcessExited releases the lock if who holds it and records who as the
 // abandoner (see Abandoned).
 func (l *Lock) ProcessExited(who int32) {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
-	if l.locked && l.holder == who {
-		l.locked = false
-		l.abandoned, l.abandoner = true, who
+	if h, err := holder(who); err == nil {
+		if sleepers, ok := lockword.ReleaseHeld(l.st.w(), h); ok {
+			l.abandoned, l.abandoner = true, who
+			l.st.woken(&l.m, sleepers)
+		}
 	}
 	l.m.broadcast()
 }
@@ -76,82 +106,102 @@ func (l *Lock) Abandoned() (by int32, ok bool) {
 func (l *Lock) Acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
-	return l.acquire(ctx, who, timeout)
+	return acquireWord(ctx, &l.m, l, &l.st, lockword.Holder, who, timeout)
 }
 
-// acquire is Acquire with l.m.mu held.
-func (l *Lock) acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
-	err := l.m.await(ctx, l, timeout, func() bool { return ended(ctx) || !l.locked })
+// acquireWord waits up to timeout to take st's word for who (a holder) or
+// one of its count, with m.mu held. It returns false when the time runs
+// out, ErrExited when who's context ends first.
+func acquireWord(ctx context.Context, m *monitor, obj Object, st *lockState, k lockword.Kind, who int32, timeout time.Duration) (bool, error) {
+	h, err := holder(who)
+	if err != nil {
+		return false, err
+	}
+	if k == lockword.Count {
+		h = 0
+	}
+	waiting := lockword.HostWaits
+	if timeout == 0 {
+		waiting = 0
+	}
+	took := false
+	err = m.await(ctx, obj, timeout, func() bool {
+		if ended(ctx) {
+			return true
+		}
+		took, _ = lockword.TryAcquire(st.w(), k, h, waiting)
+		return took
+	})
 	switch {
+	case took:
+		return true, nil
 	case err == errTimedOut:
 		return false, nil
 	case err != nil:
 		return false, err
-	case ended(ctx):
-		return false, ErrExited
 	}
-	l.locked, l.holder = true, who
-	return true, nil
+	return false, ErrExited
 }
 
 // Release releases the lock, whoever holds it. ErrValue if it is not held.
 func (l *Lock) Release(who int32) error {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
-	if !l.locked {
+	sleepers, ok := lockword.Release(l.st.w(), lockword.Holder, 0)
+	if !ok {
 		return fmt.Errorf("%w: semaphore or lock released too many times", ErrValue)
 	}
-	l.locked = false
-	l.m.broadcast()
+	l.st.woken(&l.m, sleepers)
 	return nil
 }
 
 // Locked reports whether the lock is held.
 func (l *Lock) Locked() bool {
-	l.m.mu.Lock()
-	defer l.m.mu.Unlock()
-	return l.locked
+	_, ok := l.Owner()
+	return ok
 }
 
 // Owner returns the process that acquired the lock, if it is held.
 func (l *Lock) Owner() (who int32, ok bool) {
-	l.m.mu.Lock()
-	defer l.m.mu.Unlock()
-	return l.holder, l.locked
+	h := lockword.Value(l.st.w().Load())
+	return int32(h), h != 0
 }
 
 func (l *Lock) owns(who int32) bool {
-	l.m.mu.Lock()
-	defer l.m.mu.Unlock()
-	return l.locked && l.holder == who
+	h, ok := l.Owner()
+	return ok && h == who
 }
 
 func (l *Lock) releaseAll(who int32) (int, error) {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
-	if !l.locked || l.holder != who {
+	h, err := holder(who)
+	if err != nil {
+		return 0, err
+	}
+	sleepers, ok := lockword.ReleaseHeld(l.st.w(), h)
+	if !ok {
 		return 0, fmt.Errorf("%w: must acquire() condition before using wait()", ErrNotOwner)
 	}
-	l.locked = false
-	l.m.broadcast()
+	l.st.woken(&l.m, sleepers)
 	return 1, nil
 }
 
 func (l *Lock) reacquire(ctx context.Context, who int32, _ int) error {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
-	_, err := l.acquire(ctx, who, -1)
+	_, err := acquireWord(ctx, &l.m, l, &l.st, lockword.Holder, who, -1)
 	return err
 }
 
 // RLock is multiprocessing.RLock: a recursive lock owned by one process.
-// The owner may acquire it again (the recursion count grows); only the
+// The owner may acquire it again (the recursion level grows); only the
 // owner may release it (ErrNotOwner otherwise, CPython's AssertionError
-// "attempt to release recursive lock not owned by thread").
+// "attempt to release recursive lock not owned by thread"). The level is
+// changed only by the owner (or by the host once the owner is gone).
 type RLock struct {
 	m         monitor
-	owner     int32
-	count     int // recursion level; 0: not held
+	st        lockState // holds the owner, and the level
 	abandoned bool
 	abandoner int32
 }
@@ -165,14 +215,43 @@ func (r *RLock) Kind() string { return "rlock" }
 // Inherit does nothing: after fork the child does not own the lock.
 func (r *RLock) Inherit(parent, child int32) {}
 
+// Share moves the lock's state into shared memory (see Shared).
+func (r *RLock) Share(word, level *atomic.Uint32, wake func()) { r.st.share(word, level, wake) }
+
+// Unshare takes the state back from shared memory (see Shared).
+func (r *RLock) Unshare() {
+	r.m.mu.Lock()
+	defer r.m.mu.Unlock()
+	r.st.unshare()
+}
+
+// WordKind returns lockword.Holder.
+func (r *RLock) WordKind() lockword.Kind { return lockword.Holder }
+
+// MaxValue returns 1.
+func (r *RLock) MaxValue() int { return 1 }
+
+// Released wakes the host's waiters after a runner's release.
+func (r *RLock) Released() {
+	r.m.mu.Lock()
+	defer r.m.mu.Unlock()
+	r.m.broadcast()
+}
+
+// Available reports whether the lock is free.
+func (r *RLock) Available() bool { return !r.Locked() }
+
 // ProcessExited releases the lock, at every level, if who owns it, and
 // records who as the abandoner (see Abandoned).
 func (r *RLock) ProcessExited(who int32) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if r.count > 0 && r.owner == who {
-		r.count = 0
-		r.abandoned, r.abandoner = true, who
+	if r.owns(who) {
+		r.st.l().Store(0)
+		if sleepers, ok := lockword.ReleaseHeld(r.st.w(), uint32(who)); ok {
+			r.abandoned, r.abandoner = true, who
+			r.st.woken(&r.m, sleepers)
+		}
 	}
 	r.m.broadcast()
 }
@@ -189,83 +268,69 @@ func (r *RLock) Abandoned() (by int32, ok bool) {
 func (r *RLock) Acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if r.count > 0 && r.owner == who {
-		r.count++
+	if r.owns(who) {
+		r.st.l().Add(1)
 		return true, nil
 	}
-	if err := r.acquire(ctx, who, timeout, 1); err != nil {
-		if err == errTimedOut {
-			return false, nil
-		}
-		return false, err
+	ok, err := acquireWord(ctx, &r.m, r, &r.st, lockword.Holder, who, timeout)
+	if ok {
+		r.st.l().Store(1)
 	}
-	return true, nil
-}
-
-// acquire waits for the lock to be free and takes it at levels. r.m.mu held.
-func (r *RLock) acquire(ctx context.Context, who int32, timeout time.Duration, levels int) error {
-	err := r.m.await(ctx, r, timeout, func() bool { return ended(ctx) || r.count == 0 })
-	switch {
-	case err != nil:
-		return err
-	case ended(ctx):
-		return ErrExited
-	}
-	r.owner, r.count = who, levels
-	return nil
+	return ok, err
 }
 
 // Release releases one level. ErrNotOwner unless who owns the lock.
 func (r *RLock) Release(who int32) error {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if r.count == 0 || r.owner != who {
+	if !r.owns(who) || r.st.l().Load() == 0 {
 		return fmt.Errorf("%w: attempt to release recursive lock not owned by thread", ErrNotOwner)
 	}
-	r.count--
-	if r.count == 0 {
-		r.m.broadcast()
+	if r.st.l().Add(^uint32(0)) == 0 {
+		sleepers, _ := lockword.ReleaseHeld(r.st.w(), uint32(who))
+		r.st.woken(&r.m, sleepers)
 	}
 	return nil
 }
 
 // Locked reports whether the lock is held.
 func (r *RLock) Locked() bool {
-	r.m.mu.Lock()
-	defer r.m.mu.Unlock()
-	return r.count > 0
+	_, _, ok := r.Owner()
+	return ok
 }
 
 // Owner returns the owning process and its recursion level, if held.
 func (r *RLock) Owner() (who int32, count int, ok bool) {
-	r.m.mu.Lock()
-	defer r.m.mu.Unlock()
-	if r.count == 0 {
+	h := lockword.Value(r.st.w().Load())
+	if h == 0 {
 		return 0, 0, false
 	}
-	return r.owner, r.count, true
+	return int32(h), int(r.st.l().Load()), true
 }
 
 func (r *RLock) owns(who int32) bool {
-	r.m.mu.Lock()
-	defer r.m.mu.Unlock()
-	return r.count > 0 && r.owner == who
+	h, _, ok := r.Owner()
+	return ok && h == who
 }
 
 func (r *RLock) releaseAll(who int32) (int, error) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if r.count == 0 || r.owner != who {
+	if !r.owns(who) {
 		return 0, fmt.Errorf("%w: must acquire() condition before using wait()", ErrNotOwner)
 	}
-	levels := r.count
-	r.count = 0
-	r.m.broadcast()
+	levels := int(r.st.l().Swap(0))
+	sleepers, _ := lockword.ReleaseHeld(r.st.w(), uint32(who))
+	r.st.woken(&r.m, sleepers)
 	return levels, nil
 }
 
 func (r *RLock) reacquire(ctx context.Context, who int32, levels int) error {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	return r.acquire(ctx, who, -1, levels)
+	ok, err := acquireWord(ctx, &r.m, r, &r.st, lockword.Holder, who, -1)
+	if ok {
+		r.st.l().Store(uint32(levels))
+	}
+	return err
 }

@@ -3,21 +3,24 @@ package ipc
 import (
 	"context"
 	"fmt"
-	"math"
+	"sync/atomic"
 	"time"
+
+	"github.com/sandbox-dev/sandbox/internal/lockword"
 )
 
-// SemValueMax is the largest value a semaphore can reach, CPython's
-// SEM_VALUE_MAX on Linux (INT_MAX): the bound of an "unbounded" Semaphore.
-const SemValueMax = math.MaxInt32
+// SemValueMax is the largest value a semaphore can reach: the bound of an
+// "unbounded" Semaphore. It is what a lock word holds (lockword.MaxValue,
+// 2^30-1); CPython's SEM_VALUE_MAX on Linux is INT_MAX (2^31-1).
+const SemValueMax = lockword.MaxValue
 
 // Semaphore is multiprocessing.Semaphore or, from NewBoundedSemaphore,
 // multiprocessing.BoundedSemaphore. Any process may release it; it has no
 // owner, so ProcessExited gives nothing back.
 type Semaphore struct {
 	m       monitor
-	value   int
-	max     int // release at this value is ErrValue
+	st      lockState // holds the value
+	max     int       // release at this value is ErrValue
 	bounded bool
 }
 
@@ -39,7 +42,9 @@ func newSemaphore(value, maxValue int, bounded bool) (*Semaphore, error) {
 	if value < 0 || value > SemValueMax {
 		return nil, fmt.Errorf("%w: semaphore initial value must be in 0..%d, not %d", ErrValue, SemValueMax, value)
 	}
-	return &Semaphore{value: value, max: maxValue, bounded: bounded}, nil
+	s := &Semaphore{max: maxValue, bounded: bounded}
+	s.st.own.Store(lockword.Make(uint32(value)))
+	return s, nil
 }
 
 // Kind returns "bounded_semaphore" or "semaphore".
@@ -52,6 +57,29 @@ func (s *Semaphore) Kind() string {
 
 // Inherit does nothing.
 func (s *Semaphore) Inherit(parent, child int32) {}
+
+// Share moves the semaphore's value into shared memory (see Shared).
+func (s *Semaphore) Share(word, level *atomic.Uint32, wake func()) { s.st.share(word, level, wake) }
+
+// Unshare takes the state back from shared memory (see Shared).
+func (s *Semaphore) Unshare() {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	s.st.unshare()
+}
+
+// WordKind returns lockword.Count.
+func (s *Semaphore) WordKind() lockword.Kind { return lockword.Count }
+
+// Released wakes the host's waiters after a runner's release.
+func (s *Semaphore) Released() {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	s.m.broadcast()
+}
+
+// Available reports whether the value is positive.
+func (s *Semaphore) Available() bool { return s.Value() > 0 }
 
 // ProcessExited only wakes who's waiters (its Caller refuses it): a semaphore
 // has no owner, so units a dead process took stay taken, as in CPython.
@@ -66,37 +94,23 @@ func (s *Semaphore) ProcessExited(who int32) {
 func (s *Semaphore) Acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
-	err := s.m.await(ctx, s, timeout, func() bool { return ended(ctx) || s.value > 0 })
-	switch {
-	case err == errTimedOut:
-		return false, nil
-	case err != nil:
-		return false, err
-	case ended(ctx):
-		return false, ErrExited
-	}
-	s.value--
-	return true, nil
+	return acquireWord(ctx, &s.m, s, &s.st, lockword.Count, who, timeout)
 }
 
 // Release increments the value. ErrValue if that would pass the bound.
 func (s *Semaphore) Release(who int32) error {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
-	if s.value >= s.max {
+	sleepers, ok := lockword.Release(s.st.w(), lockword.Count, uint32(s.max))
+	if !ok {
 		return fmt.Errorf("%w: semaphore or lock released too many times", ErrValue)
 	}
-	s.value++
-	s.m.broadcast()
+	s.st.woken(&s.m, sleepers)
 	return nil
 }
 
 // Value returns the current value (Python's get_value).
-func (s *Semaphore) Value() int {
-	s.m.mu.Lock()
-	defer s.m.mu.Unlock()
-	return s.value
-}
+func (s *Semaphore) Value() int { return int(lockword.Value(s.st.w().Load())) }
 
 // MaxValue returns the value Release cannot pass: the initial value of a
 // bounded semaphore, else SemValueMax.

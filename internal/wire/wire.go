@@ -68,6 +68,10 @@ const (
 	KindPost
 	// KindAttach (runner → host): the process asks to serve a pipe end
 	// itself (a direct pipe: README, "Direct pipes"). Ints: [handle].
+	// For a direct lock (README, "Direct locks") the reply's Ints are [2,
+	// the offset of its word, its lockword.Kind, the count a release
+	// cannot pass, 1 if an RLock, the record wanted, the size of the
+	// memory], and the memory file travels with it.
 	// The reply's Ints: [1 if direct, the end, 1 if duplex, the most
 	// bytes of one message (0: no limit), the record wanted, the largest
 	// inline message]; with direct, the end's socket travels with the
@@ -104,6 +108,10 @@ const (
 	// output or a posted call since its last answer, so that those come
 	// first, as they did when the host carried every message.
 	KindSync
+	// KindReleased (runner → host, no reply): the process released a
+	// direct lock whose word said the host has waiters (host/directlock.go),
+	// which may take it now. Ints: [handle].
+	KindReleased
 )
 
 // Streams of KindOutput.

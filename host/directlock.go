@@ -1,0 +1,137 @@
+package host
+
+import (
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/sandbox-dev/sandbox/internal/ipc"
+	"github.com/sandbox-dev/sandbox/internal/wire"
+)
+
+// Direct locks (Config.DirectLocks; README, "Direct locks").
+//
+// The state of a Lock, an RLock or a Semaphore is a 32-bit word
+// (internal/lockword) in memory the host shares with the runners of the
+// run (one memory file, mapped by each), and the runner of a process
+// serves that process's lock_acquire and lock_release itself: an atomic
+// change of the word, and, when it must wait, a futex wait on it, as
+// CPython's SemLock is a POSIX semaphore in shared memory. The host keeps
+// every other part of a lock as before: lock_info, a Condition's wait and
+// notify, the release of a lock whose holder died (ProcessExited), the
+// deadlock detector's view of holders and waiters. Those change the same
+// word, atomically, so either side may act at any time; the word's flags
+// say who sleeps on it, so a release wakes the runners (a futex wake) or
+// tells the host (KindReleased) only when someone does. Runners report
+// their calls and their waits as for direct pipes (KindRecord, KindWait,
+// KindWoke).
+
+// lockSlot is the bytes of one lock in the shared memory: its word and an
+// RLock's recursion level.
+const lockSlot = 8
+
+// lockMemory is the memory the host shares with the runners for the
+// words of the run's locks: a memory file, mapped here and by each runner
+// that asks (KindAttach), with a slot for each lock made.
+type lockMemory struct {
+	mu   sync.Mutex
+	fd   int
+	mem  []byte
+	next int // the next free slot's offset
+	err  error
+}
+
+// lockMemorySize is the shared memory of a run: 8,192 locks. A lock made
+// past them is served by the host, as every lock was before.
+const lockMemorySize = 64 << 10
+
+// shareLock puts obj's state into the shared memory, if there is room;
+// it reports whether it did.
+func (s *Supervisor) shareLock(obj ipc.Shared) bool {
+	lm := &s.locks
+	lm.mu.Lock()
+	defer lm.mu.Unlock()
+	if lm.mem == nil && lm.err == nil {
+		lm.fd, lm.mem, lm.err = mapLockMemory(lockMemorySize)
+		if lm.err != nil {
+			s.log.Debug("locks are served by the host: no shared memory for them", "error", lm.err)
+		}
+	}
+	if lm.err != nil || lm.next+lockSlot > len(lm.mem) {
+		return false
+	}
+	off := lm.next
+	lm.next += lockSlot
+	word := (*atomic.Uint32)(unsafe.Pointer(&lm.mem[off]))
+	level := (*atomic.Uint32)(unsafe.Pointer(&lm.mem[off+4]))
+	obj.Share(word, level, func() { futexWakeAll(word) })
+	s.mu.Lock()
+	if s.lockSlots == nil {
+		s.lockSlots = map[ipc.Shared]int{}
+	}
+	s.lockSlots[obj] = off
+	s.mu.Unlock()
+	return true
+}
+
+// lockSlotOf returns the offset of a shared lock's slot; ok is false for
+// a lock the host serves.
+func (s *Supervisor) lockSlotOf(obj ipc.Shared) (off int, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	off, ok = s.lockSlots[obj]
+	return off, ok
+}
+
+// attachLock answers a runner's KindAttach for a lock: where its word is
+// and what it is. fd is a copy of the memory file, to send with the reply
+// and close.
+func (s *Supervisor) attachLock(p *proc, obj ipc.Shared) (reply *wire.Msg, fd int) {
+	reply = &wire.Msg{Kind: wire.KindReply, Ints: []int64{0}}
+	off, ok := s.lockSlotOf(obj)
+	if !ok {
+		return reply, -1
+	}
+	lm := &s.locks
+	lm.mu.Lock()
+	fd, err := dupFD(lm.fd)
+	lm.mu.Unlock()
+	if err != nil {
+		return reply, -1
+	}
+	_, rlock := obj.(*ipc.RLock)
+	reply.Ints = []int64{attachedLock, int64(off), int64(obj.WordKind()), int64(obj.MaxValue()), flag(rlock), s.recordsWanted(p), lockMemorySize}
+	return reply, fd
+}
+
+// attachedLock is the first Int of an attach's reply for a shared lock
+// (1: a direct pipe end, 0: the host serves the handle, -1: refused).
+const attachedLock = 2
+
+// released is a runner's KindReleased: its process released a lock whose
+// word said the host has waiters, which may take it now.
+func (s *Supervisor) released(m *wire.Msg) {
+	if obj, _, err := lookup[ipc.Shared](s, int32(m.Int(0))); err == nil {
+		obj.Released()
+	}
+}
+
+// closeLockMemory unmaps the shared memory: the run is over (every
+// runner is gone). The locks take their state back first: what reads
+// them after the run reads their own.
+func (s *Supervisor) closeLockMemory() {
+	s.mu.Lock()
+	shared := s.lockSlots
+	s.lockSlots = nil
+	s.mu.Unlock()
+	for obj := range shared {
+		obj.Unshare()
+	}
+	lm := &s.locks
+	lm.mu.Lock()
+	defer lm.mu.Unlock()
+	if lm.mem != nil {
+		unmapLockMemory(lm.fd, lm.mem)
+		lm.mem, lm.err = nil, errRunOver
+	}
+}

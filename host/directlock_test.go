@@ -1,0 +1,117 @@
+package host_test
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sandbox-dev/sandbox/host"
+	"github.com/sandbox-dev/sandbox/internal/events"
+)
+
+// directLocks sets Config.DirectLocks, and, with events false, drops the
+// event log.
+func directLocks(on, events bool) func(*host.Config) {
+	return func(c *host.Config) {
+		c.DirectLocks = on
+		if !events {
+			c.Events = nil
+		}
+	}
+}
+
+// runnerServed counts the calls of op in evs that runners served.
+func runnerServed(evs []events.Event, op string) (runner, hostServed int) {
+	for _, e := range evs {
+		if e.Type != events.TypeCall || e.Op != op {
+			continue
+		}
+		if e.Runner {
+			runner++
+		} else {
+			hostServed++
+		}
+	}
+	return runner, hostServed
+}
+
+// TestDirectLocks: with Config.DirectLocks, the lock scenarios of the ipc
+// guest (a Lock released by another process, timeouts, a counter under an
+// RLock and a Semaphore, a Condition whose waits the host serves over a
+// lock the runners take, a holder killed while another process waits)
+// print exactly what they print when the host serves every acquire; and
+// the acquires and releases on the locks were served by the runners.
+func TestDirectLocks(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("direct locks are Linux's")
+	}
+	for _, scenario := range []string{"lock-release", "lock-timeout", "lock-counter", "condition", "die-lock"} {
+		t.Run(scenario, func(t *testing.T) {
+			t.Parallel()
+			want, hostEvents, err := directRunWith(t, "internal/testguests/ipc", true, 0, directLocks(false, true), scenario)
+			if err != nil {
+				t.Fatalf("host locks: %v\n%s", err, want)
+			}
+			got, evs, err := directRunWith(t, "internal/testguests/ipc", true, 0, directLocks(true, true), scenario)
+			if err != nil {
+				t.Fatalf("direct locks: %v\n%s", err, got)
+			}
+			if got != want {
+				t.Errorf("direct locks printed\n%s\nthe host's locks\n%s", got, want)
+			}
+			if n, _ := runnerServed(hostEvents, "lock_acquire"); n != 0 {
+				t.Errorf("without direct locks, runners served %d lock_acquire", n)
+			}
+			for _, op := range []string{"lock_acquire", "lock_release"} {
+				if n, _ := runnerServed(evs, op); n == 0 {
+					t.Errorf("with direct locks, no %s was served by a runner", op)
+				}
+			}
+		})
+	}
+}
+
+// TestDirectLockDeadlock: a process its runner reports waiting on a
+// direct lock is in the table of waits as one the host serves: a Lock,
+// an RLock or a Semaphore nobody will release ends the run as a deadlock,
+// with the report the host's locks give (pids and times aside), with or without an
+// event log, and the acquire the deadlock interrupted is recorded so.
+func TestDirectLockDeadlock(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("direct locks are Linux's")
+	}
+	varying := regexp.MustCompile(`pid \d+|\d+ms`)
+	report := func(t *testing.T, set func(*host.Config), scenario string) ([]string, []events.Event) {
+		out, evs, err := directRunWith(t, "internal/testguests/block", true, 0, set, scenario)
+		var de *host.DeadlockError
+		if !errors.As(err, &de) {
+			t.Fatalf("Run = %v, want a DeadlockError\n%s", err, out)
+		}
+		lines := slices.Clone(de.Lines)
+		for i := range lines {
+			lines[i] = varying.ReplaceAllString(lines[i], "N")
+		}
+		return lines, evs
+	}
+	for _, scenario := range []string{"lock", "rlock", "semaphore"} {
+		for _, withEvents := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/events=%v", scenario, withEvents), func(t *testing.T) {
+				t.Parallel()
+				want, _ := report(t, directLocks(false, withEvents), scenario)
+				got, evs := report(t, directLocks(true, withEvents), scenario)
+				if !slices.Equal(got, want) {
+					t.Errorf("direct locks' report:\n%s\nthe host's:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+				}
+				if withEvents && !slices.ContainsFunc(evs, func(e events.Event) bool {
+					return e.Op == "lock_acquire" && e.Result == "interrupted" && e.Runner
+				}) {
+					t.Errorf("no interrupted lock_acquire a runner served in the event log (%d events)", len(evs))
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package ipc
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/sandbox-dev/sandbox/internal/lockword"
+)
+
+// lockState is the state of a Lock, an RLock or a Semaphore: a lock word
+// (package lockword) and an RLock's recursion level, in the object itself
+// or, once Share is called, in memory the host shares with the runners,
+// which then change the word too (host/directlock.go). Every change is
+// atomic on the word; the object's monitor only puts the host's own
+// waiters to sleep, and lockword's flags say who must be woken.
+type lockState struct {
+	own, ownLevel atomic.Uint32
+	word, level   *atomic.Uint32 // nil: own, ownLevel
+	wake          func()         // wakes the runners sleeping on a shared word
+}
+
+func (s *lockState) w() *atomic.Uint32 {
+	if s.word == nil {
+		return &s.own
+	}
+	return s.word
+}
+
+func (s *lockState) l() *atomic.Uint32 {
+	if s.level == nil {
+		return &s.ownLevel
+	}
+	return s.level
+}
+
+// share moves the state to word and level (zero) and keeps wake for the
+// releases the host makes. It is called before anyone else uses the
+// object.
+func (s *lockState) share(word, level *atomic.Uint32, wake func()) {
+	word.Store(s.w().Load())
+	level.Store(s.l().Load())
+	s.word, s.level, s.wake = word, level, wake
+}
+
+// unshare takes the state back from the shared memory, which is about to
+// go: the run is over.
+func (s *lockState) unshare() {
+	if s.word != nil {
+		s.own.Store(s.word.Load())
+		s.ownLevel.Store(s.level.Load())
+		s.word, s.level, s.wake = nil, nil, nil
+	}
+}
+
+// woken wakes the sleepers a release found: the runners (through wake)
+// and the host's own (m's broadcast). m.mu held.
+func (s *lockState) woken(m *monitor, sleepers uint32) {
+	if sleepers&lockword.RunnersWait != 0 && s.wake != nil {
+		s.wake()
+	}
+	m.broadcast()
+}
+
+// holder is who as a lock word holds it.
+func holder(who int32) (uint32, error) {
+	if who <= 0 || who > lockword.MaxValue {
+		return 0, fmt.Errorf("%w: process handle %d does not fit a lock", ErrValue, who)
+	}
+	return uint32(who), nil
+}
+
+// Shared is a Lock, an RLock or a Semaphore whose state the host may
+// share with the runners.
+type Shared interface {
+	Object
+	// Share moves the state into word and level, memory the runners
+	// change too; wake wakes the runners sleeping on word.
+	Share(word, level *atomic.Uint32, wake func())
+	// Unshare takes the state back into the object: the shared memory is
+	// about to go, and nobody changes the words any more.
+	Unshare()
+	// WordKind says what the word holds: a holder or a count.
+	WordKind() lockword.Kind
+	// MaxValue is the count a release cannot pass (semaphores).
+	MaxValue() int
+	// Released wakes the host's sleepers: a runner released the word and
+	// found lockword.HostWaits set.
+	Released()
+	// Available reports whether an acquire would succeed now.
+	Available() bool
+}
+
+var (
+	_ Shared = (*Lock)(nil)
+	_ Shared = (*RLock)(nil)
+	_ Shared = (*Semaphore)(nil)
+)

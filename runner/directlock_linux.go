@@ -1,0 +1,223 @@
+package runner
+
+import (
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sandbox-dev/sandbox/internal/abi"
+	"github.com/sandbox-dev/sandbox/internal/lockword"
+	"github.com/sandbox-dev/sandbox/internal/wire"
+)
+
+// Direct locks (host/directlock.go says why and what the host keeps): a
+// Lock's, an RLock's or a Semaphore's state is a word in memory the host
+// shares with the runners, and lock_acquire and lock_release are atomic
+// changes of it (package lockword), with a futex wait when the process
+// must wait: no frame to the host unless it must be told (a release that
+// finds the host's own waiters: KindReleased) or asked (a wait longer
+// than shortWait, reported as for pipes).
+
+// lockRef is a direct lock the process used.
+type lockRef struct {
+	word, level *atomic.Uint32
+	kind        lockword.Kind
+	max         uint32 // the count a release cannot pass
+	rlock       bool
+}
+
+// attachedLock is the first Int of an attach's reply for a direct lock.
+const attachedLock = 2
+
+// serveLock serves lock_acquire or lock_release on handle h if it is a
+// direct lock; ok is false when the host is to serve it.
+func (d *direct) serveLock(req *wire.Msg, h int32) (reply *wire.Msg, ok bool, err error) {
+	if d.self <= 0 || d.self > lockword.MaxValue {
+		return nil, false, nil
+	}
+	l, err := d.lock(h)
+	if l == nil || err != nil {
+		return nil, false, err
+	}
+	c := call{d: d, req: req, began: time.Now()}
+	if req.Op == abi.OpLockAcquire {
+		err = c.acquire(l, time.Duration(req.Int(1)))
+	} else {
+		err = c.release(l, h)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	c.record()
+	return &c.reply, true, nil
+}
+
+// lock returns the direct lock behind handle h, asking the host for it
+// (and for the memory, the first time) on first use; nil when the host
+// serves it.
+func (d *direct) lock(h int32) (*lockRef, error) {
+	if l, ok := d.locks[h]; ok {
+		return l, nil
+	}
+	reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindAttach, Ints: []int64{int64(h)}})
+	if err != nil {
+		return nil, err
+	}
+	switch reply.Int(0) {
+	case attachedLock:
+	case 0: // a lock the host serves
+		d.locks[h] = nil
+		return nil, nil
+	default: // not a lock: the host answers the misuse (a pipe end's socket came too)
+		if fd, ok := takePassed(); ok && reply.Int(0) == 1 {
+			unix.Close(fd)
+		}
+		return nil, nil
+	}
+	fd, ok := takePassed()
+	if !ok {
+		return nil, nil
+	}
+	defer unix.Close(fd)
+	off, size := int(reply.Int(1)), int(reply.Int(6))
+	if off < 0 || off+8 > size {
+		return nil, nil
+	}
+	if d.mem == nil {
+		mem, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		if err != nil {
+			return nil, nil // the host serves it
+		}
+		d.mem = mem
+	}
+	if off+8 > len(d.mem) {
+		return nil, nil
+	}
+	l := &lockRef{
+		word:  (*atomic.Uint32)(unsafe.Pointer(&d.mem[off])),
+		level: (*atomic.Uint32)(unsafe.Pointer(&d.mem[off+4])),
+		kind:  lockword.Kind(reply.Int(2)),
+		max:   uint32(min(max(reply.Int(3), 0), lockword.MaxValue)),
+		rlock: reply.Int(4) != 0,
+	}
+	d.want = reply.Int(5)
+	d.locks[h] = l
+	return l, nil
+}
+
+// acquire takes the lock (or one more level of an RLock the process
+// owns), waiting up to timeout (negative: no bound).
+func (c *call) acquire(l *lockRef, timeout time.Duration) error {
+	self := uint32(c.d.self)
+	if l.rlock && lockword.Value(l.word.Load()) == self {
+		l.level.Add(1)
+		c.result = 1
+	} else {
+		who := self
+		if l.kind == lockword.Count {
+			who = 0
+		}
+		ok, err := c.wait(futex(l, who), timeout)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if l.rlock {
+				l.level.Store(1)
+			}
+			c.result = 1
+		}
+	}
+	c.reply.Ints = []int64{c.result}
+	return nil
+}
+
+// futex is a wait, for call.wait, to take l's word for who: it tries,
+// and sleeps on the word until it changes, as long as it may.
+func futex(l *lockRef, who uint32) func(time.Duration) bool {
+	return func(d time.Duration) bool {
+		var deadline time.Time
+		if d > 0 {
+			deadline = time.Now().Add(d)
+		}
+		for {
+			waiting := lockword.RunnersWait
+			if d == 0 {
+				waiting = 0
+			}
+			ok, v := lockword.TryAcquire(l.word, l.kind, who, waiting)
+			if ok || d == 0 {
+				return ok
+			}
+			left := time.Duration(-1)
+			if d > 0 {
+				if left = time.Until(deadline); left <= 0 {
+					return false
+				}
+			}
+			futexWait(l.word, v, left)
+		}
+	}
+}
+
+// release gives the lock back (one level of an RLock), and wakes who
+// sleeps on it: runners by a futex wake, the host by KindReleased.
+func (c *call) release(l *lockRef, h int32) error {
+	d := c.d
+	if d.r.unsynced {
+		// What the process printed or posted while it held the lock
+		// reaches the host before whoever takes the lock next can print.
+		if _, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindSync}); err != nil {
+			return err
+		}
+	}
+	self := uint32(d.self)
+	var sleepers uint32
+	switch {
+	case l.rlock:
+		if lockword.Value(l.word.Load()) != self || l.level.Load() == 0 {
+			return c.fail(abi.ENOTOWNER, "attempt to release recursive lock not owned by thread")
+		}
+		if l.level.Add(^uint32(0)) != 0 {
+			return nil
+		}
+		sleepers, _ = lockword.ReleaseHeld(l.word, self)
+	default:
+		var ok bool
+		if sleepers, ok = lockword.Release(l.word, l.kind, l.max); !ok {
+			return c.fail(abi.EVALUE, "semaphore or lock released too many times")
+		}
+	}
+	if sleepers&lockword.RunnersWait != 0 {
+		futexWake(l.word)
+	}
+	if sleepers&lockword.HostWaits != 0 {
+		return d.r.send(&wire.Msg{Kind: wire.KindReleased, Ints: []int64{int64(h)}})
+	}
+	return nil
+}
+
+// The futex operations (linux/futex.h): not private, the word is in
+// memory other processes map.
+const (
+	futexWaitOp = 0
+	futexWakeOp = 1
+)
+
+// futexWait sleeps while *w is v, for at most d (negative: no bound),
+// until a wake; it may return early (a signal, a change already made).
+func futexWait(w *atomic.Uint32, v uint32, d time.Duration) {
+	var ts *unix.Timespec
+	if d >= 0 {
+		t := unix.NsecToTimespec(d.Nanoseconds())
+		ts = &t
+	}
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWaitOp, uintptr(v), uintptr(unsafe.Pointer(ts)), 0, 0)
+}
+
+// futexWake wakes every process sleeping on w.
+func futexWake(w *atomic.Uint32) {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWakeOp, 1<<31-1, 0, 0, 0)
+}
