@@ -106,7 +106,11 @@ func TestBarrierAction(t *testing.T) {
 	for _, ok := range []bool{true, false} {
 		t.Run(fmt.Sprintf("ok=%v", ok), func(t *testing.T) {
 			b := newBarrier(t, 2, -1, true)
-			first := startWait(t, ctx, b, 1, short) // its timeout must not break a complete generation
+			// Its timeout must not break a complete generation. (It is
+			// long enough for this goroutine to arrive first on a loaded
+			// machine: with 20 ms, a stall broke the barrier.)
+			const timeout = 200 * time.Millisecond
+			first := startWait(t, ctx, b, 1, timeout)
 			i, run, err := b.Wait(ctx, 2, -1)
 			if i != 1 || !run || err != nil {
 				t.Fatalf("last arriver got %d, %v, %v; want 1, runAction", i, run, err)
@@ -117,7 +121,7 @@ func TestBarrierAction(t *testing.T) {
 			// Not synchronisation: give the first waiter's timeout a chance to
 			// expire during the action, which must have no effect. The
 			// assertions hold whether or not it expired.
-			time.Sleep(2 * short)
+			time.Sleep(2 * timeout)
 			pending(t, "waiter during the action", first)
 			if err := b.ActionDone(1, true); !errors.Is(err, ErrNotOwner) {
 				t.Errorf("ActionDone by a non-runner = %v, want ErrNotOwner", err)

@@ -547,12 +547,14 @@ func joinableWorker(q *mp.JoinableQueue, done *mp.Queue) {
 func joinable([]string) {
 	q := mp.NewJoinableQueue(0)
 	done := mp.NewQueue(0)
-	ws := []*mp.Process{start(joinableWorker, mp.Args(q, done)), start(joinableWorker, mp.Args(q, done))}
 	for _, j := range []string{"a", "b", "c", "d", "e"} {
 		check(q.Put(j))
 	}
+	// Before the workers start: a slow machine could otherwise let them
+	// finish every job first.
 	ok, err := q.JoinTimeout(0)
 	say("join_timeout(0) done=%v err=%s", ok, errText(err))
+	ws := []*mp.Process{start(joinableWorker, mp.Args(q, done)), start(joinableWorker, mp.Args(q, done))}
 	check(q.Join())
 	say("after join qsize=%d unfinished=%d finished=%d", q.Qsize(), q.Unfinished(), done.Qsize())
 	for range ws {
@@ -854,8 +856,12 @@ func lockCounter(args []string) {
 }
 
 // racyWorker adds n to the counter without a lock: a read, then a
-// write, which another process's may come between.
-func racyWorker(ns *mp.Namespace, n int) {
+// write, which another process's may come between. The workers begin
+// together (at a barrier): one that started late on a slow machine would
+// otherwise find the others done.
+func racyWorker(ns *mp.Namespace, b *mp.Barrier, n int) {
+	_, err := b.Wait()
+	check(err)
 	for range n {
 		var v int
 		check(ns.Get("counter", &v))
@@ -868,8 +874,9 @@ func raceCounter(args []string) {
 	ns := mp.Manager().Namespace()
 	check(ns.Set("counter", 0))
 	var ps []*mp.Process
+	b := mp.NewBarrier(procs)
 	for range procs {
-		ps = append(ps, start(racyWorker, mp.Args(ns, each)))
+		ps = append(ps, start(racyWorker, mp.Args(ns, b, each)))
 	}
 	for _, p := range ps {
 		check(p.Join())

@@ -54,7 +54,7 @@ scenarios:
   child-end             a child returns leaving a grandchild that prints 200ms later
   output [N]            a child prints N (1000) lines on stdout and 10 on stderr
   killed-output         a child prints a line, then is killed while sleeping
-  spawn N [D]           start N children sleeping D (1s); report how many started
+  spawn N [D [held]]    start N children sleeping D (1s) (held: once every start was tried); report how many started
   sleep D               sleep for D (a Go duration, or seconds), then exit 0
   loop                  print "looping", then busy loop forever
   alloc                 allocate memory without end
@@ -76,7 +76,7 @@ func main() {
 	mp.Register(
 		noop, exitWith, panicWith, failWith, sleepFor, sleepThenPrint, sleepForever, burn, loop,
 		namesChild, treeChild, pidChild, argsChild, daemonChild, childEnd,
-		printLines, printThenSleep, forkBomb, selfOps, parentOps, runScenario, putAnswer, gathered,
+		printLines, printThenSleep, forkBomb, selfOps, parentOps, runScenario, putAnswer, gathered, sleepAfter,
 	)
 	mp.RegisterClass(&MyProc{})
 	mp.Main(func() {
@@ -152,7 +152,7 @@ func dispatch(args []string) int {
 	case "killed-output":
 		killedOutput()
 	case "spawn":
-		spawn(intArg(args, 0, 10), durationArg(args, 1, time.Second))
+		spawn(intArg(args, 0, 10), durationArg(args, 1, time.Second), len(args) > 2 && args[2] == "held")
 	case "sleep":
 		time.Sleep(durationArg(args, 0, time.Second))
 	case "loop":
@@ -599,12 +599,18 @@ func killedOutput() {
 	say("killed exitcode=%s", exitCode(p))
 }
 
-func spawn(n int, d time.Duration) {
+func spawn(n int, d time.Duration, held bool) {
 	var started []*mp.Process
 	var firstErr error
 	failed := 0
+	// held: the children sleep only once every start was tried, so a
+	// limit counts them all alive however slowly the starts go.
+	tried := mp.NewEvent()
+	if !held {
+		tried.Set()
+	}
 	for range n {
-		p := mp.NewProcess(sleepFor, mp.Args(d))
+		p := mp.NewProcess(sleepAfter, mp.Args(tried, d))
 		if err := p.Start(); err != nil {
 			failed++
 			if firstErr == nil {
@@ -614,11 +620,18 @@ func spawn(n int, d time.Duration) {
 		}
 		started = append(started, p)
 	}
+	tried.Set()
 	for _, p := range started {
 		check(p.Join())
 	}
 	say("started=%d failed=%d", len(started), failed)
 	say("first error=%s limit=%v", errText(firstErr), errors.Is(firstErr, mp.ErrLimit))
+}
+
+// sleepAfter waits for ev, then sleeps for d.
+func sleepAfter(ev *mp.Event, d time.Duration) {
+	ev.Wait(-1)
+	time.Sleep(d)
 }
 
 // afterEnd: a kill of a process that has ended reaches nothing, even when
@@ -793,12 +806,14 @@ func world() {
 // retryStart starts a child while the process limit (2) is used up, then
 // again once there is room: the retried child must be whole (its IPC works).
 func retryStart() {
-	blocker := mp.NewProcess(sleepFor, mp.Args(200*time.Millisecond))
+	refused := mp.NewEvent()
+	blocker := mp.NewProcess(sleepAfter, mp.Args(refused, 0))
 	check(blocker.Start())
 	q := mp.NewQueue(0)
 	p := mp.NewProcess(putAnswer, mp.Args(q))
 	err := p.Start()
 	say("first start error=%s limit=%v", errText(err), errors.Is(err, mp.ErrLimit))
+	refused.Set() // the blocker ends
 	check(blocker.Join())
 	check(p.Start())
 	var got int
