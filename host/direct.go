@@ -319,7 +319,7 @@ func (s *Supervisor) runnerWait(p *proc, m *wire.Msg) {
 		}
 		p.waiting.Store(c)
 	}
-	p.on = waitOn{op: m.Op.String(), handle: h, obj: obj, end: end, timeout: timeout}
+	p.on = waitOn{op: m.Op.String(), handle: h, obj: obj, end: end, timeout: timeout, runner: true}
 	if pipe, ok := obj.(*ipc.Pipe); ok {
 		p.on.sockets, p.on.send = s.socketsOf(pipe), m.Op == abi.OpConnSend
 	}
@@ -346,13 +346,22 @@ func (s *Supervisor) endWait(p *proc, ended bool) {
 
 // directWaking reports whether a process its runner reported waiting on
 // a direct pipe or lock is about to wake: the end's socket is ready (a
-// message came, or room, or the other end is gone) or the lock is free,
-// but the runner has not said so yet (a loaded machine may not run it for
-// a while). The deadlock detector asks before it declares one.
+// message came, or room, or the other end is gone), or the lock is free,
+// or it holds the lock (its runner took it a moment ago), but the runner
+// has not said so yet (a loaded machine may not run it for a while). The
+// deadlock detector asks before it declares one. (A process that waits
+// for a Lock it holds itself is deadlocked all the same: after
+// selfHeldGrace that is what it is taken for.)
 func (s *Supervisor) directWaking() bool {
 	s.waitMu.Lock()
-	defer s.waitMu.Unlock()
+	ws := make([]waiting, 0, len(s.waits))
 	for _, w := range s.waits {
+		ws = append(ws, *w)
+	}
+	s.waitMu.Unlock()
+	// (The objects' own locks are taken after waitMu is let go: a wake
+	// takes waitMu under them.)
+	for _, w := range ws {
 		if sk := w.on.sockets; sk != nil {
 			sk.mu.Lock()
 			waking := !sk.closed && ready(sk.fd[w.on.end], w.on.send)
@@ -361,9 +370,31 @@ func (s *Supervisor) directWaking() bool {
 				return true
 			}
 		}
-		if l, ok := w.on.obj.(ipc.Shared); ok && l.Available() {
-			return true
+		if l, ok := w.on.obj.(ipc.Shared); ok {
+			if l.Available() {
+				return true
+			}
+			if w.on.runner && heldBy(l, w.w.Process) && time.Since(w.w.Since) < selfHeldGrace {
+				return true
+			}
 		}
+	}
+	return false
+}
+
+// selfHeldGrace is how long a process reported waiting on a lock it holds
+// is taken to be one whose runner has taken the lock and not said so yet.
+const selfHeldGrace = 2 * time.Second
+
+// heldBy reports whether who holds lock l (a Lock or an RLock).
+func heldBy(l ipc.Shared, who int32) bool {
+	switch o := l.(type) {
+	case *ipc.Lock:
+		h, ok := o.Owner()
+		return ok && h == who
+	case *ipc.RLock:
+		h, _, ok := o.Owner()
+		return ok && h == who
 	}
 	return false
 }

@@ -77,14 +77,15 @@ func TestDirectLocks(t *testing.T) {
 
 // TestDirectLockDeadlock: a process its runner reports waiting on a
 // direct lock is in the table of waits as one the host serves: a Lock,
-// an RLock or a Semaphore nobody will release ends the run as a deadlock,
+// an RLock or a Semaphore nobody will release, or a Lock its holder
+// acquires again (declared after selfHeldGrace), ends the run as a deadlock,
 // with the report the host's locks give (pids and times aside), with or without an
 // event log, and the acquire the deadlock interrupted is recorded so.
 func TestDirectLockDeadlock(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("direct locks are Linux's")
 	}
-	varying := regexp.MustCompile(`pid \d+|\d+ms`)
+	varying := regexp.MustCompile(`pid \d+|[\d.]+m?s\b`)
 	report := func(t *testing.T, set func(*host.Config), scenario string) ([]string, []events.Event) {
 		out, evs, err := directRunWith(t, "internal/testguests/block", true, 0, set, scenario)
 		var de *host.DeadlockError
@@ -97,7 +98,7 @@ func TestDirectLockDeadlock(t *testing.T) {
 		}
 		return lines, evs
 	}
-	for _, scenario := range []string{"lock", "rlock", "semaphore"} {
+	for _, scenario := range []string{"lock", "rlock", "semaphore", "lock-self"} {
 		for _, withEvents := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/events=%v", scenario, withEvents), func(t *testing.T) {
 				t.Parallel()

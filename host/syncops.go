@@ -154,11 +154,11 @@ func (s *Supervisor) lockInfo(c *Call) error {
 	}
 	switch l := a.(type) {
 	case *ipc.Lock:
-		owner, _ := l.Owner()
-		c.Args.SetRecord(abi.PInfo, b2i(l.Locked()), int64(owner), b2i(l.Locked()))
+		owner, locked := l.Owner() // (one reading: runners change it meanwhile)
+		c.Args.SetRecord(abi.PInfo, b2i(locked), int64(owner), b2i(locked))
 	case *ipc.RLock:
-		owner, count, _ := l.Owner()
-		c.Args.SetRecord(abi.PInfo, b2i(l.Locked()), int64(owner), int64(count))
+		owner, count, locked := l.Owner()
+		c.Args.SetRecord(abi.PInfo, b2i(locked), int64(owner), int64(count))
 	case *ipc.Semaphore:
 		c.Args.SetRecord(abi.PInfo, int64(l.Value()), 0, 0)
 	default:

@@ -65,6 +65,8 @@ type waitOn struct {
 	// whether it waits to send (else to receive).
 	sockets *pipeSockets
 	send    bool
+	// runner: the wait is one a runner reported (KindWait).
+	runner bool
 }
 
 // waiting is an entry of the supervisor's table of waits.

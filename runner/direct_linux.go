@@ -153,6 +153,7 @@ func (d *direct) end(h int32) (*pipeEnd, error) {
 		if fd, ok := takePassed(); ok {
 			unix.Close(fd)
 		}
+		d.ends[h] = nil
 		return nil, nil
 	default: // not a pipe end this process holds: the host says so
 		return nil, nil

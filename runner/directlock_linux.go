@@ -65,15 +65,16 @@ func (d *direct) lock(h int32) (*lockRef, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch reply.Int(0) {
-	case attachedLock:
-	case 0: // a lock the host serves
-		d.locks[h] = nil
-		return nil, nil
-	default: // not a lock: the host answers the misuse (a pipe end's socket came too)
-		if fd, ok := takePassed(); ok && reply.Int(0) == 1 {
-			unix.Close(fd)
+	if reply.Int(0) != attachedLock {
+		// A lock the host serves, or not a lock (a condition, whose lock
+		// the host acts on; a pipe end, whose socket came too; no object):
+		// the host answers its calls.
+		if reply.Int(0) == 1 {
+			if fd, ok := takePassed(); ok {
+				unix.Close(fd)
+			}
 		}
+		d.locks[h] = nil
 		return nil, nil
 	}
 	fd, ok := takePassed()
@@ -151,16 +152,20 @@ func futex(l *lockRef, who uint32) func(time.Duration) bool {
 			if ok || d == 0 {
 				return ok
 			}
-			left := time.Duration(-1)
+			left := maxSleep
 			if d > 0 {
 				if left = time.Until(deadline); left <= 0 {
 					return false
 				}
 			}
-			futexWait(l.word, v, left)
+			futexWait(l.word, v, min(left, maxSleep))
 		}
 	}
 }
+
+// maxSleep bounds one futex sleep: the word is looked at again at least
+// this often, whatever wake-up might have been missed.
+const maxSleep = time.Second
 
 // release gives the lock back (one level of an RLock), and wakes who
 // sleeps on it: runners by a futex wake, the host by KindReleased.

@@ -79,18 +79,23 @@ func (l *Lock) Released() {
 // Available reports whether the lock is free.
 func (l *Lock) Available() bool { return !l.Locked() }
 
+// holder returns the process holding the lock, if it is. l.m.mu held.
+func (l *Lock) holder() (who int32, ok bool) {
+	h := lockword.Value(l.st.w().Load())
+	return int32(h), h != 0
+}
+
 // ProcessExited releases the lock if who holds it and records who as the
 // abandoner (see Abandoned).
 func (l *Lock) ProcessExited(who int32) {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
 	if h, err := holder(who); err == nil {
-		if sleepers, ok := lockword.ReleaseHeld(l.st.w(), h); ok {
+		if _, ok := lockword.ReleaseHeld(l.st.w(), h); ok {
 			l.abandoned, l.abandoner = true, who
-			l.st.woken(&l.m, sleepers)
 		}
 	}
-	l.m.broadcast()
+	l.st.exited(&l.m)
 }
 
 // Abandoned reports the last process that died while holding the lock, so
@@ -163,8 +168,9 @@ func (l *Lock) Locked() bool {
 
 // Owner returns the process that acquired the lock, if it is held.
 func (l *Lock) Owner() (who int32, ok bool) {
-	h := lockword.Value(l.st.w().Load())
-	return int32(h), h != 0
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	return l.holder()
 }
 
 func (l *Lock) owns(who int32) bool {
@@ -246,14 +252,13 @@ func (r *RLock) Available() bool { return !r.Locked() }
 func (r *RLock) ProcessExited(who int32) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if r.owns(who) {
+	if r.ownedBy(who) {
 		r.st.l().Store(0)
-		if sleepers, ok := lockword.ReleaseHeld(r.st.w(), uint32(who)); ok {
+		if _, ok := lockword.ReleaseHeld(r.st.w(), uint32(who)); ok {
 			r.abandoned, r.abandoner = true, who
-			r.st.woken(&r.m, sleepers)
 		}
 	}
-	r.m.broadcast()
+	r.st.exited(&r.m)
 }
 
 // Abandoned reports the last process that died while owning the lock.
@@ -268,7 +273,7 @@ func (r *RLock) Abandoned() (by int32, ok bool) {
 func (r *RLock) Acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if r.owns(who) {
+	if r.ownedBy(who) {
 		r.st.l().Add(1)
 		return true, nil
 	}
@@ -283,7 +288,7 @@ func (r *RLock) Acquire(ctx context.Context, who int32, timeout time.Duration) (
 func (r *RLock) Release(who int32) error {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if !r.owns(who) || r.st.l().Load() == 0 {
+	if !r.ownedBy(who) || r.st.l().Load() == 0 {
 		return fmt.Errorf("%w: attempt to release recursive lock not owned by thread", ErrNotOwner)
 	}
 	if r.st.l().Add(^uint32(0)) == 0 {
@@ -299,24 +304,34 @@ func (r *RLock) Locked() bool {
 	return ok
 }
 
-// Owner returns the owning process and its recursion level, if held.
+// Owner returns the owning process and its recursion level, if held. (A
+// process whose runner took the lock a moment ago may not have set its
+// level yet: it counts as 1.)
 func (r *RLock) Owner() (who int32, count int, ok bool) {
+	r.m.mu.Lock()
+	defer r.m.mu.Unlock()
 	h := lockword.Value(r.st.w().Load())
 	if h == 0 {
 		return 0, 0, false
 	}
-	return int32(h), int(r.st.l().Load()), true
+	return int32(h), max(int(r.st.l().Load()), 1), true
+}
+
+// ownedBy reports whether who owns the lock. r.m.mu held.
+func (r *RLock) ownedBy(who int32) bool {
+	return who > 0 && lockword.Value(r.st.w().Load()) == uint32(who)
 }
 
 func (r *RLock) owns(who int32) bool {
-	h, _, ok := r.Owner()
-	return ok && h == who
+	r.m.mu.Lock()
+	defer r.m.mu.Unlock()
+	return r.ownedBy(who)
 }
 
 func (r *RLock) releaseAll(who int32) (int, error) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if !r.owns(who) {
+	if !r.ownedBy(who) {
 		return 0, fmt.Errorf("%w: must acquire() condition before using wait()", ErrNotOwner)
 	}
 	levels := int(r.st.l().Swap(0))

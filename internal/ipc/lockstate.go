@@ -12,7 +12,9 @@ import (
 // or, once Share is called, in memory the host shares with the runners,
 // which then change the word too (host/directlock.go). Every change is
 // atomic on the word; the object's monitor only puts the host's own
-// waiters to sleep, and lockword's flags say who must be woken.
+// waiters to sleep, and lockword's flags say who must be woken. The word
+// is read, too, with the monitor's mutex held: Unshare moves it under
+// that mutex, and the shared memory may go once it has.
 type lockState struct {
 	own, ownLevel atomic.Uint32
 	word, level   *atomic.Uint32 // nil: own, ownLevel
@@ -56,6 +58,17 @@ func (s *lockState) unshare() {
 // and the host's own (m's broadcast). m.mu held.
 func (s *lockState) woken(m *monitor, sleepers uint32) {
 	if sleepers&lockword.RunnersWait != 0 && s.wake != nil {
+		s.wake()
+	}
+	m.broadcast()
+}
+
+// exited wakes every sleeper, runners too, as a process ends: a runner
+// killed between its release of the word (which cleared RunnersWait) and
+// its futex wake would otherwise leave the others asleep on a free word.
+// m.mu held.
+func (s *lockState) exited(m *monitor) {
+	if s.wake != nil {
 		s.wake()
 	}
 	m.broadcast()

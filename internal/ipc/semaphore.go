@@ -86,7 +86,7 @@ func (s *Semaphore) Available() bool { return s.Value() > 0 }
 func (s *Semaphore) ProcessExited(who int32) {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
-	s.m.broadcast()
+	s.st.exited(&s.m)
 }
 
 // Acquire decrements the value, waiting up to timeout for it to be
@@ -110,7 +110,11 @@ func (s *Semaphore) Release(who int32) error {
 }
 
 // Value returns the current value (Python's get_value).
-func (s *Semaphore) Value() int { return int(lockword.Value(s.st.w().Load())) }
+func (s *Semaphore) Value() int {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	return int(lockword.Value(s.st.w().Load()))
+}
 
 // MaxValue returns the value Release cannot pass: the initial value of a
 // bounded semaphore, else SemValueMax.

@@ -111,6 +111,13 @@ var scenarios = map[string]func(){
 		fmt.Println("blocking")
 		check(p.Join())
 	},
+	// MainProcess acquires a Lock it holds (not recursive: for ever).
+	"lock-self": func() {
+		l := mp.NewLock()
+		check(l.Acquire())
+		fmt.Println("blocking")
+		check(l.Acquire())
+	},
 	// MainProcess acquires a semaphore of value 0.
 	"semaphore": func() {
 		s := mp.NewSemaphore(0)
