@@ -3,7 +3,6 @@ package ipc
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/sandbox-dev/sandbox/internal/lockword"
@@ -37,8 +36,7 @@ var (
 // lock released too many times"). It is not recursive: acquiring it again
 // from the holder blocks.
 type Lock struct {
-	m         monitor
-	st        lockState // holds the holder
+	lockBase  // the word holds the holder
 	abandoned bool
 	abandoner int32
 }
@@ -53,28 +51,11 @@ func (l *Lock) Kind() string { return "lock" }
 // lock (SemLock._after_fork resets the per-process count).
 func (l *Lock) Inherit(parent, child int32) {}
 
-// Share moves the lock's state into shared memory (see Shared).
-func (l *Lock) Share(word, level *atomic.Uint32, wake func()) { l.st.share(word, level, wake) }
-
-// Unshare takes the state back from shared memory (see Shared).
-func (l *Lock) Unshare() {
-	l.m.mu.Lock()
-	defer l.m.mu.Unlock()
-	l.st.unshare()
-}
-
 // WordKind returns lockword.Holder.
 func (l *Lock) WordKind() lockword.Kind { return lockword.Holder }
 
 // MaxValue returns 1.
 func (l *Lock) MaxValue() int { return 1 }
-
-// Released wakes the host's waiters after a runner's release.
-func (l *Lock) Released() {
-	l.m.mu.Lock()
-	defer l.m.mu.Unlock()
-	l.m.broadcast()
-}
 
 // Available reports whether the lock is free.
 func (l *Lock) Available() bool { return !l.Locked() }
@@ -206,8 +187,7 @@ func (l *Lock) reacquire(ctx context.Context, who int32, _ int) error {
 // "attempt to release recursive lock not owned by thread"). The level is
 // changed only by the owner (or by the host once the owner is gone).
 type RLock struct {
-	m         monitor
-	st        lockState // holds the owner, and the level
+	lockBase  // the word holds the owner; the level is beside it
 	abandoned bool
 	abandoner int32
 }
@@ -221,28 +201,11 @@ func (r *RLock) Kind() string { return "rlock" }
 // Inherit does nothing: after fork the child does not own the lock.
 func (r *RLock) Inherit(parent, child int32) {}
 
-// Share moves the lock's state into shared memory (see Shared).
-func (r *RLock) Share(word, level *atomic.Uint32, wake func()) { r.st.share(word, level, wake) }
-
-// Unshare takes the state back from shared memory (see Shared).
-func (r *RLock) Unshare() {
-	r.m.mu.Lock()
-	defer r.m.mu.Unlock()
-	r.st.unshare()
-}
-
 // WordKind returns lockword.Holder.
 func (r *RLock) WordKind() lockword.Kind { return lockword.Holder }
 
 // MaxValue returns 1.
 func (r *RLock) MaxValue() int { return 1 }
-
-// Released wakes the host's waiters after a runner's release.
-func (r *RLock) Released() {
-	r.m.mu.Lock()
-	defer r.m.mu.Unlock()
-	r.m.broadcast()
-}
 
 // Available reports whether the lock is free.
 func (r *RLock) Available() bool { return !r.Locked() }

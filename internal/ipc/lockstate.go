@@ -74,6 +74,31 @@ func (s *lockState) exited(m *monitor) {
 	m.broadcast()
 }
 
+// lockBase is what a Lock, an RLock and a Semaphore share: the monitor
+// the host's own waiters sleep on, and the state, with the methods of
+// Shared that do not depend on the kind.
+type lockBase struct {
+	m  monitor
+	st lockState
+}
+
+// Share moves the state into shared memory (see Shared).
+func (b *lockBase) Share(word, level *atomic.Uint32, wake func()) { b.st.share(word, level, wake) }
+
+// Unshare takes the state back from shared memory (see Shared).
+func (b *lockBase) Unshare() {
+	b.m.mu.Lock()
+	defer b.m.mu.Unlock()
+	b.st.unshare()
+}
+
+// Released wakes the host's waiters after a runner's release.
+func (b *lockBase) Released() {
+	b.m.mu.Lock()
+	defer b.m.mu.Unlock()
+	b.m.broadcast()
+}
+
 // holder is who as a lock word holds it.
 func holder(who int32) (uint32, error) {
 	if who <= 0 || who > lockword.MaxValue {

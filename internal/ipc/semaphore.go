@@ -3,7 +3,6 @@ package ipc
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/sandbox-dev/sandbox/internal/lockword"
@@ -18,10 +17,9 @@ const SemValueMax = lockword.MaxValue
 // multiprocessing.BoundedSemaphore. Any process may release it; it has no
 // owner, so ProcessExited gives nothing back.
 type Semaphore struct {
-	m       monitor
-	st      lockState // holds the value
-	max     int       // release at this value is ErrValue
-	bounded bool
+	lockBase     // the word holds the value
+	max      int // release at this value is ErrValue
+	bounded  bool
 }
 
 var _ Object = (*Semaphore)(nil)
@@ -58,25 +56,8 @@ func (s *Semaphore) Kind() string {
 // Inherit does nothing.
 func (s *Semaphore) Inherit(parent, child int32) {}
 
-// Share moves the semaphore's value into shared memory (see Shared).
-func (s *Semaphore) Share(word, level *atomic.Uint32, wake func()) { s.st.share(word, level, wake) }
-
-// Unshare takes the state back from shared memory (see Shared).
-func (s *Semaphore) Unshare() {
-	s.m.mu.Lock()
-	defer s.m.mu.Unlock()
-	s.st.unshare()
-}
-
 // WordKind returns lockword.Count.
 func (s *Semaphore) WordKind() lockword.Kind { return lockword.Count }
-
-// Released wakes the host's waiters after a runner's release.
-func (s *Semaphore) Released() {
-	s.m.mu.Lock()
-	defer s.m.mu.Unlock()
-	s.m.broadcast()
-}
 
 // Available reports whether the value is positive.
 func (s *Semaphore) Available() bool { return s.Value() > 0 }
