@@ -116,3 +116,24 @@ func TestDirectLockDeadlock(t *testing.T) {
 		}
 	}
 }
+
+// TestChaosTakesEveryCall: under Config.Chaos every call reaches the host
+// (its delays would miss a call a runner served): pipes and locks are the
+// host's whatever DirectPipes and DirectLocks say.
+func TestChaosTakesEveryCall(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ scenario, op string }{
+		{"lock-counter", "lock_acquire"},
+		{"pipe-duplex", "conn_send"},
+	} {
+		out, evs, err := directRunWith(t, "internal/testguests/ipc", true, 0, func(c *host.Config) {
+			c.DirectLocks, c.Chaos = true, 7
+		}, tt.scenario)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tt.scenario, err, out)
+		}
+		if runner, hostServed := runnerServed(evs, tt.op); runner != 0 || hostServed == 0 {
+			t.Errorf("%s under chaos: %d %s served by runners, %d by the host; want all by the host", tt.scenario, runner, tt.op, hostServed)
+		}
+	}
+}

@@ -93,7 +93,9 @@ type Config struct {
 	// show: the host waits a random while (none or up to ChaosMaxDelay)
 	// before serving each call and before answering it, drawn from a
 	// generator per process seeded with Chaos and the process's handle,
-	// so that the same seed gives each process the same delays.
+	// so that the same seed gives each process the same delays. Every
+	// call must reach the host for that: with Chaos, pipes and locks are
+	// the host's (DirectPipes and DirectLocks are ignored).
 	Chaos uint64
 	// Events, if not nil, receives the event log of the run: every
 	// process start and exit, every call, every line of output. Nil
@@ -249,6 +251,10 @@ func New(cfg Config) (*Supervisor, error) {
 	}
 	if len(cfg.Args) == 0 {
 		cfg.Args = []string{cfg.Module}
+	}
+	if cfg.Chaos != 0 {
+		// A call a runner serves itself would escape the delays.
+		cfg.DirectPipes, cfg.DirectLocks = false, false
 	}
 	if cfg.DeadlockAfter == 0 {
 		cfg.DeadlockAfter = DefaultDeadlockAfter
