@@ -27,15 +27,7 @@ func viewFlagsFor(dir string) []string {
 // line printed; the timeline is one self-contained page holding the log.
 func checkViews(t *testing.T, dir, stdout, stderr string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "run.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	evs, err := events.ReadJSONL(f)
-	if err != nil {
-		t.Fatalf("events: %v", err)
-	}
+	evs := readEvents(t, filepath.Join(dir, "run.jsonl"))
 	if len(evs) < 2 || evs[0].Type != events.TypeRun || evs[len(evs)-1].Type != events.TypeEnd {
 		t.Fatalf("the event log does not begin with the run and end with its end (%d events)", len(evs))
 	}
