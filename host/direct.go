@@ -157,9 +157,9 @@ func (s *Supervisor) closeSockets() {
 // the word of a direct lock (attachLock). fd is a copy of that socket (or
 // of the locks' memory file), to send with the reply and close (-1: none).
 func (s *Supervisor) attach(p *proc, m *wire.Msg) (reply *wire.Msg, fd int) {
-	// Ints[0]: 1 direct, 0 served by the host, -1 not a pipe end the
-	// process holds (the host's answer to the call will say so).
-	reply = &wire.Msg{Kind: wire.KindReply, Ints: []int64{-1}}
+	// Ints[0] (wire.Attach...): refused when not a pipe end the process
+	// holds (the host's answer to the call will say so).
+	reply = &wire.Msg{Kind: wire.KindReply, Ints: []int64{wire.AttachRefused}}
 	if l, _, err := lookup[ipc.Shared](s, int32(m.Int(0))); err == nil {
 		return s.attachLock(p, l)
 	}
@@ -170,7 +170,7 @@ func (s *Supervisor) attach(p *proc, m *wire.Msg) (reply *wire.Msg, fd int) {
 	sk := s.socketsOf(pipe)
 	switch {
 	case sk == nil:
-		reply.Ints[0] = 0
+		reply.Ints[0] = wire.AttachHost
 		return reply, -1
 	case !pipe.Holds(p.handle, end):
 		return reply, -1
@@ -189,7 +189,7 @@ func (s *Supervisor) attach(p *proc, m *wire.Msg) (reply *wire.Msg, fd int) {
 	if fd < 0 {
 		return reply, -1
 	}
-	reply.Ints = []int64{1, int64(end), flag(pipe.Duplex()), s.cfg.MaxMessage, s.recordsWanted(p), int64(sk.inline)}
+	reply.Ints = []int64{wire.AttachPipe, int64(end), flag(pipe.Duplex()), s.cfg.MaxMessage, s.recordsWanted(p), int64(sk.inline)}
 	return reply, fd
 }
 
@@ -374,7 +374,7 @@ func (s *Supervisor) directWaking() bool {
 			if l.Available() {
 				return true
 			}
-			if w.on.runner && heldBy(l, w.w.Process) && time.Since(w.w.Since) < selfHeldGrace {
+			if w.on.runner && l.HeldBy(w.w.Process) && time.Since(w.w.Since) < selfHeldGrace {
 				return true
 			}
 		}
@@ -385,19 +385,6 @@ func (s *Supervisor) directWaking() bool {
 // selfHeldGrace is how long a process reported waiting on a lock it holds
 // is taken to be one whose runner has taken the lock and not said so yet.
 const selfHeldGrace = 2 * time.Second
-
-// heldBy reports whether who holds lock l (a Lock or an RLock).
-func heldBy(l ipc.Shared, who int32) bool {
-	switch o := l.(type) {
-	case *ipc.Lock:
-		h, ok := o.Owner()
-		return ok && h == who
-	case *ipc.RLock:
-		h, _, ok := o.Owner()
-		return ok && h == who
-	}
-	return false
-}
 
 // Fields of a KindRecord frame, before the call's inputs.
 const (

@@ -1,11 +1,11 @@
 package host
 
 import (
+	"errors"
 	"sync"
-	"sync/atomic"
-	"unsafe"
 
 	"github.com/sandbox-dev/sandbox/internal/ipc"
+	"github.com/sandbox-dev/sandbox/internal/lockword"
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
@@ -25,10 +25,6 @@ import (
 // tells the host (KindReleased) only when someone does. Runners report
 // their calls and their waits as for direct pipes (KindRecord, KindWait,
 // KindWoke).
-
-// lockSlot is the bytes of one lock in the shared memory: its word and an
-// RLock's recursion level.
-const lockSlot = 8
 
 // lockMemory is the memory the host shares with the runners for the
 // words of the run's locks: a memory file, mapped here and by each runner
@@ -57,14 +53,13 @@ func (s *Supervisor) shareLock(obj ipc.Shared) bool {
 			s.log.Debug("locks are served by the host: no shared memory for them", "error", lm.err)
 		}
 	}
-	if lm.err != nil || lm.next+lockSlot > len(lm.mem) {
+	if lm.err != nil || lm.next+lockword.SlotSize > len(lm.mem) {
 		return false
 	}
 	off := lm.next
-	lm.next += lockSlot
-	word := (*atomic.Uint32)(unsafe.Pointer(&lm.mem[off]))
-	level := (*atomic.Uint32)(unsafe.Pointer(&lm.mem[off+4]))
-	obj.Share(word, level, func() { futexWakeAll(word) })
+	lm.next += lockword.SlotSize
+	word, level := lockword.Slot(lm.mem, off)
+	obj.Share(word, level, func() { lockword.WakeAll(word) })
 	s.mu.Lock()
 	if s.lockSlots == nil {
 		s.lockSlots = map[ipc.Shared]int{}
@@ -87,7 +82,7 @@ func (s *Supervisor) lockSlotOf(obj ipc.Shared) (off int, ok bool) {
 // and what it is. fd is a copy of the memory file, to send with the reply
 // and close.
 func (s *Supervisor) attachLock(p *proc, obj ipc.Shared) (reply *wire.Msg, fd int) {
-	reply = &wire.Msg{Kind: wire.KindReply, Ints: []int64{0}}
+	reply = &wire.Msg{Kind: wire.KindReply, Ints: []int64{wire.AttachHost}}
 	off, ok := s.lockSlotOf(obj)
 	if !ok {
 		return reply, -1
@@ -100,13 +95,9 @@ func (s *Supervisor) attachLock(p *proc, obj ipc.Shared) (reply *wire.Msg, fd in
 		return reply, -1
 	}
 	_, rlock := obj.(*ipc.RLock)
-	reply.Ints = []int64{attachedLock, int64(off), int64(obj.WordKind()), int64(obj.MaxValue()), flag(rlock), s.recordsWanted(p), lockMemorySize}
+	reply.Ints = []int64{wire.AttachLock, int64(off), int64(obj.WordKind()), int64(obj.MaxValue()), flag(rlock), s.recordsWanted(p), lockMemorySize}
 	return reply, fd
 }
-
-// attachedLock is the first Int of an attach's reply for a shared lock
-// (1: a direct pipe end, 0: the host serves the handle, -1: refused).
-const attachedLock = 2
 
 // released is a runner's KindReleased: its process released a lock whose
 // word said the host has waiters, which may take it now.
@@ -115,6 +106,8 @@ func (s *Supervisor) released(m *wire.Msg) {
 		obj.Released()
 	}
 }
+
+var errRunOver = errors.New("the run is over")
 
 // closeLockMemory unmaps the shared memory: the run is over (every
 // runner is gone). The locks take their state back first: what reads

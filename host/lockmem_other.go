@@ -2,17 +2,10 @@
 
 package host
 
-import (
-	"errors"
-	"sync/atomic"
-)
+import "errors"
 
 // mapLockMemory: direct locks are served on Linux only (the runner's side
 // is there: runner/directlock_linux.go).
 func mapLockMemory(int) (int, []byte, error) { return -1, nil, errors.New("direct locks need Linux") }
 
 func unmapLockMemory(int, []byte) {}
-
-func futexWakeAll(*atomic.Uint32) {}
-
-var errRunOver = errors.New("the run is over")

@@ -134,34 +134,43 @@ func (d *direct) serve(req *wire.Msg) (reply *wire.Msg, ok bool, err error) {
 	return &c.reply, true, nil
 }
 
+// attach asks the host for what the runner needs to serve handle h
+// itself (KindAttach): the reply, and the descriptor that came with it
+// (-1: none; past RLIMIT_NOFILE the kernel drops it).
+func (d *direct) attach(h int32) (reply *wire.Msg, fd int, err error) {
+	reply, err = d.r.roundTrip(&wire.Msg{Kind: wire.KindAttach, Ints: []int64{int64(h)}})
+	if err != nil {
+		return nil, -1, err
+	}
+	fd = -1
+	if k := reply.Int(0); k == wire.AttachPipe || k == wire.AttachLock {
+		if passed, ok := takePassed(); ok {
+			fd = passed
+		}
+	}
+	return reply, fd, nil
+}
+
 // end returns the end behind handle h, asking the host for its socket
 // the first time; nil when the host serves it.
 func (d *direct) end(h int32) (*pipeEnd, error) {
 	if e, ok := d.ends[h]; ok {
 		return e, nil
 	}
-	reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindAttach, Ints: []int64{int64(h)}})
+	reply, fd, err := d.attach(h)
 	if err != nil {
 		return nil, err
 	}
-	switch reply.Int(0) {
-	case 0: // not a direct pipe: the host serves it
-		d.ends[h] = nil
-		return nil, nil
-	case 1:
-	case attachedLock: // a lock: the host answers the misuse
-		if fd, ok := takePassed(); ok {
+	if reply.Int(0) != wire.AttachPipe || fd < 0 {
+		if fd >= 0 {
 			unix.Close(fd)
 		}
-		d.ends[h] = nil
-		return nil, nil
-	default: // not a pipe end this process holds: the host says so
-		return nil, nil
-	}
-	fd, ok := takePassed()
-	if !ok {
-		// Not received (past RLIMIT_NOFILE the kernel drops it): the host
-		// answers the call, with the reason.
+		// The host answers the call: a pipe it serves, a lock (its misuse),
+		// or an end the process does not hold (or could not receive),
+		// which it may hold later (not remembered).
+		if k := reply.Int(0); k == wire.AttachHost || k == wire.AttachLock {
+			d.ends[h] = nil
+		}
 		return nil, nil
 	}
 	if err := unix.SetNonblock(fd, true); err != nil {

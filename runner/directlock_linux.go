@@ -3,7 +3,6 @@ package runner
 import (
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -27,9 +26,6 @@ type lockRef struct {
 	max         uint32 // the count a release cannot pass
 	rlock       bool
 }
-
-// attachedLock is the first Int of an attach's reply for a direct lock.
-const attachedLock = 2
 
 // serveLock serves lock_acquire or lock_release on handle h if it is a
 // direct lock; ok is false when the host is to serve it.
@@ -61,44 +57,38 @@ func (d *direct) lock(h int32) (*lockRef, error) {
 	if l, ok := d.locks[h]; ok {
 		return l, nil
 	}
-	reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindAttach, Ints: []int64{int64(h)}})
+	reply, fd, err := d.attach(h)
 	if err != nil {
 		return nil, err
 	}
-	if reply.Int(0) != attachedLock {
+	if fd >= 0 {
+		defer unix.Close(fd)
+	}
+	if reply.Int(0) != wire.AttachLock {
 		// A lock the host serves, or not a lock (a condition, whose lock
-		// the host acts on; a pipe end, whose socket came too; no object):
-		// the host answers its calls.
-		if reply.Int(0) == 1 {
-			if fd, ok := takePassed(); ok {
-				unix.Close(fd)
-			}
-		}
+		// the host acts on; a pipe end; no object): the host answers its
+		// calls.
 		d.locks[h] = nil
 		return nil, nil
 	}
-	fd, ok := takePassed()
-	if !ok {
-		return nil, nil
-	}
-	defer unix.Close(fd)
-	off, size := int(reply.Int(1)), int(reply.Int(6))
-	if off < 0 || off+8 > size {
+	if fd < 0 {
 		return nil, nil
 	}
 	if d.mem == nil {
-		mem, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		mem, err := unix.Mmap(fd, 0, int(reply.Int(6)), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 		if err != nil {
 			return nil, nil // the host serves it
 		}
 		d.mem = mem
 	}
-	if off+8 > len(d.mem) {
+	off := int(reply.Int(1))
+	if off < 0 || off+lockword.SlotSize > len(d.mem) {
 		return nil, nil
 	}
+	word, level := lockword.Slot(d.mem, off)
 	l := &lockRef{
-		word:  (*atomic.Uint32)(unsafe.Pointer(&d.mem[off])),
-		level: (*atomic.Uint32)(unsafe.Pointer(&d.mem[off+4])),
+		word:  word,
+		level: level,
 		kind:  lockword.Kind(reply.Int(2)),
 		max:   uint32(min(max(reply.Int(3), 0), lockword.MaxValue)),
 		rlock: reply.Int(4) != 0,
@@ -158,7 +148,7 @@ func futex(l *lockRef, who uint32) func(time.Duration) bool {
 					return false
 				}
 			}
-			futexWait(l.word, v, min(left, maxSleep))
+			lockword.Wait(l.word, v, min(left, maxSleep))
 		}
 	}
 }
@@ -196,33 +186,10 @@ func (c *call) release(l *lockRef, h int32) error {
 		}
 	}
 	if sleepers&lockword.RunnersWait != 0 {
-		futexWake(l.word)
+		lockword.WakeAll(l.word)
 	}
 	if sleepers&lockword.HostWaits != 0 {
 		return d.r.send(&wire.Msg{Kind: wire.KindReleased, Ints: []int64{int64(h)}})
 	}
 	return nil
-}
-
-// The futex operations (linux/futex.h): not private, the word is in
-// memory other processes map.
-const (
-	futexWaitOp = 0
-	futexWakeOp = 1
-)
-
-// futexWait sleeps while *w is v, for at most d (negative: no bound),
-// until a wake; it may return early (a signal, a change already made).
-func futexWait(w *atomic.Uint32, v uint32, d time.Duration) {
-	var ts *unix.Timespec
-	if d >= 0 {
-		t := unix.NsecToTimespec(d.Nanoseconds())
-		ts = &t
-	}
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWaitOp, uintptr(v), uintptr(unsafe.Pointer(ts)), 0, 0)
-}
-
-// futexWake wakes every process sleeping on w.
-func futexWake(w *atomic.Uint32) {
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWakeOp, 1<<31-1, 0, 0, 0)
 }

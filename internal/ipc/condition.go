@@ -133,7 +133,7 @@ func (c *Condition) passOn() {
 func (c *Condition) Notify(who int32, n int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.lock.owns(who) {
+	if !c.lock.HeldBy(who) {
 		return fmt.Errorf("%w: lock is not owned", ErrNotOwner)
 	}
 	c.notify(n)
@@ -145,7 +145,7 @@ func (c *Condition) Notify(who int32, n int) error {
 func (c *Condition) NotifyAll(who int32) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.lock.owns(who) {
+	if !c.lock.HeldBy(who) {
 		return fmt.Errorf("%w: lock is not owned", ErrNotOwner)
 	}
 	c.notify(len(c.waiters))

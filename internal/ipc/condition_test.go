@@ -66,7 +66,7 @@ func TestConditionWaitTimeoutReacquires(t *testing.T) {
 		if ok, err := c.Wait(ctx, 1, d); ok || err != nil {
 			t.Errorf("wait(%v) = %v, %v; want false", d, ok, err)
 		}
-		if !l.owns(1) {
+		if !l.HeldBy(1) {
 			t.Errorf("wait(%v) returned without the lock", d)
 		}
 	}
@@ -138,7 +138,7 @@ func TestConditionCancelledWait(t *testing.T) {
 	if r := await(t, "wait of process 2", w2); !r.a || r.b != nil {
 		t.Errorf("process 2's wait = %v, %v; want the passed-on notification", r.a, r.b)
 	}
-	if !l.owns(2) {
+	if !l.HeldBy(2) {
 		t.Error("process 2 does not hold the lock after its wait")
 	}
 }

@@ -17,8 +17,8 @@ type Locker interface {
 	// Release gives the lock back, as Lock.Release and RLock.Release.
 	Release(who int32) error
 
-	// owns reports whether who holds the lock.
-	owns(who int32) bool
+	// HeldBy reports whether who holds the lock.
+	HeldBy(who int32) bool
 	// releaseAll releases every level who holds and returns how many.
 	releaseAll(who int32) (levels int, err error)
 	// reacquire waits without a time limit to hold the lock again at levels.
@@ -51,14 +51,8 @@ func (l *Lock) Kind() string { return "lock" }
 // lock (SemLock._after_fork resets the per-process count).
 func (l *Lock) Inherit(parent, child int32) {}
 
-// WordKind returns lockword.Holder.
-func (l *Lock) WordKind() lockword.Kind { return lockword.Holder }
-
 // MaxValue returns 1.
 func (l *Lock) MaxValue() int { return 1 }
-
-// Available reports whether the lock is free.
-func (l *Lock) Available() bool { return !l.Locked() }
 
 // holder returns the process holding the lock, if it is. l.m.mu held.
 func (l *Lock) holder() (who int32, ok bool) {
@@ -92,41 +86,7 @@ func (l *Lock) Abandoned() (by int32, ok bool) {
 func (l *Lock) Acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
-	return acquireWord(ctx, &l.m, l, &l.st, lockword.Holder, who, timeout)
-}
-
-// acquireWord waits up to timeout to take st's word for who (a holder) or
-// one of its count, with m.mu held. It returns false when the time runs
-// out, ErrExited when who's context ends first.
-func acquireWord(ctx context.Context, m *monitor, obj Object, st *lockState, k lockword.Kind, who int32, timeout time.Duration) (bool, error) {
-	h, err := holder(who)
-	if err != nil {
-		return false, err
-	}
-	if k == lockword.Count {
-		h = 0
-	}
-	waiting := lockword.HostWaits
-	if timeout == 0 {
-		waiting = 0
-	}
-	took := false
-	err = m.await(ctx, obj, timeout, func() bool {
-		if ended(ctx) {
-			return true
-		}
-		took, _ = lockword.TryAcquire(st.w(), k, h, waiting)
-		return took
-	})
-	switch {
-	case took:
-		return true, nil
-	case err == errTimedOut:
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return false, ErrExited
+	return l.acquire(ctx, l, who, timeout)
 }
 
 // Release releases the lock, whoever holds it. ErrValue if it is not held.
@@ -154,11 +114,6 @@ func (l *Lock) Owner() (who int32, ok bool) {
 	return l.holder()
 }
 
-func (l *Lock) owns(who int32) bool {
-	h, ok := l.Owner()
-	return ok && h == who
-}
-
 func (l *Lock) releaseAll(who int32) (int, error) {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
@@ -177,7 +132,7 @@ func (l *Lock) releaseAll(who int32) (int, error) {
 func (l *Lock) reacquire(ctx context.Context, who int32, _ int) error {
 	l.m.mu.Lock()
 	defer l.m.mu.Unlock()
-	_, err := acquireWord(ctx, &l.m, l, &l.st, lockword.Holder, who, -1)
+	_, err := l.acquire(ctx, l, who, -1)
 	return err
 }
 
@@ -201,21 +156,15 @@ func (r *RLock) Kind() string { return "rlock" }
 // Inherit does nothing: after fork the child does not own the lock.
 func (r *RLock) Inherit(parent, child int32) {}
 
-// WordKind returns lockword.Holder.
-func (r *RLock) WordKind() lockword.Kind { return lockword.Holder }
-
 // MaxValue returns 1.
 func (r *RLock) MaxValue() int { return 1 }
-
-// Available reports whether the lock is free.
-func (r *RLock) Available() bool { return !r.Locked() }
 
 // ProcessExited releases the lock, at every level, if who owns it, and
 // records who as the abandoner (see Abandoned).
 func (r *RLock) ProcessExited(who int32) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if r.ownedBy(who) {
+	if r.heldBy(who) {
 		r.st.l().Store(0)
 		if _, ok := lockword.ReleaseHeld(r.st.w(), uint32(who)); ok {
 			r.abandoned, r.abandoner = true, who
@@ -236,11 +185,11 @@ func (r *RLock) Abandoned() (by int32, ok bool) {
 func (r *RLock) Acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if r.ownedBy(who) {
+	if r.heldBy(who) {
 		r.st.l().Add(1)
 		return true, nil
 	}
-	ok, err := acquireWord(ctx, &r.m, r, &r.st, lockword.Holder, who, timeout)
+	ok, err := r.acquire(ctx, r, who, timeout)
 	if ok {
 		r.st.l().Store(1)
 	}
@@ -251,7 +200,7 @@ func (r *RLock) Acquire(ctx context.Context, who int32, timeout time.Duration) (
 func (r *RLock) Release(who int32) error {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if !r.ownedBy(who) || r.st.l().Load() == 0 {
+	if !r.heldBy(who) || r.st.l().Load() == 0 {
 		return fmt.Errorf("%w: attempt to release recursive lock not owned by thread", ErrNotOwner)
 	}
 	if r.st.l().Add(^uint32(0)) == 0 {
@@ -280,21 +229,10 @@ func (r *RLock) Owner() (who int32, count int, ok bool) {
 	return int32(h), max(int(r.st.l().Load()), 1), true
 }
 
-// ownedBy reports whether who owns the lock. r.m.mu held.
-func (r *RLock) ownedBy(who int32) bool {
-	return who > 0 && lockword.Value(r.st.w().Load()) == uint32(who)
-}
-
-func (r *RLock) owns(who int32) bool {
-	r.m.mu.Lock()
-	defer r.m.mu.Unlock()
-	return r.ownedBy(who)
-}
-
 func (r *RLock) releaseAll(who int32) (int, error) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	if !r.ownedBy(who) {
+	if !r.heldBy(who) {
 		return 0, fmt.Errorf("%w: must acquire() condition before using wait()", ErrNotOwner)
 	}
 	levels := int(r.st.l().Swap(0))
@@ -306,7 +244,7 @@ func (r *RLock) releaseAll(who int32) (int, error) {
 func (r *RLock) reacquire(ctx context.Context, who int32, levels int) error {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
-	ok, err := acquireWord(ctx, &r.m, r, &r.st, lockword.Holder, who, -1)
+	ok, err := r.acquire(ctx, r, who, -1)
 	if ok {
 		r.st.l().Store(uint32(levels))
 	}

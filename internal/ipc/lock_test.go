@@ -92,7 +92,7 @@ func TestLockHolderExits(t *testing.T) {
 				t.Errorf("acquire by the dead process = %v, %v; want ErrExited", ok, err)
 			}
 			l.ProcessExited(1) // idempotent
-			if !l.owns(2) {
+			if !l.HeldBy(2) {
 				t.Error("second ProcessExited changed the owner")
 			}
 		})
@@ -114,7 +114,7 @@ func TestLockCancelledAcquire(t *testing.T) {
 			if err := l.Release(1); err != nil {
 				t.Fatal(err)
 			}
-			if l.owns(2) {
+			if l.HeldBy(2) {
 				t.Error("cancelled acquirer holds the lock")
 			}
 			// With the lock free, a cancelled ctx still takes nothing.

@@ -1,8 +1,10 @@
 package ipc
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/sandbox-dev/sandbox/internal/lockword"
 )
@@ -67,19 +69,74 @@ func (s *lockState) woken(m *monitor, sleepers uint32) {
 // killed between its release of the word (which cleared RunnersWait) and
 // its futex wake would otherwise leave the others asleep on a free word.
 // m.mu held.
-func (s *lockState) exited(m *monitor) {
-	if s.wake != nil {
-		s.wake()
-	}
-	m.broadcast()
-}
+func (s *lockState) exited(m *monitor) { s.woken(m, lockword.RunnersWait) }
 
 // lockBase is what a Lock, an RLock and a Semaphore share: the monitor
 // the host's own waiters sleep on, and the state, with the methods of
 // Shared that do not depend on the kind.
 type lockBase struct {
-	m  monitor
-	st lockState
+	m    monitor
+	st   lockState
+	kind lockword.Kind // what the word holds (the zero value: a holder)
+}
+
+// WordKind says what the word holds: a holder or a count.
+func (b *lockBase) WordKind() lockword.Kind { return b.kind }
+
+// Available reports whether an acquire would succeed now: a free lock, a
+// positive count.
+func (b *lockBase) Available() bool {
+	b.m.mu.Lock()
+	defer b.m.mu.Unlock()
+	return lockword.Available(b.kind, b.st.w().Load())
+}
+
+// HeldBy reports whether process who holds the lock (never, for a
+// semaphore: it has no owner).
+func (b *lockBase) HeldBy(who int32) bool {
+	b.m.mu.Lock()
+	defer b.m.mu.Unlock()
+	return b.heldBy(who)
+}
+
+// heldBy is HeldBy with b.m.mu held.
+func (b *lockBase) heldBy(who int32) bool {
+	return b.kind == lockword.Holder && who > 0 && lockword.Value(b.st.w().Load()) == uint32(who)
+}
+
+// acquire waits up to timeout to take the word for who (a holder) or one
+// of its count, with b.m.mu held; obj is the object b is part of (the
+// Caller is told it sleeps on obj). It returns false when the time runs
+// out, ErrExited when who's context ends first.
+func (b *lockBase) acquire(ctx context.Context, obj Object, who int32, timeout time.Duration) (bool, error) {
+	h, err := holder(who)
+	if err != nil {
+		return false, err
+	}
+	if b.kind == lockword.Count {
+		h = 0
+	}
+	waiting := lockword.HostWaits
+	if timeout == 0 {
+		waiting = 0
+	}
+	took := false
+	err = b.m.await(ctx, obj, timeout, func() bool {
+		if ended(ctx) {
+			return true
+		}
+		took, _ = lockword.TryAcquire(b.st.w(), b.kind, h, waiting)
+		return took
+	})
+	switch {
+	case took:
+		return true, nil
+	case err == errTimedOut:
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return false, ErrExited
 }
 
 // Share moves the state into shared memory (see Shared).
@@ -126,6 +183,8 @@ type Shared interface {
 	Released()
 	// Available reports whether an acquire would succeed now.
 	Available() bool
+	// HeldBy reports whether process who holds the lock.
+	HeldBy(who int32) bool
 }
 
 var (

@@ -40,7 +40,7 @@ func newSemaphore(value, maxValue int, bounded bool) (*Semaphore, error) {
 	if value < 0 || value > SemValueMax {
 		return nil, fmt.Errorf("%w: semaphore initial value must be in 0..%d, not %d", ErrValue, SemValueMax, value)
 	}
-	s := &Semaphore{max: maxValue, bounded: bounded}
+	s := &Semaphore{lockBase: lockBase{kind: lockword.Count}, max: maxValue, bounded: bounded}
 	s.st.own.Store(lockword.Make(uint32(value)))
 	return s, nil
 }
@@ -56,12 +56,6 @@ func (s *Semaphore) Kind() string {
 // Inherit does nothing.
 func (s *Semaphore) Inherit(parent, child int32) {}
 
-// WordKind returns lockword.Count.
-func (s *Semaphore) WordKind() lockword.Kind { return lockword.Count }
-
-// Available reports whether the value is positive.
-func (s *Semaphore) Available() bool { return s.Value() > 0 }
-
 // ProcessExited only wakes who's waiters (its Caller refuses it): a semaphore
 // has no owner, so units a dead process took stay taken, as in CPython.
 func (s *Semaphore) ProcessExited(who int32) {
@@ -75,7 +69,7 @@ func (s *Semaphore) ProcessExited(who int32) {
 func (s *Semaphore) Acquire(ctx context.Context, who int32, timeout time.Duration) (bool, error) {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
-	return acquireWord(ctx, &s.m, s, &s.st, lockword.Count, who, timeout)
+	return s.acquire(ctx, s, who, timeout)
 }
 
 // Release increments the value. ErrValue if that would pass the bound.

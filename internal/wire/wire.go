@@ -66,19 +66,19 @@ const (
 	// The host serves it in order with the process's other frames and
 	// sends no reply; the runner does not wait for one.
 	KindPost
-	// KindAttach (runner → host): the process asks to serve a pipe end
-	// itself (a direct pipe: README, "Direct pipes"). Ints: [handle].
-	// For a direct lock (README, "Direct locks") the reply's Ints are [2,
-	// the offset of its word, its lockword.Kind, the count a release
-	// cannot pass, 1 if an RLock, the record wanted, the size of the
-	// memory], and the memory file travels with it.
-	// The reply's Ints: [1 if direct, the end, 1 if duplex, the most
+	// KindAttach (runner → host): the process asks to serve a pipe end or
+	// a lock itself (README, "Direct pipes", "Direct locks"). Ints:
+	// [handle]. The reply's first Int says what the handle is (AttachPipe,
+	// ...). AttachPipe: Ints [AttachPipe, the end, 1 if duplex, the most
 	// bytes of one message (0: no limit), the record wanted, the largest
-	// inline message]; with direct, the end's socket travels with the
-	// reply (SCM_RIGHTS). Not direct: the runner forwards the pipe's calls.
-	// The record wanted is 2 for records with the call's whole inputs, 1
-	// with a preview of the message, 0 none; the reply's last Int is the
-	// largest message sent in one datagram (a larger one is a blob).
+	// message sent in one datagram (a larger one is a blob)], and the
+	// end's socket travels with the reply (SCM_RIGHTS). AttachLock: Ints
+	// [AttachLock, the offset of its slot, its lockword.Kind, the count a
+	// release cannot pass, 1 if an RLock, the record wanted, the size of
+	// the memory], and the memory file travels with it. The record wanted
+	// is 2 for records with the call's whole inputs, 1 with a preview of
+	// the message, 0 none. Otherwise the runner forwards the handle's
+	// calls.
 	KindAttach
 	// KindRecord (runner → host, no reply): a call the runner served
 	// itself, for the host's records (events, trace log). Op: the
@@ -112,6 +112,15 @@ const (
 	// direct lock whose word said the host has waiters (host/directlock.go),
 	// which may take it now. Ints: [handle].
 	KindReleased
+)
+
+// The first Int of the reply to a KindAttach: what the handle is to the
+// runner.
+const (
+	AttachRefused = -1 // not an object the process may use so: the host answers its calls (and says why)
+	AttachHost    = 0  // an object the host serves
+	AttachPipe    = 1  // a direct pipe end: its socket came with the reply
+	AttachLock    = 2  // a direct lock: the locks' memory file came with the reply
 )
 
 // Streams of KindOutput.
