@@ -137,3 +137,27 @@ func TestChaosTakesEveryCall(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectLockOrder: what a process printed while it held a direct
+// lock is written out before what the next holder prints (its runner
+// syncs with the host before the release): each turn's two lines come
+// out together.
+func TestDirectLockOrder(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("direct locks are Linux's")
+	}
+	out, _, err := directRunWith(t, "internal/testguests/ipc", true, 0, directLocks(true, false), "lock-order", "200")
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 4*200*2 {
+		t.Fatalf("%d lines, want %d", len(lines), 4*200*2)
+	}
+	for i := 0; i < len(lines); i += 2 {
+		in, out := lines[i], lines[i+1]
+		if !strings.HasSuffix(in, " in") || out != strings.TrimSuffix(in, " in")+" out" {
+			t.Fatalf("line %d: %q then %q: another holder's line came between a turn's two", i+1, in, out)
+		}
+	}
+}

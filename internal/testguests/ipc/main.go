@@ -33,6 +33,7 @@ scenarios:
   pipe-errors           wrong direction, closed end, broken pipe, second close
   pipe-duplex           ping-pong with a child on a duplex pipe; poll; a 1 MiB message
   pipe-order [N]        a child prints a line before each of N (200) sends; MainProcess prints one after each receive
+  lock-order [N]        4 children each take a Lock N (100) times and print two lines while they hold it
   pipe-many [N [K]]     N (300) children one after another, each sends on K (12) pipes of its own
   queue-full-empty      Full and Empty with and without timeouts, qsize/empty/full, FIFO
   queue-blocking        a child blocked in put on a full queue is released by a get
@@ -68,7 +69,7 @@ func main() {
 		lockHolder, rlockReleaser, lockReleaser, counterWorker, racyWorker, eventWaiter, condWaiter,
 		nsChild1, nsChild2, dictListChild, square, add, slowSquare, failingSquare, whoAmI, initWorker,
 		producer, consumer, pipeProducer, pipeConsumer, lockWaiter, barrierWaiter, holdLockForever,
-		nameInit,
+		nameInit, lockPrinter,
 	)
 	mp.RegisterClass(&Producer{})
 	mp.Main(func() {
@@ -90,6 +91,7 @@ func dispatch(args []string) int {
 		"pipe-duplex":         pipeDuplex,
 		"pipe-many":           pipeMany,
 		"pipe-order":          pipeOrder,
+		"lock-order":          lockOrder,
 		"queue-full-empty":    queueFullEmpty,
 		"queue-blocking":      queueBlocking,
 		"queue-close":         queueClose,
@@ -210,6 +212,35 @@ func pipeOrder(args []string) {
 		fmt.Printf("received %d\n", v)
 	}
 	check(p.Join())
+}
+
+// lockOrder: what a process printed while it held a lock is written out
+// before what the next holder prints (README, "Direct locks"): the two
+// lines of each turn come out together.
+func lockOrder(args []string) {
+	l, b := mp.NewLock(), mp.NewBarrier(4)
+	var ps []*mp.Process
+	for range 4 {
+		ps = append(ps, start(lockPrinter, mp.Args(l, b, intArg(args, 0, 100))))
+	}
+	for _, p := range ps {
+		check(p.Join())
+	}
+}
+
+// lockPrinter takes turns with the others (they begin together, and each
+// lets the lock go for a moment after its turn).
+func lockPrinter(l *mp.Lock, b *mp.Barrier, n int) {
+	me := mp.CurrentProcess().Name()
+	_, err := b.Wait()
+	check(err)
+	for i := range n {
+		check(l.Acquire())
+		fmt.Printf("%s %d in\n", me, i)
+		fmt.Printf("%s %d out\n", me, i)
+		check(l.Release())
+		time.Sleep(100 * time.Microsecond)
+	}
 }
 
 func printSender(w *mp.Conn, n int) {
