@@ -68,18 +68,14 @@ func (s *Supervisor) newDirectPipe(pipe *ipc.Pipe) bool {
 	if pipe.Duplex() {
 		charge *= 2
 	}
-	limit := s.cfg.MaxIPCBytes / 2
-	if limit > 0 && s.socketBytes.Add(charge) > limit {
-		s.socketBytes.Add(-charge)
+	charge, ok := s.chargeSockets(charge)
+	if !ok {
 		closeFD(fds[0])
 		closeFD(fds[1])
-		s.log.Debug("a pipe is served by the host: the direct pipes' sockets may hold half of --max-ipc already")
+		s.log.Debug("a pipe is served by the host: the direct sockets may hold half of --max-ipc already")
 		return false
 	}
 	sk := &pipeSockets{fd: fds, inline: inline, meter: &s.held, charge: charge, budget: &s.socketBytes}
-	if limit <= 0 {
-		sk.charge = 0 // not counted
-	}
 	pipe.OnGone(sk.gone)
 	s.mu.Lock()
 	if s.sockets == nil {
@@ -88,6 +84,22 @@ func (s *Supervisor) newDirectPipe(pipe *ipc.Pipe) bool {
 	s.sockets[pipe] = sk
 	s.mu.Unlock()
 	return true
+}
+
+// chargeSockets counts n bytes, what new direct sockets may hold, against
+// the half of MaxIPCBytes they may hold together; ok is false past it.
+// charged is what to give back once they are closed (0: no limit, not
+// counted).
+func (s *Supervisor) chargeSockets(n int64) (charged int64, ok bool) {
+	limit := s.cfg.MaxIPCBytes / 2
+	if limit <= 0 {
+		return 0, true
+	}
+	if s.socketBytes.Add(n) > limit {
+		s.socketBytes.Add(-n)
+		return 0, false
+	}
+	return n, true
 }
 
 // socketsOf returns the sockets of a direct pipe, nil for another.
@@ -154,31 +166,36 @@ func (s *Supervisor) closeSockets() {
 
 // attach answers a runner's KindAttach: the socket of the end named by
 // the handle, if the pipe is direct and the process holds that end, or
-// the word of a direct lock (attachLock). fd is a copy of that socket (or
-// of the locks' memory file), to send with the reply and close (-1: none).
-func (s *Supervisor) attach(p *proc, m *wire.Msg) (reply *wire.Msg, fd int) {
+// the word of a direct lock (attachLock), or a direct queue's socket and
+// words (attachQueue). fds are copies of the descriptors the runner needs
+// (that socket, the locks' memory file), to send with the reply and close.
+func (s *Supervisor) attach(p *proc, m *wire.Msg) (reply *wire.Msg, fds []int) {
 	// Ints[0] (wire.Attach...): refused when not a pipe end the process
 	// holds (the host's answer to the call will say so).
 	reply = &wire.Msg{Kind: wire.KindReply, Ints: []int64{wire.AttachRefused}}
 	if l, _, err := lookup[ipc.Shared](s, int32(m.Int(0))); err == nil {
-		return s.attachLock(p, l)
+		reply, fd := s.attachLock(p, l)
+		return reply, one(fd)
+	}
+	if q, _, err := lookup[*ipc.Queue](s, int32(m.Int(0))); err == nil {
+		return s.attachQueue(p, q)
 	}
 	pipe, end, err := lookup[*ipc.Pipe](s, int32(m.Int(0)))
 	if err != nil {
-		return reply, -1
+		return reply, nil
 	}
 	sk := s.socketsOf(pipe)
 	switch {
 	case sk == nil:
 		reply.Ints[0] = wire.AttachHost
-		return reply, -1
+		return reply, nil
 	case !pipe.Holds(p.handle, end):
-		return reply, -1
+		return reply, nil
 	}
 	// A copy of the socket is sent, made under the lock (the sockets close
 	// when both ends are gone) and sent after it: a runner slow to read
 	// must not hold up whoever lets an end of this pipe go.
-	fd = -1
+	fd := -1
 	sk.mu.Lock()
 	if !sk.closed {
 		if fd, err = dupFD(sk.fd[end]); err != nil {
@@ -187,10 +204,18 @@ func (s *Supervisor) attach(p *proc, m *wire.Msg) (reply *wire.Msg, fd int) {
 	}
 	sk.mu.Unlock()
 	if fd < 0 {
-		return reply, -1
+		return reply, nil
 	}
 	reply.Ints = []int64{wire.AttachPipe, int64(end), flag(pipe.Duplex()), s.cfg.MaxMessage, s.recordsWanted(p), int64(sk.inline)}
-	return reply, fd
+	return reply, []int{fd}
+}
+
+// one is fd as a list of descriptors: none when it is -1.
+func one(fd int) []int {
+	if fd < 0 {
+		return nil
+	}
+	return []int{fd}
 }
 
 // recordsWanted is what the host wants of the calls p's runner serves: 2
@@ -218,6 +243,21 @@ func flag(b bool) int64 {
 // the objects hold is the one every message meets (admit).
 func (s *Supervisor) blobPut(p *proc, m *wire.Msg) *wire.Msg {
 	reply := &wire.Msg{Kind: wire.KindReply}
+	if q, _, err := lookup[*ipc.Queue](s, int32(m.Int(0))); err == nil {
+		// A direct queue's: anyone may put, and take.
+		qs := s.queueSocketOf(q)
+		switch {
+		case qs == nil:
+			reply.Errno = abi.ECLOSED
+		default:
+			if err := s.ipcRoom(int64(len(m.Buf(0)))); err != nil {
+				reply.Errno = errnoOf(err)
+			} else {
+				reply.Errno = qs.keep(m.Buf(0), reply)
+			}
+		}
+		return reply
+	}
 	pipe, end, err := lookup[*ipc.Pipe](s, int32(m.Int(0)))
 	sk := (*pipeSockets)(nil)
 	if err == nil {
@@ -260,6 +300,14 @@ func (sk *pipeSockets) keep(to int, data []byte, reply *wire.Msg) abi.Errno {
 // (KindBlobTake) and forgets it.
 func (s *Supervisor) blobTake(p *proc, m *wire.Msg) *wire.Msg {
 	reply := &wire.Msg{Kind: wire.KindReply, Errno: abi.ECLOSED}
+	if q, _, err := lookup[*ipc.Queue](s, int32(m.Int(0))); err == nil {
+		if qs := s.queueSocketOf(q); qs != nil {
+			if b, ok := qs.take(m.Int(1)); ok {
+				reply.Errno, reply.Bufs = abi.OK, [][]byte{b}
+			}
+		}
+		return reply
+	}
 	pipe, end, err := lookup[*ipc.Pipe](s, int32(m.Int(0)))
 	if err == nil && pipe.Holds(p.handle, end) {
 		if sk := s.socketsOf(pipe); sk != nil {
@@ -277,19 +325,19 @@ func (s *Supervisor) blobTake(p *proc, m *wire.Msg) *wire.Msg {
 }
 
 // runnerRequest answers a frame a runner sends of its own, for the direct
-// pipes its process holds (KindAttach, KindBlobPut, KindBlobTake,
-// KindSync); fd, when not -1, goes with the reply and is closed after.
-func (s *Supervisor) runnerRequest(p *proc, m *wire.Msg) (*wire.Msg, int) {
+// pipes, locks and queues its process uses (KindAttach, KindBlobPut,
+// KindBlobTake, KindSync); fds go with the reply and are closed after.
+func (s *Supervisor) runnerRequest(p *proc, m *wire.Msg) (*wire.Msg, []int) {
 	switch m.Kind {
 	case wire.KindAttach:
 		return s.attach(p, m)
 	case wire.KindBlobPut:
-		return s.blobPut(p, m), -1
+		return s.blobPut(p, m), nil
 	case wire.KindBlobTake:
-		return s.blobTake(p, m), -1
+		return s.blobTake(p, m), nil
 	}
 	// KindSync: answered in order, after every frame the runner sent before.
-	return &wire.Msg{Kind: wire.KindReply}, -1
+	return &wire.Msg{Kind: wire.KindReply}, nil
 }
 
 // runnerWait enters a wait the runner reported (KindWait) in the table
@@ -320,8 +368,11 @@ func (s *Supervisor) runnerWait(p *proc, m *wire.Msg) {
 		p.waiting.Store(c)
 	}
 	p.on = waitOn{op: m.Op.String(), handle: h, obj: obj, end: end, timeout: timeout, runner: true}
-	if pipe, ok := obj.(*ipc.Pipe); ok {
-		p.on.sockets, p.on.send = s.socketsOf(pipe), m.Op == abi.OpConnSend
+	switch o := obj.(type) {
+	case *ipc.Pipe:
+		p.on.sockets, p.on.send = s.socketsOf(o), m.Op == abi.OpConnSend
+	case *ipc.Queue:
+		p.on.queue, p.on.send = s.queueSocketOf(o), m.Op == abi.OpQueuePut
 	}
 	s.sleep(p, obj, timeout)
 	p.on = waitOn{}
@@ -345,8 +396,10 @@ func (s *Supervisor) endWait(p *proc, ended bool) {
 }
 
 // directWaking reports whether a process its runner reported waiting on
-// a direct pipe or lock is about to wake: the end's socket is ready (a
-// message came, or room, or the other end is gone), or the lock is free,
+// a direct pipe, lock or queue is about to wake: the end's socket is
+// ready (a message came, or room, or the other end is gone), or the
+// queue's (a message came, or the host holds one for it), or the queue
+// has room, or the lock is free,
 // or it holds the lock (its runner took it a moment ago), but the runner
 // has not said so yet (a loaded machine may not run it for a while). The
 // deadlock detector asks before it declares one. (A process that waits
@@ -368,6 +421,20 @@ func (s *Supervisor) directWaking() bool {
 			sk.mu.Unlock()
 			if waking {
 				return true
+			}
+		}
+		if qs := w.on.queue; qs != nil {
+			if w.on.send {
+				if q, ok := w.on.obj.(*ipc.Queue); ok && q.HasRoom() {
+					return true
+				}
+			} else {
+				qs.mu.Lock()
+				waking := !qs.closed && (len(qs.spilled) > 0 || ready(qs.fd, false))
+				qs.mu.Unlock()
+				if waking {
+					return true
+				}
 			}
 		}
 		if l, ok := w.on.obj.(ipc.Shared); ok {
@@ -426,10 +493,10 @@ func (s *Supervisor) runnerRecord(p *proc, m *wire.Msg) {
 		c.Err = fail(c.Errno, "the result needs %d, the buffer holds less", size)
 	case c.Errno != abi.OK:
 		c.Err = fail(c.Errno, "%s", m.Buf(0))
-	case m.Op == abi.OpConnRecv:
+	case m.Op == abi.OpConnRecv, m.Op == abi.OpQueueGet:
 		c.Args.SetBytes(abi.PData, m.Buf(1))
 		c.payload = size
-	case m.Op == abi.OpConnSend:
+	case m.Op == abi.OpConnSend, m.Op == abi.OpQueuePut:
 		c.payload = size
 	case m.Op == abi.OpConnPoll:
 		c.Args.SetBool(abi.PReady, m.Ints[recResult] != 0)

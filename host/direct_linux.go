@@ -1,6 +1,10 @@
 package host
 
-import "golang.org/x/sys/unix"
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
 
 // socketPair makes the two connected sockets of a direct pipe: one
 // datagram a message, in order, never merged or split. sndbuf is the
@@ -56,3 +60,62 @@ const maxInline = 64 << 10
 func shutdown(fd int) { unix.Shutdown(fd, unix.SHUT_RDWR) }
 
 func closeFD(fd int) { unix.Close(fd) }
+
+// selfSocket makes a direct queue's socket: a datagram socket connected
+// to itself (bound to an address of its own in the abstract namespace,
+// which only it may send to once connected), so that what is sent on it,
+// through any copy, is received on it, one datagram a message, each by
+// one receiver. sndbuf and inline are as socketPair's.
+func selfSocket() (fd, inline, sndbuf int, err error) {
+	fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, 0, 0, err
+	}
+	fail := func(err error) (int, int, int, error) {
+		unix.Close(fd)
+		return -1, 0, 0, err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{}); err != nil { // an address is chosen
+		return fail(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return fail(err)
+	}
+	if err := unix.Connect(fd, sa); err != nil {
+		return fail(err)
+	}
+	if sndbuf, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF); err != nil {
+		return fail(err)
+	}
+	return fd, min(maxInline, sndbuf/4), sndbuf, nil
+}
+
+// What sendNow did with a datagram.
+const (
+	sendOK     = iota
+	sendFull   // the socket has no room now
+	sendFailed // the socket refuses it for good
+)
+
+// sendNow sends datagram dg on fd without waiting.
+func sendNow(fd int, dg []byte) int {
+	for {
+		err := unix.Send(fd, dg, unix.MSG_DONTWAIT)
+		switch err {
+		case nil:
+			return sendOK
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return sendFull
+		}
+		return sendFailed
+	}
+}
+
+// waitWritable waits up to d for room to send on fd.
+func waitWritable(fd int, d time.Duration) {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	unix.Poll(fds, int(d/time.Millisecond))
+}

@@ -2,7 +2,10 @@
 
 package host
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // socketPair: direct pipes are served on Linux only (the runner's side is
 // there: runner/direct_linux.go).
@@ -19,3 +22,15 @@ func ready(int, bool) bool { return false }
 func shutdown(int) {}
 
 func closeFD(int) {}
+
+func selfSocket() (int, int, int, error) { return -1, 0, 0, errors.New("direct queues need Linux") }
+
+const (
+	sendOK = iota
+	sendFull
+	sendFailed
+)
+
+func sendNow(int, []byte) int { return sendFailed }
+
+func waitWritable(int, time.Duration) {}

@@ -37,28 +37,19 @@ type lockMemory struct {
 	err  error
 }
 
-// lockMemorySize is the shared memory of a run: 8,192 locks. A lock made
-// past them is served by the host, as every lock was before.
+// lockMemorySize is the shared memory of a run: 8,192 locks (a direct
+// queue takes two slots). A lock or a queue made past them is served by
+// the host, as every one was before.
 const lockMemorySize = 64 << 10
 
 // shareLock puts obj's state into the shared memory, if there is room;
 // it reports whether it did.
 func (s *Supervisor) shareLock(obj ipc.Shared) bool {
-	lm := &s.locks
-	lm.mu.Lock()
-	defer lm.mu.Unlock()
-	if lm.mem == nil && lm.err == nil {
-		lm.fd, lm.mem, lm.err = mapLockMemory(lockMemorySize)
-		if lm.err != nil {
-			s.log.Debug("locks are served by the host: no shared memory for them", "error", lm.err)
-		}
-	}
-	if lm.err != nil || lm.next+lockword.SlotSize > len(lm.mem) {
+	mem, off, ok := s.allocSlots(1)
+	if !ok {
 		return false
 	}
-	off := lm.next
-	lm.next += lockword.SlotSize
-	word, level := lockword.Slot(lm.mem, off)
+	word, level := lockword.Slot(mem, off)
 	obj.Share(word, level, func() { lockword.WakeAll(word) })
 	s.mu.Lock()
 	if s.lockSlots == nil {
@@ -67,6 +58,26 @@ func (s *Supervisor) shareLock(obj ipc.Shared) bool {
 	s.lockSlots[obj] = off
 	s.mu.Unlock()
 	return true
+}
+
+// allocSlots takes n slots of the shared memory (mapped the first time),
+// if there is room, and returns the memory and the offset of the first.
+func (s *Supervisor) allocSlots(n int) (mem []byte, off int, ok bool) {
+	lm := &s.locks
+	lm.mu.Lock()
+	defer lm.mu.Unlock()
+	if lm.mem == nil && lm.err == nil {
+		lm.fd, lm.mem, lm.err = mapLockMemory(lockMemorySize)
+		if lm.err != nil {
+			s.log.Debug("locks and queues are served by the host: no shared memory for them", "error", lm.err)
+		}
+	}
+	if lm.err != nil || lm.next+n*lockword.SlotSize > len(lm.mem) {
+		return nil, 0, false
+	}
+	off = lm.next
+	lm.next += n * lockword.SlotSize
+	return lm.mem, off, true
 }
 
 // lockSlotOf returns the offset of a shared lock's slot; ok is false for
@@ -113,6 +124,7 @@ var errRunOver = errors.New("the run is over")
 // runner is gone). The locks take their state back first: what reads
 // them after the run reads their own.
 func (s *Supervisor) closeLockMemory() {
+	s.closeQueues() // their counts are in the memory too
 	s.mu.Lock()
 	shared := s.lockSlots
 	s.lockSlots = nil

@@ -85,19 +85,7 @@ func TestDirectLockDeadlock(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("direct locks are Linux's")
 	}
-	varying := regexp.MustCompile(`pid \d+|[\d.]+m?s\b`)
-	report := func(t *testing.T, set func(*host.Config), scenario string) ([]string, []events.Event) {
-		out, evs, err := directRunWith(t, "internal/testguests/block", true, 0, set, scenario)
-		var de *host.DeadlockError
-		if !errors.As(err, &de) {
-			t.Fatalf("Run = %v, want a DeadlockError\n%s", err, out)
-		}
-		lines := slices.Clone(de.Lines)
-		for i := range lines {
-			lines[i] = varying.ReplaceAllString(lines[i], "N")
-		}
-		return lines, evs
-	}
+	report := deadlockReport
 	for _, scenario := range []string{"lock", "rlock", "semaphore", "lock-self"} {
 		for _, withEvents := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/events=%v", scenario, withEvents), func(t *testing.T) {
@@ -117,17 +105,38 @@ func TestDirectLockDeadlock(t *testing.T) {
 	}
 }
 
+// varying is what differs between two runs' deadlock reports: pids, times.
+var varying = regexp.MustCompile(`pid \d+|[\d.]+m?s\b`)
+
+// deadlockReport runs a scenario of the block guest, which must end as a
+// deadlock, and returns the report's lines (pids and times as N) and the
+// event log.
+func deadlockReport(t *testing.T, set func(*host.Config), scenario string) ([]string, []events.Event) {
+	t.Helper()
+	out, evs, err := directRunWith(t, "internal/testguests/block", true, 0, set, scenario)
+	var de *host.DeadlockError
+	if !errors.As(err, &de) {
+		t.Fatalf("Run = %v, want a DeadlockError\n%s", err, out)
+	}
+	lines := slices.Clone(de.Lines)
+	for i := range lines {
+		lines[i] = varying.ReplaceAllString(lines[i], "N")
+	}
+	return lines, evs
+}
+
 // TestChaosTakesEveryCall: under Config.Chaos every call reaches the host
-// (its delays would miss a call a runner served): pipes and locks are the
-// host's whatever DirectPipes and DirectLocks say.
+// (its delays would miss a call a runner served): pipes, locks and queues
+// are the host's whatever DirectPipes, DirectLocks and DirectQueues say.
 func TestChaosTakesEveryCall(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ scenario, op string }{
 		{"lock-counter", "lock_acquire"},
 		{"pipe-duplex", "conn_send"},
+		{"queue-full-empty", "queue_get"},
 	} {
 		out, evs, err := directRunWith(t, "internal/testguests/ipc", true, 0, func(c *host.Config) {
-			c.DirectLocks, c.Chaos = true, 7
+			c.DirectLocks, c.DirectQueues, c.Chaos = true, true, 7
 		}, tt.scenario)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", tt.scenario, err, out)

@@ -140,7 +140,7 @@ func (s *Supervisor) callEvent(c *Call) {
 				case abi.OpConnRecv:
 					e.Msg = fmt.Sprintf("%d.%d.%s", o.id, o.end, msgNumber(c.Seq))
 				case abi.OpQueuePut, abi.OpQueueGet:
-					e.Msg = fmt.Sprintf("%d.%d", o.id, c.Seq)
+					e.Msg = fmt.Sprintf("%d.%s", o.id, msgNumber(c.Seq))
 				case abi.OpBarrierWait:
 					g := int(c.Seq) - 1
 					e.Generation = &g

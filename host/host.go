@@ -94,8 +94,9 @@ type Config struct {
 	// before serving each call and before answering it, drawn from a
 	// generator per process seeded with Chaos and the process's handle,
 	// so that the same seed gives each process the same delays. Every
-	// call must reach the host for that: with Chaos, pipes and locks are
-	// the host's (DirectPipes and DirectLocks are ignored).
+	// call must reach the host for that: with Chaos, pipes, locks and
+	// queues are the host's (DirectPipes, DirectLocks and DirectQueues are
+	// ignored).
 	Chaos uint64
 	// Events, if not nil, receives the event log of the run: every
 	// process start and exit, every call, every line of output. Nil
@@ -119,6 +120,11 @@ type Config struct {
 	// them themselves (directlock.go; Linux only, elsewhere it does
 	// nothing).
 	DirectLocks bool
+	// DirectQueues makes every Queue and JoinableQueue a socket whose
+	// messages the runners put and get themselves, with its counts in the
+	// direct locks' memory (directqueue.go; Linux only, elsewhere it does
+	// nothing). Its socket counts with the direct pipes' (DirectPipes).
+	DirectQueues bool
 	// Compiled, when not nil, says the module's machine code is not in
 	// the compilation cache yet (the caller compiles it meanwhile) and is
 	// closed once it is (or its compile failed: runners then compile it
@@ -214,14 +220,15 @@ type Supervisor struct {
 	armed      atomic.Bool   // a confirmation is pending
 
 	// limits (verdict.go)
-	created     int                        // processes started, guarded by mu
-	nobjects    int                        // processes and shared objects created, guarded by mu
-	held        ipc.Meter                  // bytes the shared objects hold
-	sockets     map[*ipc.Pipe]*pipeSockets // the direct pipes' sockets, guarded by mu
-	socketBytes atomic.Int64               // what the direct pipes' open sockets may hold together
-	locks       lockMemory                 // the direct locks' words (directlock.go)
-	lockSlots   map[ipc.Shared]int         // a direct lock's slot in locks, guarded by mu
-	output      atomic.Int64               // bytes printed by all processes
+	created     int                         // processes started, guarded by mu
+	nobjects    int                         // processes and shared objects created, guarded by mu
+	held        ipc.Meter                   // bytes the shared objects hold
+	sockets     map[*ipc.Pipe]*pipeSockets  // the direct pipes' sockets, guarded by mu
+	socketBytes atomic.Int64                // what the direct pipes' open sockets may hold together
+	locks       lockMemory                  // the direct locks' words (directlock.go)
+	queues      map[*ipc.Queue]*queueSocket // the direct queues' sockets, guarded by mu
+	lockSlots   map[ipc.Shared]int          // a direct lock's slot in locks, guarded by mu
+	output      atomic.Int64                // bytes printed by all processes
 	stopOnce    sync.Once
 	stopErr     error         // why the run was stopped early
 	stopped     chan struct{} // closed by stop
@@ -254,7 +261,7 @@ func New(cfg Config) (*Supervisor, error) {
 	}
 	if cfg.Chaos != 0 {
 		// A call a runner serves itself would escape the delays.
-		cfg.DirectPipes, cfg.DirectLocks = false, false
+		cfg.DirectPipes, cfg.DirectLocks, cfg.DirectQueues = false, false, false
 	}
 	if cfg.DeadlockAfter == 0 {
 		cfg.DeadlockAfter = DefaultDeadlockAfter

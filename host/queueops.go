@@ -9,6 +9,9 @@ import (
 
 func (s *Supervisor) queueNew(c *Call) error {
 	q := ipc.NewQueue(int(c.Args.Int(abi.PMaxsize)), c.Args.Bool(abi.PJoinable), c.Process)
+	if s.cfg.DirectQueues {
+		s.newDirectQueue(q)
+	}
 	c.Args.SetInt(abi.PHandle, int64(s.addObject(q, 0)))
 	return nil
 }
@@ -17,6 +20,9 @@ func (s *Supervisor) queuePut(c *Call) error {
 	q, _, err := lookupArg[*ipc.Queue](s, c)
 	if err != nil {
 		return err
+	}
+	if q.Shared() {
+		return queueDirectCheck(c, q)
 	}
 	timeout := c.Args.Timeout(abi.PTimeout)
 	c.waitOn(c.Args.Handle(abi.PHandle), q, 0, timeout)
@@ -27,6 +33,9 @@ func (s *Supervisor) queueGet(c *Call) error {
 	q, _, err := lookupArg[*ipc.Queue](s, c)
 	if err != nil {
 		return err
+	}
+	if q.Shared() {
+		return queueDirectCheck(c, q)
 	}
 	timeout := c.Args.Timeout(abi.PTimeout)
 	c.waitOn(c.Args.Handle(abi.PHandle), q, 0, timeout)

@@ -91,9 +91,11 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 			s.endWait(p, false)
 		case wire.KindReleased:
 			s.released(m)
+		case wire.KindSpill:
+			s.spill(p, m)
 		case wire.KindAttach, wire.KindBlobPut, wire.KindBlobTake, wire.KindSync:
-			reply, fd := s.runnerRequest(p, m)
-			if !s.answer(conn, p, m, reply, fd) {
+			reply, fds := s.runnerRequest(p, m)
+			if !s.answer(conn, p, m, reply, fds...) {
 				return false
 			}
 		case wire.KindPost:
@@ -103,7 +105,7 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 		case wire.KindCall:
 			reply := s.call(p, m)
 			reply.Kind = wire.KindReply
-			sent := s.answer(conn, p, m, reply, -1)
+			sent := s.answer(conn, p, m, reply)
 			p.forget()
 			if !sent {
 				return false
@@ -150,14 +152,16 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 	}
 }
 
-// answer sends the reply to m, with descriptor fd (closed after; -1:
-// none). A reply that cannot be sent kills the process: its runner would
-// wait for it forever. It reports whether the reply was sent.
-func (s *Supervisor) answer(conn *wire.Conn, p *proc, m *wire.Msg, reply *wire.Msg, fd int) bool {
+// answer sends the reply to m, with descriptors fds (closed after). A
+// reply that cannot be sent kills the process: its runner would wait for
+// it forever. It reports whether the reply was sent.
+func (s *Supervisor) answer(conn *wire.Conn, p *proc, m *wire.Msg, reply *wire.Msg, fds ...int) bool {
 	var err error
-	if fd >= 0 {
-		err = conn.SendFD(reply, fd)
-		closeFD(fd)
+	if len(fds) > 0 {
+		err = conn.SendFD(reply, fds...)
+		for _, fd := range fds {
+			closeFD(fd)
+		}
 	} else {
 		err = conn.Send(reply)
 	}

@@ -65,6 +65,9 @@ type waitOn struct {
 	// whether it waits to send (else to receive).
 	sockets *pipeSockets
 	send    bool
+	// A wait a runner reported on a direct queue: its socket (send: a put
+	// waiting for room, else a get).
+	queue *queueSocket
 	// runner: the wait is one a runner reported (KindWait).
 	runner bool
 }

@@ -32,11 +32,16 @@ type direct struct {
 	// locks are the direct locks the process used (nil: the host serves
 	// the handle), whose words are in mem (directlock_linux.go).
 	locks map[int32]*lockRef
-	mem   []byte
-	seq   uint32 // the process's messages sent so far
-	want  int64  // records the host wants: 0 none, 1 with previews, 2 with whole inputs
-	buf   []byte // a datagram received
-	out   []byte // a datagram to send
+	// queues are the direct queues the process used (nil: the host
+	// serves the handle; directqueue_linux.go), closedQueues those it
+	// closed, whose calls the host answers.
+	queues       map[int32]*queueRef
+	closedQueues map[int32]bool
+	mem          []byte
+	seq          uint32 // the process's messages sent so far
+	want         int64  // records the host wants: 0 none, 1 with previews, 2 with whole inputs
+	buf          []byte // a datagram received
+	out          []byte // a datagram to send
 }
 
 // pipeEnd is a direct pipe end the process holds.
@@ -70,11 +75,12 @@ const (
 )
 
 func newDirect(r *remote, self int32) *direct {
-	return &direct{r: r, self: self, ends: map[int32]*pipeEnd{}, locks: map[int32]*lockRef{}}
+	return &direct{r: r, self: self, ends: map[int32]*pipeEnd{}, locks: map[int32]*lockRef{},
+		queues: map[int32]*queueRef{}, closedQueues: map[int32]bool{}}
 }
 
-// close closes every socket the process held and unmaps the locks'
-// memory: it has ended (its runner may serve another process next).
+// close closes every socket the process held and unmaps the locks' (and
+// queues') memory: it has ended (its runner may serve another process next).
 func (d *direct) close() {
 	for h, e := range d.ends {
 		if e != nil {
@@ -83,6 +89,13 @@ func (d *direct) close() {
 		delete(d.ends, h)
 	}
 	clear(d.locks)
+	for h, q := range d.queues {
+		if q != nil {
+			unix.Close(q.fd)
+		}
+		delete(d.queues, h)
+	}
+	clear(d.closedQueues)
 	if d.mem != nil {
 		unix.Munmap(d.mem)
 		d.mem = nil
@@ -92,14 +105,27 @@ func (d *direct) close() {
 // serve serves req if it is a call on a direct pipe end the process
 // holds; ok is false when the host is to serve it.
 func (d *direct) serve(req *wire.Msg) (reply *wire.Msg, ok bool, err error) {
-	if req.Kind != wire.KindCall || len(req.Ints) == 0 {
+	if len(req.Ints) == 0 {
 		return nil, false, nil
 	}
 	h := int32(req.Int(0))
+	if req.Kind == wire.KindPost && req.Op == abi.OpQueuePost {
+		return d.serveQueue(req, h)
+	}
+	if req.Kind != wire.KindCall {
+		return nil, false, nil
+	}
 	switch req.Op {
 	case abi.OpConnSend, abi.OpConnRecv, abi.OpConnPoll:
 	case abi.OpLockAcquire, abi.OpLockRelease:
 		return d.serveLock(req, h)
+	case abi.OpQueuePut, abi.OpQueueGet:
+		return d.serveQueue(req, h)
+	case abi.OpQueueClose:
+		// The host keeps who closed a queue (and answers the put or get
+		// of a process that did).
+		d.closedQueues[h] = true
+		return nil, false, nil
 	case abi.OpConnClose:
 		// The host drops the holder (and shuts the end down if it was the
 		// last); this copy of the socket closes here.
@@ -135,20 +161,33 @@ func (d *direct) serve(req *wire.Msg) (reply *wire.Msg, ok bool, err error) {
 }
 
 // attach asks the host for what the runner needs to serve handle h
-// itself (KindAttach): the reply, and the descriptor that came with it
-// (-1: none; past RLIMIT_NOFILE the kernel drops it).
-func (d *direct) attach(h int32) (reply *wire.Msg, fd int, err error) {
+// itself (KindAttach): the reply, and the descriptors that came with it
+// (past RLIMIT_NOFILE the kernel drops them).
+func (d *direct) attach(h int32) (reply *wire.Msg, fds []int, err error) {
 	reply, err = d.r.roundTrip(&wire.Msg{Kind: wire.KindAttach, Ints: []int64{int64(h)}})
 	if err != nil {
-		return nil, -1, err
+		return nil, nil, err
 	}
-	fd = -1
-	if k := reply.Int(0); k == wire.AttachPipe || k == wire.AttachLock {
-		if passed, ok := takePassed(); ok {
-			fd = passed
+	n := 0
+	switch reply.Int(0) {
+	case wire.AttachPipe, wire.AttachLock:
+		n = 1
+	case wire.AttachQueue:
+		n = 2
+	}
+	for range n {
+		if fd, ok := takePassed(); ok {
+			fds = append(fds, fd)
 		}
 	}
-	return reply, fd, nil
+	return reply, fds, nil
+}
+
+// closeFDs closes the descriptors an attach brought that are not kept.
+func closeFDs(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
 }
 
 // end returns the end behind handle h, asking the host for its socket
@@ -157,22 +196,21 @@ func (d *direct) end(h int32) (*pipeEnd, error) {
 	if e, ok := d.ends[h]; ok {
 		return e, nil
 	}
-	reply, fd, err := d.attach(h)
+	reply, fds, err := d.attach(h)
 	if err != nil {
 		return nil, err
 	}
-	if reply.Int(0) != wire.AttachPipe || fd < 0 {
-		if fd >= 0 {
-			unix.Close(fd)
-		}
+	if reply.Int(0) != wire.AttachPipe || len(fds) != 1 {
+		closeFDs(fds)
 		// The host answers the call: a pipe it serves, a lock (its misuse),
 		// or an end the process does not hold (or could not receive),
 		// which it may hold later (not remembered).
-		if k := reply.Int(0); k == wire.AttachHost || k == wire.AttachLock {
+		if k := reply.Int(0); k == wire.AttachHost || k == wire.AttachLock || k == wire.AttachQueue {
 			d.ends[h] = nil
 		}
 		return nil, nil
 	}
+	fd := fds[0]
 	if err := unix.SetNonblock(fd, true); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -221,29 +259,9 @@ func (c *call) send(data []byte) error {
 			return err
 		}
 	}
-	d.seq++
-	c.seq = uint64(d.self)<<32 | uint64(d.seq)
-	c.size, c.preview = len(data), data[:min(len(data), previewBytes)]
-	out := binary.LittleEndian.AppendUint64(d.out[:0], c.seq)
-	if len(data) <= e.inline {
-		out = append(append(out, dgInline), data...)
-	} else {
-		reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobPut, Ints: []int64{c.req.Int(0)}, Bufs: [][]byte{data}})
-		if err != nil {
-			return err
-		}
-		switch reply.Errno {
-		case abi.OK:
-		case abi.EBROKENPIPE:
-			return c.fail(reply.Errno, "the other end of the pipe is closed")
-		default:
-			return c.fail(reply.Errno, "the host did not keep the message")
-		}
-		out = binary.LittleEndian.AppendUint64(append(out, dgBlob), uint64(reply.Int(0)))
-		out = binary.LittleEndian.AppendUint64(out, uint64(len(data)))
-	}
-	if cap(out) <= 2*maxInline {
-		d.out = out
+	out, err := c.datagram(data)
+	if out == nil || err != nil {
+		return err
 	}
 	for {
 		_, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(e.fd), uintptr(unsafe.Pointer(&out[0])), uintptr(len(out)))
@@ -262,6 +280,39 @@ func (c *call) send(data []byte) error {
 			return c.fail(abi.EIO, "send: "+errno.Error())
 		}
 	}
+}
+
+// datagram numbers the message and makes its datagram (in d.out): the
+// message itself, or for a large one the ticket of the host's copy
+// (KindBlobPut). It is nil when the call has its answer already (the
+// host did not keep the message).
+func (c *call) datagram(data []byte) ([]byte, error) {
+	d, e := c.d, c.e
+	d.seq++
+	c.seq = uint64(d.self)<<32 | uint64(d.seq)
+	c.size, c.preview = len(data), data[:min(len(data), previewBytes)]
+	out := binary.LittleEndian.AppendUint64(d.out[:0], c.seq)
+	if len(data) <= e.inline {
+		out = append(append(out, dgInline), data...)
+	} else {
+		reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobPut, Ints: []int64{c.req.Int(0)}, Bufs: [][]byte{data}})
+		if err != nil {
+			return nil, err
+		}
+		switch reply.Errno {
+		case abi.OK:
+		case abi.EBROKENPIPE:
+			return nil, c.fail(reply.Errno, "the other end of the pipe is closed")
+		default:
+			return nil, c.fail(reply.Errno, "the host did not keep the message")
+		}
+		out = binary.LittleEndian.AppendUint64(append(out, dgBlob), uint64(reply.Int(0)))
+		out = binary.LittleEndian.AppendUint64(out, uint64(len(data)))
+	}
+	if cap(out) <= 2*maxInline {
+		d.out = out
+	}
+	return out, nil
 }
 
 func (c *call) recv(timeout time.Duration, limit int) error {
@@ -424,7 +475,7 @@ func (c *call) wait(ready func(time.Duration) bool, timeout time.Duration) (bool
 		c.blocked = time.Now()
 	}
 	w := &wire.Msg{Kind: wire.KindWait, Op: c.req.Op, Ints: append([]int64{c.req.Int(0), int64(timeout)}, c.req.Ints...)}
-	if c.req.Op == abi.OpConnSend {
+	if sends(c.req.Op) {
 		w.Bufs = [][]byte{c.preview} // the host decodes the call: its data, or a preview
 		if c.d.want == 2 {
 			w.Bufs = c.req.Bufs
@@ -472,7 +523,7 @@ func (c *call) record() {
 	ints := []int64{int64(c.reply.Errno), c.began.UnixNano(), ended.UnixNano(), unixNano(c.blocked), unixNano(c.woke), int64(c.seq), int64(c.size), c.result}
 	ints = append(ints, c.req.Ints...)
 	bufs := [][]byte{[]byte(c.reason), c.preview}
-	if c.req.Op == abi.OpConnSend {
+	if sends(c.req.Op) {
 		if d.want == 2 {
 			bufs = append(bufs, c.req.Bufs...)
 		} else {
@@ -489,6 +540,9 @@ func (c *call) record() {
 		d.r.send(nil)
 	}
 }
+
+// sends reports whether op's input holds a message (conn_send, queue_put).
+func sends(op abi.Op) bool { return op == abi.OpConnSend || op == abi.OpQueuePut }
 
 func unixNano(t time.Time) int64 {
 	if t.IsZero() {

@@ -57,13 +57,11 @@ func (d *direct) lock(h int32) (*lockRef, error) {
 	if l, ok := d.locks[h]; ok {
 		return l, nil
 	}
-	reply, fd, err := d.attach(h)
+	reply, fds, err := d.attach(h)
 	if err != nil {
 		return nil, err
 	}
-	if fd >= 0 {
-		defer unix.Close(fd)
-	}
+	defer closeFDs(fds)
 	if reply.Int(0) != wire.AttachLock {
 		// A lock the host serves, or not a lock (a condition, whose lock
 		// the host acts on; a pipe end; no object): the host answers its
@@ -71,15 +69,8 @@ func (d *direct) lock(h int32) (*lockRef, error) {
 		d.locks[h] = nil
 		return nil, nil
 	}
-	if fd < 0 {
+	if len(fds) != 1 || !d.mapMemory(fds[0], int(reply.Int(6))) {
 		return nil, nil
-	}
-	if d.mem == nil {
-		mem, err := unix.Mmap(fd, 0, int(reply.Int(6)), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-		if err != nil {
-			return nil, nil // the host serves it
-		}
-		d.mem = mem
 	}
 	off := int(reply.Int(1))
 	if off < 0 || off+lockword.SlotSize > len(d.mem) {
@@ -96,6 +87,20 @@ func (d *direct) lock(h int32) (*lockRef, error) {
 	d.want = reply.Int(5)
 	d.locks[h] = l
 	return l, nil
+}
+
+// mapMemory maps the memory of the run's lock words (and queues'
+// counts) from fd, size bytes, unless it is mapped already; false if it
+// cannot be (the host then serves the object).
+func (d *direct) mapMemory(fd, size int) bool {
+	if d.mem == nil {
+		mem, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		if err != nil {
+			return false
+		}
+		d.mem = mem
+	}
+	return true
 }
 
 // acquire takes the lock (or one more level of an RLock the process

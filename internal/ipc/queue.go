@@ -3,7 +3,10 @@ package ipc
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
+
+	"github.com/sandbox-dev/sandbox/internal/lockword"
 )
 
 // Queue is multiprocessing.Queue, or JoinableQueue when joinable: one FIFO
@@ -12,6 +15,14 @@ import (
 // Python's close() only affects the calling process (the queue is closed
 // for that process's handle; a child forked later starts with it open, as
 // Queue._after_fork resets _closed), so Close is kept per process.
+//
+// A shared queue (Share) keeps no message: they are in a socket the
+// runners write and read themselves (host/directqueue.go), and the
+// queue's counts are words in memory shared with them: free, the room
+// left (a lockword Count: a put takes one, a get gives it back, as
+// CPython's Queue bounds itself with a BoundedSemaphore), and unfinished,
+// a JoinableQueue's puts not yet task_done'd (a put adds one; TaskDone,
+// which the host serves, takes one). Its Put and Get are the runners'.
 type Queue struct {
 	m          monitor
 	maxsize    int
@@ -19,6 +30,12 @@ type Queue struct {
 	items      fifo
 	unfinished int                // JoinableQueue: puts not yet task_done'd
 	closed     map[int32]struct{} // processes that called Close
+
+	// A shared queue's words (nil: not shared); own holds them once the
+	// shared memory is gone (Unshare).
+	free, unfin *atomic.Uint32
+	wake        func() // wakes the runners sleeping on free
+	own         [2]atomic.Uint32
 }
 
 var _ Object = (*Queue)(nil)
@@ -48,11 +65,72 @@ func (q *Queue) Inherit(parent, child int32) {}
 // ProcessExited forgets who's closed state and wakes its waiters (who's
 // Caller refuses it from now on).
 // Messages who put stay in the queue; messages it was waiting for stay too.
+//
+// On a shared queue it wakes the runners sleeping for room too: one
+// killed between its get and the wake that should follow would leave
+// them asleep (each sleep is bounded, but by a second).
 func (q *Queue) ProcessExited(who int32) {
 	q.m.mu.Lock()
 	defer q.m.mu.Unlock()
 	delete(q.closed, who)
 	q.m.broadcast()
+	if q.wake != nil {
+		q.wake()
+	}
+}
+
+// Capacity is the value of a shared queue's free word when it is empty:
+// maxsize, or for an unbounded queue the most a word holds.
+func (q *Queue) Capacity() uint32 {
+	if q.maxsize > 0 {
+		return uint32(min(q.maxsize, lockword.MaxValue))
+	}
+	return lockword.MaxValue
+}
+
+// Share moves the queue's counts into free and unfin, in shared memory,
+// and keeps wake for the runners sleeping on free. It is called on a new
+// queue, before any process knows it.
+func (q *Queue) Share(free, unfin *atomic.Uint32, wake func()) {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	free.Store(lockword.Make(q.Capacity()))
+	unfin.Store(0)
+	q.free, q.unfin, q.wake = free, unfin, wake
+}
+
+// Unshare takes the counts back from the shared memory, which is about
+// to go: the run is over.
+func (q *Queue) Unshare() {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	if q.free != nil && q.free != &q.own[0] {
+		q.own[0].Store(q.free.Load())
+		q.own[1].Store(q.unfin.Load())
+		q.free, q.unfin, q.wake = &q.own[0], &q.own[1], nil
+	}
+}
+
+// Shared reports whether Share was called: the runners put and get.
+func (q *Queue) Shared() bool {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	return q.free != nil
+}
+
+// Check is the host's checks of a put or a get on a shared queue, which
+// it does not serve: ErrClosed when who closed the queue.
+func (q *Queue) Check(ctx context.Context, who int32) error {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	return q.check(ctx, who)
+}
+
+// HasRoom reports whether a put would find room now (a shared queue).
+func (q *Queue) HasRoom() bool {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	return q.free == nil || lockword.Value(q.free.Load()) > 0
 }
 
 // Close closes the queue for who: its later Put and Get are ErrClosed.
@@ -73,6 +151,9 @@ func (q *Queue) Put(ctx context.Context, who int32, msg []byte, timeout time.Dur
 	defer q.m.mu.Unlock()
 	if err := q.check(ctx, who); err != nil {
 		return err
+	}
+	if q.free != nil {
+		return errShared
 	}
 	err := q.m.await(ctx, q, timeout, func() bool {
 		return ended(ctx) || q.maxsize == 0 || q.items.len() < q.maxsize
@@ -109,6 +190,9 @@ func (q *Queue) GetLimit(ctx context.Context, who int32, timeout time.Duration, 
 	if err := q.check(ctx, who); err != nil {
 		return nil, 0, err
 	}
+	if q.free != nil {
+		return nil, 0, errShared
+	}
 	err = q.m.await(ctx, q, timeout, func() bool {
 		return ended(ctx) || q.items.len() > 0
 	})
@@ -134,7 +218,23 @@ func (q *Queue) GetLimit(ctx context.Context, who int32, timeout time.Duration, 
 func (q *Queue) Qsize() int {
 	q.m.mu.Lock()
 	defer q.m.mu.Unlock()
+	return q.size()
+}
+
+// size is Qsize. q.m.mu held.
+func (q *Queue) size() int {
+	if q.free != nil {
+		return int(q.Capacity() - min(lockword.Value(q.free.Load()), q.Capacity()))
+	}
 	return q.items.len()
+}
+
+// unfinishedNow is Unfinished. q.m.mu held.
+func (q *Queue) unfinishedNow() int {
+	if q.unfin != nil {
+		return int(lockword.Value(q.unfin.Load()))
+	}
+	return q.unfinished
 }
 
 // Empty reports whether the queue holds no message.
@@ -144,7 +244,7 @@ func (q *Queue) Empty() bool { return q.Qsize() == 0 }
 func (q *Queue) Full() bool {
 	q.m.mu.Lock()
 	defer q.m.mu.Unlock()
-	return q.maxsize > 0 && q.items.len() >= q.maxsize
+	return q.maxsize > 0 && q.size() >= q.maxsize
 }
 
 // Maxsize returns the bound given to NewQueue (0: unbounded).
@@ -157,6 +257,22 @@ func (q *Queue) TaskDone(who int32) error {
 	defer q.m.mu.Unlock()
 	if !q.joinable {
 		return fmt.Errorf("%w: task_done() on a queue that is not joinable", ErrValue)
+	}
+	if q.unfin != nil {
+		// The runners add to the word as they put: take one atomically.
+		for {
+			v := q.unfin.Load()
+			n := lockword.Value(v)
+			if n == 0 {
+				return fmt.Errorf("%w: task_done() called too many times", ErrValue)
+			}
+			if q.unfin.CompareAndSwap(v, lockword.Make(n-1)) {
+				if n == 1 {
+					q.m.broadcast()
+				}
+				return nil
+			}
+		}
 	}
 	if q.unfinished == 0 {
 		return fmt.Errorf("%w: task_done() called too many times", ErrValue)
@@ -173,7 +289,7 @@ func (q *Queue) TaskDone(who int32) error {
 func (q *Queue) Unfinished() int {
 	q.m.mu.Lock()
 	defer q.m.mu.Unlock()
-	return q.unfinished
+	return q.unfinishedNow()
 }
 
 // Join waits up to timeout until every message put into the joinable queue
@@ -187,7 +303,7 @@ func (q *Queue) Join(ctx context.Context, who int32, timeout time.Duration) erro
 	if ended(ctx) {
 		return ErrExited
 	}
-	err := q.m.await(ctx, q, timeout, func() bool { return ended(ctx) || q.unfinished == 0 })
+	err := q.m.await(ctx, q, timeout, func() bool { return ended(ctx) || q.unfinishedNow() == 0 })
 	switch {
 	case err == errTimedOut:
 		return fmt.Errorf("queue join: %w", ErrTimeout)
@@ -198,6 +314,9 @@ func (q *Queue) Join(ctx context.Context, who int32, timeout time.Duration) erro
 	}
 	return nil
 }
+
+// errShared is a Put or a Get on a shared queue: its runners serve them.
+var errShared = fmt.Errorf("%w: the queue's messages are in its runners' socket", ErrValue)
 
 // check refuses a process that closed the queue or has exited. q.m.mu held.
 func (q *Queue) check(ctx context.Context, who int32) error {

@@ -3,7 +3,10 @@ package ipc
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
+
+	"github.com/sandbox-dev/sandbox/internal/lockword"
 )
 
 func TestQueueFIFOAndSize(t *testing.T) {
@@ -162,5 +165,69 @@ func TestQueueJoin(t *testing.T) {
 	}
 	if err := await(t, "join", join); err != nil || q.Unfinished() != 0 {
 		t.Errorf("join = %v, unfinished %d; want nil, 0", err, q.Unfinished())
+	}
+}
+
+// TestSharedQueue: a shared queue's counts are its words, which the
+// runners change as they put and get (here, by hand, as lockword does):
+// qsize, full and unfinished read them; task_done takes from the
+// unfinished word and wakes a join when it reaches zero; Put and Get are
+// refused (the runners serve them), close still is the host's; a process's
+// end wakes the runners sleeping for room; Unshare keeps the counts.
+func TestSharedQueue(t *testing.T) {
+	ctx := t.Context()
+	q := NewQueue(3, true, 1)
+	var free, unfin atomic.Uint32
+	wakes := 0
+	q.Share(&free, &unfin, func() { wakes++ })
+	if lockword.Value(free.Load()) != 3 || q.Qsize() != 0 || q.Full() || !q.Shared() || !q.HasRoom() {
+		t.Fatalf("shared: free=%d qsize=%d full=%v", lockword.Value(free.Load()), q.Qsize(), q.Full())
+	}
+	// Three puts, as a runner makes them: room taken, a task counted.
+	for range 3 {
+		if ok, _ := lockword.TryAcquire(&free, lockword.Count, 0, 0); !ok {
+			t.Fatal("no room for a put")
+		}
+		lockword.Release(&unfin, lockword.Count, lockword.MaxValue)
+	}
+	if q.Qsize() != 3 || !q.Full() || q.HasRoom() || q.Unfinished() != 3 {
+		t.Errorf("after 3 puts: qsize=%d full=%v room=%v unfinished=%d", q.Qsize(), q.Full(), q.HasRoom(), q.Unfinished())
+	}
+	if err := q.Put(ctx, 1, []byte("x"), 0); !errors.Is(err, ErrValue) {
+		t.Errorf("Put on a shared queue = %v, want ErrValue", err)
+	}
+	if _, err := q.Get(ctx, 1, 0); !errors.Is(err, ErrValue) {
+		t.Errorf("Get on a shared queue = %v, want ErrValue", err)
+	}
+	q.Close(2)
+	if err := q.Check(ctx, 2); !errors.Is(err, ErrClosed) {
+		t.Errorf("Check after close = %v, want ErrClosed", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- q.Join(ctx, 1, -1) }()
+	for range 3 {
+		select {
+		case err := <-done:
+			t.Fatalf("join returned %v with tasks unfinished", err)
+		default:
+		}
+		if err := q.TaskDone(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Errorf("join after the last task_done: %v", err)
+	}
+	if err := q.TaskDone(1); !errors.Is(err, ErrValue) {
+		t.Errorf("task_done too often = %v, want ErrValue", err)
+	}
+	q.ProcessExited(2)
+	if wakes != 1 {
+		t.Errorf("a process's end woke the runners %d times, want 1", wakes)
+	}
+	q.Unshare()
+	free.Store(lockword.Make(3)) // the memory is no longer the queue's
+	if q.Qsize() != 3 {
+		t.Errorf("after Unshare: qsize=%d, want the 3 it had", q.Qsize())
 	}
 }

@@ -14,10 +14,10 @@ type unixWriter interface {
 	WriteMsgUnix(b, oob []byte, addr *net.UnixAddr) (n, oobn int, err error)
 }
 
-// SendFD writes one frame with the descriptor fd attached (SCM_RIGHTS):
-// the receiver gets its own copy of fd with the frame's first byte. The
-// stream must be a Unix socket.
-func (c *Conn) SendFD(m *Msg, fd int) error {
+// SendFD writes one frame with the descriptors fds attached (SCM_RIGHTS):
+// the receiver gets its own copies of them, in order, with the frame's
+// first byte. The stream must be a Unix socket.
+func (c *Conn) SendFD(m *Msg, fds ...int) error {
 	u, ok := c.rw.(unixWriter)
 	if !ok {
 		return errors.New("wire: descriptors travel only on a Unix socket")
@@ -30,7 +30,7 @@ func (c *Conn) SendFD(m *Msg, fd int) error {
 		return ErrFrameTooLarge
 	}
 	binary.LittleEndian.PutUint32(b, uint32(len(b)-4))
-	n, _, err := u.WriteMsgUnix(b, syscall.UnixRights(fd), nil)
+	n, _, err := u.WriteMsgUnix(b, syscall.UnixRights(fds...), nil)
 	if err == nil && n < len(b) {
 		_, err = c.rw.Write(b[n:]) // the descriptor went with the first byte
 	}

@@ -75,7 +75,12 @@ const (
 	// end's socket travels with the reply (SCM_RIGHTS). AttachLock: Ints
 	// [AttachLock, the offset of its slot, its lockword.Kind, the count a
 	// release cannot pass, 1 if an RLock, the record wanted, the size of
-	// the memory], and the memory file travels with it. The record wanted
+	// the memory], and the memory file travels with it. AttachQueue: Ints
+	// [AttachQueue, the offset of its words, its maxsize (0: none), 1 if
+	// joinable, the most bytes of one message, the record wanted, the
+	// largest message sent in one datagram, the size of the memory], and
+	// the queue's socket and the memory file travel with it, in that
+	// order. The record wanted
 	// is 2 for records with the call's whole inputs, 1 with a preview of
 	// the message, 0 none. Otherwise the runner forwards the handle's
 	// calls.
@@ -112,6 +117,13 @@ const (
 	// direct lock whose word said the host has waiters (host/directlock.go),
 	// which may take it now. Ints: [handle].
 	KindReleased
+	// KindSpill (runner → host, no reply): a message for a direct queue
+	// whose socket is full (host/directqueue.go), which the host writes
+	// into the socket, in the order it came, as room comes. Ints:
+	// [handle]; Bufs: [the datagram]. The runner counts it in the
+	// queue's spill word before it sends it; the host uncounts it once
+	// written.
+	KindSpill
 )
 
 // The first Int of the reply to a KindAttach: what the handle is to the
@@ -121,6 +133,7 @@ const (
 	AttachHost    = 0  // an object the host serves
 	AttachPipe    = 1  // a direct pipe end: its socket came with the reply
 	AttachLock    = 2  // a direct lock: the locks' memory file came with the reply
+	AttachQueue   = 3  // a direct queue: its socket, then the memory file of its words, came with the reply
 )
 
 // Streams of KindOutput.

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,7 @@ scenarios:
   queue-full-empty      Full and Empty with and without timeouts, qsize/empty/full, FIFO
   queue-blocking        a child blocked in put on a full queue is released by a get
   queue-close           put and get after close
+  queue-spill [N]       2 children put N (2000) messages each, some of 100 KiB, with no reader: each one's come out in order
   queue-posted          a child's posted puts are in the queue when it has ended; a bounded queue's are not posted; a posted put to no queue
   joinable              JoinableQueue: join waits for task_done; task_done too often
   barrier-index         4 processes pass a Barrier(4) 3 times: indexes per round
@@ -96,6 +98,7 @@ func dispatch(args []string) int {
 		"queue-blocking":      queueBlocking,
 		"queue-close":         queueClose,
 		"queue-posted":        queuePosted,
+		"queue-spill":         queueSpill,
 		"joinable":            joinable,
 		"barrier-index":       barrierIndex,
 		"barrier-timeout":     barrierTimeout,
@@ -539,6 +542,53 @@ func queuePosted([]string) {
 	code, _ := p.ExitCode()
 	say("exitcode=%d", code)
 }
+
+// queueSpill: two children each put n messages (every 100th of 100 KiB,
+// the others of a few bytes) on an unbounded queue nobody reads yet, far
+// more than a direct queue's socket holds; once both have ended, qsize
+// counts them all, and MainProcess gets each child's messages, without
+// waiting (they are in the queue once their putter has ended), in the
+// order that child put them, each of its size.
+func queueSpill(args []string) {
+	n := intArg(args, 0, 2000)
+	q := mp.NewQueue(0)
+	a, b := start(spiller, mp.Args(q, 0, n)), start(spiller, mp.Args(q, 1, n))
+	check(a.Join())
+	check(b.Join())
+	say("qsize=%d", q.Qsize())
+	var next [2]int
+	bad := 0
+	for range 2 * n {
+		var m []byte
+		check(q.GetNowait(&m))
+		w, i := int(m[0]), int(binary.LittleEndian.Uint32(m[1:5]))
+		if w > 1 || i != next[w] || len(m) != spillSize(i) {
+			bad++
+			continue
+		}
+		next[w] = i + 1
+	}
+	say("in order=%v", bad == 0 && next == [2]int{n, n})
+	say("qsize=%d empty=%v", q.Qsize(), q.Empty())
+}
+
+func spillSize(i int) int {
+	if i%100 == 99 {
+		return 100 << 10
+	}
+	return 5 + i%50
+}
+
+func spiller(q *mp.Queue, w, n int) {
+	for i := range n {
+		m := make([]byte, spillSize(i))
+		m[0] = byte(w)
+		binary.LittleEndian.PutUint32(m[1:], uint32(i))
+		check(q.Put(m))
+	}
+}
+
+func init() { mp.Register(spiller) }
 
 func queuePoster(q, bounded *mp.Queue, n int) {
 	for i := range n {
