@@ -107,8 +107,8 @@ func sendNow(fd int, dg []byte) int {
 			return sendOK
 		case unix.EINTR:
 			continue
-		case unix.EAGAIN:
-			return sendFull
+		case unix.EAGAIN, unix.ENOBUFS, unix.ENOMEM:
+			return sendFull // (no room, or no memory, for now)
 		}
 		return sendFailed
 	}

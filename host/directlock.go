@@ -111,10 +111,15 @@ func (s *Supervisor) attachLock(p *proc, obj ipc.Shared) (reply *wire.Msg, fd in
 }
 
 // released is a runner's KindReleased: its process released a lock whose
-// word said the host has waiters, which may take it now.
+// word said the host has waiters, which may take it now, or took back the
+// last unfinished task of a direct queue (a put that failed), which a
+// join waits for.
 func (s *Supervisor) released(m *wire.Msg) {
 	if obj, _, err := lookup[ipc.Shared](s, int32(m.Int(0))); err == nil {
 		obj.Released()
+	}
+	if q, _, err := lookup[*ipc.Queue](s, int32(m.Int(0))); err == nil {
+		q.Released()
 	}
 }
 

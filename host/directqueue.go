@@ -41,6 +41,7 @@ import (
 
 // queueSocket is a direct queue's socket and what the host keeps for it.
 type queueSocket struct {
+	q      *ipc.Queue
 	fd     int
 	inline int // the largest message sent as one datagram
 	off    int // the offset of the queue's two slots in the locks' memory
@@ -87,7 +88,7 @@ func (s *Supervisor) newDirectQueue(q *ipc.Queue) bool {
 	unfin, _ := lockword.Slot(mem, off+lockword.SlotSize)
 	spill.Store(0)
 	q.Share(free, unfin, func() { lockword.WakeAll(free) })
-	qs := &queueSocket{fd: fd, inline: inline, off: off, spill: spill, meter: &s.held, charge: charge, budget: &s.socketBytes}
+	qs := &queueSocket{q: q, fd: fd, inline: inline, off: off, spill: spill, meter: &s.held, charge: charge, budget: &s.socketBytes}
 	s.mu.Lock()
 	if s.queues == nil {
 		s.queues = map[*ipc.Queue]*queueSocket{}
@@ -113,6 +114,9 @@ func (s *Supervisor) attachQueue(p *proc, q *ipc.Queue) (reply *wire.Msg, fds []
 	if qs == nil {
 		return reply, nil
 	}
+	// From here on a failure is refused, not remembered: the runner asks
+	// again at the process's next call (the host cannot serve it).
+	reply.Ints[0] = wire.AttachRefused
 	qs.mu.Lock()
 	sock, err := -1, error(nil)
 	if !qs.closed {
@@ -157,6 +161,7 @@ func (s *Supervisor) spill(p *proc, m *wire.Msg) {
 		return
 	}
 	qs.spilled = append(qs.spilled, bytes.Clone(dg))
+	qs.spill.Add(1)
 	qs.meter.Add(len(dg) + ipc.ItemOverhead)
 	if !qs.writing {
 		qs.writing = true
@@ -179,29 +184,26 @@ func (qs *queueSocket) writeSpilled(s *Supervisor) {
 			return
 		}
 		dg := qs.spilled[0]
-		switch sendNow(qs.fd, dg) {
+		switch sent := sendNow(qs.fd, dg); sent {
 		case sendOK, sendFailed:
-			// (A datagram the socket refuses for good is dropped: it can
-			// never be written; the queue's free word still counts it.)
 			qs.spilled[0] = nil
 			qs.spilled = qs.spilled[1:]
 			qs.meter.Add(-len(dg) - ipc.ItemOverhead)
 			qs.spill.Add(^uint32(0))
 			qs.mu.Unlock()
+			if sent == sendFailed {
+				// Refused for good (it never is, by a socket that is open
+				// and a datagram a quarter of its buffer): the message is
+				// lost, and what its put took is given back.
+				s.log.Warn("a queue's message could not be written into its socket and is lost")
+				qs.q.Dropped()
+			}
 		case sendFull:
 			fd := qs.fd
 			qs.mu.Unlock()
 			waitWritable(fd, spillPoll)
 		}
 	}
-}
-
-// spilling reports whether the host holds messages of the queue not yet
-// written into its socket: a process waiting for one is about to wake.
-func (qs *queueSocket) spilling() bool {
-	qs.mu.Lock()
-	defer qs.mu.Unlock()
-	return !qs.closed && len(qs.spilled) > 0
 }
 
 // keep keeps a large message until its receiver takes it, and sets its

@@ -28,9 +28,17 @@ import (
 type queueRef struct {
 	pipeEnd
 	room     lockRef        // free: the room left, a Count a put takes and a get gives back
-	spill    *atomic.Uint32 // the messages handed to the host and not yet in the socket
+	spill    *atomic.Uint32 // the messages the host holds and has not yet written into the socket
 	unfin    *atomic.Uint32 // a JoinableQueue's unfinished tasks
 	joinable bool
+	// spilled: the process handed the host a message of the queue that
+	// the host may not have taken yet (counted in spill only once it has:
+	// the host counts what it receives, so a runner killed as it hands a
+	// message over leaves no count behind); answers is the runner's
+	// count of answers then (remote.answers): any later answer means the
+	// host has taken it.
+	spilled bool
+	answers uint64
 }
 
 // serveQueue serves queue_put (or queue_post, the put posted) or
@@ -44,9 +52,10 @@ func (d *direct) serveQueue(req *wire.Msg, h int32) (reply *wire.Msg, ok bool, e
 	if q == nil || err != nil {
 		return nil, false, err
 	}
-	if req.Op == abi.OpQueuePost {
-		// Served, and recorded, as the put it posts; the guest has its
-		// answer when the message is in the queue (or with the host).
+	post := req.Op == abi.OpQueuePost
+	if post {
+		// Served, and recorded, as the put it posts, when the message is
+		// in the queue (or on its way to the host).
 		put := *req
 		put.Kind, put.Op = wire.KindCall, abi.OpQueuePut
 		req = &put
@@ -65,6 +74,11 @@ func (d *direct) serveQueue(req *wire.Msg, h int32) (reply *wire.Msg, ok bool, e
 		return nil, false, err
 	}
 	c.record()
+	if post {
+		// A posted call's answer is always 0 (docs/ABI.md, "Posted
+		// calls"); its failure is in its record.
+		return &posted, true, nil
+	}
 	return &c.reply, true, nil
 }
 
@@ -120,6 +134,7 @@ func (d *direct) queue(h int32) (*queueRef, error) {
 // holds messages of the queue not written, the host takes it to write.
 func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) error {
 	d := c.d
+	c.size, c.preview = len(data), data[:min(len(data), previewBytes)] // (a wait reports them)
 	bounded := q.room.max < lockword.MaxValue
 	if !bounded {
 		timeout = 0 // (the room of an unbounded queue is never short)
@@ -147,7 +162,17 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 		c.unput(q)
 		return err
 	}
-	if q.spill.Load() == 0 {
+	if q.spilled && q.spill.Load() == 0 && d.r.answers == q.answers {
+		// The host may not have taken what this process handed it last:
+		// once it has, the spill count says whether it is written.
+		if _, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindSync}); err != nil {
+			return err
+		}
+	}
+	if q.spilled && d.r.answers != q.answers {
+		q.spilled = false
+	}
+	if !q.spilled && q.spill.Load() == 0 {
 		for {
 			_, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(q.fd), uintptr(unsafe.Pointer(&out[0])), uintptr(len(out)))
 			switch errno {
@@ -155,7 +180,8 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 				return nil
 			case syscall.EINTR:
 				continue
-			case syscall.EAGAIN:
+			case syscall.EAGAIN, syscall.ENOBUFS, syscall.ENOMEM:
+				// (The host writes it once there is room, or memory.)
 			default:
 				c.unput(q)
 				return c.fail(abi.EIO, "queue put: "+errno.Error())
@@ -163,9 +189,9 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 			break
 		}
 	}
-	// Counted before it is sent: no later put of this process goes to
-	// the socket before the host has written this one there.
-	q.spill.Add(1)
+	// No later put of this process goes to the socket before the host
+	// has taken this one and written it there.
+	q.spilled, q.answers = true, d.r.answers
 	return d.r.send(&wire.Msg{Kind: wire.KindSpill, Ints: []int64{int64(h)}, Bufs: [][]byte{out}})
 }
 
@@ -173,13 +199,16 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 // the messages the host holds for it.
 const spillWait = time.Second
 
-// unput gives back what a put that failed took: its room, its task.
+// unput gives back what a put that failed took: its room, its task (and
+// a join waiting for the last task is told, as after a task_done).
 func (c *call) unput(q *queueRef) {
 	if sleepers, _ := lockword.Release(q.room.word, lockword.Count, q.room.max); sleepers&lockword.RunnersWait != 0 {
 		lockword.WakeAll(q.room.word)
 	}
 	if q.joinable {
-		lockword.TryAcquire(q.unfin, lockword.Count, 0, 0)
+		if ok, _ := lockword.TryAcquire(q.unfin, lockword.Count, 0, 0); ok && lockword.Value(q.unfin.Load()) == 0 {
+			c.d.r.send(&wire.Msg{Kind: wire.KindReleased, Ints: []int64{c.req.Int(0)}})
+		}
 	}
 }
 
@@ -194,7 +223,11 @@ func (c *call) get(q *queueRef, timeout time.Duration, limit int) error {
 	// for them, a moment, as for messages that are in the queue. (A
 	// process's puts are in the queue before its end, as CPython's feeder
 	// is flushed before a process ends.)
-	for deadline := time.Now().Add(spillWait); c.reply.Errno == abi.ETIMEDOUT && q.spill.Load() > 0 && time.Now().Before(deadline); {
+	wait := spillWait
+	if timeout > 0 {
+		wait = min(wait, timeout) // (a timed get waits at most twice its time)
+	}
+	for deadline := time.Now().Add(wait); c.reply.Errno == abi.ETIMEDOUT && q.spill.Load() > 0 && time.Now().Before(deadline); {
 		pollFD(q.fd, unix.POLLIN, time.Until(deadline))
 		c.reply, c.reason = wire.Msg{}, ""
 		if err := c.recv(0, limit); err != nil {

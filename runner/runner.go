@@ -325,6 +325,9 @@ type remote struct {
 	// unsynced: output or a posted call went to the host since its last
 	// answer (a direct pipe's send syncs first: wire.KindSync).
 	unsynced bool
+	// answers counts the host's answers: a frame sent before the n-th
+	// was dealt with by the host once answers >= n.
+	answers uint64
 }
 
 var _ hostfuncs.Caller = (*remote)(nil)
@@ -378,6 +381,7 @@ func (r *remote) roundTrip(req *wire.Msg) (*wire.Msg, error) {
 		return nil, fmt.Errorf("host sent frame kind %d, want a reply", m.Kind)
 	}
 	r.unsynced = false // the host has dealt with all that came before
+	r.answers++
 	return m, nil
 }
 

@@ -111,6 +111,31 @@ func (q *Queue) Unshare() {
 	}
 }
 
+// Released wakes the host's waiters after a runner changed the counts
+// (a put that failed gave its unfinished task back: a join may be over).
+func (q *Queue) Released() {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	q.m.broadcast()
+}
+
+// Dropped gives back what a put of a message that was lost took: its room
+// (waking the runners that wait for it) and its unfinished task.
+func (q *Queue) Dropped() {
+	q.m.mu.Lock()
+	defer q.m.mu.Unlock()
+	if q.free == nil {
+		return
+	}
+	if sleepers, _ := lockword.Release(q.free, lockword.Count, q.Capacity()); sleepers&lockword.RunnersWait != 0 && q.wake != nil {
+		q.wake()
+	}
+	if q.joinable {
+		lockword.TryAcquire(q.unfin, lockword.Count, 0, 0)
+	}
+	q.m.broadcast()
+}
+
 // Shared reports whether Share was called: the runners put and get.
 func (q *Queue) Shared() bool {
 	q.m.mu.Lock()

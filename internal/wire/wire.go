@@ -115,14 +115,14 @@ const (
 	KindSync
 	// KindReleased (runner → host, no reply): the process released a
 	// direct lock whose word said the host has waiters (host/directlock.go),
-	// which may take it now. Ints: [handle].
+	// which may take it now, or took back the last unfinished task of a
+	// direct queue. Ints: [handle].
 	KindReleased
 	// KindSpill (runner → host, no reply): a message for a direct queue
 	// whose socket is full (host/directqueue.go), which the host writes
 	// into the socket, in the order it came, as room comes. Ints:
-	// [handle]; Bufs: [the datagram]. The runner counts it in the
-	// queue's spill word before it sends it; the host uncounts it once
-	// written.
+	// [handle]; Bufs: [the datagram]. The host counts what it so holds
+	// in the queue's spill word.
 	KindSpill
 )
 
