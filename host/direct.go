@@ -368,6 +368,9 @@ func (s *Supervisor) runnerWait(p *proc, m *wire.Msg) {
 		p.waiting.Store(c)
 	}
 	p.on = waitOn{op: m.Op.String(), handle: h, obj: obj, end: end, timeout: timeout, runner: true}
+	if w := p.w.Load(); w != nil {
+		p.on.pid = w.pid
+	}
 	switch o := obj.(type) {
 	case *ipc.Pipe:
 		p.on.sockets, p.on.send = s.socketsOf(o), m.Op == abi.OpConnSend
@@ -401,8 +404,10 @@ func (s *Supervisor) endWait(p *proc, ended bool) {
 // queue's (a message came, or the host holds one for it), or the queue
 // has room, or the lock is free,
 // or it holds the lock (its runner took it a moment ago), but the runner
-// has not said so yet (a loaded machine may not run it for a while). The
-// deadlock detector asks before it declares one. (A process that waits
+// has not said so yet (a loaded machine may not run it for a while), or
+// its runner is not asleep at all (a thread of it runs or waits for a
+// CPU: it took the message or the lock, and is on its way to say so).
+// The deadlock detector asks before it declares one. (A process that waits
 // for a Lock it holds itself is deadlocked all the same: after
 // selfHeldGrace that is what it is taken for.)
 func (s *Supervisor) directWaking() bool {
@@ -415,6 +420,11 @@ func (s *Supervisor) directWaking() bool {
 	// (The objects' own locks are taken after waitMu is let go: a wake
 	// takes waitMu under them.)
 	for _, w := range ws {
+		if w.on.runner && w.on.pid > 0 && runnable(w.on.pid) {
+			// Its runner runs (or waits for a CPU): it has what it waited
+			// for, and has not said so yet.
+			return true
+		}
 		if sk := w.on.sockets; sk != nil {
 			sk.mu.Lock()
 			waking := !sk.closed && ready(sk.fd[w.on.end], w.on.send)

@@ -1,6 +1,9 @@
 package host
 
 import (
+	"bytes"
+	"fmt"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -118,4 +121,31 @@ func sendNow(fd int, dg []byte) int {
 func waitWritable(fd int, d time.Duration) {
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
 	unix.Poll(fds, int(d/time.Millisecond))
+}
+
+// runnable reports whether a thread of process pid is running, waiting
+// for a CPU, or in an uninterruptible sleep (states R and D of
+// /proc/PID/task/TID/stat): the process is on its way somewhere, not
+// blocked in a wait (a runner blocked in a call it serves sleeps in poll
+// or futex, state S, every thread of it).
+func runnable(pid int) bool {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, t := range tasks {
+		stat, err := os.ReadFile(dir + "/" + t.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ...: the name may hold anything, so the state is
+		// after the last ')'.
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+			if st := stat[i+2]; st == 'R' || st == 'D' {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -34,3 +34,5 @@ const (
 func sendNow(int, []byte) int { return sendFailed }
 
 func waitWritable(int, time.Duration) {}
+
+func runnable(int) bool { return false }

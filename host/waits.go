@@ -68,8 +68,10 @@ type waitOn struct {
 	// A wait a runner reported on a direct queue: its socket (send: a put
 	// waiting for room, else a get).
 	queue *queueSocket
-	// runner: the wait is one a runner reported (KindWait).
+	// runner: the wait is one a runner reported (KindWait); pid is that
+	// runner's OS pid.
 	runner bool
+	pid    int
 }
 
 // waiting is an entry of the supervisor's table of waits.
