@@ -45,7 +45,7 @@ func TestDirectQueues(t *testing.T) {
 		t.Skip("direct queues are Linux's")
 	}
 	for _, args := range [][]string{
-		{"queue-full-empty"}, {"queue-blocking"}, {"queue-close"}, {"queue-posted"}, {"joinable"},
+		{"queue-full-empty"}, {"queue-blocking"}, {"queue-close"}, {"queue-kill"}, {"queue-posted"}, {"joinable"},
 		{"queue-spill", "1000"}, {"pool"}, {"class-fields"}, {"stress-queue", "20000"},
 	} {
 		t.Run(args[0], func(t *testing.T) {

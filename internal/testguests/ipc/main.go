@@ -39,6 +39,7 @@ scenarios:
   queue-full-empty      Full and Empty with and without timeouts, qsize/empty/full, FIFO
   queue-blocking        a child blocked in put on a full queue is released by a get
   queue-close           put and get after close
+  queue-kill            processes terminated in a put on a full queue and a get on an empty one take nothing with them
   queue-spill [N]       2 children put N (2000) messages each, some of 100 KiB, with no reader: each one's come out in order
   queue-posted          a child's posted puts are in the queue when it has ended; a bounded queue's are not posted; a posted put to no queue
   joinable              JoinableQueue: join waits for task_done; task_done too often
@@ -97,6 +98,7 @@ func dispatch(args []string) int {
 		"queue-full-empty":    queueFullEmpty,
 		"queue-blocking":      queueBlocking,
 		"queue-close":         queueClose,
+		"queue-kill":          queueKill,
 		"queue-posted":        queuePosted,
 		"queue-spill":         queueSpill,
 		"joinable":            joinable,
@@ -496,6 +498,49 @@ func queueBlocking([]string) {
 	check(p.Join())
 	say("got=%v exitcode=%s", got, exitCode(p))
 }
+
+// queueKill: a process terminated while it waits in a put on a full
+// queue, and one terminated while it waits in a get on an empty queue,
+// take nothing with them: the room and the messages are the others'.
+func queueKill([]string) {
+	full, empty := mp.NewQueue(1), mp.NewQueue(0)
+	check(full.Put(0))
+	ready := mp.NewSemaphore(0)
+	putter := start(blockedPutter, mp.Args(full, ready))
+	getter := start(blockedGetter, mp.Args(empty, ready))
+	check(ready.Acquire())
+	check(ready.Acquire())
+	time.Sleep(300 * time.Millisecond) // (whether they wait yet or not, nothing changes)
+	for _, p := range []*mp.Process{putter, getter} {
+		check(p.Terminate())
+		check(p.Join())
+	}
+	say("exitcodes=%s,%s qsize=%d,%d", exitCode(putter), exitCode(getter), full.Qsize(), empty.Qsize())
+	var v int
+	check(full.GetNowait(&v))
+	check(full.PutNowait(2))
+	var w int
+	check(full.GetNowait(&w))
+	check(empty.Put(5))
+	var x int
+	check(empty.GetTimeout(&x, 10*time.Second))
+	say("full got=%d,%d empty got=%d qsize=%d,%d", v, w, x, full.Qsize(), empty.Qsize())
+}
+
+func blockedPutter(q *mp.Queue, ready *mp.Semaphore) {
+	check(ready.Release())
+	check(q.Put(1))
+	say("putter: put on a full queue returned")
+}
+
+func blockedGetter(q *mp.Queue, ready *mp.Semaphore) {
+	check(ready.Release())
+	var v int
+	check(q.Get(&v))
+	say("getter: get on an empty queue returned %d", v)
+}
+
+func init() { mp.Register(blockedPutter, blockedGetter) }
 
 func queueClose([]string) {
 	q := mp.NewQueue(0)
