@@ -38,8 +38,9 @@ var timing = regexp.MustCompile(`(?m)^ipc: queue: \d+ messages in .*\n`)
 // more messages than the socket holds from two putters, some larger than
 // a datagram, a Pool, 4 producers and 4 consumers on a bounded queue)
 // print exactly what they print when the host carries every message; and
-// the puts and gets were served by the runners: every message got was
-// numbered by the runner that put it, and put once.
+// the puts, gets and infos (qsize, empty, full) were served by the
+// runners: every message got was numbered by the runner that put it, and
+// put once.
 func TestDirectQueues(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("direct queues are Linux's")
@@ -63,6 +64,9 @@ func TestDirectQueues(t *testing.T) {
 			}
 			if n, _ := runnerServed(hostEvents, "queue_put"); n != 0 {
 				t.Errorf("without direct queues, runners served %d queue_put", n)
+			}
+			if _, n := runnerServed(evs, "queue_info"); n != 0 {
+				t.Errorf("with direct queues, the host served %d queue_info", n)
 			}
 			put := map[string]int{}
 			got0 := 0

@@ -119,7 +119,7 @@ func (d *direct) serve(req *wire.Msg) (reply *wire.Msg, ok bool, err error) {
 	case abi.OpConnSend, abi.OpConnRecv, abi.OpConnPoll:
 	case abi.OpLockAcquire, abi.OpLockRelease:
 		return d.serveLock(req, h)
-	case abi.OpQueuePut, abi.OpQueueGet:
+	case abi.OpQueuePut, abi.OpQueueGet, abi.OpQueueInfo:
 		return d.serveQueue(req, h)
 	case abi.OpQueueClose:
 		// The host keeps who closed a queue (and answers the put or get

@@ -30,6 +30,7 @@ type queueRef struct {
 	room     lockRef        // free: the room left, a Count a put takes and a get gives back
 	spill    *atomic.Uint32 // the messages the host holds and has not yet written into the socket
 	unfin    *atomic.Uint32 // a JoinableQueue's unfinished tasks
+	maxsize  int64          // 0: unbounded
 	joinable bool
 	// spilled: the process handed the host a message of the queue that
 	// the host may not have taken yet (counted in spill only once it has:
@@ -41,9 +42,9 @@ type queueRef struct {
 	answers uint64
 }
 
-// serveQueue serves queue_put (or queue_post, the put posted) or
-// queue_get on handle h if it is a direct queue; ok is false when the
-// host is to serve it.
+// serveQueue serves queue_put (or queue_post, the put posted),
+// queue_get or queue_info on handle h if it is a direct queue; ok is
+// false when the host is to serve it.
 func (d *direct) serveQueue(req *wire.Msg, h int32) (reply *wire.Msg, ok bool, err error) {
 	if d.closedQueues[h] {
 		return nil, false, nil
@@ -67,6 +68,8 @@ func (d *direct) serveQueue(req *wire.Msg, h int32) (reply *wire.Msg, ok bool, e
 			return nil, false, nil // the host's limit ends the run
 		}
 		err = c.put(q, h, req.Buf(0), time.Duration(req.Int(1)))
+	case abi.OpQueueInfo:
+		err = c.info(q)
 	default:
 		err = c.get(q, time.Duration(req.Int(1)), int(req.Int(2)))
 	}
@@ -118,6 +121,7 @@ func (d *direct) queue(h int32) (*queueRef, error) {
 		room:     lockRef{word: free, kind: lockword.Count, max: capacity},
 		spill:    spill,
 		unfin:    unfin,
+		maxsize:  reply.Int(2),
 		joinable: reply.Int(3) != 0,
 	}
 	d.want = reply.Int(5)
@@ -198,6 +202,20 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 // spillWait bounds how long a get that found the socket empty waits for
 // the messages the host holds for it.
 const spillWait = time.Second
+
+// info answers queue_info from the queue's words, as the host would:
+// qsize (what was put and not yet got: the room taken), maxsize, the
+// unfinished tasks.
+func (c *call) info(q *queueRef) error {
+	args, err := abi.Decode(c.req.Op, c.req.Ints, c.req.Bufs)
+	if err != nil {
+		return c.fail(abi.EINVAL, err.Error())
+	}
+	qsize := int64(q.room.max) - int64(min(lockword.Value(q.room.word.Load()), q.room.max))
+	args.SetRecord(abi.PInfo, qsize, q.maxsize, int64(lockword.Value(q.unfin.Load())))
+	c.reply.Ints, c.reply.Bufs = args.Results()
+	return nil
+}
 
 // unput gives back what a put that failed took: its room, its task (and
 // a join waiting for the last task is told, as after a task_done).

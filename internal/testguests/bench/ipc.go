@@ -241,13 +241,13 @@ func pool(n, _ int) result {
 	return result{per: time.Since(t) / time.Duration(n)}
 }
 
-// nullcall is n calls of the cheapest host function (queue_info): the
+// nullcall is n calls of the cheapest host function (event_is_set): the
 // round trip of a host call and nothing else.
 func nullcall(n, _ int) result {
-	q := mp.NewQueue(0)
+	e := mp.NewEvent()
 	t := time.Now()
 	for range n {
-		q.Qsize()
+		e.IsSet()
 	}
 	return result{per: time.Since(t) / time.Duration(n)}
 }

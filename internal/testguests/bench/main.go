@@ -21,7 +21,7 @@
 //	pool N         Pool(4) created, Map(square, 0..99), closed and joined, N times; per op = one pool
 //	alive N        N children started, all alive at once waiting on one Event, held alive aliveHold once all run; per op = start time per process; alive=N
 //	hello N        prints "ready" first (start-up measured from outside), then ns_per_op=0; N is ignored
-//	null N         N calls of queue_info, the cheapest host call; per op = one call (a diagnostic of the call path, run by hand: bench/main.go has no such shape, CPython no such call)
+//	null N         N calls of event_is_set, the cheapest host call; per op = one call (a diagnostic of the call path, run by hand: bench/main.go has no such shape, CPython no such call)
 //
 // Where a shape needs its children up before its clock starts (pipe,
 // queue, lock), each child releases a Semaphore when it is running, and
