@@ -420,11 +420,6 @@ func (s *Supervisor) directWaking() bool {
 	// (The objects' own locks are taken after waitMu is let go: a wake
 	// takes waitMu under them.)
 	for _, w := range ws {
-		if w.on.runner && w.on.pid > 0 && runnable(w.on.pid) {
-			// Its runner runs (or waits for a CPU): it has what it waited
-			// for, and has not said so yet.
-			return true
-		}
 		if sk := w.on.sockets; sk != nil {
 			sk.mu.Lock()
 			waking := !sk.closed && ready(sk.fd[w.on.end], w.on.send)
@@ -456,7 +451,33 @@ func (s *Supervisor) directWaking() bool {
 			}
 		}
 	}
+	for _, w := range ws {
+		if w.on.runner && w.on.pid > 0 && runnable(w.on.pid) && s.mayPutOff() {
+			// Its runner runs (or waits for a CPU): it has what it waited
+			// for, and has not said so yet.
+			s.log.Debug("deadlock verdict put off: a waiting process's runner is running", "pid", w.on.pid)
+			return true
+		}
+	}
 	return false
+}
+
+// maxPutOffs bounds how many times in a row, with nothing happening in
+// the run meanwhile, a running runner puts a deadlock verdict off (each
+// time by two DeadlockAfter): a thread stuck in an uninterruptible sleep
+// (state D: a frozen cgroup, a hung file system) is not on its way to
+// say it woke.
+const maxPutOffs = 8
+
+// mayPutOff counts one more verdict put off because a runner was running,
+// and reports whether that may be: not past maxPutOffs since the run last
+// moved.
+func (s *Supervisor) mayPutOff() bool {
+	gen := s.generation.Load()
+	if s.putOffGen.Swap(gen) != gen {
+		s.putOffs.Store(0)
+	}
+	return s.putOffs.Add(1) <= maxPutOffs
 }
 
 // selfHeldGrace is how long a process reported waiting on a lock it holds

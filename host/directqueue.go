@@ -32,12 +32,15 @@ import (
 // buffers what its pipe cannot take yet). The socket holds about 200 KiB,
 // so when it is full the runner hands the message to the host
 // (KindSpill), which writes it into the socket as room comes, in the
-// order it came. The runner counts it in the queue's spill word before
-// it hands it over and the host uncounts it once written; a runner puts
-// into the socket itself only while that word is zero, so one process's
-// messages keep their order (as in CPython, those of two processes have
-// none between them). A message larger than a datagram travels as a
-// ticket, as on direct pipes (KindBlobPut, KindBlobTake).
+// order it came. The host counts what it holds in the queue's spill word
+// (up when a frame comes, down once written); a runner puts into the
+// socket itself only while that word is zero and the host has answered it
+// since its last hand-over (so has counted it: the host deals with a
+// runner's frames in order), with a KindSync round trip when it cannot
+// tell yet. So one process's messages keep their order (as in CPython,
+// those of two processes have none between them). A message larger than a
+// datagram travels as a ticket, as on direct pipes (KindBlobPut,
+// KindBlobTake).
 
 // queueSocket is a direct queue's socket and what the host keeps for it.
 type queueSocket struct {

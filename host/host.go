@@ -218,6 +218,10 @@ type Supervisor struct {
 	// deadlock detection (deadlock.go)
 	generation atomic.Uint64 // bumped whenever anything happens
 	armed      atomic.Bool   // a confirmation is pending
+	// putOffs counts the deadlock verdicts put off in a row, in
+	// generation putOffGen, because a waiting runner was running.
+	putOffGen atomic.Uint64
+	putOffs   atomic.Int32
 
 	// limits (verdict.go)
 	created     int                         // processes started, guarded by mu

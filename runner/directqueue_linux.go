@@ -17,10 +17,13 @@ import (
 // a queue is a datagram socket connected to itself, and queue_put and
 // queue_get are a send and a receive on it, with the queue's counts
 // (room left, unfinished tasks) as words in the memory of the direct
-// locks: no frame to the host unless the socket is full (the message
-// goes to the host to write when room comes, KindSpill), the message is
-// larger than a datagram (a ticket, as on direct pipes), or a wait lasts
-// longer than shortWait (reported as for pipes).
+// locks: no frame to the host unless the socket is full or the host still
+// holds earlier messages (the message goes to the host to write when room
+// comes, KindSpill; and a KindSync first when the runner cannot tell
+// whether the host has taken the last it handed over), the message is
+// larger than a datagram (a ticket, as on direct pipes), the process
+// printed since its last answer (KindSync), or a wait lasts longer than
+// shortWait (reported as for pipes).
 
 // queueRef is a direct queue the process used: its socket (and a message
 // received that the guest's buffer could not hold) as a pipe end's, and

@@ -109,9 +109,12 @@ const (
 	KindBlobTake
 	// KindSync (runner → host): answered with an empty reply once the
 	// host has dealt with every frame the runner sent before it: a
-	// runner sends it before a message on a direct pipe when it has sent
-	// output or a posted call since its last answer, so that those come
-	// first, as they did when the host carried every message.
+	// runner sends it before a message on a direct pipe or queue, and
+	// before the release of a direct lock, when it has sent output or a
+	// posted call since its last answer, so that those come first, as they
+	// did when the host carried every message; and before a direct put
+	// when it cannot tell whether the host has taken the message it
+	// handed over last (KindSpill).
 	KindSync
 	// KindReleased (runner → host, no reply): the process released a
 	// direct lock whose word said the host has waiters (host/directlock.go),
@@ -119,7 +122,8 @@ const (
 	// direct queue. Ints: [handle].
 	KindReleased
 	// KindSpill (runner → host, no reply): a message for a direct queue
-	// whose socket is full (host/directqueue.go), which the host writes
+	// whose socket is full, or whose earlier messages the host still holds
+	// (host/directqueue.go), which the host writes
 	// into the socket, in the order it came, as room comes. Ints:
 	// [handle]; Bufs: [the datagram]. The host counts what it so holds
 	// in the queue's spill word.
