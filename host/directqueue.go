@@ -197,8 +197,12 @@ func (qs *queueSocket) writeSpilled(s *Supervisor) {
 			if sent == sendFailed {
 				// Refused for good (it never is, by a socket that is open
 				// and a datagram a quarter of its buffer): the message is
-				// lost, and what its put took is given back.
+				// lost, and what its put took is given back, and the body
+				// the host kept for a ticket.
 				s.log.Warn("a queue's message could not be written into its socket and is lost")
+				if id, ok := wire.Ticket(dg); ok {
+					qs.take(id)
+				}
 				qs.q.Dropped()
 			}
 		case sendFull:

@@ -57,14 +57,12 @@ type pipeEnd struct {
 	hasPending bool
 }
 
-// The datagram of a message: its number (the process's handle, then its
-// count), a kind byte, then the message itself or, for a message larger
-// than the socket takes in one datagram, the id the host keeps it under
-// and its size.
+// A message travels as one datagram (wire.DgHeader...: its number, its
+// kind, the message itself or a ticket for the host's copy).
 const (
-	dgHeader  = 9
-	dgInline  = 0
-	dgBlob    = 1
+	dgHeader  = wire.DgHeader
+	dgInline  = wire.DgInline
+	dgBlob    = wire.DgBlob
 	maxInline = 64 << 10
 	// shortWait is how long a wait lasts before it is reported to the
 	// host: most end sooner (the other process is running), and the
@@ -366,8 +364,8 @@ func (c *call) read(timeout time.Duration) (ok bool, err error) {
 	dg := d.buf[:n]
 	e.pendingSeq, e.hasPending = binary.LittleEndian.Uint64(dg), true
 	e.pending = dg[dgHeader:]
-	if dg[8] == dgBlob && len(dg) == dgHeader+16 {
-		reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobTake, Ints: []int64{c.req.Int(0), int64(binary.LittleEndian.Uint64(dg[dgHeader:]))}})
+	if id, ok := wire.Ticket(dg); ok {
+		reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobTake, Ints: []int64{c.req.Int(0), id}})
 		if err != nil {
 			return false, err
 		}

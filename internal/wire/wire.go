@@ -130,6 +130,28 @@ const (
 	KindSpill
 )
 
+// The datagram of a message on a direct pipe or queue (README, "Direct
+// pipes"): the message's number (its sender's process handle, then its
+// count: 8 bytes, little-endian), a kind byte, then the message itself
+// (DgInline) or, for a message larger than a datagram, the id the host
+// keeps it under and its size (DgBlob: 8 bytes each, little-endian). The
+// runners write and read them; the host writes those handed to it
+// (KindSpill) as they are.
+const (
+	DgHeader = 9
+	DgInline = 0
+	DgBlob   = 1
+)
+
+// Ticket returns the id of the message a datagram stands for, if it is a
+// ticket (DgBlob).
+func Ticket(dg []byte) (id int64, ok bool) {
+	if len(dg) != DgHeader+16 || dg[8] != DgBlob {
+		return 0, false
+	}
+	return int64(binary.LittleEndian.Uint64(dg[DgHeader:])), true
+}
+
 // The first Int of the reply to a KindAttach: what the handle is to the
 // runner.
 const (

@@ -145,3 +145,26 @@ func TestNamedFrames(t *testing.T) {
 		t.Error("an empty reply asks the runner to stay")
 	}
 }
+
+// TestTicket: a ticket datagram gives its id; a message's own datagram,
+// or one of another length, is no ticket.
+func TestTicket(t *testing.T) {
+	ticket := binary.LittleEndian.AppendUint64(append(make([]byte, 8), DgBlob), 42)
+	ticket = binary.LittleEndian.AppendUint64(ticket, 1<<20)
+	inline := append(append(make([]byte, 8), DgInline), make([]byte, 16)...)
+	for _, tt := range []struct {
+		name string
+		dg   []byte
+		id   int64
+		ok   bool
+	}{
+		{"ticket", ticket, 42, true},
+		{"inline of a ticket's length", inline, 0, false},
+		{"short", ticket[:DgHeader+8], 0, false},
+		{"empty", nil, 0, false},
+	} {
+		if id, ok := Ticket(tt.dg); id != tt.id || ok != tt.ok {
+			t.Errorf("%s: Ticket = %d, %v; want %d, %v", tt.name, id, ok, tt.id, tt.ok)
+		}
+	}
+}
