@@ -127,7 +127,7 @@ func (sk *pipeSockets) gone(e int) {
 	sk.shut[e] = true
 	drain(sk.fd[e]) // what was sent to e can never be read: the kernel frees it
 	for _, b := range sk.blobs[e] {
-		sk.meter.Add(-len(b) - ipc.ItemOverhead)
+		sk.meter.Free(b)
 	}
 	sk.blobs[e] = nil
 	if sk.shut[0] && sk.shut[1] {
@@ -144,7 +144,7 @@ func (sk *pipeSockets) closeLocked() {
 		sk.budget.Add(-sk.charge)
 		for e := range sk.blobs {
 			for _, b := range sk.blobs[e] {
-				sk.meter.Add(-len(b) - ipc.ItemOverhead)
+				sk.meter.Free(b)
 			}
 			sk.blobs[e] = nil
 		}
@@ -291,7 +291,7 @@ func (sk *pipeSockets) keep(to int, data []byte, reply *wire.Msg) abi.Errno {
 	}
 	sk.next++
 	sk.blobs[to][sk.next] = bytes.Clone(data)
-	sk.meter.Add(len(data) + ipc.ItemOverhead)
+	sk.meter.Hold(data)
 	reply.Ints = []int64{sk.next}
 	return abi.OK
 }
@@ -315,7 +315,7 @@ func (s *Supervisor) blobTake(p *proc, m *wire.Msg) *wire.Msg {
 			b, ok := sk.blobs[end][m.Int(1)]
 			delete(sk.blobs[end], m.Int(1))
 			if ok {
-				sk.meter.Add(-len(b) - ipc.ItemOverhead)
+				sk.meter.Free(b)
 				reply.Errno, reply.Bufs = abi.OK, [][]byte{b}
 			}
 			sk.mu.Unlock()

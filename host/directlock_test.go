@@ -13,16 +13,21 @@ import (
 	"github.com/sandbox-dev/sandbox/internal/events"
 )
 
-// directLocks sets Config.DirectLocks, and, with events false, drops the
-// event log.
-func directLocks(on, events bool) func(*host.Config) {
-	return func(c *host.Config) {
-		c.DirectLocks = on
-		if !events {
-			c.Events = nil
+// directSwitch returns a setter of the Config switch that field picks:
+// the switch set to on and, with events false, no event log.
+func directSwitch(field func(*host.Config) *bool) func(on, events bool) func(*host.Config) {
+	return func(on, events bool) func(*host.Config) {
+		return func(c *host.Config) {
+			*field(c) = on
+			if !events {
+				c.Events = nil
+			}
 		}
 	}
 }
+
+// directLocks sets Config.DirectLocks (directSwitch).
+var directLocks = directSwitch(func(c *host.Config) *bool { return &c.DirectLocks })
 
 // runnerServed counts the calls of op in evs that runners served.
 func runnerServed(evs []events.Event, op string) (runner, hostServed int) {

@@ -165,7 +165,7 @@ func (s *Supervisor) spill(p *proc, m *wire.Msg) {
 	}
 	qs.spilled = append(qs.spilled, bytes.Clone(dg))
 	qs.spill.Add(1)
-	qs.meter.Add(len(dg) + ipc.ItemOverhead)
+	qs.meter.Hold(dg)
 	if !qs.writing {
 		qs.writing = true
 		go qs.writeSpilled(s)
@@ -191,7 +191,7 @@ func (qs *queueSocket) writeSpilled(s *Supervisor) {
 		case sendOK, sendFailed:
 			qs.spilled[0] = nil
 			qs.spilled = qs.spilled[1:]
-			qs.meter.Add(-len(dg) - ipc.ItemOverhead)
+			qs.meter.Free(dg)
 			qs.spill.Add(^uint32(0))
 			qs.mu.Unlock()
 			if sent == sendFailed {
@@ -226,7 +226,7 @@ func (qs *queueSocket) keep(data []byte, reply *wire.Msg) abi.Errno {
 	}
 	qs.next++
 	qs.blobs[qs.next] = bytes.Clone(data)
-	qs.meter.Add(len(data) + ipc.ItemOverhead)
+	qs.meter.Hold(data)
 	reply.Ints = []int64{qs.next}
 	return abi.OK
 }
@@ -238,7 +238,7 @@ func (qs *queueSocket) take(id int64) ([]byte, bool) {
 	b, ok := qs.blobs[id]
 	delete(qs.blobs, id)
 	if ok {
-		qs.meter.Add(-len(b) - ipc.ItemOverhead)
+		qs.meter.Free(b)
 	}
 	return b, ok
 }
@@ -258,10 +258,10 @@ func (s *Supervisor) closeQueues() {
 			closeFD(qs.fd)
 			qs.budget.Add(-qs.charge)
 			for _, dg := range qs.spilled {
-				qs.meter.Add(-len(dg) - ipc.ItemOverhead)
+				qs.meter.Free(dg)
 			}
 			for _, b := range qs.blobs {
-				qs.meter.Add(-len(b) - ipc.ItemOverhead)
+				qs.meter.Free(b)
 			}
 			qs.spilled, qs.blobs = nil, nil
 		}

@@ -13,16 +13,8 @@ import (
 	"github.com/sandbox-dev/sandbox/internal/events"
 )
 
-// directQueues sets Config.DirectQueues, and, with events false, drops
-// the event log.
-func directQueues(on, events bool) func(*host.Config) {
-	return func(c *host.Config) {
-		c.DirectQueues = on
-		if !events {
-			c.Events = nil
-		}
-	}
-}
+// directQueues sets Config.DirectQueues (directSwitch).
+var directQueues = directSwitch(func(c *host.Config) *bool { return &c.DirectQueues })
 
 // queueNumbered is the msg of a message a runner put on a direct queue:
 // the queue, then the putter's handle and count. The host numbers the

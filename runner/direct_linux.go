@@ -262,11 +262,9 @@ func (c *call) send(data []byte) error {
 		return err
 	}
 	for {
-		_, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(e.fd), uintptr(unsafe.Pointer(&out[0])), uintptr(len(out)))
-		switch errno {
+		switch errno := writeDatagram(e.fd, out); errno {
 		case 0:
 			return nil
-		case syscall.EINTR:
 		case syscall.EAGAIN:
 			// The socket is full: wait for the receivers, as CPython's send.
 			if _, err := c.wait(c.socket(unix.POLLOUT), -1); err != nil {
@@ -276,6 +274,17 @@ func (c *call) send(data []byte) error {
 			return c.fail(abi.EBROKENPIPE, "the other end of the pipe is closed")
 		default:
 			return c.fail(abi.EIO, "send: "+errno.Error())
+		}
+	}
+}
+
+// writeDatagram sends datagram out on fd without waiting (a signal that
+// interrupts the write writes it again): 0, or the write's errno.
+func writeDatagram(fd int, out []byte) syscall.Errno {
+	for {
+		_, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&out[0])), uintptr(len(out)))
+		if errno != syscall.EINTR {
+			return errno
 		}
 	}
 }

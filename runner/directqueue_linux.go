@@ -4,7 +4,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -142,13 +141,14 @@ func (d *direct) queue(h int32) (*queueRef, error) {
 func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) error {
 	d := c.d
 	c.size, c.preview = len(data), data[:min(len(data), previewBytes)] // (a wait reports them)
-	bounded := q.room.max < lockword.MaxValue
-	if !bounded {
-		timeout = 0 // (the room of an unbounded queue is never short)
-	}
-	ok, err := c.wait(futex(&q.room, 0), timeout)
-	if err != nil {
-		return err
+	var ok bool
+	if q.room.max < lockword.MaxValue {
+		var err error
+		if ok, err = c.wait(futex(&q.room, 0), timeout); err != nil {
+			return err
+		}
+	} else {
+		ok, _ = lockword.TryAcquire(q.room.word, lockword.Count, 0, 0) // (never short)
 	}
 	if !ok {
 		return c.fail(abi.EFULL, "queue put: queue is full")
@@ -180,20 +180,14 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 		q.spilled = false
 	}
 	if !q.spilled && q.spill.Load() == 0 {
-		for {
-			_, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(q.fd), uintptr(unsafe.Pointer(&out[0])), uintptr(len(out)))
-			switch errno {
-			case 0:
-				return nil
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN, syscall.ENOBUFS, syscall.ENOMEM:
-				// (The host writes it once there is room, or memory.)
-			default:
-				c.unput(q)
-				return c.fail(abi.EIO, "queue put: "+errno.Error())
-			}
-			break
+		switch errno := writeDatagram(q.fd, out); errno {
+		case 0:
+			return nil
+		case syscall.EAGAIN, syscall.ENOBUFS, syscall.ENOMEM:
+			// (The host writes it once there is room, or memory.)
+		default:
+			c.unput(q)
+			return c.fail(abi.EIO, "queue put: "+errno.Error())
 		}
 	}
 	// No later put of this process goes to the socket before the host
@@ -214,18 +208,24 @@ func (c *call) info(q *queueRef) error {
 	if err != nil {
 		return c.fail(abi.EINVAL, err.Error())
 	}
-	qsize := int64(q.room.max) - int64(min(lockword.Value(q.room.word.Load()), q.room.max))
-	args.SetRecord(abi.PInfo, qsize, q.maxsize, int64(lockword.Value(q.unfin.Load())))
+	qsize := lockword.Taken(q.room.word.Load(), q.room.max)
+	args.SetRecord(abi.PInfo, int64(qsize), q.maxsize, int64(lockword.Value(q.unfin.Load())))
 	c.reply.Ints, c.reply.Bufs = args.Results()
 	return nil
+}
+
+// giveRoom gives back one place of room, and wakes the puts waiting for
+// it.
+func (q *queueRef) giveRoom() {
+	if sleepers, _ := lockword.Release(q.room.word, lockword.Count, q.room.max); sleepers&lockword.RunnersWait != 0 {
+		lockword.WakeAll(q.room.word)
+	}
 }
 
 // unput gives back what a put that failed took: its room, its task (and
 // a join waiting for the last task is told, as after a task_done).
 func (c *call) unput(q *queueRef) {
-	if sleepers, _ := lockword.Release(q.room.word, lockword.Count, q.room.max); sleepers&lockword.RunnersWait != 0 {
-		lockword.WakeAll(q.room.word)
-	}
+	q.giveRoom()
 	if q.joinable {
 		if ok, _ := lockword.TryAcquire(q.unfin, lockword.Count, 0, 0); ok && lockword.Value(q.unfin.Load()) == 0 {
 			c.d.r.send(&wire.Msg{Kind: wire.KindReleased, Ints: []int64{c.req.Int(0)}})
@@ -257,9 +257,7 @@ func (c *call) get(q *queueRef, timeout time.Duration, limit int) error {
 	}
 	switch c.reply.Errno {
 	case abi.OK:
-		if sleepers, _ := lockword.Release(q.room.word, lockword.Count, q.room.max); sleepers&lockword.RunnersWait != 0 {
-			lockword.WakeAll(q.room.word)
-		}
+		q.giveRoom()
 	case abi.ETIMEDOUT:
 		return c.fail(abi.EEMPTY, "queue get: queue is empty")
 	}

@@ -18,9 +18,14 @@ const ItemOverhead = 64
 // Bytes is what the objects of the meter hold now.
 func (m *Meter) Bytes() int64 { return m.n.Load() }
 
-// Add counts d bytes more (negative: fewer), for what the host holds on
-// the objects' behalf outside them (the large messages of a direct pipe).
-func (m *Meter) Add(d int) { m.add(d) }
+// Hold counts one message more that the host holds on the objects'
+// behalf outside them (the large messages of a direct pipe or queue, the
+// messages it writes into a direct queue's socket): its bytes and
+// ItemOverhead. Free uncounts one.
+func (m *Meter) Hold(msg []byte) { m.add(ItemOverhead + len(msg)) }
+
+// Free uncounts a message Hold counted.
+func (m *Meter) Free(msg []byte) { m.add(-ItemOverhead - len(msg)) }
 
 func (m *Meter) add(d int) {
 	if m != nil && d != 0 {

@@ -249,7 +249,7 @@ func (q *Queue) Qsize() int {
 // size is Qsize. q.m.mu held.
 func (q *Queue) size() int {
 	if q.free != nil {
-		return int(q.Capacity() - min(lockword.Value(q.free.Load()), q.Capacity()))
+		return int(lockword.Taken(q.free.Load(), q.Capacity()))
 	}
 	return q.items.len()
 }

@@ -45,6 +45,10 @@ const (
 // Value returns the holder or the count in w.
 func Value(w uint32) uint32 { return w >> shift }
 
+// Taken returns how much of a Count whose full value is max word w has
+// given out: a queue's messages put and not yet got, when w is its room.
+func Taken(w uint32, max uint32) uint32 { return max - min(Value(w), max) }
+
 // Make returns a word holding v with no flags.
 func Make(v uint32) uint32 { return v << shift }
 

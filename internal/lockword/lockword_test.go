@@ -126,3 +126,18 @@ func TestExclusion(t *testing.T) {
 		}
 	}
 }
+
+func TestTaken(t *testing.T) {
+	for _, tt := range []struct {
+		w, max, want uint32
+	}{
+		{Make(3), 3, 0},
+		{Make(1) | RunnersWait, 3, 2},
+		{Make(0), 3, 3},
+		{Make(5), 3, 0}, // (a word above max gives out nothing)
+	} {
+		if got := Taken(tt.w, tt.max); got != tt.want {
+			t.Errorf("Taken(%#x, %d) = %d, want %d", tt.w, tt.max, got, tt.want)
+		}
+	}
+}
