@@ -16,6 +16,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -33,7 +34,9 @@ const MaxCallBytes = abi.MaxCallBytes
 
 // Caller carries out one decoded call and returns its reply. An error means
 // the call could not be carried out at all (the host is gone); the guest is
-// then aborted with that error. A req of kind wire.KindPost (an import
+// then aborted with that error. req, its Ints and its Bufs (views of guest
+// memory) are valid only until Call returns: a Caller that keeps any of
+// them keeps a copy. The reply is read before the guest's next call. A req of kind wire.KindPost (an import
 // that posts another, abi.Spec.Posts) has no results to wait for: a Caller
 // may send it on and answer OK at once, as the runner does, or serve it as
 // a call.
@@ -88,6 +91,19 @@ type binding struct {
 	c Caller
 }
 
+// request is the room of one call's wire.Msg, taken from requests and
+// given back when the call returns: a call served in the runner (a direct
+// lock's acquire, a pipe's send) costs a microsecond or two, and the
+// message, its Ints and its Bufs were 3 to 5 allocations of it, and most
+// of the Go collector's work in a runner.
+type request struct {
+	msg  wire.Msg
+	ints [abi.MaxParams]int64
+	bufs [abi.MaxParams][]byte
+}
+
+var requests = sync.Pool{New: func() any { return new(request) }}
+
 // output is an out-parameter remembered until the reply comes.
 type output struct {
 	kind           abi.Kind
@@ -109,7 +125,13 @@ func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) abi.
 	}
 	size := uint64(mem.Size())
 	fits := func(ptr, n uint32) bool { return uint64(ptr)+uint64(n) <= size }
-	req := &wire.Msg{Kind: wire.KindCall, Op: b.s.Op}
+	rq := requests.Get().(*request)
+	defer func() {
+		clear(rq.bufs[:]) // (no view of guest memory outlives the call)
+		requests.Put(rq)
+	}()
+	rq.msg = wire.Msg{Kind: wire.KindCall, Op: b.s.Op, Ints: rq.ints[:0], Bufs: rq.bufs[:0]}
+	req := &rq.msg
 	if b.s.Posts != 0 {
 		req.Kind = wire.KindPost // no results: the Caller need not wait
 	}
@@ -211,9 +233,13 @@ func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) abi.
 	for _, o := range outs[:nout] {
 		switch {
 		case o.kind == abi.OutRecord:
-			rec := make([]byte, o.n)
-			copy(rec, reply.Buf(nb))
+			rec := reply.Buf(nb)
 			nb++
+			if len(rec) != int(o.n) {
+				padded := make([]byte, o.n) // (zeros past a short one; never past n)
+				copy(padded, rec)
+				rec = padded
+			}
 			mem.Write(o.ptr, rec)
 		case isBuffer(o.kind):
 			data := reply.Buf(nb)

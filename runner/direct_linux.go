@@ -42,6 +42,11 @@ type direct struct {
 	want         int64  // records the host wants: 0 none, 1 with previews, 2 with whole inputs
 	buf          []byte // a datagram received
 	out          []byte // a datagram to send
+	// c is the call being served, post a posted put as the put it posts:
+	// the process makes one call at a time and reads the reply before its
+	// next, so a call served here allocates nothing of its own (begin).
+	c    call
+	post wire.Msg
 }
 
 // pipeEnd is a direct pipe end the process holds.
@@ -139,7 +144,7 @@ func (d *direct) serve(req *wire.Msg) (reply *wire.Msg, ok bool, err error) {
 	if e == nil || err != nil {
 		return nil, false, err
 	}
-	c := call{d: d, req: req, e: e, began: time.Now()}
+	c := d.begin(req, e)
 	switch req.Op {
 	case abi.OpConnSend:
 		if e.maxMsg > 0 && int64(len(req.Buf(0))) > e.maxMsg {
@@ -229,13 +234,39 @@ type call struct {
 	req   *wire.Msg
 	e     *pipeEnd
 	reply wire.Msg
+	ints  [1]int64  // the reply's Ints (answer)
+	bufs  [1][]byte // the reply's Bufs (answerBuf)
 
+	// began is when the call began: taken when it is to be recorded, or
+	// when it waits (a timeout counts from it).
 	began, blocked, woke time.Time
 	reason               string
 	seq                  uint64
 	size                 int
 	result               int64
 	preview              []byte
+}
+
+// begin starts serving req (on pipe end e, or nil) as d's call.
+func (d *direct) begin(req *wire.Msg, e *pipeEnd) *call {
+	c := &d.c
+	*c = call{d: d, req: req, e: e}
+	if d.want != 0 {
+		c.began = time.Now()
+	}
+	return c
+}
+
+// answer makes v the reply's one integer result.
+func (c *call) answer(v int64) {
+	c.ints[0] = v
+	c.reply.Ints = c.ints[:1]
+}
+
+// answerBuf makes b the reply's one buffer result.
+func (c *call) answerBuf(b []byte) {
+	c.bufs[0] = b
+	c.reply.Bufs = c.bufs[:1]
 }
 
 // fail answers the call with errno and says why.
@@ -267,7 +298,7 @@ func (c *call) send(data []byte) error {
 			return nil
 		case syscall.EAGAIN:
 			// The socket is full: wait for the receivers, as CPython's send.
-			if _, err := c.wait(c.socket(unix.POLLOUT), -1); err != nil {
+			if _, err := c.waitSocket(unix.POLLOUT, -1); err != nil {
 				return err
 			}
 		case syscall.EPIPE:
@@ -338,7 +369,7 @@ func (c *call) recv(timeout time.Duration, limit int) error {
 			}
 			if size > limit {
 				c.size = size
-				c.reply.Ints = []int64{int64(size)}
+				c.answer(int64(size))
 				return c.fail(abi.E2SMALL, "")
 			}
 		}
@@ -353,12 +384,12 @@ func (c *call) recv(timeout time.Duration, limit int) error {
 		if &msg[0] == &d.buf[dgHeader] {
 			e.pending = append([]byte(nil), msg...) // kept for the retry
 		}
-		c.reply.Ints = []int64{int64(len(msg))}
+		c.answer(int64(len(msg)))
 		return c.fail(abi.E2SMALL, "")
 	}
 	e.pending, e.hasPending = nil, false
 	c.preview = msg[:min(len(msg), previewBytes)]
-	c.reply.Bufs = [][]byte{msg}
+	c.answerBuf(msg)
 	return nil
 }
 
@@ -415,7 +446,7 @@ func (c *call) receive(buf []byte, flags int, timeout time.Duration) (n int, ok 
 		case errno == syscall.EINTR:
 			continue
 		case errno == syscall.EAGAIN:
-			ready, err := c.wait(c.socket(unix.POLLIN), timeout)
+			ready, err := c.waitSocket(unix.POLLIN, timeout)
 			if err != nil {
 				return 0, false, err
 			}
@@ -442,22 +473,22 @@ func (c *call) poll(timeout time.Duration) error {
 	ready := e.hasPending
 	if !ready {
 		var err error
-		if ready, err = c.wait(c.socket(unix.POLLIN), timeout); err != nil {
+		if ready, err = c.waitSocket(unix.POLLIN, timeout); err != nil {
 			return err
 		}
 	}
 	if ready {
 		c.result = 1
 	}
-	c.reply.Ints = []int64{c.result}
+	c.answer(c.result)
 	return nil
 }
 
-// socket is a wait for the end's socket to be ready for events (or shut
-// down), for wait.
-func (c *call) socket(events int16) func(time.Duration) bool {
+// waitSocket waits, as wait, for the end's socket to be ready for events
+// (or shut down).
+func (c *call) waitSocket(events int16, timeout time.Duration) (bool, error) {
 	fd := c.e.fd
-	return func(d time.Duration) bool { return pollFD(fd, events, d) }
+	return c.wait(func(d time.Duration) bool { return pollFD(fd, events, d) }, timeout)
 }
 
 // wait waits up to timeout (negative: no bound) for ready, which waits up
@@ -467,6 +498,9 @@ func (c *call) socket(events int16) func(time.Duration) bool {
 func (c *call) wait(ready func(time.Duration) bool, timeout time.Duration) (bool, error) {
 	if ok := ready(0); ok || timeout == 0 {
 		return ok, nil
+	}
+	if c.began.IsZero() {
+		c.began = time.Now()
 	}
 	first := shortWait
 	if timeout > 0 && timeout < first {

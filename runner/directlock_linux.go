@@ -37,7 +37,7 @@ func (d *direct) serveLock(req *wire.Msg, h int32) (reply *wire.Msg, ok bool, er
 	if l == nil || err != nil {
 		return nil, false, err
 	}
-	c := call{d: d, req: req, began: time.Now()}
+	c := d.begin(req, nil)
 	if req.Op == abi.OpLockAcquire {
 		err = c.acquire(l, time.Duration(req.Int(1)))
 	} else {
@@ -115,7 +115,7 @@ func (c *call) acquire(l *lockRef, timeout time.Duration) error {
 		if l.kind == lockword.Count {
 			who = 0
 		}
-		ok, err := c.wait(futex(l, who), timeout)
+		ok, err := c.waitWord(l, who, timeout)
 		if err != nil {
 			return err
 		}
@@ -126,35 +126,38 @@ func (c *call) acquire(l *lockRef, timeout time.Duration) error {
 			c.result = 1
 		}
 	}
-	c.reply.Ints = []int64{c.result}
+	c.answer(c.result)
 	return nil
 }
 
-// futex is a wait, for call.wait, to take l's word for who: it tries,
-// and sleeps on the word until it changes, as long as it may.
-func futex(l *lockRef, who uint32) func(time.Duration) bool {
-	return func(d time.Duration) bool {
-		var deadline time.Time
+// waitWord takes l's word for who, waiting, as wait, up to timeout.
+func (c *call) waitWord(l *lockRef, who uint32, timeout time.Duration) (bool, error) {
+	return c.wait(func(d time.Duration) bool { return futex(l, who, d) }, timeout)
+}
+
+// futex takes l's word for who: it tries, and sleeps on the word until it
+// changes, for up to d (negative: no bound).
+func futex(l *lockRef, who uint32, d time.Duration) bool {
+	var deadline time.Time
+	if d > 0 {
+		deadline = time.Now().Add(d)
+	}
+	for {
+		waiting := lockword.RunnersWait
+		if d == 0 {
+			waiting = 0
+		}
+		ok, v := lockword.TryAcquire(l.word, l.kind, who, waiting)
+		if ok || d == 0 {
+			return ok
+		}
+		left := maxSleep
 		if d > 0 {
-			deadline = time.Now().Add(d)
+			if left = time.Until(deadline); left <= 0 {
+				return false
+			}
 		}
-		for {
-			waiting := lockword.RunnersWait
-			if d == 0 {
-				waiting = 0
-			}
-			ok, v := lockword.TryAcquire(l.word, l.kind, who, waiting)
-			if ok || d == 0 {
-				return ok
-			}
-			left := maxSleep
-			if d > 0 {
-				if left = time.Until(deadline); left <= 0 {
-					return false
-				}
-			}
-			lockword.Wait(l.word, v, min(left, maxSleep))
-		}
+		lockword.Wait(l.word, v, min(left, maxSleep))
 	}
 }
 

@@ -59,11 +59,11 @@ func (d *direct) serveQueue(req *wire.Msg, h int32) (reply *wire.Msg, ok bool, e
 	if post {
 		// Served, and recorded, as the put it posts, when the message is
 		// in the queue (or on its way to the host).
-		put := *req
-		put.Kind, put.Op = wire.KindCall, abi.OpQueuePut
-		req = &put
+		d.post = *req
+		d.post.Kind, d.post.Op = wire.KindCall, abi.OpQueuePut
+		req = &d.post
 	}
-	c := call{d: d, req: req, e: &q.pipeEnd, began: time.Now()}
+	c := d.begin(req, &q.pipeEnd)
 	switch req.Op {
 	case abi.OpQueuePut:
 		if q.maxMsg > 0 && int64(len(req.Buf(0))) > q.maxMsg {
@@ -144,7 +144,7 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 	var ok bool
 	if q.room.max < lockword.MaxValue {
 		var err error
-		if ok, err = c.wait(futex(&q.room, 0), timeout); err != nil {
+		if ok, err = c.waitWord(&q.room, 0, timeout); err != nil {
 			return err
 		}
 	} else {
