@@ -62,6 +62,16 @@ const maxInline = 64 << 10
 
 func shutdown(fd int) { unix.Shutdown(fd, unix.SHUT_RDWR) }
 
+// setSendBuffer asks the kernel to let fd's sends hold n bytes queued
+// (it grants twice that, for its bookkeeping, at most twice
+// net.core.wmem_max), and returns what it granted.
+func setSendBuffer(fd, n int) (int, error) {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, n); err != nil {
+		return 0, err
+	}
+	return unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
+}
+
 func closeFD(fd int) { unix.Close(fd) }
 
 // selfSocket makes a direct queue's socket: a datagram socket connected

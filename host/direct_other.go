@@ -21,6 +21,8 @@ func ready(int, bool) bool { return false }
 
 func shutdown(int) {}
 
+func setSendBuffer(int, int) (int, error) { return 0, errors.New("direct queues need Linux") }
+
 func closeFD(int) {}
 
 func selfSocket() (int, int, int, error) { return -1, 0, 0, errors.New("direct queues need Linux") }

@@ -28,19 +28,22 @@ import (
 // the rest: who closed the queue, task_done and join, and what the
 // deadlock detector needs (waits reported as for direct pipes).
 //
-// A put on an unbounded queue never waits (CPython's feeder thread
-// buffers what its pipe cannot take yet). The socket holds about 200 KiB,
-// so when it is full the runner hands the message to the host
-// (KindSpill), which writes it into the socket as room comes, in the
-// order it came. The host counts what it holds in the queue's spill word
-// (up when a frame comes, down once written); a runner puts into the
-// socket itself only while that word is zero and the host has answered it
-// since its last hand-over (so has counted it: the host deals with a
-// runner's frames in order), with a KindSync round trip when it cannot
-// tell yet. So one process's messages keep their order (as in CPython,
-// those of two processes have none between them). A message larger than a
-// datagram travels as a ticket, as on direct pipes (KindBlobPut,
-// KindBlobTake).
+// A put on an unbounded queue never waits (CPython's feeder thread buffers
+// what its pipe cannot take yet). The socket holds about 200 KiB, so when
+// it is full the runner hands the message to the host (KindSpill), which
+// writes it into the socket as room comes, in the order it came; the first
+// time, the host makes the socket hold about 2 MiB (grow), if the sockets'
+// half of MaxIPCBytes has room for it: a stream of 4 KiB messages filled
+// 200 KiB in 26, and a message handed to the host is a frame and a copy
+// more (README, "Direct queues"). The host counts what it holds in the
+// queue's spill word (up when a frame comes, down once written); a runner
+// puts into the socket itself only while that word is zero and the host
+// has answered it since its last hand-over (so has counted it: the host
+// deals with a runner's frames in order), with a KindSync round trip when
+// it cannot tell yet. So one process's messages keep their order (as in
+// CPython, those of two processes have none between them). A message
+// larger than a datagram travels as a ticket, as on direct pipes
+// (KindBlobPut, KindBlobTake).
 
 // queueSocket is a direct queue's socket and what the host keeps for it.
 type queueSocket struct {
@@ -49,6 +52,8 @@ type queueSocket struct {
 	inline int // the largest message sent as one datagram
 	off    int // the offset of the queue's two slots in the locks' memory
 	spill  *atomic.Uint32
+	sndbuf int  // what the socket holds (SO_SNDBUF)
+	grown  bool // grow was tried
 
 	mu      sync.Mutex
 	closed  bool
@@ -91,7 +96,7 @@ func (s *Supervisor) newDirectQueue(q *ipc.Queue) bool {
 	unfin, _ := lockword.Slot(mem, off+lockword.SlotSize)
 	spill.Store(0)
 	q.Share(free, unfin, func() { lockword.WakeAll(free) })
-	qs := &queueSocket{q: q, fd: fd, inline: inline, off: off, spill: spill, meter: &s.held, charge: charge, budget: &s.socketBytes}
+	qs := &queueSocket{q: q, fd: fd, inline: inline, off: off, spill: spill, sndbuf: sndbuf, meter: &s.held, charge: charge, budget: &s.socketBytes}
 	s.mu.Lock()
 	if s.queues == nil {
 		s.queues = map[*ipc.Queue]*queueSocket{}
@@ -163,6 +168,7 @@ func (s *Supervisor) spill(p *proc, m *wire.Msg) {
 	if qs.closed {
 		return
 	}
+	qs.grow(s)
 	qs.spilled = append(qs.spilled, bytes.Clone(dg))
 	qs.spill.Add(1)
 	qs.meter.Hold(dg)
@@ -170,6 +176,41 @@ func (s *Supervisor) spill(p *proc, m *wire.Msg) {
 		qs.writing = true
 		go qs.writeSpilled(s)
 	}
+}
+
+// grownSocket is what a direct queue's socket is asked to hold once it
+// was full: the kernel grants twice that (2 MiB), within
+// net.core.wmem_max.
+const grownSocket = 1 << 20
+
+// grow makes the socket hold grownSocket, once, if the sockets' half of
+// MaxIPCBytes has room for what it grants more, which counts there until
+// the run ends. qs.mu held.
+func (qs *queueSocket) grow(s *Supervisor) {
+	if qs.grown {
+		return
+	}
+	qs.grown = true
+	want := 2 * grownSocket
+	if qs.sndbuf >= want {
+		return
+	}
+	charge, ok := s.chargeSockets(int64(want - qs.sndbuf))
+	if !ok {
+		return
+	}
+	sndbuf, err := setSendBuffer(qs.fd, grownSocket)
+	if err != nil || sndbuf <= qs.sndbuf {
+		s.socketBytes.Add(-charge) // refused, or capped where it was
+		return
+	}
+	if charge != 0 {
+		// What was granted (less than asked, past wmem_max) is charged.
+		s.socketBytes.Add(int64(sndbuf - want))
+		charge = int64(sndbuf - qs.sndbuf)
+	}
+	qs.charge += charge
+	qs.sndbuf = sndbuf
 }
 
 // spillPoll is how long the writer of spilled messages waits for room at
