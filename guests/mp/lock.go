@@ -158,9 +158,7 @@ func (l *Lock) TryAcquire() (acquired bool, err error) { return acquire("Lock", 
 // Release releases the lock. The error wraps ErrValue ("semaphore or lock
 // released too many times") when it is not held.
 func (l *Lock) Release() error {
-	return objError(host.lockRelease(checkHandle("Lock", l.handle)), "release", map[errno]string{
-		errnoValue: "semaphore or lock released too many times",
-	})
+	return objError(host.lockRelease(checkHandle("Lock", l.handle)), "release", releaseMsgs)
 }
 
 // Locked reports whether some process holds the lock.
@@ -221,9 +219,7 @@ func (r *RLock) TryAcquire() (acquired bool, err error) { return acquire("RLock"
 // when this process does not hold it (CPython's AssertionError "attempt
 // to release recursive lock not owned by thread").
 func (r *RLock) Release() error {
-	return objError(host.lockRelease(checkHandle("RLock", r.handle)), "release", map[errno]string{
-		errnoNotOwner: "attempt to release recursive lock not owned by thread",
-	})
+	return objError(host.lockRelease(checkHandle("RLock", r.handle)), "release", rlockReleaseMsgs)
 }
 
 // Locked reports whether some process holds the lock.
@@ -279,9 +275,7 @@ func (s *Semaphore) TryAcquire() (acquired bool, err error) {
 // Release increments the value. The error wraps ErrValue at the largest
 // value a semaphore can hold.
 func (s *Semaphore) Release() error {
-	return objError(host.lockRelease(checkHandle("Semaphore", s.handle)), "release", map[errno]string{
-		errnoValue: "semaphore or lock released too many times",
-	})
+	return objError(host.lockRelease(checkHandle("Semaphore", s.handle)), "release", releaseMsgs)
 }
 
 // Value returns the current value (Python's get_value()).
@@ -328,9 +322,7 @@ func (b *BoundedSemaphore) TryAcquire() (acquired bool, err error) {
 // lock released too many times") when the value is already the initial
 // one.
 func (b *BoundedSemaphore) Release() error {
-	return objError(host.lockRelease(checkHandle("BoundedSemaphore", b.handle)), "release", map[errno]string{
-		errnoValue: "semaphore or lock released too many times",
-	})
+	return objError(host.lockRelease(checkHandle("BoundedSemaphore", b.handle)), "release", releaseMsgs)
 }
 
 // Value returns the current value (Python's get_value()).
@@ -362,3 +354,11 @@ func (b *BoundedSemaphore) UnmarshalJSON(data []byte) error {
 	b.handle, b.max = o.Handle, o.Value
 	return err
 }
+
+// The messages of release's errors, made once: a map literal in the call
+// is built at every call, and a lock's acquire and release are the
+// cheapest calls there are.
+var (
+	releaseMsgs      = map[errno]string{errnoValue: "semaphore or lock released too many times"}
+	rlockReleaseMsgs = map[errno]string{errnoNotOwner: "attempt to release recursive lock not owned by thread"}
+)

@@ -90,11 +90,7 @@ func (c *Conn) Send(v any) error {
 // send_bytes. Errors are Send's. Recv of such a message decodes it as JSON,
 // unless it starts with a tag byte (0x00 or 0x01).
 func (c *Conn) SendBytes(b []byte) error {
-	return objError(host.connSend(c.h(), b), "send", map[errno]string{
-		errnoClosed:     "handle is closed",
-		errnoDirection:  "connection is read-only",
-		errnoBrokenPipe: "[Errno 32] Broken pipe",
-	})
+	return objError(host.connSend(c.h(), b), "send", sendMsgs)
 }
 
 // Recv receives the next message, waiting for one, and decodes it into
@@ -125,10 +121,7 @@ func (c *Conn) RecvBytes() ([]byte, error) {
 	if e == errnoEOF {
 		return nil, ErrEOF
 	}
-	return b, objError(e, "recv", map[errno]string{
-		errnoClosed:    "handle is closed",
-		errnoDirection: "connection is write-only",
-	})
+	return b, objError(e, "recv", recvMsgs)
 }
 
 // Poll reports whether a message is waiting (or Recv would report end of
@@ -137,10 +130,7 @@ func (c *Conn) RecvBytes() ([]byte, error) {
 func (c *Conn) Poll(timeout time.Duration) (bool, error) {
 	var ready int32
 	e := host.connPoll(c.h(), waitArg(timeout), &ready)
-	if err := objError(e, "poll", map[errno]string{
-		errnoClosed:    "handle is closed",
-		errnoDirection: "connection is write-only",
-	}); err != nil {
+	if err := objError(e, "poll", recvMsgs); err != nil {
 		return false, err
 	}
 	return ready != 0, nil
@@ -181,3 +171,17 @@ func (c *Conn) UnmarshalJSON(data []byte) error {
 	c.closed.Store(false)
 	return nil
 }
+
+// The messages of a connection's errors, made once (a map literal in the
+// call is built at every call).
+var (
+	sendMsgs = map[errno]string{
+		errnoClosed:     "handle is closed",
+		errnoDirection:  "connection is read-only",
+		errnoBrokenPipe: "[Errno 32] Broken pipe",
+	}
+	recvMsgs = map[errno]string{
+		errnoClosed:    "handle is closed",
+		errnoDirection: "connection is write-only",
+	}
+)

@@ -155,7 +155,7 @@ func (q *Queue) put(v any, timeoutNs int64) error {
 	if e == errnoFull {
 		return ErrFull
 	}
-	return objError(e, "put", map[errno]string{errnoClosed: "Queue is closed"})
+	return objError(e, "put", putMsgs)
 }
 
 func (q *Queue) setBound(maxsize int) {
@@ -218,7 +218,7 @@ func (q *Queue) getBytes(timeoutNs int64) ([]byte, error) {
 	if e == errnoEmpty {
 		return nil, ErrEmpty
 	}
-	return b, objError(e, "get", map[errno]string{errnoClosed: "handle is closed"})
+	return b, objError(e, "get", getMsgs)
 }
 
 // info returns qsize, maxsize and the number of unfinished tasks.
@@ -321,3 +321,10 @@ func (q *JoinableQueue) UnmarshalJSON(data []byte) error {
 	q.bound.Store(boundUnknown) // another queue, perhaps: ask again
 	return err
 }
+
+// The messages of put's and get's errors, made once (a map literal in the
+// call is built at every call).
+var (
+	putMsgs = map[errno]string{errnoClosed: "Queue is closed"}
+	getMsgs = map[errno]string{errnoClosed: "handle is closed"}
+)
