@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -61,6 +62,21 @@ func ready(fd int, send bool) bool {
 const maxInline = 64 << 10
 
 func shutdown(fd int) { unix.Shutdown(fd, unix.SHUT_RDWR) }
+
+// grantedSendBuffer is what the kernel grants a socket asked for n bytes
+// (SO_SNDBUF): twice n, at most twice net.core.wmem_max; false when that
+// cannot be read.
+func grantedSendBuffer(n int) (int, bool) {
+	b, err := os.ReadFile("/proc/sys/net/core/wmem_max")
+	if err != nil {
+		return 0, false
+	}
+	max, err := strconv.Atoi(string(bytes.TrimSpace(b)))
+	if err != nil {
+		return 0, false
+	}
+	return 2 * min(n, max), true
+}
 
 // setSendBuffer asks the kernel to let fd's sends hold n bytes queued
 // (it grants twice that, for its bookkeeping, at most twice

@@ -23,6 +23,8 @@ func shutdown(int) {}
 
 func setSendBuffer(int, int) (int, error) { return 0, errors.New("direct queues need Linux") }
 
+func grantedSendBuffer(int) (int, bool) { return 0, false }
+
 func closeFD(int) {}
 
 func selfSocket() (int, int, int, error) { return -1, 0, 0, errors.New("direct queues need Linux") }

@@ -180,19 +180,21 @@ func (s *Supervisor) spill(p *proc, m *wire.Msg) {
 
 // grownSocket is what a direct queue's socket is asked to hold once it
 // was full: the kernel grants twice that (2 MiB), within
-// net.core.wmem_max.
+// net.core.wmem_max (grantedSendBuffer).
 const grownSocket = 1 << 20
 
-// grow makes the socket hold grownSocket, once, if the sockets' half of
-// MaxIPCBytes has room for what it grants more, which counts there until
-// the run ends. qs.mu held.
+// grow makes the socket hold grownSocket, once, if the kernel would grant
+// more than it holds now and the sockets' half of MaxIPCBytes has room for
+// what it grants more, which counts there until the run ends. (A kernel
+// whose wmem_max is below what the socket holds would shrink it: not
+// asked.) qs.mu held.
 func (qs *queueSocket) grow(s *Supervisor) {
 	if qs.grown {
 		return
 	}
 	qs.grown = true
-	want := 2 * grownSocket
-	if qs.sndbuf >= want {
+	want, ok := grantedSendBuffer(grownSocket)
+	if !ok || want <= qs.sndbuf {
 		return
 	}
 	charge, ok := s.chargeSockets(int64(want - qs.sndbuf))
@@ -201,11 +203,11 @@ func (qs *queueSocket) grow(s *Supervisor) {
 	}
 	sndbuf, err := setSendBuffer(qs.fd, grownSocket)
 	if err != nil || sndbuf <= qs.sndbuf {
-		s.socketBytes.Add(-charge) // refused, or capped where it was
+		s.socketBytes.Add(-charge) // refused
 		return
 	}
-	if charge != 0 {
-		// What was granted (less than asked, past wmem_max) is charged.
+	if charge != 0 && sndbuf != want {
+		// wmem_max changed since it was read: what was granted counts.
 		s.socketBytes.Add(int64(sndbuf - want))
 		charge = int64(sndbuf - qs.sndbuf)
 	}

@@ -228,7 +228,7 @@ type Supervisor struct {
 	nobjects    int                         // processes and shared objects created, guarded by mu
 	held        ipc.Meter                   // bytes the shared objects hold
 	sockets     map[*ipc.Pipe]*pipeSockets  // the direct pipes' sockets, guarded by mu
-	socketBytes atomic.Int64                // what the direct pipes' open sockets may hold together
+	socketBytes atomic.Int64                // what the direct pipes' and queues' sockets may hold together
 	locks       lockMemory                  // the direct locks' words (directlock.go)
 	queues      map[*ipc.Queue]*queueSocket // the direct queues' sockets, guarded by mu
 	lockSlots   map[ipc.Shared]int          // a direct lock's slot in locks, guarded by mu

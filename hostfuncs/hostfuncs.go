@@ -36,10 +36,10 @@ const MaxCallBytes = abi.MaxCallBytes
 // the call could not be carried out at all (the host is gone); the guest is
 // then aborted with that error. req, its Ints and its Bufs (views of guest
 // memory) are valid only until Call returns: a Caller that keeps any of
-// them keeps a copy. The reply is read before the guest's next call. A req of kind wire.KindPost (an import
-// that posts another, abi.Spec.Posts) has no results to wait for: a Caller
-// may send it on and answer OK at once, as the runner does, or serve it as
-// a call.
+// them keeps a copy. The reply is read before the guest's next call. A req
+// of kind wire.KindPost (an import that posts another, abi.Spec.Posts) has
+// no results to wait for: a Caller may send it on and answer OK at once,
+// as the runner does, or serve it as a call.
 type Caller interface {
 	Call(ctx context.Context, req *wire.Msg) (*wire.Msg, error)
 }
@@ -127,7 +127,7 @@ func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) abi.
 	fits := func(ptr, n uint32) bool { return uint64(ptr)+uint64(n) <= size }
 	rq := requests.Get().(*request)
 	defer func() {
-		clear(rq.bufs[:]) // (no view of guest memory outlives the call)
+		clear(rq.bufs[:]) // (the pool holds no view of guest memory)
 		requests.Put(rq)
 	}()
 	rq.msg = wire.Msg{Kind: wire.KindCall, Op: b.s.Op, Ints: rq.ints[:0], Bufs: rq.bufs[:0]}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package hostfuncs_test
+
+const raceOn = false
