@@ -206,10 +206,12 @@ type Supervisor struct {
 	again      chan struct{} // closed and replaced when a runner is listed idle or a spare is ready or failed (lookAgain)
 	warnedSlow atomic.Bool   // an interpreted process was said to be slow (usage.go)
 	spares     []*spare
-	waiting    int                  // starts waiting for a runner (awaitRunner)
-	workers    map[*worker]struct{} // every runner not yet reaped
-	idle       []*worker            // runners waiting for another process (worker.go)
-	pids       map[int]bool         // the pids given to processes so far (pidFor)
+	// spareWish: spares are wanted ahead of need (wishSpares).
+	spareWish atomic.Bool
+	waiting   int                  // starts waiting for a runner (awaitRunner)
+	workers   map[*worker]struct{} // every runner not yet reaped
+	idle      []*worker            // runners waiting for another process (worker.go)
+	pids      map[int]bool         // the pids given to processes so far (pidFor)
 
 	waitMu  sync.Mutex
 	waits   map[int32]*waiting // by process handle: who is blocked now, on what
@@ -533,8 +535,10 @@ func (s *Supervisor) start(p *proc, launched func()) error {
 		s.all.Done() // w is counted since it was started
 	}
 	if p.parent != nil {
-		// A program that starts one child likely starts another.
-		s.prepareSpares()
+		// A program that starts one child likely starts another (a
+		// runner loads for it when a CPU is free, or when it starts:
+		// wishSpares).
+		s.wishSpares()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ctx = ipc.WithCaller(ctx, caller{s, p})
@@ -608,6 +612,7 @@ func (s *Supervisor) acquire(p *proc) (w *worker, fresh, hello bool, err error) 
 			}
 			continue
 		}
+		s.grantWish() // (the spares wished for are needed now)
 		sp, pending := s.takeSpare()
 		if sp != nil {
 			w = newWorker(sp.r, sp.conn)

@@ -43,8 +43,9 @@ func (s *Supervisor) procNew(c *Call) error {
 	}
 	args := append([]byte(nil), a.Bytes(abi.PArgs)...)
 	kid := s.newProc(c.p, string(target), args, string(name), string(class), a.Bool(abi.PDaemon))
-	// The program creates processes: have a runner ready for the start.
-	s.prepareSpares()
+	// The program creates processes: have a runner ready for the start
+	// (when a CPU is free, or the start needs it: wishSpares).
+	s.wishSpares()
 	a.SetInt(abi.PHandle, int64(kid.handle))
 	return nil
 }

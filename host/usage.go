@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -87,6 +88,8 @@ const interpretedWarnCPU = 2 * time.Second
 func (s *Supervisor) watchUsage(done <-chan struct{}) {
 	t := time.NewTimer(sampleEvery)
 	defer t.Stop()
+	var last time.Time
+	var lastCPU time.Duration
 	for {
 		select {
 		case <-done:
@@ -94,6 +97,16 @@ func (s *Supervisor) watchUsage(done <-chan struct{}) {
 		case <-t.C:
 		}
 		u, alive := s.sample()
+		now := time.Now()
+		if !last.IsZero() {
+			// CPUs the processes used since the last sample: spares
+			// wished for load when one was left idle (wishSpares).
+			busy := float64(u.cpu-lastCPU) / float64(now.Sub(last))
+			if busy < float64(runtime.GOMAXPROCS(0))-0.5 {
+				s.grantWish()
+			}
+		}
+		last, lastCPU = now, u.cpu
 		s.peakMu.Lock()
 		s.peak.cpu = max(s.peak.cpu, u.cpu)
 		s.peak.rss = max(s.peak.rss, u.rss)
