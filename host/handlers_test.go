@@ -39,8 +39,8 @@ func TestEveryOpHasHandler(t *testing.T) {
 // start nothing.
 func testProc(t *testing.T, s *Supervisor) *proc {
 	t.Helper()
-	// proc_new prepares spare runners; here their start fails (there is
-	// no runner to start), which leaves nothing behind.
+	// proc_new may prepare spare runners; here their start fails (there
+	// is no runner to start), which leaves nothing behind.
 	s.spawner = newSpawner()
 	t.Cleanup(func() {
 		// As Run ends: the spares' starts must be over before the spawner

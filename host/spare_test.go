@@ -9,33 +9,43 @@ import (
 
 // TestSparesWished: a process created asks for spares ahead of need
 // without loading them at once (a runner's load is about 0.1 s of CPU the
-// processes just started would lose); the wish is granted once, when a
-// sample finds a CPU idle or a start needs a runner (grantWish).
+// processes just started would lose) when the usage sampler runs; the
+// wish is granted once, when a sample finds a CPU idle or a start needs a
+// runner (grantWish). With no sampler (no run limit), they load at once.
 func TestSparesWished(t *testing.T) {
-	s, err := New(Config{Module: "m.wasm", Runner: []string{"runner"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := testProc(t, s)
-	spares := func() int {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return len(s.spares)
-	}
-	r := s.call(p, &wire.Msg{Kind: wire.KindCall, Op: abi.OpProcNew, Ints: []int64{0},
-		Bufs: [][]byte{[]byte("target"), []byte("[]"), nil, nil}})
-	if r.Errno != abi.OK {
-		t.Fatalf("proc_new: %s", r.Errno)
-	}
-	if n := spares(); n != 0 || !s.spareWish.Load() {
-		t.Fatalf("after proc_new: %d spares started, wished %v; want none started, wished", n, s.spareWish.Load())
-	}
-	s.grantWish()
-	if n := spares(); n != spareTarget || s.spareWish.Load() {
-		t.Fatalf("after grantWish: %d spares, wished %v; want %d, not wished", n, s.spareWish.Load(), spareTarget)
-	}
-	s.grantWish() // nothing wished: nothing more
-	if n := spares(); n != spareTarget {
-		t.Errorf("a second grantWish: %d spares, want %d", n, spareTarget)
+	for _, sampling := range []bool{true, false} {
+		s, err := New(Config{Module: "m.wasm", Runner: []string{"runner"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.sampling.Store(sampling)
+		p := testProc(t, s)
+		spares := func() int {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return len(s.spares)
+		}
+		r := s.call(p, &wire.Msg{Kind: wire.KindCall, Op: abi.OpProcNew, Ints: []int64{0},
+			Bufs: [][]byte{[]byte("target"), []byte("[]"), nil, nil}})
+		if r.Errno != abi.OK {
+			t.Fatalf("proc_new: %s", r.Errno)
+		}
+		if !sampling {
+			if n := spares(); n != spareTarget || s.spareWish.Load() {
+				t.Errorf("no sampler, after proc_new: %d spares, wished %v; want %d, not wished", n, s.spareWish.Load(), spareTarget)
+			}
+			continue
+		}
+		if n := spares(); n != 0 || !s.spareWish.Load() {
+			t.Fatalf("after proc_new: %d spares started, wished %v; want none started, wished", n, s.spareWish.Load())
+		}
+		s.grantWish()
+		if n := spares(); n != spareTarget || s.spareWish.Load() {
+			t.Fatalf("after grantWish: %d spares, wished %v; want %d, not wished", n, s.spareWish.Load(), spareTarget)
+		}
+		s.grantWish() // nothing wished: nothing more
+		if n := spares(); n != spareTarget {
+			t.Errorf("a second grantWish: %d spares, want %d", n, spareTarget)
+		}
 	}
 }

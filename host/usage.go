@@ -34,8 +34,9 @@ type usage struct {
 }
 
 // sample sums the CPU time and resident memory of the run's runners now.
-// It returns, too, how many were alive.
-func (s *Supervisor) sample() (u usage, alive int) {
+// It returns, too, how many were alive, and each one's CPU time (since it
+// started) by pid.
+func (s *Supervisor) sample() (u usage, alive int, cpus map[int]time.Duration) {
 	s.mu.Lock()
 	for _, p := range s.procs {
 		if p.accounted {
@@ -63,18 +64,20 @@ func (s *Supervisor) sample() (u usage, alive int) {
 		w.mu.Unlock()
 	}
 	s.mu.Unlock()
+	cpus = make(map[int]time.Duration, len(runners))
 	for _, r := range runners {
 		cpu, rss, err := procStat(r.pid)
 		if err != nil {
 			continue // ended since; its rusage counts at the next sample
 		}
+		cpus[r.pid] = cpu
 		u.cpu += max(0, cpu-r.mark)
 		u.rss += rss
 		if r.p != nil && cpu-r.mark > interpretedWarnCPU && !s.warnedSlow.Swap(true) {
 			r.p.log.Warn(fmt.Sprintf("this process runs interpreted (the first run of a new module, started before its machine code was ready) and has used %s of CPU: compute-bound code runs about 30 times slower so; processes started once the machine code is ready, and the module's next runs, use it (--interpret-new=false compiles first)", cpuText(interpretedWarnCPU)))
 		}
 	}
-	return u, len(runners)
+	return u, len(runners), cpus
 }
 
 // interpretedWarnCPU is the CPU time after which an interpreted process
@@ -89,24 +92,34 @@ func (s *Supervisor) watchUsage(done <-chan struct{}) {
 	t := time.NewTimer(sampleEvery)
 	defer t.Stop()
 	var last time.Time
-	var lastCPU time.Duration
+	var lastCPUs map[int]time.Duration
 	for {
 		select {
 		case <-done:
 			return
 		case <-t.C:
 		}
-		u, alive := s.sample()
+		u, alive, cpus := s.sample()
 		now := time.Now()
 		if !last.IsZero() {
-			// CPUs the processes used since the last sample: spares
-			// wished for load when one was left idle (wishSpares).
-			busy := float64(u.cpu-lastCPU) / float64(now.Sub(last))
-			if busy < float64(runtime.GOMAXPROCS(0))-0.5 {
+			// Spares wished for load after an interval in which no
+			// process started (one just started is likely to run now)
+			// and the processes left at least half a CPU idle
+			// (wishSpares).
+			var used time.Duration
+			started := false
+			for pid, cpu := range cpus {
+				prev, ok := lastCPUs[pid]
+				started = started || !ok
+				if ok && cpu > prev {
+					used += cpu - prev
+				}
+			}
+			if !started && float64(used)/float64(now.Sub(last)) < float64(runtime.GOMAXPROCS(0))-0.5 {
 				s.grantWish()
 			}
 		}
-		last, lastCPU = now, u.cpu
+		last, lastCPUs = now, cpus
 		s.peakMu.Lock()
 		s.peak.cpu = max(s.peak.cpu, u.cpu)
 		s.peak.rss = max(s.peak.rss, u.rss)
