@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sandbox-dev/sandbox/internal/lockword"
 )
@@ -205,7 +206,12 @@ func TestSharedQueue(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- q.Join(ctx, 1, -1) }()
-	for range 3 {
+	for i := range 3 {
+		// While a task is unfinished, a join waits: one bounded by 20 ms
+		// times out (and the unbounded one has not returned).
+		if err := q.Join(ctx, 1, 20*time.Millisecond); !errors.Is(err, ErrTimeout) {
+			t.Fatalf("join with %d tasks unfinished = %v, want ErrTimeout", 3-i, err)
+		}
 		select {
 		case err := <-done:
 			t.Fatalf("join returned %v with tasks unfinished", err)
