@@ -43,9 +43,11 @@ func (s *Supervisor) procNew(c *Call) error {
 	}
 	args := append([]byte(nil), a.Bytes(abi.PArgs)...)
 	kid := s.newProc(c.p, string(target), args, string(name), string(class), a.Bool(abi.PDaemon))
-	// The program creates processes: have a runner ready for the start
-	// (when a CPU is free, or the start needs it: wishSpares).
-	s.wishSpares()
+	// The program creates processes: have a runner ready for the start,
+	// at once (a loop that creates and starts processes runs them
+	// together, as forked ones; wishSpares waited for a free CPU, and
+	// such a loop's third start often waited for the first to end).
+	s.prepareSpares()
 	a.SetInt(abi.PHandle, int64(kid.handle))
 	return nil
 }

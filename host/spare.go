@@ -36,7 +36,8 @@ type spare struct {
 }
 
 // wishSpares asks for spareTarget spares ahead of need, as a program that
-// started one process likely starts another: they start loading at the
+// started one process likely starts another (proc_new, a surer sign,
+// prepares them at once): they start loading at the
 // first sample of the run's usage (every 50 ms) that finds that no
 // process started in the last interval and the processes left at least
 // half a CPU idle (watchUsage), or when a start needs a runner (acquire),
