@@ -78,14 +78,10 @@ func grantedSendBuffer(n int) (int, bool) {
 	return 2 * min(n, max), true
 }
 
-// setSendBuffer asks the kernel to let fd's sends hold n bytes queued
-// (it grants twice that, for its bookkeeping, at most twice
-// net.core.wmem_max), and returns what it granted.
-func setSendBuffer(fd, n int) (int, error) {
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, n); err != nil {
-		return 0, err
-	}
-	return unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF)
+// setSendBuffer asks the kernel to let fd's sends hold n bytes queued (it
+// grants grantedSendBuffer(n)).
+func setSendBuffer(fd, n int) error {
+	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, n)
 }
 
 func closeFD(fd int) { unix.Close(fd) }

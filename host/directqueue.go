@@ -201,18 +201,12 @@ func (qs *queueSocket) grow(s *Supervisor) {
 	if !ok {
 		return
 	}
-	sndbuf, err := setSendBuffer(qs.fd, grownSocket)
-	if err != nil || sndbuf <= qs.sndbuf {
-		s.socketBytes.Add(-charge) // refused
+	if err := setSendBuffer(qs.fd, grownSocket); err != nil {
+		s.socketBytes.Add(-charge)
 		return
 	}
-	if charge != 0 && sndbuf != want {
-		// wmem_max changed since it was read: what was granted counts.
-		s.socketBytes.Add(int64(sndbuf - want))
-		charge = int64(sndbuf - qs.sndbuf)
-	}
 	qs.charge += charge
-	qs.sndbuf = sndbuf
+	qs.sndbuf = want
 }
 
 // spillPoll is how long the writer of spilled messages waits for room at

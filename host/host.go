@@ -206,13 +206,11 @@ type Supervisor struct {
 	again      chan struct{} // closed and replaced when a runner is listed idle or a spare is ready or failed (lookAgain)
 	warnedSlow atomic.Bool   // an interpreted process was said to be slow (usage.go)
 	spares     []*spare
-	// spareWish: spares are wanted ahead of need (wishSpares); sampling:
-	// the usage sampler runs (a run limit is set), which grants the wish.
-	spareWish, sampling atomic.Bool
-	waiting             int                  // starts waiting for a runner (awaitRunner)
-	workers             map[*worker]struct{} // every runner not yet reaped
-	idle                []*worker            // runners waiting for another process (worker.go)
-	pids                map[int]bool         // the pids given to processes so far (pidFor)
+	spareWish  atomic.Bool          // spares are wanted ahead of need (wishSpares)
+	waiting    int                  // starts waiting for a runner (awaitRunner)
+	workers    map[*worker]struct{} // every runner not yet reaped
+	idle       []*worker            // runners waiting for another process (worker.go)
+	pids       map[int]bool         // the pids given to processes so far (pidFor)
 
 	waitMu  sync.Mutex
 	waits   map[int32]*waiting // by process handle: who is blocked now, on what
@@ -317,8 +315,6 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 	if s.ev != nil {
 		s.runEvent()
 	}
-	// Before any process can wish for spares (wishSpares).
-	s.sampling.Store(s.cfg.RunCPULimit > 0 || s.cfg.RunMemory > 0)
 
 	main := s.newProc(nil, "", nil, "MainProcess", "", false)
 	if err := s.start(main, nil); err != nil {
@@ -336,7 +332,7 @@ func (s *Supervisor) Run(ctx context.Context) (Result, error) {
 		})
 		defer t.Stop()
 	}
-	if s.sampling.Load() {
+	if s.sampling() {
 		done := make(chan struct{})
 		defer close(done)
 		go s.watchUsage(done)

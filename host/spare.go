@@ -37,21 +37,15 @@ type spare struct {
 
 // wishSpares asks for spareTarget spares ahead of need, as a program that
 // started one process likely starts another (proc_new, a surer sign,
-// prepares them at once): they start loading at the
-// first sample of the run's usage (every 50 ms) that finds that no
-// process started in the last interval and the processes left at least
-// half a CPU idle (watchUsage), or when a start needs a runner (acquire),
-// whichever comes first. With no sampler (no run limit), at once. (A
-// sample that counted the new spare's own load as its process's CPU, or
-// granted in the interval of a start, let the refill take the CPU of the
-// processes just started: measured, a 64 B pipe stream 2.9 against 3.9
-// us a message.) A runner loads for
-// about 0.1 s of CPU: loaded at once, the refill after a start took the
-// CPU of the processes just started (on two vCPUs a stream of 64 B pipe
-// messages just after its child's start ran at 4.4-4.8 µs a message
-// against 2.3-2.8 once the refill was over).
+// prepares them at once). A runner loads for about 0.1 s of CPU, which,
+// loaded at once, the processes just started lost (on two vCPUs a stream
+// of 64 B pipe messages begun at its child's start ran at 4.4-4.8 µs a
+// message against 2.3-2.8 once the refill was over). So the spares load
+// at the first sample of the run's usage (every 50 ms) whose interval was
+// quiet, or when a start needs a runner (acquire), whichever comes first;
+// with no sampler (no run limit), at once.
 func (s *Supervisor) wishSpares() {
-	if !s.sampling.Load() {
+	if !s.sampling() {
 		s.prepareSpares()
 		return
 	}

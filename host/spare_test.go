@@ -2,6 +2,7 @@ package host
 
 import (
 	"testing"
+	"time"
 
 	"github.com/sandbox-dev/sandbox/internal/abi"
 	"github.com/sandbox-dev/sandbox/internal/wire"
@@ -16,11 +17,14 @@ import (
 // processes runs them together.
 func TestSparesWished(t *testing.T) {
 	for _, sampling := range []bool{true, false} {
-		s, err := New(Config{Module: "m.wasm", Runner: []string{"runner"}})
+		cfg := Config{Module: "m.wasm", Runner: []string{"runner"}}
+		if sampling {
+			cfg.RunCPULimit = time.Minute // (a run limit: the usage is sampled)
+		}
+		s, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.sampling.Store(sampling)
 		testProc(t, s)
 		spares := func() int {
 			s.mu.Lock()
@@ -47,11 +51,10 @@ func TestSparesWished(t *testing.T) {
 		}
 	}
 	// proc_new: at once, with the sampler too.
-	s, err := New(Config{Module: "m.wasm", Runner: []string{"runner"}})
+	s, err := New(Config{Module: "m.wasm", Runner: []string{"runner"}, RunCPULimit: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.sampling.Store(true)
 	p := testProc(t, s)
 	r := s.call(p, &wire.Msg{Kind: wire.KindCall, Op: abi.OpProcNew, Ints: []int64{0},
 		Bufs: [][]byte{[]byte("target"), []byte("[]"), nil, nil}})
@@ -63,5 +66,33 @@ func TestSparesWished(t *testing.T) {
 	s.mu.Unlock()
 	if n != spareTarget {
 		t.Errorf("after proc_new: %d spares, want %d started at once", n, spareTarget)
+	}
+}
+
+// TestQuiet: a sampled interval leaves room for a spare's load when no
+// runner began serving a process in it and the runners seen at both
+// samples used at least half a CPU less than there are.
+func TestQuiet(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name          string
+		before, after map[int]time.Duration
+		cpus          int
+		want          bool
+	}{
+		{"idle", map[int]time.Duration{1: 100 * ms}, map[int]time.Duration{1: 110 * ms}, 2, true},
+		{"one CPU busy of two", map[int]time.Duration{1: 0}, map[int]time.Duration{1: 50 * ms}, 2, true},
+		{"both CPUs busy", map[int]time.Duration{1: 0, 2: 0}, map[int]time.Duration{1: 40 * ms, 2: 40 * ms}, 2, false},
+		{"one CPU busy of one", map[int]time.Duration{1: 0}, map[int]time.Duration{1: 30 * ms}, 1, false},
+		// A runner that began serving a process: its load before (100 ms
+		// of CPU) is not the processes', but it will likely run now.
+		{"a process started", map[int]time.Duration{1: 0}, map[int]time.Duration{1: 0, 2: 100 * ms}, 2, false},
+		{"a runner gone", map[int]time.Duration{1: 0, 2: 0}, map[int]time.Duration{1: 5 * ms}, 2, true},
+		{"no runner", nil, map[int]time.Duration{}, 2, true},
+	}
+	for _, tt := range tests {
+		if got := quiet(tt.before, tt.after, 50*ms, tt.cpus); got != tt.want {
+			t.Errorf("%s: quiet = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -80,6 +80,28 @@ func (s *Supervisor) sample() (u usage, alive int, cpus map[int]time.Duration) {
 	return u, len(runners), cpus
 }
 
+// quiet reports whether an interval of d between two samples of the
+// runners' CPU times by pid (before, after) left room for a spare's load
+// (wishSpares): no runner began serving a process in it (one just started
+// is likely to run now), and the runners seen at both used at least half
+// a CPU less than there are (a runner's CPU before its first process,
+// its load, is not theirs).
+func quiet(before, after map[int]time.Duration, d time.Duration, cpus int) bool {
+	var used time.Duration
+	for pid, cpu := range after {
+		prev, ok := before[pid]
+		if !ok {
+			return false
+		}
+		used += max(0, cpu-prev)
+	}
+	return float64(used)/float64(d) < float64(cpus)-0.5
+}
+
+// sampling reports whether the run's usage is sampled (watchUsage): under
+// a run limit.
+func (s *Supervisor) sampling() bool { return s.cfg.RunCPULimit > 0 || s.cfg.RunMemory > 0 }
+
 // interpretedWarnCPU is the CPU time after which an interpreted process
 // is said, once per run, to be running slower than it would compiled:
 // compute-bound Go code ran about 30 times slower interpreted (a sieve
@@ -101,23 +123,8 @@ func (s *Supervisor) watchUsage(done <-chan struct{}) {
 		}
 		u, alive, cpus := s.sample()
 		now := time.Now()
-		if !last.IsZero() {
-			// Spares wished for load after an interval in which no
-			// process started (one just started is likely to run now)
-			// and the processes left at least half a CPU idle
-			// (wishSpares).
-			var used time.Duration
-			started := false
-			for pid, cpu := range cpus {
-				prev, ok := lastCPUs[pid]
-				started = started || !ok
-				if ok && cpu > prev {
-					used += cpu - prev
-				}
-			}
-			if !started && float64(used)/float64(now.Sub(last)) < float64(runtime.GOMAXPROCS(0))-0.5 {
-				s.grantWish()
-			}
+		if !last.IsZero() && quiet(lastCPUs, cpus, now.Sub(last), runtime.GOMAXPROCS(0)) {
+			s.grantWish()
 		}
 		last, lastCPUs = now, cpus
 		s.peakMu.Lock()

@@ -141,14 +141,12 @@ func (d *direct) queue(h int32) (*queueRef, error) {
 func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) error {
 	d := c.d
 	c.size, c.preview = len(data), data[:min(len(data), previewBytes)] // (a wait reports them)
-	var ok bool
-	if q.room.max < lockword.MaxValue {
-		var err error
-		if ok, err = c.waitWord(&q.room, 0, timeout); err != nil {
-			return err
-		}
-	} else {
-		ok, _ = lockword.TryAcquire(q.room.word, lockword.Count, 0, 0) // (never short)
+	if q.room.max == lockword.MaxValue {
+		timeout = 0 // (the room of an unbounded queue is never short)
+	}
+	ok, err := c.waitWord(&q.room, 0, timeout)
+	if err != nil {
+		return err
 	}
 	if !ok {
 		return c.fail(abi.EFULL, "queue put: queue is full")
