@@ -590,6 +590,9 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 		return nil, err
 	}
 	m.Compiled = cm
+	if n := dropBodies(cm); n < 0 {
+		cfg.Logger.Debug("function bodies kept: wazero's compiled module is not laid out as expected")
+	}
 	if share {
 		t := time.Now()
 		if name, err := shareCode(ModulesDir(cfg.CacheDir), before); errors.Is(err, errCodeUnmapped) {
