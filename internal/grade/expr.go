@@ -2,6 +2,7 @@ package grade
 
 import (
 	"fmt"
+	"sync"
 
 	"cel.dev/cel-go/cel"
 )
@@ -26,7 +27,9 @@ type compiled struct {
 	prg cel.Program
 }
 
-var celEnv = func() *cel.Env {
+// celEnv is made on first use: every runner is this same binary, and a
+// CEL environment made at start took part of every process's start.
+var celEnv = sync.OnceValue(func() *cel.Env {
 	env, err := cel.NewEnv(
 		cel.Variable("events", cel.ListType(cel.MapType(cel.StringType, cel.DynType))),
 		cel.Variable("processes", cel.ListType(cel.MapType(cel.StringType, cel.DynType))),
@@ -40,11 +43,11 @@ var celEnv = func() *cel.Env {
 		panic(fmt.Sprintf("grade: CEL environment: %v", err))
 	}
 	return env
-}()
+})
 
 // compileExpr checks src: it must parse, type-check and be a bool.
 func compileExpr(src string) (*compiled, error) {
-	ast, iss := celEnv.Compile(src)
+	ast, iss := celEnv().Compile(src)
 	if iss != nil && iss.Err() != nil {
 		return nil, fmt.Errorf("expression: %v", iss.Err())
 	}
@@ -53,7 +56,7 @@ func compileExpr(src string) (*compiled, error) {
 	}
 	// A bound on the work: a student's run cannot make a check run away
 	// (the events are bounded, and so is the cost).
-	prg, err := celEnv.Program(ast, cel.CostLimit(100_000_000))
+	prg, err := celEnv().Program(ast, cel.CostLimit(100_000_000))
 	if err != nil {
 		return nil, fmt.Errorf("expression: %w", err)
 	}

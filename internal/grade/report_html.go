@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The teacher's HTML report: its page (an html/template), style and script
@@ -31,9 +32,12 @@ var (
 // runs none).
 const htmlNoScriptStyle = `tr.details[hidden] { display: table-row; } section.exercise[hidden] { display: block; } #toolbar .needs-script { display: none; }`
 
-// htmlReportTemplate is parsed once; html/template escapes every text of
+// htmlReportTemplate is parsed once, on first use (not at every start of
+// the binary, which every runner is); html/template escapes every text of
 // the report, and the style and script go in verbatim as typed values.
-var htmlReportTemplate = template.Must(template.New("report_html.html").Parse(htmlReportPage))
+var htmlReportTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report_html.html").Parse(htmlReportPage))
+})
 
 // htmlReportCSP lets the page load nothing and run no script and apply no
 // style but its own, by hash: no text of a student's run can add any.
@@ -72,7 +76,7 @@ func cspHash(s string) string {
 // a.timeline.
 func WriteHTML(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
-	if err := htmlReportTemplate.Execute(bw, htmlPageOf(r)); err != nil {
+	if err := htmlReportTemplate().Execute(bw, htmlPageOf(r)); err != nil {
 		return fmt.Errorf("write html report: %w", err)
 	}
 	if err := bw.Flush(); err != nil {

@@ -49,6 +49,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/sandbox-dev/sandbox/internal/events"
 )
@@ -62,9 +63,12 @@ var (
 	pageStyle string
 )
 
-// page is parsed once; html/template escapes the header's text, and the
+// page is parsed once, on first use (not at every start of the binary,
+// which every runner is); html/template escapes the header's text, and the
 // style, script and events go in verbatim as typed values (see Write).
-var page = template.Must(template.New("page.html").Parse(pageHTML))
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page.html").Parse(pageHTML))
+})
 
 // scriptHash is the CSP source that lets the embedded script, and only it,
 // run.
@@ -112,7 +116,7 @@ func Write(w io.Writer, evs []events.Event) error {
 		title = h.Module + " – " + title
 	}
 	bw := bufio.NewWriter(w)
-	err = page.Execute(bw, pageData{
+	err = page().Execute(bw, pageData{
 		Title:      title,
 		ScriptHash: scriptHash,
 		Header:     h,
