@@ -42,6 +42,10 @@ func Main(args []string, stderr io.Writer) int {
 	fs.BoolVar(&conf.Confine, "confine", true, "no_new_privs, seccomp filter and Landlock (false: off, for diagnosis)")
 	fs.BoolVar(&conf.Landlock, "landlock", true, "Landlock, when confined (false: off, to measure or diagnose)")
 	fs.MarkHidden("landlock")
+	fs.StringVar(&cfg.Lean.Path, "lean", "", "the module's lean form: its machine code from the cache, its bodies not validated again (lean.go)")
+	fs.StringVar(&cfg.Lean.Code, "lean-code", "", "the machine code a load of --lean must produce (CRC-32 and size)")
+	fs.MarkHidden("lean")
+	fs.MarkHidden("lean-code")
 	fs.BoolVar(&cfg.ShareCode, "share-code", true, "map the module's machine code from a file every runner of it shares (false: a copy of its own, to measure or diagnose)")
 	fs.MarkHidden("share-code")
 	if err := fs.Parse(args); err != nil {
@@ -66,7 +70,7 @@ func Main(args []string, stderr io.Writer) int {
 	// Limits and confinement come before anything reads the module. Once
 	// confined, the runner cannot ask for its working directory (getcwd):
 	// paths are made absolute first.
-	for _, p := range []*string{&cfg.Path, &cfg.CacheDir} {
+	for _, p := range []*string{&cfg.Path, &cfg.CacheDir, &cfg.Lean.Path} {
 		if *p != "" {
 			if abs, err := filepath.Abs(*p); err == nil {
 				*p = abs
@@ -81,7 +85,7 @@ func Main(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "runner: no control socket on fd 3")
 		return ExitFailed
 	}
-	if cfg.ShareCode {
+	if cfg.ShareCode || cfg.Lean.Path != "" {
 		KeepSelfMaps() // read while loading, after confinement
 	}
 	lockdown, err := confine(conf, log)

@@ -77,7 +77,13 @@ type LoadConfig struct {
 	// which. It needs CacheDir and ModulesDir, where Load marks what it
 	// did with each module.
 	InterpretNew bool
-	Logger       hclog.Logger
+	// Lean is the lean form of Path (lean.go), which a runner loads
+	// instead when it can: LoadLean.
+	Lean Lean
+	// leanCode, set on the load of a lean module, is the machine code the
+	// load must produce, or fail.
+	leanCode string
+	Logger   hclog.Logger
 }
 
 // Module is a compiled module and the runtime it was compiled in.
@@ -368,6 +374,9 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 	if err != nil && ctx.Err() != nil {
 		return nil, err // abandoned
 	}
+	if err != nil && cfg.leanCode != "" {
+		return nil, err // never without the cache: its bodies are traps
+	}
 	if err != nil && cfg.CacheDir != "" && !cfg.Interpret {
 		// Either the module is bad, or a cache entry is corrupt. A compile
 		// without the cache tells which.
@@ -393,7 +402,7 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 				// What they vouched for is gone; so is the code of
 				// another wazero (a runner maps a code file only once
 				// it holds the very bytes, so one in use can go).
-				unmark(cfg.ModulesDir, "*.compiled", "*.checked", "*.code")
+				unmark(cfg.ModulesDir, "*.compiled", "*.checked", "*.code", "*.lean.json")
 			}
 			cfg.Logger.Warn("compilation cache is corrupt; deleted its entries", "dir", cfg.CacheDir, "error", err)
 			m, err = compile(ctx, cfg, bin)
@@ -428,7 +437,7 @@ func removeStaleTemps(dir string) {
 		temps, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
 		for _, t := range temps {
 			if fi, err := os.Stat(t); err == nil && time.Since(fi.ModTime()) > staleTemp {
-				os.Remove(t)
+				os.RemoveAll(t) // (MakeLean's folder too)
 			}
 		}
 	}
@@ -544,11 +553,14 @@ func compile(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
 func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
 	share := cfg.ShareCode && !cfg.Interpret && cfg.CacheDir != ""
 	var before map[codeMapping]bool
-	if share {
+	if share || cfg.leanCode != "" {
 		loading.Lock()
 		defer loading.Unlock()
 		var err error
 		if before, err = codeMappings(); err != nil {
+			if cfg.leanCode != "" {
+				return nil, fmt.Errorf("%w: %w", errNotLean, err)
+			}
 			cfg.Logger.Debug("machine code not shared", "error", err)
 			share = false
 		}
@@ -590,6 +602,12 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 		return nil, err
 	}
 	m.Compiled = cm
+	if cfg.leanCode != "" {
+		if got := codeName(newCode(before)); got != cfg.leanCode {
+			m.Close(ctx)
+			return nil, fmt.Errorf("%w: its load made machine code %q, not %q", errNotLean, got, cfg.leanCode)
+		}
+	}
 	if n := dropBodies(cm); n < 0 {
 		cfg.Logger.Debug("function bodies kept: wazero's compiled module is not laid out as expected")
 	}

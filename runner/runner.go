@@ -75,7 +75,12 @@ func Run(ctx context.Context, cfg Config) int {
 		// compile from 120-150 ms to 230.
 		gc = debug.SetGCPercent(-1)
 	}
-	mod, err := Load(ctx, cfg.Load)
+	var err error
+	mod := LoadLean(ctx, cfg.Load)
+	lean := mod != nil
+	if !lean {
+		mod, err = Load(ctx, cfg.Load)
+	}
 	if cfg.Load.Interpret {
 		debug.SetGCPercent(gc)
 	}
@@ -85,7 +90,7 @@ func Run(ctx context.Context, cfg Config) int {
 	}
 	// No Close: the process ends right after the guest, and unmapping the
 	// compiled module would only delay the exit everyone is waiting for.
-	log.Trace("module loaded", "took", time.Since(began).String())
+	log.Trace("module loaded", "took", time.Since(began).String(), "lean", lean)
 
 	if err := conn.Send(wire.Hello(os.Getpid())); err != nil {
 		log.Error("cannot greet host", "error", err)

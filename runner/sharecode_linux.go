@@ -113,17 +113,11 @@ func codeMappings() (map[codeMapping]bool, error) {
 // unmap the range before a MAP_FIXED mmap fails (an allocation of its
 // own, the file system's mmap).
 func shareCode(dir string, before map[codeMapping]bool) (string, error) {
-	after, err := codeMappings()
-	if err != nil {
-		return "", fmt.Errorf("listing mappings: %w", err)
+	seg := newCode(before)
+	if seg == nil {
+		return "", errors.New("listing mappings failed")
 	}
-	var code codeMapping
-	for m := range after {
-		if !before[m] && !overlaps(m, before) && m.end-m.start > code.end-code.start {
-			code = m
-		}
-	}
-	size := code.end - code.start
+	size := uintptr(len(seg))
 	if size < minShared {
 		return "", nil
 	}
@@ -132,10 +126,7 @@ func shareCode(dir string, before map[codeMapping]bool) (string, error) {
 	if err := unix.Statfs(dir, &st); err == nil && st.Flags&unix.ST_NOEXEC != 0 {
 		return "", fmt.Errorf("%s is on a file system mounted noexec", dir)
 	}
-	// The mapping is outside the Go heap; nothing else maps or unmaps
-	// executable memory during a load (LoadConfig.ShareCode).
-	seg := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), code.start)), size)
-	name := filepath.Join(dir, fmt.Sprintf("%08x-%d.code", crc32.ChecksumIEEE(seg), size))
+	name := filepath.Join(dir, codeName(seg)+".code")
 	f, err := openSame(name, seg)
 	if err != nil {
 		if werr := writeFileMode(name, seg, 0, codeTemp); werr != nil {
@@ -151,7 +142,7 @@ func shareCode(dir string, before map[codeMapping]bool) (string, error) {
 	if err != nil {
 		// mincore fails with ENOMEM on a range with a hole.
 		vec := make([]byte, (size+uintptr(os.Getpagesize())-1)/uintptr(os.Getpagesize()))
-		_, _, errno := unix.Syscall(unix.SYS_MINCORE, code.start, size, uintptr(unsafe.Pointer(&vec[0])))
+		_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&seg[0])), size, uintptr(unsafe.Pointer(&vec[0])))
 		if errno == unix.ENOMEM {
 			return "", fmt.Errorf("mapping %s: %w: %w", name, errCodeUnmapped, err)
 		}
@@ -160,20 +151,63 @@ func shareCode(dir string, before map[codeMapping]bool) (string, error) {
 	return name, nil
 }
 
+// newCode returns the largest executable mapping made since before: the
+// machine code of the module the caller just compiled or loaded (an empty
+// slice when there is none; nil when the mappings cannot be listed). The
+// mapping is outside the Go heap; nothing else maps or unmaps executable
+// memory during a load (loading).
+func newCode(before map[codeMapping]bool) []byte {
+	after, err := codeMappings()
+	if err != nil {
+		return nil
+	}
+	var code codeMapping
+	for m := range after {
+		for _, p := range subtract(m, before) {
+			if p.end-p.start > code.end-code.start {
+				code = p
+			}
+		}
+	}
+	if code.end == code.start {
+		return []byte{}
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), code.start)), code.end-code.start)
+}
+
+// codeName names machine code by its CRC-32 and size: the name of its
+// shared file (without ".code"), and what a lean load must produce
+// (lean.go).
+func codeName(seg []byte) string {
+	return fmt.Sprintf("%08x-%d", crc32.ChecksumIEEE(seg), len(seg))
+}
+
 // codeTemp starts the names of code files being written (host.Run's
 // start-up removes those a killed runner left: RemoveStaleTemps).
 const codeTemp = ".code-"
 
-// overlaps says m overlaps a mapping of maps (the kernel may merge
-// adjacent mappings into one line: one made before a load is not code
-// the load made).
-func overlaps(m codeMapping, maps map[codeMapping]bool) bool {
+// subtract returns the parts of m outside every mapping of maps: the
+// kernel merges adjacent mappings of the same kind into one line, so a
+// mapping made by a load can be part of a line that holds older code.
+func subtract(m codeMapping, maps map[codeMapping]bool) []codeMapping {
+	parts := []codeMapping{m}
 	for o := range maps {
-		if o.start < m.end && m.start < o.end {
-			return true
+		var next []codeMapping
+		for _, p := range parts {
+			if o.end <= p.start || p.end <= o.start {
+				next = append(next, p)
+				continue
+			}
+			if p.start < o.start {
+				next = append(next, codeMapping{p.start, o.start})
+			}
+			if o.end < p.end {
+				next = append(next, codeMapping{o.end, p.end})
+			}
 		}
+		parts = next
 	}
-	return false
+	return parts
 }
 
 // openSame opens name if it holds exactly want.

@@ -18,3 +18,11 @@ const codeTemp = ".code-"
 
 // shareCode shares nothing outside Linux (see sharecode_linux.go).
 func shareCode(dir string, before map[codeMapping]bool) (string, error) { return "", nil }
+
+// newCode finds no machine code outside Linux: no lean loads (lean.go).
+func newCode(map[codeMapping]bool) []byte { return nil }
+
+func codeName([]byte) string { return "" }
+
+// minShared: see sharecode_linux.go.
+const minShared = 1 << 20

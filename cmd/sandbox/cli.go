@@ -537,13 +537,25 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	} else if path, err = behind.check(ctx, prep, false); err != nil {
 		return notStarted(ctx, err, module)
 	}
+	// The runners load the module's lean form when there is one (the
+	// machine code from the cache, the function bodies not validated
+	// again in every runner: runner/lean.go), made once per module and
+	// cache, now if need be: the machine code is in the cache.
+	var lean *runner.Lean
+	if !prep.Interpret && path == prep.Path {
+		if lean = runner.FindLean(prep); lean == nil {
+			if lean, err = runner.MakeLean(ctx, prep); err != nil {
+				log.Debug("no lean module; the runners load the module itself", "error", err)
+			}
+		}
+	}
 	sup, err := host.New(host.Config{
 		Module:          path, // the rewrite that loads faster, if there is one
 		Args:            append([]string{filepath.Base(module)}, guestArgs...),
 		Runner:          []string{exe, runner.Mode},
 		FirstRunnerArgs: []string{"--share-code=false"},
-		RunnerArgs: []string{"--cache-dir", cacheDir, "--log-level", strings.ToLower(f.log.level), "--memory-pages", fmt.Sprint(pages),
-			"--memory-limit-mib", fmt.Sprint(f.processMemory())},
+		RunnerArgs: append([]string{"--cache-dir", cacheDir, "--log-level", strings.ToLower(f.log.level), "--memory-pages", fmt.Sprint(pages),
+			"--memory-limit-mib", fmt.Sprint(f.processMemory())}, lean.Args()...),
 		Stdout:   stdout,
 		Stderr:   stderr,
 		Prefix:   f.prefix,
