@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -36,19 +37,22 @@ import (
 // globals, exports and memory image, which are all it reads of a module
 // whose code is compiled. The lean module's own bodies never run.
 //
-// Safety rests on one check in the runner, not on the cache: a lean load
-// is taken only when the machine code it produced is the one the host
-// found when it made the lean form (Lean.Code: its CRC-32 and size, as
-// the shared code files are named), else the runner loads the module
-// itself. A lean module compiled on its own (its entry missing, or
-// replaced) gives a few kilobytes of traps, never the real code, so it
-// is always refused; a lean load is never retried without the cache
-// (loadBytes).
+// Safety rests on checks in the runner, not on the cache: a lean load is
+// taken only when the lean module's entry was the very file of the
+// module's own entry before the load and still is after it (wazero
+// replaces the entry under the lean name whenever it compiles the lean
+// module itself: on a miss, or on an entry it finds stale, after mapping
+// its code), and when the machine code the load mapped is the one the
+// host found when it made the lean form (Lean.Code: its CRC-32 and size,
+// as the shared code files are named). Else the runner loads the module
+// itself. A lean load is never retried without the cache (loadBytes).
 //
-// The host makes the lean form once per module and cache (MakeLean, when
-// the module's machine code is in the cache), keeping what it found in a
-// small file beside it (leanState), and at the start of each run finds it
-// again (FindLean), linking the entry again if something replaced it.
+// The host makes the lean form once per module and cache (MakeLean,
+// when the module's machine code is in the cache), keeping what it found
+// in a small file beside it (leanState); LeanOf, at the start of each
+// run, finds it again, and makes it again if its entry is no longer the
+// module's (the module's entry rebuilt, or the lean name given wazero's
+// compile of the lean module).
 
 // Lean names a module's lean form for the runners.
 type Lean struct {
@@ -56,6 +60,11 @@ type Lean struct {
 	Path string
 	// Code names the machine code a lean load must produce (codeName).
 	Code string
+	// Entry is the lean module's cache entry, which must be the same file
+	// as Full, the module's own, before and after a lean load: wazero
+	// replaces the entry when it compiles the lean module itself (a miss,
+	// or an entry it finds stale).
+	Entry, Full string
 }
 
 // Args are the runner flags that give it the lean form.
@@ -63,20 +72,29 @@ func (l *Lean) Args() []string {
 	if l == nil {
 		return nil
 	}
-	return []string{"--lean", l.Path, "--lean-code", l.Code}
+	return []string{"--lean", l.Path, "--lean-code", l.Code, "--lean-entry", l.Entry, "--lean-full", l.Full}
 }
 
 // leanState is what a host found when it made a module's lean form,
-// kept beside it: the file names of the lean module (in the modules
-// folder) and of the two cache entries (in wazero's folder of the cache),
-// and the machine code's name.
+// kept beside it: the rewrite it was made of (Of, its SHA-256), the file
+// names of the lean module (in the modules folder) and of the two cache
+// entries (in wazero's folder of the cache), and the machine code's
+// name. No Code: the module has no lean form (errNoLeanForm), which is
+// not looked for again for this rewrite.
 type leanState struct {
-	Module string `json:"module"`
-	Dir    string `json:"dir"`
-	Lean   string `json:"lean"`
-	Full   string `json:"full"`
-	Code   string `json:"code"`
+	Of     string `json:"of"`
+	Module string `json:"module,omitempty"`
+	Dir    string `json:"dir,omitempty"`
+	Lean   string `json:"lean,omitempty"`
+	Full   string `json:"full,omitempty"`
+	Code   string `json:"code,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
+
+// errNoLeanForm says a module has no lean form, for good (for this
+// rewrite, build and cache): not one the rules here can make, or machine
+// code too small to be told from the lean module's own.
+var errNoLeanForm = errors.New("no lean form")
 
 // leanPaths returns where the lean form of the prepared module and its
 // state are kept: beside the rewrite, named after it. Only a rewrite in
@@ -90,53 +108,71 @@ func (p *Prepared) leanPaths() (module, state string, ok bool) {
 	return base + ".lean" + rewriteName, base + "." + compiledTag() + ".lean.json", true
 }
 
-// FindLean returns the lean form a host made of the prepared module
-// (MakeLean), linking its cache entry to the module's again when
-// something replaced it; nil when there is none to give the runners.
-func FindLean(p *Prepared) *Lean {
+// of names the rewrite a lean form is made of.
+func (p *Prepared) of() string {
+	if p.mergedSum == ([sha256.Size]byte{}) {
+		p.mergedSum = sha256.Sum256(p.merged)
+	}
+	return hex.EncodeToString(p.mergedSum[:])
+}
+
+// LeanOf returns the lean form of the prepared module, whose machine code
+// is in the cache, for the runners of a run: the one a host made before,
+// if its entry is still the module's; else it makes it (MakeLean). Nil
+// when there is none (the error says why; errNoLeanForm: there never
+// will be, which is remembered).
+func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 	_, statePath, ok := p.leanPaths()
 	if !ok || p.Interpret {
-		return nil
-	}
-	b, err := os.ReadFile(statePath)
-	if err != nil {
-		return nil
+		return nil, errNoLeanForm
 	}
 	var st leanState
-	if json.Unmarshal(b, &st) != nil || st.Code == "" || !safeName(st.Module) || !safeName(st.Dir) || !safeName(st.Lean) || !safeName(st.Full) {
-		return nil
+	if b, err := os.ReadFile(statePath); err == nil && json.Unmarshal(b, &st) == nil && st.Of == p.of() {
+		if st.Code == "" {
+			return nil, fmt.Errorf("%w: %s", errNoLeanForm, st.Reason)
+		}
+		if l := st.lean(p); l != nil && exists(l.Path) && sameFile(l.Entry, l.Full) {
+			return l, nil
+		}
 	}
-	module := filepath.Join(filepath.Dir(p.Path), st.Module)
-	if !exists(module) {
-		return nil
+	l, err := MakeLean(ctx, p)
+	if errors.Is(err, errNoLeanForm) {
+		b, _ := json.Marshal(leanState{Of: p.of(), Reason: err.Error()})
+		writeFileAtomic(statePath, b)
+	}
+	return l, err
+}
+
+// lean is the Lean st names for p; nil if a name is not a file's.
+func (st *leanState) lean(p *Prepared) *Lean {
+	for _, n := range []string{st.Module, st.Dir, st.Lean, st.Full} {
+		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, `/\`) {
+			return nil
+		}
 	}
 	dir := filepath.Join(p.cfg.CacheDir, st.Dir)
-	if err := linkEntry(filepath.Join(dir, st.Lean), filepath.Join(dir, st.Full)); err != nil {
-		p.cfg.Logger.Debug("lean module not used", "error", err)
-		return nil
-	}
-	return &Lean{Path: module, Code: st.Code}
+	return &Lean{Path: filepath.Join(filepath.Dir(p.Path), st.Module), Code: st.Code,
+		Entry: filepath.Join(dir, st.Lean), Full: filepath.Join(dir, st.Full)}
 }
 
-// safeName says s names a file of a folder, not a path.
-func safeName(s string) bool {
-	return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, `/\`)
+// sameFile says a and b name one file.
+func sameFile(a, b string) bool {
+	ai, err1 := os.Stat(a)
+	bi, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(ai, bi)
 }
 
-// linkEntry makes lean name the same file as full, if it does not yet:
-// a hard link made under a temporary name and renamed over lean, so that
-// lean always names an entry (no window in which wazero would find it
-// missing and write one of its own there).
-func linkEntry(lean, full string) error {
-	fi, err := os.Stat(full)
-	if err != nil {
+// linkEntry makes lean name the same file as full: a hard link made under
+// a temporary name in the modules folder (whose leftovers a host removes:
+// removeStaleTemps) and renamed over lean, so that lean always names an
+// entry once it names one.
+func linkEntry(modules, lean, full string) error {
+	if _, err := os.Stat(full); err != nil {
 		return fmt.Errorf("the module's machine code is not in the cache: %w", err)
 	}
-	if li, err := os.Stat(lean); err == nil && os.SameFile(li, fi) {
-		return nil
-	}
-	tmp := filepath.Join(filepath.Dir(lean), moduleTemp+filepath.Base(lean)+fmt.Sprint(os.Getpid()))
-	os.Remove(tmp)
+	var r [8]byte
+	rand.Read(r[:])
+	tmp := filepath.Join(modules, moduleTemp+"link-"+hex.EncodeToString(r[:]))
 	if err := os.Link(full, tmp); err != nil {
 		return fmt.Errorf("linking the cache entry: %w", err)
 	}
@@ -148,17 +184,20 @@ func linkEntry(lean, full string) error {
 }
 
 // MakeLean makes the lean form of the prepared module, whose machine code
-// must be in the cache, and keeps its state for FindLean. It costs about
-// a load of the module and one of the lean module (a host does it once
-// per module and cache).
+// must be in the cache, and keeps its state for LeanOf. It costs about a
+// compile of the lean module and a load of it (a host does it once per
+// module and cache).
 func MakeLean(ctx context.Context, p *Prepared) (*Lean, error) {
 	module, statePath, ok := p.leanPaths()
-	if !ok || p.Interpret || hasDebugInfo(p.merged) {
-		return nil, errors.New("no lean form for this module")
+	if !ok || p.Interpret {
+		return nil, errNoLeanForm
+	}
+	if hasDebugInfo(p.merged) {
+		return nil, fmt.Errorf("%w: the module carries DWARF", errNoLeanForm)
 	}
 	lean, ok := leanModule(p.merged)
 	if !ok {
-		return nil, errors.New("no lean form for this module")
+		return nil, fmt.Errorf("%w: the module cannot be read as leanModule reads", errNoLeanForm)
 	}
 	if old, err := os.ReadFile(module); err != nil || !bytes.Equal(old, lean) {
 		if err := writeFileAtomic(module, lean); err != nil {
@@ -167,45 +206,36 @@ func MakeLean(ctx context.Context, p *Prepared) (*Lean, error) {
 	}
 	// The names wazero gives cache entries: learnt from a compile of the
 	// lean module into a folder of its own (its bodies compile at once).
-	tmp, err := os.MkdirTemp(filepath.Dir(p.Path), moduleTemp+"lean-")
+	modules := filepath.Dir(module)
+	tmp, err := os.MkdirTemp(modules, moduleTemp+"lean-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
 	if err := compileInto(ctx, tmp, lean); err != nil {
-		return nil, fmt.Errorf("compiling the lean module: %w", err)
+		return nil, fmt.Errorf("%w: the lean module does not compile: %w", errNoLeanForm, err)
 	}
 	entries, _ := filepath.Glob(filepath.Join(tmp, "*", "*"))
 	if len(entries) != 1 {
-		return nil, fmt.Errorf("wazero's cache holds %d entries for one module", len(entries))
+		return nil, fmt.Errorf("%w: wazero's cache holds %d entries for one module", errNoLeanForm, len(entries))
 	}
-	st := leanState{Module: filepath.Base(module), Dir: filepath.Base(filepath.Dir(entries[0])), Lean: filepath.Base(entries[0])}
+	st := leanState{Of: p.of(), Module: filepath.Base(module), Dir: filepath.Base(filepath.Dir(entries[0])), Lean: filepath.Base(entries[0])}
 	cpu, ok := learnCPU(lean, st.Lean)
 	if !ok {
-		return nil, errors.New("wazero's cache names entries in a way this build does not know")
+		return nil, fmt.Errorf("%w: wazero's cache names entries in a way this build does not know", errNoLeanForm)
 	}
 	st.Full = wazeroKey(p.merged, cpu)
-	dir := filepath.Join(p.cfg.CacheDir, st.Dir)
-	if err := linkEntry(filepath.Join(dir, st.Lean), filepath.Join(dir, st.Full)); err != nil {
+	l := st.lean(p)
+	if err := linkEntry(modules, l.Entry, l.Full); err != nil {
 		return nil, err
 	}
-	// The check each runner makes, made here first: both load the same
-	// machine code, and it is the module's (not a few traps). Both stay
-	// loaded until both are named, so that the second cannot be mapped
-	// where the first was (and be taken for older code).
+	// The check each runner makes, made here first: the lean load maps
+	// the module's machine code, read from the module's entry.
 	settleMappings()
-	full, done, err := loadedCode(ctx, p.cfg, p.merged)
-	if err != nil {
+	if l.Code, err = leanCode(ctx, p.cfg, lean, l); err != nil {
 		return nil, err
 	}
-	defer done()
-	if st.Code, done, err = loadedCode(ctx, p.cfg, lean); err != nil {
-		return nil, err
-	}
-	defer done()
-	if st.Code != full {
-		return nil, fmt.Errorf("the lean module loads other machine code (%s) than the module (%s)", st.Code, full)
-	}
+	st.Code = l.Code
 	b, err := json.Marshal(st)
 	if err != nil {
 		return nil, err
@@ -213,7 +243,7 @@ func MakeLean(ctx context.Context, p *Prepared) (*Lean, error) {
 	if err := writeFileAtomic(statePath, b); err != nil {
 		return nil, err
 	}
-	return &Lean{Path: module, Code: st.Code}, nil
+	return l, nil
 }
 
 // settleMappings lets the machine code of modules this process closed be
@@ -247,34 +277,39 @@ func compileInto(ctx context.Context, dir string, bin []byte) error {
 	return err
 }
 
-// loadedCode loads bin with the cache of cfg and names the machine code
-// the load mapped (codeName); done unloads it.
-func loadedCode(ctx context.Context, cfg LoadConfig, bin []byte) (name string, done func(), err error) {
+// leanCode loads the lean module bin with the cache of cfg and names the
+// machine code the load mapped (codeName), which must be the module's
+// (read from l.Full, its entry linked as l.Entry before and after) and
+// not too small to be told from the lean module's own.
+func leanCode(ctx context.Context, cfg LoadConfig, bin []byte, l *Lean) (string, error) {
+	before, err := os.Stat(l.Entry)
+	if err != nil || !sameFile(l.Entry, l.Full) {
+		return "", errors.New("the lean module's entry is not the module's")
+	}
 	c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
+	defer c.Close(ctx)
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(c).WithDebugInfoEnabled(false))
-	done = func() {
-		r.Close(ctx)
-		c.Close(ctx)
-	}
+	defer r.Close(ctx)
 	loading.Lock()
 	defer loading.Unlock()
-	before, err := codeMappings()
-	if err == nil {
-		_, err = r.CompileModule(ctx, bin)
-	}
-	if seg := newCode(before); err == nil && len(seg) < minShared {
-		err = errors.New("no machine code found among the mappings")
-	} else if err == nil {
-		name = codeName(seg)
-	}
+	maps, err := codeMappings()
 	if err != nil {
-		done()
-		return "", nil, err
+		return "", err
 	}
-	return name, done, nil
+	if _, err := r.CompileModule(ctx, bin); err != nil {
+		return "", err
+	}
+	if after, err := os.Stat(l.Entry); err != nil || !os.SameFile(before, after) {
+		return "", errors.New("wazero compiled the lean module itself: the module's entry was not used")
+	}
+	seg := newCode(maps)
+	if len(seg) < minShared {
+		return "", fmt.Errorf("%w: %d bytes of machine code, too few to be told from the lean module's", errNoLeanForm, len(seg))
+	}
+	return codeName(seg), nil
 }
 
 // leanModule returns bin with every function body replaced by
@@ -392,20 +427,42 @@ func learnCPU(bin []byte, key string) (uint64, bool) {
 var errNotLean = errors.New("the lean module did not load the module's machine code")
 
 // LoadLean loads the lean form cfg.Lean names in place of cfg.Path, for a
-// runner; nil when there is none or it did not load the module's machine
-// code (the reason logged at debug level): the caller then loads cfg.Path.
+// runner; nil when there is none, or when the load could have produced
+// anything but the module's machine code (the reason logged at debug
+// level): the caller then loads cfg.Path. It is taken only when the lean
+// module's entry is the module's before and after the load (wazero did
+// not compile the lean module itself) and the machine code it mapped is
+// the one the host named.
 func LoadLean(ctx context.Context, cfg LoadConfig) *Module {
-	if cfg.Lean.Path == "" || cfg.Lean.Code == "" || cfg.Interpret || cfg.CacheDir == "" {
+	l := cfg.Lean
+	if l.Path == "" || l.Code == "" || l.Entry == "" || l.Full == "" || cfg.Interpret || cfg.CacheDir == "" {
 		return nil
 	}
-	c := cfg
-	c.Path, c.leanCode, c.Lean = cfg.Lean.Path, cfg.Lean.Code, Lean{}
-	m, err := Load(ctx, c)
-	if err != nil && cfg.Logger != nil {
-		cfg.Logger.Debug("lean module not loaded; loading the module itself", "error", err)
-	}
+	m, err := loadLean(ctx, cfg)
 	if err != nil {
+		if cfg.Logger != nil {
+			cfg.Logger.Debug("lean module not loaded; loading the module itself", "error", err)
+		}
 		return nil
 	}
 	return m
+}
+
+func loadLean(ctx context.Context, cfg LoadConfig) (*Module, error) {
+	l := cfg.Lean
+	before, err := os.Stat(l.Entry)
+	if err != nil || !sameFile(l.Entry, l.Full) {
+		return nil, fmt.Errorf("%w: its entry is not the module's", errNotLean)
+	}
+	c := cfg
+	c.Path, c.leanCode, c.Lean = l.Path, l.Code, Lean{}
+	m, err := Load(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if after, err := os.Stat(l.Entry); err != nil || !os.SameFile(before, after) {
+		m.Close(ctx)
+		return nil, fmt.Errorf("%w: wazero replaced its entry (it compiled the lean module itself)", errNotLean)
+	}
+	return m, nil
 }

@@ -5,7 +5,7 @@ package runner
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,7 +79,7 @@ func TestLeanModule(t *testing.T) {
 // TestLean: a host makes the lean form of a module in the cache; a
 // runner's load of it produces the module's machine code; and every way
 // it could produce anything else is refused (the runner then loads the
-// module itself), while the next run's FindLean mends the link.
+// module itself), while the next run's LeanOf makes it again.
 func TestLean(t *testing.T) {
 	ctx := context.Background()
 	cache := t.TempDir()
@@ -93,15 +93,12 @@ func TestLean(t *testing.T) {
 	} else {
 		m.Close(ctx)
 	}
-	if FindLean(p) != nil {
-		t.Fatal("FindLean before MakeLean found a lean form")
-	}
-	lean, err := MakeLean(ctx, p)
+	lean, err := LeanOf(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again := FindLean(p); again == nil || *again != *lean {
-		t.Fatalf("FindLean = %+v, want %+v", again, lean)
+	if again, err := LeanOf(ctx, p); err != nil || *again != *lean {
+		t.Fatalf("LeanOf again = %+v, %v; want %+v", again, err, lean)
 	}
 	runner := LoadConfig{Path: p.Path, CacheDir: cache, Checked: true, Shared: true, Lean: *lean,
 		Logger: hclog.New(&hclog.LoggerOptions{Output: testWriter{t}, Level: hclog.Debug})}
@@ -121,14 +118,19 @@ func TestLean(t *testing.T) {
 	if !load(t, runner) {
 		t.Fatal("the lean form did not load")
 	}
-	_, statePath, _ := p.leanPaths()
-	var st leanState
-	if b, err := os.ReadFile(statePath); err != nil {
-		t.Fatal(err)
-	} else if err := json.Unmarshal(b, &st); err != nil {
-		t.Fatal(err)
+	mended := func(t *testing.T) {
+		t.Helper()
+		l, err := LeanOf(ctx, p)
+		if err != nil {
+			t.Fatalf("LeanOf did not make the lean form again: %v", err)
+		}
+		if !load(t, runner) {
+			t.Error("the lean form did not load once made again")
+		}
+		if *l != *lean {
+			t.Errorf("made again: %+v, want %+v", l, lean)
+		}
 	}
-	leanEntry, full := filepath.Join(cache, st.Dir, st.Lean), filepath.Join(cache, st.Dir, st.Full)
 
 	t.Run("another code", func(t *testing.T) {
 		c := runner
@@ -139,33 +141,98 @@ func TestLean(t *testing.T) {
 	})
 	t.Run("entry missing", func(t *testing.T) {
 		// wazero compiles the lean module itself (its traps) and
-		// writes them under the lean name: refused, then mended.
-		if err := os.Remove(leanEntry); err != nil {
+		// writes them under the lean name.
+		if err := os.Remove(lean.Entry); err != nil {
 			t.Fatal(err)
 		}
 		if load(t, runner) {
 			t.Fatal("a lean load without the module's entry was taken")
 		}
-		if li, err := os.Stat(leanEntry); err != nil {
-			t.Logf("no entry written under the lean name (%v)", err)
-		} else if fi, _ := os.Stat(full); os.SameFile(li, fi) {
+		if sameFile(lean.Entry, lean.Full) {
 			t.Fatal("the lean name holds the module's entry after a load that compiled it")
 		}
-		if again := FindLean(p); again == nil {
-			t.Fatal("FindLean did not mend the link")
+		mended(t)
+	})
+	t.Run("entry stale", func(t *testing.T) {
+		// Cut short by 4 bytes, wazero finds the entry stale after it
+		// mapped its machine code: it deletes it, compiles the lean
+		// module and writes that; the code it mapped first stays mapped.
+		fi, err := os.Stat(lean.Full)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !load(t, runner) {
-			t.Error("the lean form did not load once mended")
+		if err := os.Truncate(lean.Full, fi.Size()-4); err != nil {
+			t.Fatal(err)
+		}
+		if load(t, runner) {
+			t.Fatal("a lean load of a stale entry was taken")
+		}
+		if _, err := LeanOf(ctx, p); err == nil {
+			t.Error("LeanOf made a lean form of a module whose entry is stale")
 		}
 	})
 	t.Run("module's entry gone", func(t *testing.T) {
-		if err := os.Remove(full); err != nil {
-			t.Fatal(err)
-		}
-		if FindLean(p) != nil {
-			t.Error("FindLean gave a lean form whose module is not in the cache")
+		os.Remove(lean.Full)
+		if l, err := LeanOf(ctx, p); err == nil || l != nil {
+			t.Errorf("LeanOf = %+v, %v; want an error: the module is not in the cache", l, err)
 		}
 	})
+	t.Run("no lean form", func(t *testing.T) {
+		// A module whose machine code is too small to tell from its lean
+		// form's: said once, remembered, not tried again.
+		dir := t.TempDir()
+		path := filepath.Join(dir, "small.wasm")
+		if err := os.WriteFile(path, smallModule(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := host
+		cfg.Path = path
+		q, err := Prepare(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.merged == nil {
+			t.Fatal("the small module was not rewritten")
+		}
+		if m, err := q.Load(ctx); err != nil {
+			t.Fatal(err)
+		} else {
+			m.Close(ctx)
+		}
+		if l, err := LeanOf(ctx, q); !errors.Is(err, errNoLeanForm) || l != nil {
+			t.Fatalf("LeanOf = %+v, %v; want errNoLeanForm", l, err)
+		}
+		module, _, _ := q.leanPaths()
+		if err := os.Remove(module); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LeanOf(ctx, q); !errors.Is(err, errNoLeanForm) {
+			t.Errorf("LeanOf again: %v; want errNoLeanForm", err)
+		}
+		if exists(module) {
+			t.Error("LeanOf tried again to make the lean form of a module that has none")
+		}
+	})
+}
+
+// smallModule is a valid module with one empty function and two data
+// segments in its one page of memory: rewritten with a memory image, its
+// machine code a few bytes.
+func smallModule() []byte {
+	b := []byte("\x00asm\x01\x00\x00\x00")
+	section := func(id byte, content ...byte) {
+		b = append(b, id, byte(len(content)))
+		b = append(b, content...)
+	}
+	section(1, 1, 0x60, 0, 0)                                                                   // type () -> ()
+	section(3, 1, 0)                                                                            // one function of type 0
+	section(5, 1, 0, 1)                                                                         // memory: 1 page
+	section(7, 2, 6, '_', 's', 't', 'a', 'r', 't', 0, 0, 6, 'm', 'e', 'm', 'o', 'r', 'y', 2, 0) // export "_start" and "memory"
+	section(10, 1, 2, 0, 0x0b)                                                                  // its body: no locals, end
+	section(11, 2,                                                                              // two data segments
+		0, 0x41, 16, 0x0b, 3, 'a', 'b', 'c', // at 16
+		0, 0x41, 0x80, 0x02, 0x0b, 2, 'd', 'e') // at 256
+	return b
 }
 
 // testWriter writes a log to the test's.

@@ -44,8 +44,11 @@ func Main(args []string, stderr io.Writer) int {
 	fs.MarkHidden("landlock")
 	fs.StringVar(&cfg.Lean.Path, "lean", "", "the module's lean form: its machine code from the cache, its bodies not validated again (lean.go)")
 	fs.StringVar(&cfg.Lean.Code, "lean-code", "", "the machine code a load of --lean must produce (CRC-32 and size)")
-	fs.MarkHidden("lean")
-	fs.MarkHidden("lean-code")
+	fs.StringVar(&cfg.Lean.Entry, "lean-entry", "", "the --lean module's cache entry, which must be the file --lean-full names")
+	fs.StringVar(&cfg.Lean.Full, "lean-full", "", "the module's own cache entry")
+	for _, f := range []string{"lean", "lean-code", "lean-entry", "lean-full"} {
+		fs.MarkHidden(f)
+	}
 	fs.BoolVar(&cfg.ShareCode, "share-code", true, "map the module's machine code from a file every runner of it shares (false: a copy of its own, to measure or diagnose)")
 	fs.MarkHidden("share-code")
 	if err := fs.Parse(args); err != nil {
@@ -70,7 +73,7 @@ func Main(args []string, stderr io.Writer) int {
 	// Limits and confinement come before anything reads the module. Once
 	// confined, the runner cannot ask for its working directory (getcwd):
 	// paths are made absolute first.
-	for _, p := range []*string{&cfg.Path, &cfg.CacheDir, &cfg.Lean.Path} {
+	for _, p := range []*string{&cfg.Path, &cfg.CacheDir, &cfg.Lean.Path, &cfg.Lean.Entry, &cfg.Lean.Full} {
 		if *p != "" {
 			if abs, err := filepath.Abs(*p); err == nil {
 				*p = abs

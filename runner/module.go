@@ -200,6 +200,8 @@ type Prepared struct {
 	// this module in this cache: compiled its machine code into it,
 	// interpreted it, or checked it (checkTag).
 	compiled, interpreted, checked string
+	// mergedSum is the SHA-256 of merged, once computed (zero before).
+	mergedSum [sha256.Size]byte
 }
 
 // Prepare reads the module and does what Load does before compiling.
@@ -257,6 +259,7 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 		loads := sum
 		if p.merged != nil {
 			loads = sha256.Sum256(p.merged)
+			p.mergedSum = loads
 		}
 		p.checked = base + "." + compiledTag() + "." + checkTag(cfg) + "-loads" + hex.EncodeToString(loads[:8]) + ".checked"
 		p.CheckedBefore = p.Cached && exists(p.checked)
@@ -534,6 +537,10 @@ func writeFileMode(path string, b []byte, mode os.FileMode, temp string) error {
 	return err
 }
 
+// unmapped keeps the modules whose machine code a failed sharing unmapped
+// (errCodeUnmapped) from ever being let go.
+var unmapped []*Module
+
 // loading keeps other compiles of this process from making executable
 // mappings while a ShareCode load looks for its own among the new ones.
 var loading sync.RWMutex
@@ -614,7 +621,10 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 	if share {
 		t := time.Now()
 		if name, err := shareCode(ModulesDir(cfg.CacheDir), before); errors.Is(err, errCodeUnmapped) {
-			m.Close(ctx)
+			// Not closed: wazero would unmap its range when it lets the
+			// module go, maybe after the next load's code was mapped
+			// into that very hole.
+			unmapped = append(unmapped, m)
 			return nil, err
 		} else if err != nil {
 			cfg.Logger.Debug("machine code not shared", "error", err)

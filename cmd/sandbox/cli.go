@@ -543,10 +543,8 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	// cache, now if need be: the machine code is in the cache.
 	var lean *runner.Lean
 	if !prep.Interpret && path == prep.Path {
-		if lean = runner.FindLean(prep); lean == nil {
-			if lean, err = runner.MakeLean(ctx, prep); err != nil {
-				log.Debug("no lean module; the runners load the module itself", "error", err)
-			}
+		if lean, err = runner.LeanOf(ctx, prep); err != nil {
+			log.Debug("no lean module; the runners load the module itself", "error", err)
 		}
 	}
 	sup, err := host.New(host.Config{
