@@ -140,8 +140,9 @@ func TestLean(t *testing.T) {
 		}
 	})
 	t.Run("entry missing", func(t *testing.T) {
-		// wazero compiles the lean module itself (its traps) and
-		// writes them under the lean name.
+		// Refused before the load: the lean name is not the module's
+		// entry (were it removed after that look, wazero would compile
+		// the lean module and write it there: as in "entry stale").
 		if err := os.Remove(lean.Entry); err != nil {
 			t.Fatal(err)
 		}
