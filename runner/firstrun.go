@@ -54,7 +54,17 @@ func compileMain(args []string, stderr io.Writer) int {
 	}
 	cfg.Path = fs.Arg(0)
 	cfg.Checked = true
-	if _, err := Load(context.Background(), cfg); err != nil {
+	ctx := context.Background()
+	p, err := Prepare(cfg)
+	if err == nil {
+		var m *Module
+		if m, err = p.Load(ctx); err == nil && m.Path == p.Path {
+			// The lean form for the runs to come, made here rather than
+			// at the start of the next run (runner/lean.go).
+			LeanOf(ctx, p)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return ExitFailed
 	}
