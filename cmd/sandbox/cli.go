@@ -540,9 +540,12 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	// The runners load the module's lean form when there is one (the
 	// machine code from the cache, the function bodies not validated
 	// again in every runner: runner/lean.go), made once per module and
-	// cache, now if need be: the machine code is in the cache.
+	// cache: by the background compile of a new module, or now, when a
+	// run finds the machine code in the cache. Not by a run that has just
+	// compiled it first: a module run once (a submission graded once)
+	// would pay for it and gain little.
 	var lean *runner.Lean
-	if !prep.Interpret && path == prep.Path {
+	if !prep.Interpret && prep.Cached && path == prep.Path {
 		if lean, err = runner.LeanOf(ctx, prep); err != nil {
 			log.Debug("no lean module; the runners load the module itself", "error", err)
 		}
