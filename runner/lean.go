@@ -15,9 +15,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"golang.org/x/sys/cpu"
 )
 
 // Lean modules: a runner loads a module's machine code from the cache
@@ -49,7 +51,10 @@ import (
 //
 // The host makes the lean form once per module and cache (MakeLean,
 // when the module's machine code is in the cache), keeping what it found
-// in a small file beside it (leanState); LeanOf, at the start of each
+// in a small file beside it (leanState), one for each set of CPU features
+// (cpuTag: wazero's entry names depend on them, and machines may share a
+// cache), so that the entry a runner is told to check is the one its
+// wazero reads; LeanOf, at the start of each
 // run, finds it again, and makes it again if its entry is no longer the
 // module's (the module's entry rebuilt, or the lean name given wazero's
 // compile of the lean module).
@@ -105,8 +110,16 @@ func (p *Prepared) leanPaths() (module, state string, ok bool) {
 		return "", "", false
 	}
 	base := strings.TrimSuffix(p.Path, rewriteName)
-	return base + ".lean" + rewriteName, base + "." + compiledTag() + ".lean.json", true
+	return base + ".lean" + rewriteName, base + "." + compiledTag() + "-cpu" + cpuTag() + ".lean.json", true
 }
+
+// cpuTag names this machine's CPU features (all golang.org/x/sys/cpu
+// knows, more than wazero mixes into its keys): machines that share a
+// cache keep a lean state each, for the entries their wazero names.
+var cpuTag = sync.OnceValue(func() string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%+v %+v", cpu.X86, cpu.ARM64))
+	return hex.EncodeToString(sum[:4])
+})
 
 // of names the rewrite a lean form is made of.
 func (p *Prepared) of() string {
