@@ -144,8 +144,15 @@ func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 		if st.Code == "" {
 			return nil, fmt.Errorf("%w: %s", errNoLeanForm, st.Reason)
 		}
-		if l := st.lean(p); l != nil && exists(l.Path) && sameFile(l.Entry, l.Full) {
-			return l, nil
+		if l := st.lean(p); l != nil && exists(l.Path) {
+			if sameFile(l.Entry, l.Full) {
+				return l, nil
+			}
+			if !exists(l.Full) {
+				// Not worth a try before the module's machine code is
+				// back in the cache (the next check puts it there).
+				return nil, errors.New("the module's machine code is not in the cache")
+			}
 		}
 	}
 	l, err := MakeLean(ctx, p)
