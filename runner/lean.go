@@ -49,15 +49,16 @@ import (
 // as the shared code files are named). Else the runner loads the module
 // itself. A lean load is never retried without the cache (loadBytes).
 //
-// The host makes the lean form once per module and cache (MakeLean,
-// when the module's machine code is in the cache), keeping what it found
-// in a small file beside it (leanState), one for each set of CPU features
-// (cpuTag: wazero's entry names depend on them, and machines may share a
-// cache), so that the entry a runner is told to check is the one its
-// wazero reads; LeanOf, at the start of each
-// run, finds it again, and makes it again if its entry is no longer the
+// The lean form is made once per module and cache (MakeLean, once the
+// module's machine code is in the cache: by the background compile of a
+// new module, or by the host of the first run that finds it there), and
+// what was found is kept in a small file beside it (leanState), one for
+// each set of CPU features (cpuTag: wazero's entry names depend on them,
+// and machines may share a cache), so that the entry a runner is told to
+// check is the one its wazero reads. LeanOf, at the start of each run,
+// finds it again, and makes it again if its entry is no longer the
 // module's (the module's entry rebuilt, or the lean name given wazero's
-// compile of the lean module).
+// own compile of the lean module).
 
 // Lean names a module's lean form for the runners.
 type Lean struct {
