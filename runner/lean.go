@@ -13,10 +13,13 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/tetratelabs/wazero"
 	"golang.org/x/sys/cpu"
@@ -44,10 +47,12 @@ import (
 // module's own entry before the load and still is after it (wazero
 // replaces the entry under the lean name whenever it compiles the lean
 // module itself: on a miss, or on an entry it finds stale, after mapping
-// its code), and when the machine code the load mapped is the one the
-// host found when it made the lean form (Lean.Code: its CRC-32 and size,
-// as the shared code files are named). Else the runner loads the module
-// itself. A lean load is never retried without the cache (loadBytes).
+// its code), and when the machine code the compiled module runs (its
+// executable, the mapping the load made where it begins: codeOf) is the
+// one the host found when it made the lean form (Lean.Code: its CRC-32
+// and size, as the shared code files are named). Else the runner loads
+// the module itself. A lean load is never retried without the cache
+// (loadBytes).
 //
 // The lean form is made once per module and cache (MakeLean, once the
 // module's machine code is in the cache: by the background compile of a
@@ -102,16 +107,24 @@ type leanState struct {
 // code too small to be told from the lean module's own.
 var errNoLeanForm = errors.New("no lean form")
 
-// leanPaths returns where the lean form of the prepared module and its
-// state are kept: beside the rewrite, named after it. Only a rewrite in
-// the cache's modules folder gets a lean form (as the rewrite, its memory
-// image is applied only there: trustedImage).
-func (p *Prepared) leanPaths() (module, state string, ok bool) {
+// leanPaths returns where the lean forms of the prepared module and its
+// state are kept: beside the rewrite, named after it (a lean module's
+// name ends in its own entry's, leanName). Only a rewrite in the cache's
+// modules folder gets a lean form (as the rewrite, its memory image is
+// applied only there: trustedImage).
+func (p *Prepared) leanPaths() (base, state string, ok bool) {
 	if p.merged == nil || p.cfg.CacheDir == "" || filepath.Dir(p.Path) != ModulesDir(p.cfg.CacheDir) || !strings.HasSuffix(p.Path, rewriteName) {
 		return "", "", false
 	}
-	base := strings.TrimSuffix(p.Path, rewriteName)
-	return base + ".lean" + rewriteName, base + "." + compiledTag() + "-cpu" + cpuTag() + ".lean.json", true
+	base = strings.TrimSuffix(p.Path, rewriteName)
+	return base, base + "." + compiledTag() + "-cpu" + cpuTag() + ".lean.json", true
+}
+
+// leanName is the lean module's file name: named after its content (its
+// cache entry's name), so that the file a state names is the one that
+// entry was made for, whatever other build or host writes lean forms.
+func leanName(base, entry string) string {
+	return filepath.Base(base) + ".lean-" + entry[:min(len(entry), 16)] + rewriteName
 }
 
 // cpuTag names this machine's CPU features (all golang.org/x/sys/cpu
@@ -209,7 +222,7 @@ func linkEntry(modules, lean, full string) error {
 // compile of the lean module and a load of it (a host does it once per
 // module and cache).
 func MakeLean(ctx context.Context, p *Prepared) (*Lean, error) {
-	module, statePath, ok := p.leanPaths()
+	base, statePath, ok := p.leanPaths()
 	if !ok || p.Interpret {
 		return nil, errNoLeanForm
 	}
@@ -220,37 +233,42 @@ func MakeLean(ctx context.Context, p *Prepared) (*Lean, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: the module cannot be read as leanModule reads", errNoLeanForm)
 	}
-	if old, err := os.ReadFile(module); err != nil || !bytes.Equal(old, lean) {
-		if err := writeFileAtomic(module, lean); err != nil {
-			return nil, err
-		}
-	}
 	// The names wazero gives cache entries: learnt from a compile of the
 	// lean module into a folder of its own (its bodies compile at once).
-	modules := filepath.Dir(module)
+	modules := filepath.Dir(p.Path)
 	tmp, err := os.MkdirTemp(modules, moduleTemp+"lean-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
 	if err := compileInto(ctx, tmp, lean); err != nil {
-		return nil, fmt.Errorf("%w: the lean module does not compile: %w", errNoLeanForm, err)
+		return nil, fmt.Errorf("compiling the lean module: %w", err)
 	}
 	entries, _ := filepath.Glob(filepath.Join(tmp, "*", "*"))
 	if len(entries) != 1 {
 		return nil, fmt.Errorf("%w: wazero's cache holds %d entries for one module", errNoLeanForm, len(entries))
 	}
-	st := leanState{Of: p.of(), Module: filepath.Base(module), Dir: filepath.Base(filepath.Dir(entries[0])), Lean: filepath.Base(entries[0])}
+	st := leanState{Of: p.of(), Dir: filepath.Base(filepath.Dir(entries[0])), Lean: filepath.Base(entries[0])}
 	cpu, ok := learnCPU(lean, st.Lean)
 	if !ok {
 		return nil, fmt.Errorf("%w: wazero's cache names entries in a way this build does not know", errNoLeanForm)
 	}
 	st.Full = wazeroKey(p.merged, cpu)
+	st.Module = leanName(base, st.Lean)
 	l := st.lean(p)
+	if old, err := os.ReadFile(l.Path); err != nil || !bytes.Equal(old, lean) {
+		if err := writeFileAtomic(l.Path, lean); err != nil {
+			return nil, err
+		}
+	}
 	if err := linkEntry(modules, l.Entry, l.Full); err != nil {
+		if errors.Is(err, syscall.EXDEV) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EMLINK) ||
+			errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EOPNOTSUPP) {
+			err = fmt.Errorf("%w: %w", errNoLeanForm, err) // a cache where entries cannot be linked
+		}
 		return nil, err
 	}
-	// The check each runner makes, made here first: the lean load maps
+	// The check each runner makes, made here first: the lean load runs
 	// the module's machine code, read from the module's entry.
 	settleMappings()
 	if l.Code, err = leanCode(ctx, p.cfg, lean, l); err != nil {
@@ -299,9 +317,9 @@ func compileInto(ctx context.Context, dir string, bin []byte) error {
 }
 
 // leanCode loads the lean module bin with the cache of cfg and names the
-// machine code the load mapped (codeName), which must be the module's
-// (read from l.Full, its entry linked as l.Entry before and after) and
-// not too small to be told from the lean module's own.
+// machine code the compiled module runs (codeOf), which must be the
+// module's (read from l.Full, its entry linked as l.Entry before and
+// after) and not too small to be told from the lean module's own.
 func leanCode(ctx context.Context, cfg LoadConfig, bin []byte, l *Lean) (string, error) {
 	before, err := os.Stat(l.Entry)
 	if err != nil || !sameFile(l.Entry, l.Full) {
@@ -320,15 +338,33 @@ func leanCode(ctx context.Context, cfg LoadConfig, bin []byte, l *Lean) (string,
 	if err != nil {
 		return "", err
 	}
-	if _, err := r.CompileModule(ctx, bin); err != nil {
+	cm, err := r.CompileModule(ctx, bin)
+	if err != nil {
 		return "", err
 	}
 	if after, err := os.Stat(l.Entry); err != nil || !os.SameFile(before, after) {
 		return "", errors.New("wazero compiled the lean module itself: the module's entry was not used")
 	}
-	seg := newCode(maps)
-	if len(seg) < minShared {
-		return "", fmt.Errorf("%w: %d bytes of machine code, too few to be told from the lean module's", errNoLeanForm, len(seg))
+	if exe := executableOf(cm); exe != nil && len(exe) < minShared {
+		return "", fmt.Errorf("%w: %d bytes of machine code, too few to be told from the lean module's", errNoLeanForm, len(exe))
+	}
+	return codeOf(cm, maps)
+}
+
+// codeOf names the machine code cm runs: the mapping, made since before,
+// that begins where cm's executable does (codeName names the whole
+// mapping, page-rounded, as the shared code files are named). An error when the
+// mappings do not show it (another load's code unmapped meanwhile may
+// have left its place to it, or the module's layout is not the one
+// executableOf reads).
+func codeOf(cm wazero.CompiledModule, before map[codeMapping]bool) (string, error) {
+	exe := executableOf(cm)
+	if exe == nil {
+		return "", errors.New("cannot tell which machine code the module runs")
+	}
+	seg := newCodeAt(before, uintptr(unsafe.Pointer(unsafe.SliceData(exe))))
+	if len(seg) < len(exe) {
+		return "", errors.New("the machine code the module runs is not among the mappings its load made")
 	}
 	return codeName(seg), nil
 }
@@ -482,8 +518,47 @@ func loadLean(ctx context.Context, cfg LoadConfig) (*Module, error) {
 		return nil, err
 	}
 	if after, err := os.Stat(l.Entry); err != nil || !os.SameFile(before, after) {
-		m.Close(ctx)
+		kept = append(kept, m) // (see kept)
 		return nil, fmt.Errorf("%w: wazero replaced its entry (it compiled the lean module itself)", errNotLean)
 	}
 	return m, nil
+}
+
+// executableOf returns the machine code a compiled module runs (the
+// executable of wazero's compiled module), reached through wazero's
+// unexported fields as laid out in the version go.mod pins:
+// wazero.compiledModule's compiledEngine (the compiler's engine) keeps,
+// in its compiledModules map under the module's ID, the compiled module
+// and its executables. Nil when they are not laid out so: a lean load is
+// then refused (TestLean fails on a wazero that moves them).
+func executableOf(cm wazero.CompiledModule) (code []byte) {
+	defer func() {
+		if recover() != nil {
+			code = nil
+		}
+	}()
+	v := reflect.ValueOf(cm).Elem()
+	id := v.FieldByName("module").Elem().FieldByName("ID")
+	mods := v.FieldByName("compiledEngine").Elem().Elem().FieldByName("compiledModules")
+	var entry reflect.Value
+	for it := mods.MapRange(); it.Next(); {
+		if k := it.Key(); k.Len() == id.Len() && equalBytes(k, id) {
+			entry = it.Value()
+		}
+	}
+	exe := entry.Elem().FieldByName("compiledModule").Elem().FieldByName("executables").Elem().FieldByName("executable")
+	if exe.Kind() != reflect.Slice || exe.Type().Elem().Kind() != reflect.Uint8 || exe.Len() == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(exe.UnsafePointer()), exe.Len())
+}
+
+// equalBytes says two reflected byte arrays hold the same bytes.
+func equalBytes(a, b reflect.Value) bool {
+	for i := range a.Len() {
+		if a.Index(i).Uint() != b.Index(i).Uint() {
+			return false
+		}
+	}
+	return true
 }

@@ -203,14 +203,18 @@ func TestLean(t *testing.T) {
 		if l, err := LeanOf(ctx, q); !errors.Is(err, errNoLeanForm) || l != nil {
 			t.Fatalf("LeanOf = %+v, %v; want errNoLeanForm", l, err)
 		}
-		module, _, _ := q.leanPaths()
-		if err := os.Remove(module); err != nil {
+		base, _, _ := q.leanPaths()
+		leans, _ := filepath.Glob(base + ".lean-*")
+		if len(leans) != 1 {
+			t.Fatalf("lean modules written: %q, want one", leans)
+		}
+		if err := os.Remove(leans[0]); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := LeanOf(ctx, q); !errors.Is(err, errNoLeanForm) {
 			t.Errorf("LeanOf again: %v; want errNoLeanForm", err)
 		}
-		if exists(module) {
+		if exists(leans[0]) {
 			t.Error("LeanOf tried again to make the lean form of a module that has none")
 		}
 	})

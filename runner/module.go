@@ -537,9 +537,11 @@ func writeFileMode(path string, b []byte, mode os.FileMode, temp string) error {
 	return err
 }
 
-// unmapped keeps the modules whose machine code a failed sharing unmapped
-// (errCodeUnmapped) from ever being let go.
-var unmapped []*Module
+// kept holds the modules a load gave up on after their machine code was
+// mapped (a sharing that unmapped it: errCodeUnmapped; a lean load
+// refused), never let go: wazero unmaps a module's code when it lets it
+// go, maybe after the next load's code was mapped in that very place.
+var kept []*Module
 
 // loading keeps other compiles of this process from making executable
 // mappings while a ShareCode load looks for its own among the new ones.
@@ -609,22 +611,28 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 		return nil, err
 	}
 	m.Compiled = cm
+	shared := ""
 	if cfg.leanCode != "" {
-		if got := codeName(newCode(before)); got != cfg.leanCode {
-			m.Close(ctx)
-			return nil, fmt.Errorf("%w: its load made machine code %q, not %q", errNotLean, got, cfg.leanCode)
+		name, err := codeOf(cm, before)
+		if err == nil && name != cfg.leanCode {
+			err = fmt.Errorf("its load made machine code %q, not %q", name, cfg.leanCode)
 		}
+		if err != nil {
+			kept = append(kept, m)
+			return nil, fmt.Errorf("%w: %w", errNotLean, err)
+		}
+		shared = name
 	}
 	if n := dropBodies(cm); n < 0 {
 		cfg.Logger.Debug("function bodies kept: wazero's compiled module is not laid out as expected")
 	}
 	if share {
 		t := time.Now()
-		if name, err := shareCode(ModulesDir(cfg.CacheDir), before); errors.Is(err, errCodeUnmapped) {
+		if name, err := shareCode(ModulesDir(cfg.CacheDir), before, shared); errors.Is(err, errCodeUnmapped) {
 			// Not closed: wazero would unmap its range when it lets the
 			// module go, maybe after the next load's code was mapped
 			// into that very hole.
-			unmapped = append(unmapped, m)
+			kept = append(kept, m)
 			return nil, err
 		} else if err != nil {
 			cfg.Logger.Debug("machine code not shared", "error", err)

@@ -106,13 +106,14 @@ func codeMappings() (map[codeMapping]bool, error) {
 
 // shareCode finds the largest executable mapping made since before (the
 // module's machine code, which the caller just compiled or loaded) and
-// maps it from the file in dir that holds the same bytes, writing that
+// maps it from the file in dir that holds the same bytes (known: its
+// codeName, when the caller has it already), writing that
 // file first if it is missing or differs. It returns the file's name, ""
 // when there was nothing worth sharing. On an error the mapping is left
 // as wazero made it, except errCodeUnmapped: a kernel before 6.12 may
 // unmap the range before a MAP_FIXED mmap fails (an allocation of its
 // own, the file system's mmap).
-func shareCode(dir string, before map[codeMapping]bool) (string, error) {
+func shareCode(dir string, before map[codeMapping]bool, known string) (string, error) {
 	seg := newCode(before)
 	if seg == nil {
 		return "", errors.New("listing mappings failed")
@@ -126,7 +127,10 @@ func shareCode(dir string, before map[codeMapping]bool) (string, error) {
 	if err := unix.Statfs(dir, &st); err == nil && st.Flags&unix.ST_NOEXEC != 0 {
 		return "", fmt.Errorf("%s is on a file system mounted noexec", dir)
 	}
-	name := filepath.Join(dir, codeName(seg)+".code")
+	if !strings.HasSuffix(known, fmt.Sprintf("-%d", len(seg))) {
+		known = codeName(seg) // (not the mapping known names)
+	}
+	name := filepath.Join(dir, known+".code")
 	f, err := openSame(name, seg)
 	if err != nil {
 		if werr := writeFileMode(name, seg, 0, codeTemp); werr != nil {
@@ -173,6 +177,24 @@ func newCode(before map[codeMapping]bool) []byte {
 		return []byte{}
 	}
 	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), code.start)), code.end-code.start)
+}
+
+// newCodeAt returns the executable mapping made since before that begins
+// at start (nil when there is none): the machine code of a compiled
+// module whose executable begins there (codeOf).
+func newCodeAt(before map[codeMapping]bool, start uintptr) []byte {
+	after, err := codeMappings()
+	if err != nil {
+		return nil
+	}
+	for m := range after {
+		for _, p := range subtract(m, before) {
+			if p.start == start {
+				return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), p.start)), p.end-p.start)
+			}
+		}
+	}
+	return nil
 }
 
 // codeName names machine code by its CRC-32 and size: the name of its
