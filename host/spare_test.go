@@ -26,27 +26,22 @@ func TestSparesWished(t *testing.T) {
 			t.Fatal(err)
 		}
 		testProc(t, s)
-		spares := func() int {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			return len(s.spares)
-		}
 		s.wishSpares()
 		if !sampling {
-			if n := spares(); n != spareTarget || s.spareWish.Load() {
+			if n := spareCount(s); n != spareTarget || s.spareWish.Load() {
 				t.Errorf("no sampler, wished: %d spares, wished %v; want %d, not wished", n, s.spareWish.Load(), spareTarget)
 			}
 			continue
 		}
-		if n := spares(); n != 0 || !s.spareWish.Load() {
+		if n := spareCount(s); n != 0 || !s.spareWish.Load() {
 			t.Fatalf("wished: %d spares started, wished %v; want none started, wished", n, s.spareWish.Load())
 		}
 		s.grantWish()
-		if n := spares(); n != spareTarget || s.spareWish.Load() {
+		if n := spareCount(s); n != spareTarget || s.spareWish.Load() {
 			t.Fatalf("after grantWish: %d spares, wished %v; want %d, not wished", n, s.spareWish.Load(), spareTarget)
 		}
 		s.grantWish() // nothing wished: nothing more
-		if n := spares(); n != spareTarget {
+		if n := spareCount(s); n != spareTarget {
 			t.Errorf("a second grantWish: %d spares, want %d", n, spareTarget)
 		}
 	}
@@ -61,12 +56,16 @@ func TestSparesWished(t *testing.T) {
 	if r.Errno != abi.OK {
 		t.Fatalf("proc_new: %s", r.Errno)
 	}
-	s.mu.Lock()
-	n := len(s.spares)
-	s.mu.Unlock()
-	if n != spareTarget {
+	if n := spareCount(s); n != spareTarget {
 		t.Errorf("after proc_new: %d spares, want %d started at once", n, spareTarget)
 	}
+}
+
+// spareCount is how many spares s holds.
+func spareCount(s *Supervisor) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.spares)
 }
 
 // TestQuiet: a sampled interval leaves room for a spare's load when no

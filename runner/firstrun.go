@@ -60,7 +60,8 @@ func compileMain(args []string, stderr io.Writer) int {
 		var m *Module
 		if m, err = p.Load(ctx); err == nil && m.Path == p.Path {
 			// The lean form for the runs to come, made here rather than
-			// at the start of the next run (runner/lean.go).
+			// at the start of the next run (runner/lean.go); one it cannot
+			// make is left to that run.
 			LeanOf(ctx, p)
 		}
 	}

@@ -54,7 +54,7 @@ import (
 // the module itself. A lean load is never retried without the cache
 // (loadBytes).
 //
-// The lean form is made once per module and cache (MakeLean, once the
+// The lean form is made once per module and cache (makeLean, once the
 // module's machine code is in the cache: by the background compile of a
 // new module, or by the host of the first run that finds it there), and
 // what was found is kept in a small file beside it (leanState), one for
@@ -145,7 +145,7 @@ func (p *Prepared) of() string {
 
 // LeanOf returns the lean form of the prepared module, whose machine code
 // is in the cache, for the runners of a run: the one a host made before,
-// if its entry is still the module's; else it makes it (MakeLean). Nil
+// if its entry is still the module's; else it makes it (makeLean). Nil
 // when there is none (the error says why; errNoLeanForm: there never
 // will be, which is remembered).
 func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
@@ -169,7 +169,7 @@ func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 			}
 		}
 	}
-	l, err := MakeLean(ctx, p)
+	l, err := makeLean(ctx, p)
 	if errors.Is(err, errNoLeanForm) {
 		b, _ := json.Marshal(leanState{Of: p.of(), Reason: err.Error()})
 		writeFileAtomic(statePath, b)
@@ -217,11 +217,11 @@ func linkEntry(modules, lean, full string) error {
 	return nil
 }
 
-// MakeLean makes the lean form of the prepared module, whose machine code
+// makeLean makes the lean form of the prepared module, whose machine code
 // must be in the cache, and keeps its state for LeanOf. It costs about a
 // compile of the lean module and a load of it (a host does it once per
 // module and cache).
-func MakeLean(ctx context.Context, p *Prepared) (*Lean, error) {
+func makeLean(ctx context.Context, p *Prepared) (*Lean, error) {
 	base, statePath, ok := p.leanPaths()
 	if !ok || p.Interpret {
 		return nil, errNoLeanForm
@@ -305,15 +305,25 @@ func settleMappings() {
 
 // compileInto compiles bin with dir as the compilation cache.
 func compileInto(ctx context.Context, dir string, bin []byte) error {
-	c, err := wazero.NewCompilationCacheWithDir(dir)
+	r, done, err := cachedCompiler(ctx, dir)
 	if err != nil {
 		return err
 	}
-	defer c.Close(ctx)
-	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(c).WithDebugInfoEnabled(false))
-	defer r.Close(ctx)
+	defer done()
 	_, err = r.CompileModule(ctx, bin)
 	return err
+}
+
+// cachedCompiler is a runtime that compiles to machine code with dir as
+// the compilation cache, as the lean form's loads do (no debug info: a
+// lean form is made only of a module without DWARF); done closes it.
+func cachedCompiler(ctx context.Context, dir string) (r wazero.Runtime, done func(), err error) {
+	c, err := wazero.NewCompilationCacheWithDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	r = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(c).WithDebugInfoEnabled(false))
+	return r, func() { r.Close(ctx); c.Close(ctx) }, nil
 }
 
 // leanCode loads the lean module bin with the cache of cfg and names the
@@ -321,52 +331,47 @@ func compileInto(ctx context.Context, dir string, bin []byte) error {
 // module's (read from l.Full, its entry linked as l.Entry before and
 // after) and not too small to be told from the lean module's own.
 func leanCode(ctx context.Context, cfg LoadConfig, bin []byte, l *Lean) (string, error) {
-	before, err := os.Stat(l.Entry)
-	if err != nil || !sameFile(l.Entry, l.Full) {
-		return "", errors.New("the lean module's entry is not the module's")
-	}
-	c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+	r, done, err := cachedCompiler(ctx, cfg.CacheDir)
 	if err != nil {
 		return "", err
 	}
-	defer c.Close(ctx)
-	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(c).WithDebugInfoEnabled(false))
-	defer r.Close(ctx)
+	defer done()
 	loading.Lock()
 	defer loading.Unlock()
 	maps, err := codeMappings()
 	if err != nil {
 		return "", err
 	}
-	cm, err := r.CompileModule(ctx, bin)
-	if err != nil {
+	var cm wazero.CompiledModule
+	if err := l.fromEntry(func() (err error) {
+		cm, err = r.CompileModule(ctx, bin)
+		return err
+	}); err != nil {
 		return "", err
-	}
-	if after, err := os.Stat(l.Entry); err != nil || !os.SameFile(before, after) {
-		return "", errors.New("wazero compiled the lean module itself: the module's entry was not used")
 	}
 	if exe := executableOf(cm); exe != nil && len(exe) < minShared {
 		return "", fmt.Errorf("%w: %d bytes of machine code, too few to be told from the lean module's", errNoLeanForm, len(exe))
 	}
-	return codeOf(cm, maps)
+	_, name, err := codeOf(cm, maps)
+	return name, err
 }
 
-// codeOf names the machine code cm runs: the mapping, made since before,
+// codeOf returns and names the machine code cm runs: the mapping, made since before,
 // that begins where cm's executable does (codeName names the whole
 // mapping, page-rounded, as the shared code files are named). An error when the
 // mappings do not show it (another load's code unmapped meanwhile may
 // have left its place to it, or the module's layout is not the one
 // executableOf reads).
-func codeOf(cm wazero.CompiledModule, before map[codeMapping]bool) (string, error) {
+func codeOf(cm wazero.CompiledModule, before map[codeMapping]bool) (seg []byte, name string, err error) {
 	exe := executableOf(cm)
 	if exe == nil {
-		return "", errors.New("cannot tell which machine code the module runs")
+		return nil, "", errors.New("cannot tell which machine code the module runs")
 	}
-	seg := newCodeAt(before, uintptr(unsafe.Pointer(unsafe.SliceData(exe))))
+	seg = newCodeAt(before, uintptr(unsafe.Pointer(unsafe.SliceData(exe))))
 	if len(seg) < len(exe) {
-		return "", errors.New("the machine code the module runs is not among the mappings its load made")
+		return nil, "", errors.New("the machine code the module runs is not among the mappings its load made")
 	}
-	return codeName(seg), nil
+	return seg, codeName(seg), nil
 }
 
 // leanModule returns bin with every function body replaced by
@@ -392,13 +397,11 @@ func leanModule(bin []byte) ([]byte, bool) {
 				return nil, false
 			}
 			codes++
-			sec := appendUleb(nil, uint64(n))
+			sec := binary.AppendUvarint(nil, uint64(n))
 			for range n {
 				sec = append(sec, 3, 0x00, 0x00, 0x0b) // size 3: no locals, unreachable, end
 			}
-			out = append(out, 10)
-			out = appendUleb(out, uint64(len(sec)))
-			out = append(out, sec...)
+			out = appendSection(out, 10, sec)
 			continue
 		case id == 0:
 			if name, _ := customName(content); name == imageSection {
@@ -413,9 +416,7 @@ func leanModule(bin []byte) ([]byte, bool) {
 				continue
 			}
 		}
-		out = append(out, id)
-		out = appendUleb(out, uint64(len(content)))
-		out = append(out, content...)
+		out = appendSection(out, id, content)
 	}
 	if codes != 1 {
 		return nil, false
@@ -429,16 +430,6 @@ func leanModule(bin []byte) ([]byte, bool) {
 	return out, true
 }
 
-func appendUleb(b []byte, v uint64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		if v >>= 7; v == 0 {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
-
 // wazeroMagic is what wazero's compiler mixes into its cache keys.
 var wazeroMagic = []byte("WAZEVO")
 
@@ -446,7 +437,7 @@ var wazeroMagic = []byte("WAZEVO")
 // (with no function listeners and no termination checks, as every load
 // here) on a CPU whose features wazero sums up as cpu: the SHA-256 of
 // the module's own SHA-256 (with a zero byte: no termination checks),
-// the magic and the features. MakeLean checks it against the name wazero
+// the magic and the features. makeLean checks it against the name wazero
 // gave the lean module (learnCPU) before it trusts it.
 func wazeroKey(bin []byte, cpu uint64) string { return keyOf(moduleID(bin), cpu) }
 
@@ -507,21 +498,43 @@ func LoadLean(ctx context.Context, cfg LoadConfig) *Module {
 
 func loadLean(ctx context.Context, cfg LoadConfig) (*Module, error) {
 	l := cfg.Lean
-	before, err := os.Stat(l.Entry)
-	if err != nil || !sameFile(l.Entry, l.Full) {
-		return nil, fmt.Errorf("%w: its entry is not the module's", errNotLean)
-	}
 	c := cfg
 	c.Path, c.leanCode, c.Lean = l.Path, l.Code, Lean{}
-	m, err := Load(ctx, c)
+	var m *Module
+	err := l.fromEntry(func() (err error) {
+		m, err = Load(ctx, c)
+		return err
+	})
+	if err != nil && m != nil {
+		kept = append(kept, m) // (not closed: see kept)
+	}
+	if err != nil && !errors.Is(err, errNotLean) {
+		err = fmt.Errorf("%w: %w", errNotLean, err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if after, err := os.Stat(l.Entry); err != nil || !os.SameFile(before, after) {
-		kept = append(kept, m) // (see kept)
-		return nil, fmt.Errorf("%w: wazero replaced its entry (it compiled the lean module itself)", errNotLean)
-	}
 	return m, nil
+}
+
+// fromEntry runs load, a load of the lean module, and says whether it
+// could have read the module's machine code: the lean name was a link to
+// the module's entry before it and is still that very file after it
+// (wazero replaces the entry under the lean name whenever it compiles the
+// lean module itself: no entry found, or one found stale after mapping
+// its code). An error of load's own comes back as it is.
+func (l *Lean) fromEntry(load func() error) error {
+	before, err := os.Stat(l.Entry)
+	if err != nil || !sameFile(l.Entry, l.Full) {
+		return errors.New("the lean module's entry is not the module's")
+	}
+	if err := load(); err != nil {
+		return err
+	}
+	if after, err := os.Stat(l.Entry); err != nil || !os.SameFile(before, after) {
+		return errors.New("wazero replaced the lean module's entry (it compiled the lean module itself)")
+	}
+	return nil
 }
 
 // executableOf returns the machine code a compiled module runs (the
@@ -542,7 +555,7 @@ func executableOf(cm wazero.CompiledModule) (code []byte) {
 	mods := v.FieldByName("compiledEngine").Elem().Elem().FieldByName("compiledModules")
 	var entry reflect.Value
 	for it := mods.MapRange(); it.Next(); {
-		if k := it.Key(); k.Len() == id.Len() && equalBytes(k, id) {
+		if it.Key().Equal(id) {
 			entry = it.Value()
 		}
 	}
@@ -551,14 +564,4 @@ func executableOf(cm wazero.CompiledModule) (code []byte) {
 		return nil
 	}
 	return unsafe.Slice((*byte)(exe.UnsafePointer()), exe.Len())
-}
-
-// equalBytes says two reflected byte arrays hold the same bytes.
-func equalBytes(a, b reflect.Value) bool {
-	for i := range a.Len() {
-		if a.Index(i).Uint() != b.Index(i).Uint() {
-			return false
-		}
-	}
-	return true
 }

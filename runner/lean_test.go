@@ -220,6 +220,28 @@ func TestLean(t *testing.T) {
 	})
 }
 
+// TestCompileMakesLean: the background compile of a new module (compiler
+// mode) makes its lean form, so that the next run finds it and need not
+// make it at its start.
+func TestCompileMakesLean(t *testing.T) {
+	cache := t.TempDir()
+	var out bytes.Buffer
+	if code := compileMain([]string{"--cache-dir", cache, "--modules-dir", ModulesDir(cache), probeModule(t)}, &out); code != 0 {
+		t.Fatalf("compiler mode: exit %d: %s", code, out.String())
+	}
+	p, err := Prepare(LoadConfig{Path: probeModule(t), CacheDir: cache, ModulesDir: ModulesDir(cache)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, statePath, _ := p.leanPaths()
+	if !exists(statePath) {
+		t.Fatal("no lean form after the background compile")
+	}
+	if l, err := LeanOf(context.Background(), p); err != nil || l == nil {
+		t.Fatalf("LeanOf after the background compile: %+v, %v", l, err)
+	}
+}
+
 // smallModule is a valid module with one empty function and two data
 // segments in its one page of memory: rewritten with a memory image, its
 // machine code a few bytes.

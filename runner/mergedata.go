@@ -84,12 +84,15 @@ func mergeData(bin []byte) (out []byte, ok bool) {
 			return img, true
 		}
 	}
-	out = append(out, 11)
-	merged := encodeSegments(runs)
-	out = binary.AppendUvarint(out, uint64(len(merged)))
-	out = append(out, merged...)
+	out = appendSection(out, 11, encodeSegments(runs))
 	out = append(out, bin[dataEnd:]...)
 	return out, true
+}
+
+// appendSection appends a section: its id, its size and its content.
+func appendSection(out []byte, id byte, content []byte) []byte {
+	out = binary.AppendUvarint(append(out, id), uint64(len(content)))
+	return append(out, content...)
 }
 
 // A module's memory image (the "sandbox.memory" custom section).

@@ -440,7 +440,7 @@ func removeStaleTemps(dir string) {
 		temps, _ := filepath.Glob(filepath.Join(dir, prefix+"*"))
 		for _, t := range temps {
 			if fi, err := os.Stat(t); err == nil && time.Since(fi.ModTime()) > staleTemp {
-				os.RemoveAll(t) // (MakeLean's folder too)
+				os.RemoveAll(t) // (makeLean's folder too)
 			}
 		}
 	}
@@ -611,28 +611,27 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 		return nil, err
 	}
 	m.Compiled = cm
-	shared := ""
+	var code []byte // the machine code the load mapped, and its name
+	var codeID string
 	if cfg.leanCode != "" {
-		name, err := codeOf(cm, before)
-		if err == nil && name != cfg.leanCode {
-			err = fmt.Errorf("its load made machine code %q, not %q", name, cfg.leanCode)
+		if code, codeID, err = codeOf(cm, before); err == nil && codeID != cfg.leanCode {
+			err = fmt.Errorf("its load made machine code %q, not %q", codeID, cfg.leanCode)
 		}
 		if err != nil {
 			kept = append(kept, m)
 			return nil, fmt.Errorf("%w: %w", errNotLean, err)
 		}
-		shared = name
 	}
 	if n := dropBodies(cm); n < 0 {
 		cfg.Logger.Debug("function bodies kept: wazero's compiled module is not laid out as expected")
 	}
 	if share {
 		t := time.Now()
-		if name, err := shareCode(ModulesDir(cfg.CacheDir), before, shared); errors.Is(err, errCodeUnmapped) {
-			// Not closed: wazero would unmap its range when it lets the
-			// module go, maybe after the next load's code was mapped
-			// into that very hole.
-			kept = append(kept, m)
+		if code == nil {
+			code = newCode(before)
+		}
+		if name, err := shareCode(ModulesDir(cfg.CacheDir), code, codeID); errors.Is(err, errCodeUnmapped) {
+			kept = append(kept, m) // (not closed: see kept)
 			return nil, err
 		} else if err != nil {
 			cfg.Logger.Debug("machine code not shared", "error", err)

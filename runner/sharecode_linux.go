@@ -104,17 +104,16 @@ func codeMappings() (map[codeMapping]bool, error) {
 	return maps, sc.Err()
 }
 
-// shareCode finds the largest executable mapping made since before (the
-// module's machine code, which the caller just compiled or loaded) and
-// maps it from the file in dir that holds the same bytes (known: its
-// codeName, when the caller has it already), writing that
-// file first if it is missing or differs. It returns the file's name, ""
-// when there was nothing worth sharing. On an error the mapping is left
+// shareCode maps seg, the module's machine code the caller just compiled
+// or loaded (newCode; nil: the mappings could not be listed), from the
+// file in dir that holds the same bytes (name: its codeName, "" for
+// shareCode to compute), writing that file first if it is missing or
+// differs. It returns the file's name, "" when there was nothing worth
+// sharing. On an error the mapping is left
 // as wazero made it, except errCodeUnmapped: a kernel before 6.12 may
 // unmap the range before a MAP_FIXED mmap fails (an allocation of its
 // own, the file system's mmap).
-func shareCode(dir string, before map[codeMapping]bool, known string) (string, error) {
-	seg := newCode(before)
+func shareCode(dir string, seg []byte, name string) (string, error) {
 	if seg == nil {
 		return "", errors.New("listing mappings failed")
 	}
@@ -127,10 +126,10 @@ func shareCode(dir string, before map[codeMapping]bool, known string) (string, e
 	if err := unix.Statfs(dir, &st); err == nil && st.Flags&unix.ST_NOEXEC != 0 {
 		return "", fmt.Errorf("%s is on a file system mounted noexec", dir)
 	}
-	if !strings.HasSuffix(known, fmt.Sprintf("-%d", len(seg))) {
-		known = codeName(seg) // (not the mapping known names)
+	if name == "" {
+		name = codeName(seg)
 	}
-	name := filepath.Join(dir, known+".code")
+	name = filepath.Join(dir, name+".code")
 	f, err := openSame(name, seg)
 	if err != nil {
 		if werr := writeFileMode(name, seg, 0, codeTemp); werr != nil {
@@ -161,40 +160,52 @@ func shareCode(dir string, before map[codeMapping]bool, known string) (string, e
 // mapping is outside the Go heap; nothing else maps or unmaps executable
 // memory during a load (loading).
 func newCode(before map[codeMapping]bool) []byte {
-	after, err := codeMappings()
+	pieces, err := newPieces(before)
 	if err != nil {
 		return nil
 	}
 	var code codeMapping
-	for m := range after {
-		for _, p := range subtract(m, before) {
-			if p.end-p.start > code.end-code.start {
-				code = p
-			}
+	for _, p := range pieces {
+		if p.end-p.start > code.end-code.start {
+			code = p
 		}
 	}
-	if code.end == code.start {
-		return []byte{}
-	}
-	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), code.start)), code.end-code.start)
+	return code.bytes()
 }
 
 // newCodeAt returns the executable mapping made since before that begins
 // at start (nil when there is none): the machine code of a compiled
 // module whose executable begins there (codeOf).
 func newCodeAt(before map[codeMapping]bool, start uintptr) []byte {
-	after, err := codeMappings()
-	if err != nil {
-		return nil
-	}
-	for m := range after {
-		for _, p := range subtract(m, before) {
-			if p.start == start {
-				return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), p.start)), p.end-p.start)
-			}
+	pieces, _ := newPieces(before)
+	for _, p := range pieces {
+		if p.start == start {
+			return p.bytes()
 		}
 	}
 	return nil
+}
+
+// newPieces lists the executable mappings, or parts of them, made since
+// before.
+func newPieces(before map[codeMapping]bool) ([]codeMapping, error) {
+	after, err := codeMappings()
+	if err != nil {
+		return nil, err
+	}
+	var pieces []codeMapping
+	for m := range after {
+		pieces = append(pieces, subtract(m, before)...)
+	}
+	return pieces, nil
+}
+
+// bytes is the memory of m (empty for none).
+func (m codeMapping) bytes() []byte {
+	if m.end == m.start {
+		return []byte{}
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), m.start)), m.end-m.start)
 }
 
 // codeName names machine code by its CRC-32 and size: the name of its

@@ -17,7 +17,7 @@ var errCodeUnmapped = errors.New("the machine code was unmapped by a failed mmap
 const codeTemp = ".code-"
 
 // shareCode shares nothing outside Linux (see sharecode_linux.go).
-func shareCode(string, map[codeMapping]bool, string) (string, error) { return "", nil }
+func shareCode(string, []byte, string) (string, error) { return "", nil }
 
 // newCode finds no machine code outside Linux: no lean loads (lean.go).
 func newCode(map[codeMapping]bool) []byte { return nil }
