@@ -193,3 +193,48 @@ func TestStartTakesFirstFreeRunner(t *testing.T) {
 		t.Errorf("run took %v: a start waited for a late spare", took)
 	}
 }
+
+// TestParkedGuests: a reused runner starts its next guest before the
+// process is assigned (a parked guest, runner/runner.go). What a guest
+// prints before its first call is its process's, in order, and the guest
+// parked when the run ends prints nothing; one that computes without end
+// before its first call is killed with the run, not waited for.
+func TestParkedGuests(t *testing.T) {
+	t.Run("init-output", func(t *testing.T) {
+		t.Parallel()
+		res, stdout, stderr := run(t, host.Config{ReuseRunners: true}, "init-print", "3")
+		if res.ExitCode != 0 {
+			t.Fatalf("exit code %d\n%s\n%s", res.ExitCode, stdout, stderr)
+		}
+		if want := "init\ninit\nchild 1\ninit\nchild 2\ninit\nchild 3\n"; stdout != want {
+			t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
+		}
+		kids := res.Processes[1:]
+		if len(kids) != 3 || kids[1].RunnerPID != kids[0].RunnerPID || kids[2].RunnerPID != kids[0].RunnerPID {
+			t.Errorf("children %+v: want three on one runner", kids)
+		}
+	})
+	t.Run("spin-ended-with-run", func(t *testing.T) {
+		t.Parallel()
+		// Every process started after spinFrom loops before its first
+		// call: the child (started before it) sleeps past it, so the guest
+		// parked on the child's runner once it ends loops, unassigned,
+		// until its CPU limit (a minute) unless the end of the run ends
+		// it. spinFrom leaves 5 s for MainProcess and the child to start
+		// on a loaded machine.
+		began := time.Now()
+		spinFrom := began.Add(5 * time.Second)
+		res, stdout, stderr := run(t, host.Config{ReuseRunners: true, CPULimit: time.Minute},
+			"init-spin", strconv.FormatInt(spinFrom.UnixMilli(), 10))
+		took := time.Since(began)
+		if res.ExitCode != 0 {
+			t.Fatalf("exit code %d\n%s\n%s", res.ExitCode, stdout, stderr)
+		}
+		matchLines(t, "stdout", stdout, []string{"joined"})
+		// The run ends 0.3 s after spinFrom; 10 s of margin for a loaded
+		// machine, against the minute a parked loop would take.
+		if limit := spinFrom.Sub(began) + 10*time.Second; took > limit {
+			t.Errorf("run took %v, more than %v: the end of the run waited for a parked guest", took, limit)
+		}
+	})
+}

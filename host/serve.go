@@ -24,7 +24,13 @@ func (s *Supervisor) serveWorker(w *worker, hello bool) {
 	}
 	p := w.current()
 	for p != nil && s.serve(w, p) {
-		p = s.park(w)
+		if p = s.park(w); p == nil {
+			// Let go while idle. Its runner has already started the
+			// next process's guest (a parked guest: runner/runner.go),
+			// which may compute a long while before it next looks at
+			// the socket: it is killed, not waited for.
+			w.cmd.Process.Kill()
+		}
 	}
 }
 

@@ -38,7 +38,7 @@ import (
 // only, the one data segments fill).
 func withLinearMemory(ctx context.Context, mems *linearMemories) context.Context {
 	return experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
-		m := &mappedMemory{max: max, limited: &mems.limited, imageErr: &mems.imageErr}
+		m := &mappedMemory{max: max, limited: &mems.limited, imageErr: &mems.imageErr, onGrow: mems.onGrow, later: mems.later}
 		mems.mu.Lock()
 		if len(mems.made) == 0 {
 			m.image = mems.image
@@ -53,6 +53,10 @@ func withLinearMemory(ctx context.Context, mems *linearMemories) context.Context
 // may make them).
 const linearImages = true
 
+// parkGuests says a staying runner parks its next guest (runner.go): its
+// memory's growth is bounded here (onGrow).
+const parkGuests = true
+
 // linearMemories are the linear memories of one guest instance.
 type linearMemories struct {
 	// limited is set when RLIMIT_DATA refused the guest memory.
@@ -61,8 +65,14 @@ type linearMemories struct {
 	// imageErr says why it could not be applied.
 	image    *memImage
 	imageErr atomic.Pointer[error]
-	mu       sync.Mutex
-	made     []*mappedMemory
+	// onGrow, when not nil, is told of every growth past the initial
+	// memory before it is made (a parked guest waits there: runner.go).
+	onGrow func(size uint64)
+	// later: a memory is unmapped by free, not when wazero closes its
+	// instance (which a guest's exit does before the runner reports it).
+	later bool
+	mu    sync.Mutex
+	made  []*mappedMemory
 }
 
 // free unmaps every memory not unmapped yet; the guest has ended.
@@ -70,7 +80,7 @@ func (ms *linearMemories) free() {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	for _, m := range ms.made {
-		m.Free()
+		m.unmap()
 	}
 	ms.made = nil
 }
@@ -84,6 +94,8 @@ type mappedMemory struct {
 	limited   *atomic.Bool
 	image     *memImage
 	imageErr  *atomic.Pointer[error] // why the image could not be applied
+	onGrow    func(size uint64)
+	later     bool // Free leaves it mapped (linearMemories.later)
 }
 
 // populateMax bounds the initial memory faulted in at once.
@@ -116,7 +128,7 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 			mapped, err := m.image.mapInto(m.buf[:size], uint64(os.Getpagesize()))
 			if err != nil {
 				m.imageErr.Store(&err)
-				m.Free()
+				m.unmap()
 				return nil
 			}
 			// The rest (the image's pages fault in from the page cache
@@ -134,6 +146,9 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 		return nil
 	}
 	if size > m.committed {
+		if m.onGrow != nil {
+			m.onGrow(size)
+		}
 		if err := unix.Mprotect(m.buf[m.committed:size], unix.PROT_READ|unix.PROT_WRITE); err != nil {
 			if errors.Is(err, unix.ENOMEM) {
 				m.limited.Store(true)
@@ -147,6 +162,13 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 
 // Free implements experimental.LinearMemory.
 func (m *mappedMemory) Free() {
+	if !m.later {
+		m.unmap()
+	}
+}
+
+// unmap gives the memory back to the OS.
+func (m *mappedMemory) unmap() {
 	if m.buf != nil {
 		unix.Munmap(m.buf)
 		m.buf, m.committed = nil, 0

@@ -15,10 +15,16 @@ type linearMemories struct {
 	limited  atomic.Bool
 	image    *memImage
 	imageErr atomic.Pointer[error]
+	onGrow   func(size uint64) // not called here: linear memory is wazero's
+	later    bool
 }
 
 // linearImages says this platform applies memory images: not here, so
 // the rewrite never makes them.
 const linearImages = false
+
+// parkGuests says a staying runner parks its next guest: not here, where
+// a parked guest's memory could not be bounded (onGrow).
+const parkGuests = false
 
 func (*linearMemories) free() {}

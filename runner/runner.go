@@ -24,6 +24,7 @@ import (
 	"os"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -51,6 +52,10 @@ const (
 // Config is what Run needs.
 type Config struct {
 	Load LoadConfig
+	// Args are the guest's arguments from its first, the run's (the same
+	// for every process); nil: known from the first assignment. Once
+	// known, a guest is parked before its process is assigned.
+	Args []string
 	// Control is the socket to the host.
 	Control io.ReadWriteCloser
 	Logger  hclog.Logger
@@ -142,21 +147,42 @@ func Run(ctx context.Context, cfg Config) int {
 	if !cfg.Load.Interpret {
 		freeAfter = 0 // at once
 	}
+	// argv: the run's arguments, the same for every process of the run,
+	// given or known from the first assignment. Once known, the next
+	// process is parked: its instance starts as soon as the runner is
+	// ready or the last one ended, before the host has said which process
+	// it is (see guest).
+	argv := cfg.Args
+	if !parkGuests {
+		argv = nil
+	}
 	for {
-		assign, ok := nextFrame(conn, cfg.Control, recv, freeAfter)
-		if !ok {
-			return ExitHostGone
+		var assign *wire.Msg
+		if len(argv) == 0 {
+			m, ok := nextFrame(conn, cfg.Control, recv, freeAfter)
+			if !ok {
+				return ExitHostGone
+			}
+			if m.Kind != wire.KindAssign || len(m.Bufs) == 0 {
+				log.Error("expected an assignment", "kind", m.Kind)
+				return ExitFailed
+			}
+			assign, argv = m, argsOf(m)
 		}
-		if assign.Kind != wire.KindAssign || len(assign.Bufs) == 0 {
-			log.Error("expected an assignment", "kind", assign.Kind)
+		g := &guest{mod: mod, conn: conn, control: cfg.Control, caller: caller, argv: argv, log: log, freeAfter: freeAfter}
+		code, reply, err := g.run(ctx, assign)
+		switch {
+		case errors.Is(err, errProtocol):
+			log.Error("protocol error", "error", err)
 			return ExitFailed
-		}
-		code, reply, err := runGuest(ctx, mod, conn, caller, assign, log)
-		if err != nil {
+		case err != nil:
 			return ExitHostGone
 		}
 		if !reply.Stay() {
 			return code & 0xff
+		}
+		if !parkGuests {
+			argv = nil // wait for the next assignment first
 		}
 		// The last guest's linear memory was unmapped as its instance
 		// closed (linearmem_linux.go); what else it left in the Go heap
@@ -223,40 +249,127 @@ func nextFrame(conn *wire.Conn, control io.Reader, recv func() (*wire.Msg, bool)
 	return recv()
 }
 
-// runGuest runs one assigned guest process to its end, reports how it
-// ended, and returns its exit code and the host's reply to the report.
-func runGuest(ctx context.Context, mod *Module, conn *wire.Conn, caller *remote, assign *wire.Msg, log hclog.Logger) (int, *wire.Msg, error) {
-	argv := make([]string, len(assign.Bufs))
-	for i, b := range assign.Bufs {
+// errProtocol: the host sent what the protocol does not allow.
+var errProtocol = errors.New("protocol error")
+
+// argsOf is the guest arguments of an Assign frame.
+func argsOf(m *wire.Msg) []string {
+	argv := make([]string, len(m.Bufs))
+	for i, b := range m.Bufs {
 		argv[i] = string(b)
 	}
-	log = log.With("handle", assign.AssignHandle())
-	caller.direct = newDirect(caller, assign.AssignHandle())
+	return argv
+}
+
+// A guest is one guest process on this runner: one instance of the
+// module, from its start to its Exit report.
+//
+// Parked guests. A runner that knows the run's arguments (Config.Args,
+// or its first assignment's) does not wait for the host to assign it a
+// process before it starts the next instance: as soon as it is ready,
+// or its last process's Exit was answered, the instance is made (its
+// memory, its data, its table: about 0.65 ms for a Go guest) and runs
+// (the guest's runtime and package initialization: about 0.6 ms) while
+// the host is busy with the start of the process it will serve, and
+// waits for its assignment at the first thing it does that someone
+// could see or that must be counted: a call to the host (the sandbox
+// host module), output, a sleep, growing its memory past parkedMemory,
+// or its end. Nothing the guest does before it is assigned can be seen
+// but the clock it read: it has no pid and no name until its first
+// call, and its arguments are the run's, the same for every process (a
+// different one is a protocol error). Its CPU time counts as the
+// process's that takes it, as the CPU time of an idle runner always did
+// (host/worker.go), and its runner's CPU limit bounds it; a runner let go
+// while its guest is parked is killed by the host, not waited for.
+type guest struct {
+	mod     *Module
+	conn    *wire.Conn
+	control io.Reader
+	caller  *remote
+	argv    []string
+	log     hclog.Logger // the runner's; then the process's, once assigned
+	// freeAfter: how long a parked guest waits for its assignment before
+	// the runner gives its free memory back to the OS (nextFrame).
+	freeAfter time.Duration
+
+	assigned time.Time // when its process was assigned
+}
+
+// parkedMemory is how large a parked guest's linear memory may grow
+// before it waits for its assignment: a Go guest's runtime starts in
+// about 3 MiB, and an idle runner is counted toward no limit of the run.
+const parkedMemory = 32 << 20
+
+// take makes m, an Assign frame, the guest's process.
+func (g *guest) take(m *wire.Msg) error {
+	if m.Kind != wire.KindAssign || len(m.Bufs) == 0 {
+		return fmt.Errorf("%w: expected an assignment, got a frame of kind %d", errProtocol, m.Kind)
+	}
+	if argv := argsOf(m); !slices.Equal(argv, g.argv) {
+		return fmt.Errorf("%w: the assignment's arguments %q are not the run's %q", errProtocol, argv, g.argv)
+	}
+	g.log = g.log.With("handle", m.AssignHandle())
+	g.caller.direct = newDirect(g.caller, m.AssignHandle())
+	g.assigned = time.Now()
+	return nil
+}
+
+// run runs the guest to its end, its process assigned (assign) or to be
+// assigned (nil: parked), reports how it ended, and returns its exit code
+// and the host's reply to the report.
+func (g *guest) run(ctx context.Context, assign *wire.Msg) (int, *wire.Msg, error) {
+	caller := g.caller
+	caller.pending, caller.pendingErr = nil, nil
+	if assign != nil {
+		if err := g.take(assign); err != nil {
+			return 0, nil, err
+		}
+	} else {
+		caller.pending = func() error {
+			m, ok := nextFrame(g.conn, g.control, caller.recv, g.freeAfter)
+			if !ok {
+				return errHostGone
+			}
+			return g.take(m)
+		}
+	}
 	stderr := &output{r: caller, stream: wire.Stderr}
 	mc := wazero.NewModuleConfig().
 		WithName("").
-		WithArgs(argv...).
+		WithArgs(g.argv...).
 		WithStdin(strings.NewReader("")).
 		WithStdout(&output{r: caller, stream: wire.Stdout}).
 		WithStderr(stderr).
 		WithSysWalltime().
 		WithSysNanotime().
-		WithSysNanosleep().
+		WithNanosleep(func(ns int64) {
+			if caller.ready() == nil {
+				time.Sleep(time.Duration(ns))
+			}
+		}).
 		WithRandSource(rand.Reader).
 		WithStartFunctions("_start")
 
-	assigned := time.Now()
-	mems := linearMemories{image: mod.image}
-	inst, err := instantiate(withLinearMemory(ctx, &mems), mod, mc)
+	mems := linearMemories{image: g.mod.image, later: true}
+	defer mems.free()
+	mems.onGrow = func(size uint64) {
+		if size > parkedMemory {
+			caller.ready() // (a host gone is found again by the next call)
+		}
+	}
+	inst, err := instantiate(withLinearMemory(ctx, &mems), g.mod, mc)
 	if ierr := mems.imageErr.Load(); ierr != nil && err != nil {
 		err = fmt.Errorf("cannot instantiate the module: its memory image: %w", *ierr)
 	}
 	if inst != nil {
 		inst.Close(ctx) // (a guest that exited is closed already)
 	}
-	mems.free() // (an instantiation that failed is not closed by wazero)
+	if rerr := caller.ready(); rerr != nil {
+		return 0, nil, rerr
+	}
+	log := g.log
 	code, trapped := outcome(err)
-	log.Trace("guest ended", "ran", time.Since(assigned).String(), "exit_code", code)
+	log.Trace("guest ended", "ran", time.Since(g.assigned).String(), "exit_code", code)
 	if trapped {
 		// Like the traceback of an uncaught exception: part of what the
 		// process printed, not a log line of the sandbox.
@@ -333,11 +446,31 @@ type remote struct {
 	// answers counts the host's answers: a frame sent before the n-th
 	// was dealt with by the host once answers >= n.
 	answers uint64
+	// pending, while the guest is parked, waits for its assignment and
+	// takes it; pendingErr is why that failed.
+	pending    func() error
+	pendingErr error
+}
+
+// errHostGone: the control socket ended.
+var errHostGone = errors.New("host is gone")
+
+// ready returns once the guest's process is assigned (at once unless the
+// guest is parked), or why it cannot be.
+func (r *remote) ready() error {
+	if f := r.pending; f != nil {
+		r.pending = nil
+		r.pendingErr = f()
+	}
+	return r.pendingErr
 }
 
 var _ hostfuncs.Caller = (*remote)(nil)
 
 func (r *remote) Call(ctx context.Context, req *wire.Msg) (*wire.Msg, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
 	if r.direct != nil {
 		reply, ok, err := r.direct.serve(req)
 		if err != nil {
@@ -380,7 +513,7 @@ func (r *remote) roundTrip(req *wire.Msg) (*wire.Msg, error) {
 	}
 	m, ok := r.recv()
 	if !ok {
-		return nil, errors.New("host is gone")
+		return nil, errHostGone
 	}
 	if m.Kind != wire.KindReply {
 		return nil, fmt.Errorf("host sent frame kind %d, want a reply", m.Kind)
@@ -399,6 +532,9 @@ type output struct {
 }
 
 func (o *output) Write(p []byte) (int, error) {
+	if err := o.r.ready(); err != nil {
+		return 0, err
+	}
 	const chunk = 1 << 20
 	for off := 0; off < len(p); off += chunk {
 		end := min(off+chunk, len(p))

@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io/fs"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -210,5 +212,93 @@ func TestHostGone(t *testing.T) {
 	h.raw.Close()
 	if got := <-status; got != runner.ExitHostGone {
 		t.Errorf("runner status = %d, want %d", got, runner.ExitHostGone)
+	}
+}
+
+// TestParkedGuest: a runner told to stay starts its next guest at once,
+// before the host assigns it a process (a parked guest), and the guest
+// waits for its assignment at the first thing it does that could be seen
+// or must be counted: growing its memory past what a parked guest may
+// hold, a sleep, a call to the host, its end. With none of those first,
+// it runs ahead: the clock it reads is older than the assignment.
+func TestParkedGuest(t *testing.T) {
+	tests := []struct {
+		name, mode string
+		ahead      bool // the clock the guest writes may be older than its assignment
+	}{
+		{"nothing first", "n", true},
+		{"memory grown", "g", false},
+		{"a sleep", "s", false},
+		{"a call", "c", false},
+		{"an exit", "x", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, status := startRunner(t, fixture(t, "park.wasm"))
+			h.recv(wire.KindHello)
+			args := [][]byte{[]byte("park.wasm"), []byte(tt.mode)}
+			for handle := int32(1); handle <= 2; handle++ {
+				var at time.Time
+				if handle == 2 {
+					// The parked guest has had time to run ahead; nothing
+					// it did reached the host.
+					h.raw.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+					if m, err := h.conn.Recv(); err == nil {
+						t.Fatalf("the parked guest sent a frame of kind %d before its assignment", m.Kind)
+					}
+					h.raw.SetReadDeadline(time.Time{})
+					at = time.Now()
+				}
+				h.conn.Send(wire.Assign(handle, args))
+				if tt.mode == "c" {
+					h.recv(wire.KindCall)
+					h.conn.Send(&wire.Msg{Kind: wire.KindReply, Ints: []int64{int64(handle)}})
+				}
+				if tt.mode != "x" {
+					out := h.recv(wire.KindOutput)
+					if len(out.Buf(0)) != 8 {
+						t.Fatalf("output %q, want 8 bytes of clock", out.Buf(0))
+					}
+					clock := time.Unix(0, int64(binary.LittleEndian.Uint64(out.Buf(0))))
+					if handle == 2 && clock.Before(at) != tt.ahead {
+						t.Errorf("the parked guest read the clock %v before its assignment: ahead = %v, want %v",
+							at.Sub(clock), clock.Before(at), tt.ahead)
+					}
+				}
+				exit := h.recv(wire.KindExit)
+				if want := parkExitCode(tt.mode); exit.Int(0) != want {
+					t.Errorf("process %d: exit code %d, want %d", handle, exit.Int(0), want)
+				}
+				h.conn.Send(wire.ExitReply(handle == 1))
+			}
+			if got := <-status; got != int(parkExitCode(tt.mode)) {
+				t.Errorf("runner status = %d, want %d", got, parkExitCode(tt.mode))
+			}
+		})
+	}
+}
+
+// parkExitCode is park.wasm's exit code in mode.
+func parkExitCode(mode string) int64 {
+	if mode == "x" {
+		return 7
+	}
+	return 0
+}
+
+// TestParkedGuestArgs: the run's arguments are the same for every process;
+// an assignment with others is a protocol error, not a guest run with the
+// wrong ones.
+func TestParkedGuestArgs(t *testing.T) {
+	h, status := startRunner(t, fixture(t, "park.wasm"))
+	h.recv(wire.KindHello)
+	h.conn.Send(wire.Assign(1, [][]byte{[]byte("park.wasm"), []byte("n")}))
+	h.recv(wire.KindOutput)
+	h.recv(wire.KindExit)
+	h.conn.Send(wire.ExitReply(true))
+	h.conn.Send(wire.Assign(2, [][]byte{[]byte("park.wasm"), []byte("x")}))
+	if got := <-status; got != runner.ExitFailed {
+		t.Errorf("runner status = %d, want %d", got, runner.ExitFailed)
 	}
 }

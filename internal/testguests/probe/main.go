@@ -70,6 +70,9 @@ scenarios:
   child SCENARIO [ARG...]  run a scenario in a child; main prints its exitcode
   after-end             a child ends, another starts (on its runner, when runners are reused), the first is killed: the second lives on
   burn N MS [loop]      N children one after another, each busy for MS ms of CPU; then, with loop, one that loops forever
+  init-print N          every process prints "init" before mp.Main; N children one after another print "child I"
+  init-spin T           every process started after T (Unix ms) loops forever before mp.Main; a child sleeps until
+                        past T, main joins it and returns (the next process parked on its runner loops, unassigned)
 `
 
 func main() {
@@ -77,6 +80,7 @@ func main() {
 		noop, exitWith, panicWith, failWith, sleepFor, sleepThenPrint, sleepForever, burn, loop,
 		namesChild, treeChild, pidChild, argsChild, daemonChild, childEnd,
 		printLines, printThenSleep, forkBomb, selfOps, parentOps, runScenario, putAnswer, gathered, sleepAfter,
+		sayChild, sleepUntil,
 	)
 	mp.RegisterClass(&MyProc{})
 	mp.Main(func() {
@@ -184,12 +188,43 @@ func dispatch(args []string) int {
 	case "child":
 		p := runChild(runScenario, mp.Args(args))
 		say("child exitcode=%s", exitCode(p))
+	case "init-print":
+		for i := range intArg(args, 0, 3) {
+			runChild(sayChild, mp.Args(i+1))
+		}
+	case "init-spin":
+		runChild(sleepUntil, mp.Args(int64(intArg(args, 0, 0))+300))
+		say("joined")
 	default:
 		fmt.Fprintf(os.Stderr, "probe: unknown scenario %q\n\n%s", name, usage)
 		return 2
 	}
 	return 0
 }
+
+// init runs in every process before its role is known (before mp.Main),
+// so, on a reused runner, in a parked guest (runner/runner.go): what the
+// init-* scenarios do there.
+func init() {
+	if len(os.Args) < 2 {
+		return
+	}
+	switch os.Args[1] {
+	case "init-print":
+		say("init")
+	case "init-spin":
+		if len(os.Args) > 2 && time.Now().UnixMilli() > int64(intArg(os.Args, 2, 0)) {
+			for i := 0; ; i++ {
+				sink = i
+			}
+		}
+	}
+}
+
+func sayChild(i int) { say("child %d", i) }
+
+// sleepUntil sleeps until ms, Unix milliseconds.
+func sleepUntil(ms int64) { time.Sleep(time.Until(time.UnixMilli(ms))) }
 
 // Helpers.
 
