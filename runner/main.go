@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/pflag"
@@ -17,6 +18,15 @@ const Mode = "__runner"
 
 // ControlFD is the file descriptor of the control socket in a runner.
 const ControlFD = 3
+
+// gcPercent is a runner's GOGC unless the user sets one. A runner's live
+// heap is small (about 1 MiB after its load) and each guest process's
+// instance allocates about as much again, so at Go's default of 100 it
+// collected every few processes: 6% of a reused runner's CPU in a loop of
+// spawns. At 400: spawn to the child's first instruction 2.40 -> 2.14 ms,
+// spawn+join 1.77 -> 1.74 (medians of 7, interleaved), and the memory of
+// 10 children alive the same (12.8 MiB each).
+const gcPercent = 400
 
 // Main is the entry point of runner mode: args are the arguments after
 // Mode. Standard error carries the runner's own log as hclog JSON lines.
@@ -55,6 +65,9 @@ func Main(args []string, stderr io.Writer) int {
 	fs.MarkHidden("share-code")
 	if err := fs.Parse(args); err != nil {
 		return ExitFailed
+	}
+	if _, ok := os.LookupEnv("GOGC"); !ok {
+		debug.SetGCPercent(gcPercent)
 	}
 	cfg.MemoryLimitPages = memPages
 	cfg.Checked = true // by the host (before the runner gets a process)
