@@ -25,7 +25,10 @@ const ControlFD = 3
 // collected every few processes: 6% of a reused runner's CPU in a loop of
 // spawns. At 400: spawn to the child's first instruction 2.40 -> 2.14 ms,
 // spawn+join 1.77 -> 1.74 (medians of 7, interleaved), and the memory of
-// 10 children alive the same (12.8 MiB each).
+// 10 children alive the same (12.8 MiB each). Not for an interpreting
+// runner, whose live heap is the interpreter's code (about 90 MiB for a
+// Go guest): at 400 it could grow by 360 MiB more before a collection,
+// past a small --process-memory.
 const gcPercent = 400
 
 // Main is the entry point of runner mode: args are the arguments after
@@ -66,7 +69,7 @@ func Main(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return ExitFailed
 	}
-	if _, ok := os.LookupEnv("GOGC"); !ok {
+	if _, ok := os.LookupEnv("GOGC"); !ok && !cfg.Interpret {
 		debug.SetGCPercent(gcPercent)
 	}
 	cfg.MemoryLimitPages = memPages
