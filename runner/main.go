@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/pflag"
@@ -19,16 +18,19 @@ const Mode = "__runner"
 // ControlFD is the file descriptor of the control socket in a runner.
 const ControlFD = 3
 
-// gcPercent is a runner's GOGC unless the user sets one. A runner's live
-// heap is small (about 1 MiB after its load) and each guest process's
-// instance allocates about as much again, so at Go's default of 100 it
-// collected every few processes: 6% of a reused runner's CPU in a loop of
-// spawns. At 400: spawn to the child's first instruction 2.40 -> 2.14 ms,
-// spawn+join 1.77 -> 1.74 (medians of 7, interleaved), and the memory of
-// 10 children alive the same (12.8 MiB each). Not for an interpreting
-// runner, whose live heap is the interpreter's code (about 90 MiB for a
-// Go guest): at 400 it could grow by 360 MiB more before a collection,
-// past a small --process-memory.
+// gcPercent is a compiled runner's GOGC unless the user sets one. A
+// runner's live heap is small (about 1 MiB after its load) and each guest
+// process's instance allocates about as much again, so at Go's default
+// of 100 it collected every few processes: 6% of a reused runner's CPU in
+// a loop of spawns. At 400 (during a lean load, which never compiles, and
+// once the module is loaded: Config.GCPercent): spawn+join 1.76 -> 1.70
+// ms, spawn to the child's first instruction 2.40 -> 2.28 (medians of 21,
+// interleaved), and the memory of 10 children alive the same (12.8 MiB
+// each). Not while a runner may compile the module for itself (hundreds
+// of MiB allocated), and not for an interpreting runner, whose live heap
+// is the interpreter's code (about 90 MiB for a Go guest): at 400 it
+// could grow by 360 MiB more before a collection, past a small
+// --process-memory.
 const gcPercent = 400
 
 // Main is the entry point of runner mode: args are the arguments after
@@ -68,9 +70,6 @@ func Main(args []string, stderr io.Writer) int {
 	fs.MarkHidden("share-code")
 	if err := fs.Parse(args); err != nil {
 		return ExitFailed
-	}
-	if _, ok := os.LookupEnv("GOGC"); !ok && !cfg.Interpret {
-		debug.SetGCPercent(gcPercent)
 	}
 	cfg.MemoryLimitPages = memPages
 	cfg.Checked = true // by the host (before the runner gets a process)
@@ -115,8 +114,12 @@ func Main(args []string, stderr io.Writer) int {
 		return ExitFailed
 	}
 	ctl := &confinedControl{ReadWriteCloser: control, lockdown: lockdown}
+	gc := 0
+	if _, ok := os.LookupEnv("GOGC"); !ok && !cfg.Interpret {
+		gc = gcPercent
+	}
 	code := Run(context.Background(), Config{
-		Load: cfg, Args: guestArg, Control: ctl, Logger: log,
+		Load: cfg, Args: guestArg, Control: ctl, Logger: log, GCPercent: gc,
 		HostGone: func() { os.Exit(ExitHostGone) },
 	})
 	if ctl.failed() != nil {

@@ -56,6 +56,10 @@ type Config struct {
 	// for every process); nil: known from the first assignment. Once
 	// known, a guest is parked before its process is assigned.
 	Args []string
+	// GCPercent, when not 0, is the Go collector's percentage during a
+	// lean load and once the module is loaded (debug.SetGCPercent; Main:
+	// gcPercent); a load that may compile runs at Go's default.
+	GCPercent int
 	// Control is the socket to the host.
 	Control io.ReadWriteCloser
 	Logger  hclog.Logger
@@ -81,9 +85,17 @@ func Run(ctx context.Context, cfg Config) int {
 		gc = debug.SetGCPercent(-1)
 	}
 	var err error
+	if cfg.GCPercent != 0 && cfg.Load.Lean.Path != "" {
+		// A lean load never compiles (lean.go): what it allocates is
+		// little, and the collections of it are cut as the guest's are.
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 	mod := LoadLean(ctx, cfg.Load)
 	lean := mod != nil
 	if !lean {
+		if cfg.GCPercent != 0 {
+			debug.SetGCPercent(100) // (Go's default: Load may compile)
+		}
 		mod, err = Load(ctx, cfg.Load)
 	}
 	if cfg.Load.Interpret {
@@ -96,6 +108,9 @@ func Run(ctx context.Context, cfg Config) int {
 	// No Close: the process ends right after the guest, and unmapping the
 	// compiled module would only delay the exit everyone is waiting for.
 	log.Trace("module loaded", "took", time.Since(began).String(), "lean", lean)
+	if cfg.GCPercent != 0 {
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 
 	if err := conn.Send(wire.Hello(os.Getpid())); err != nil {
 		log.Error("cannot greet host", "error", err)
