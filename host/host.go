@@ -210,6 +210,7 @@ type Supervisor struct {
 	waiting    int                  // starts waiting for a runner (awaitRunner)
 	workers    map[*worker]struct{} // every runner not yet reaped
 	idle       []*worker            // runners waiting for another process (worker.go)
+	idleCPU    time.Duration        // CPU time used by idle runners that ended before another process came (usage.go)
 	pids       map[int]bool         // the pids given to processes so far (pidFor)
 
 	waitMu  sync.Mutex
@@ -690,9 +691,15 @@ func (s *Supervisor) reap(w *worker, served, logged <-chan struct{}) {
 		ru = u
 	}
 	if p == nil {
-		// An idle runner let go.
+		// An idle runner let go, or ended by its CPU limit while idle:
+		// what its parked guest used is the run's (usage.go).
 		s.mu.Lock()
 		delete(s.workers, w)
+		if ru != nil {
+			w.mu.Lock()
+			s.idleCPU += max(0, time.Duration(ru.Utime.Nano()+ru.Stime.Nano())-w.cpuUsed)
+			w.mu.Unlock()
+		}
 		s.mu.Unlock()
 		return
 	}

@@ -220,10 +220,10 @@ func TestParkedGuests(t *testing.T) {
 		// call: the child (started before it) sleeps past it, so the guest
 		// parked on the child's runner once it ends loops, unassigned,
 		// until its CPU limit (a minute) unless the end of the run ends
-		// it. spinFrom leaves 5 s for MainProcess and the child to start
-		// on a loaded machine.
+		// it. spinFrom leaves 10 s for MainProcess and the child to start
+		// on a loaded machine (a child started later would loop itself).
 		began := time.Now()
-		spinFrom := began.Add(5 * time.Second)
+		spinFrom := began.Add(10 * time.Second)
 		res, stdout, stderr := run(t, host.Config{ReuseRunners: true, CPULimit: time.Minute},
 			"init-spin", strconv.FormatInt(spinFrom.UnixMilli(), 10))
 		took := time.Since(began)
@@ -235,6 +235,31 @@ func TestParkedGuests(t *testing.T) {
 		// machine, against the minute a parked loop would take.
 		if limit := spinFrom.Sub(began) + 10*time.Second; took > limit {
 			t.Errorf("run took %v, more than %v: the end of the run waited for a parked guest", took, limit)
+		}
+	})
+	t.Run("spin-counted", func(t *testing.T) {
+		t.Parallel()
+		// As above, but MainProcess then sleeps a minute under a run CPU
+		// limit of 5 s (MainProcess and the child use about 2 of it,
+		// under -race): the parked guest's loop, on a runner no process
+		// has taken, is the run's CPU time and ends the run.
+		began := time.Now()
+		spinFrom := began.Add(10 * time.Second)
+		s, out := probeSupervisor(t, host.Config{ReuseRunners: true, RunCPULimit: 5 * time.Second},
+			"init-spin", strconv.FormatInt(spinFrom.UnixMilli(), 10), "60000")
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		res, err := s.Run(ctx)
+		took := time.Since(began)
+		var le *host.LimitError
+		if !errors.As(err, &le) || res.Verdict != host.VerdictCPULimit {
+			t.Fatalf("verdict %q, error %v, want the run's CPU limit\n%s", res.Verdict, err, out)
+		}
+		// At most 5 s of loop after spinFrom + 0.3; 15 s of margin for a
+		// loaded machine (the loop gets less than a core), against the
+		// minute's sleep.
+		if limit := spinFrom.Sub(began) + 20*time.Second; took > limit {
+			t.Errorf("run took %v, more than %v", took, limit)
 		}
 	})
 }

@@ -93,10 +93,6 @@ func (s *Supervisor) startRunner(again <-chan struct{}) (*started, error) {
 	argv := append([]string{}, s.cfg.Runner[1:]...)
 	argv = append(argv, "--module", s.cfg.Module, "--host-pid", fmt.Sprint(os.Getpid()))
 	argv = append(argv, s.cfg.RunnerArgs...)
-	for _, a := range s.cfg.Args {
-		// (the runner parks its guest with them: runner/runner.go)
-		argv = append(argv, "--guest-arg="+a)
-	}
 	if s.firstStarted.CompareAndSwap(false, true) {
 		// MainProcess's: Run starts it first, whether it takes a spare
 		// prepared during the check or a runner of its own.

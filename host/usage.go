@@ -38,46 +38,59 @@ type usage struct {
 // started) by pid.
 func (s *Supervisor) sample() (u usage, alive int, cpus map[int]time.Duration) {
 	s.mu.Lock()
+	u.cpu = s.idleCPU
 	for _, p := range s.procs {
 		if p.accounted {
 			u.cpu += p.cpu
 		}
 	}
-	// Runners serving a process, or exiting after one (an idle runner
-	// belongs to no process, as a spare does not): CPU time since the
-	// process was assigned.
+	// Runners serving a process, or exiting after one: CPU time since the
+	// process was assigned, and resident memory. Idle runners: CPU time
+	// since their last process ended (a parked guest's, runner/runner.go,
+	// which counts as the next process's once one is assigned, and as the
+	// run's until then); their memory belongs to no process, as a spare's
+	// does not.
 	type live struct {
 		pid  int
 		mark time.Duration
+		idle bool
 		p    *proc // when its runner interprets the module
 	}
 	var runners []live
 	for w := range s.workers {
 		w.mu.Lock()
-		if w.cur != nil {
+		switch {
+		case w.cur != nil:
 			r := live{pid: w.pid, mark: w.cpuMark}
 			if w.interpreted {
 				r.p = w.cur
 			}
 			runners = append(runners, r)
+		case !w.ended:
+			runners = append(runners, live{pid: w.pid, mark: w.cpuUsed, idle: true})
 		}
 		w.mu.Unlock()
 	}
 	s.mu.Unlock()
 	cpus = make(map[int]time.Duration, len(runners))
+	serving := 0
 	for _, r := range runners {
 		cpu, rss, err := procStat(r.pid)
 		if err != nil {
 			continue // ended since; its rusage counts at the next sample
 		}
-		cpus[r.pid] = cpu
 		u.cpu += max(0, cpu-r.mark)
+		if r.idle {
+			continue
+		}
+		serving++
+		cpus[r.pid] = cpu
 		u.rss += rss
 		if r.p != nil && cpu-r.mark > interpretedWarnCPU && !s.warnedSlow.Swap(true) {
 			r.p.log.Warn(fmt.Sprintf("this process runs interpreted (the first run of a new module, started before its machine code was ready) and has used %s of CPU: compute-bound code runs about 30 times slower so; processes started once the machine code is ready, and the module's next runs, use it (--interpret-new=false compiles first)", cpuText(interpretedWarnCPU)))
 		}
 	}
-	return u, len(runners), cpus
+	return u, serving, cpus
 }
 
 // quiet reports whether an interval of d between two samples of the

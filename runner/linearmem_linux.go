@@ -28,9 +28,10 @@ import (
 // (PROT_NONE, which RLIMIT_DATA does not count), grows in place by making
 // more of it writable (counted by RLIMIT_DATA, so the runner's memory
 // limit holds: past it the guest's memory.grow fails), starts zeroed by
-// the kernel, and is unmapped when the instance is closed (or by
-// mems.free, for an instantiation that failed before wazero could close
-// it).
+// the kernel, and is unmapped when the instance is closed, or, with
+// linearMemories.later (a runner's guests: runner.go), by mems.free once
+// the guest's end is reported (and for an instantiation that failed
+// before wazero could close it).
 //
 // A module whose data the rewrite turned into a memory image
 // (mergedata.go) starts its memory, instead, with the image's pages
@@ -65,9 +66,9 @@ type linearMemories struct {
 	// imageErr says why it could not be applied.
 	image    *memImage
 	imageErr atomic.Pointer[error]
-	// onGrow, when not nil, is told of every growth past the initial
-	// memory before it is made (a parked guest waits there: runner.go).
-	onGrow func(size uint64)
+	// onGrow, when not nil, is asked before a memory is made or grown
+	// (a parked guest waits there: runner.go); false refuses it.
+	onGrow func(size uint64) bool
 	// later: a memory is unmapped by free, not when wazero closes its
 	// instance (which a guest's exit does before the runner reports it).
 	later bool
@@ -94,7 +95,7 @@ type mappedMemory struct {
 	limited   *atomic.Bool
 	image     *memImage
 	imageErr  *atomic.Pointer[error] // why the image could not be applied
-	onGrow    func(size uint64)
+	onGrow    func(size uint64) bool
 	later     bool // Free leaves it mapped (linearMemories.later)
 }
 
@@ -105,6 +106,9 @@ const populateMax = 8 << 20
 // place to size bytes (a multiple of the 64 KiB page); nil when it cannot
 // grow (past max, or the runner's RLIMIT_DATA).
 func (m *mappedMemory) Reallocate(size uint64) []byte {
+	if size > m.committed && m.onGrow != nil && !m.onGrow(size) {
+		return nil
+	}
 	if m.buf == nil {
 		n := max(m.max, size)
 		if n == 0 {
@@ -146,9 +150,6 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 		return nil
 	}
 	if size > m.committed {
-		if m.onGrow != nil {
-			m.onGrow(size)
-		}
 		if err := unix.Mprotect(m.buf[m.committed:size], unix.PROT_READ|unix.PROT_WRITE); err != nil {
 			if errors.Is(err, unix.ENOMEM) {
 				m.limited.Store(true)

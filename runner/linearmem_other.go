@@ -15,7 +15,7 @@ type linearMemories struct {
 	limited  atomic.Bool
 	image    *memImage
 	imageErr atomic.Pointer[error]
-	onGrow   func(size uint64) // not called here: linear memory is wazero's
+	onGrow   func(size uint64) bool // not called here: linear memory is wazero's
 	later    bool
 }
 

@@ -44,7 +44,6 @@ func Main(args []string, stderr io.Writer) int {
 		hostPID  int
 		memPages uint32
 		conf     confineConfig
-		guestArg []string
 	)
 	fs.StringVar(&cfg.Path, "module", "", "module to run")
 	fs.StringVar(&cfg.CacheDir, "cache-dir", "", "compilation cache directory")
@@ -65,7 +64,6 @@ func Main(args []string, stderr io.Writer) int {
 	for _, f := range []string{"lean", "lean-code", "lean-entry", "lean-full"} {
 		fs.MarkHidden(f)
 	}
-	fs.StringArrayVar(&guestArg, "guest-arg", nil, "an argument of the guest, in order, from its first (the run's, the same for every process: the runner parks the guest before its process is assigned)")
 	fs.BoolVar(&cfg.ShareCode, "share-code", true, "map the module's machine code from a file every runner of it shares (false: a copy of its own, to measure or diagnose)")
 	fs.MarkHidden("share-code")
 	if err := fs.Parse(args); err != nil {
@@ -119,8 +117,9 @@ func Main(args []string, stderr io.Writer) int {
 		gc = gcPercent
 	}
 	code := Run(context.Background(), Config{
-		Load: cfg, Args: guestArg, Control: ctl, Logger: log, GCPercent: gc,
+		Load: cfg, Control: ctl, Logger: log, GCPercent: gc,
 		HostGone: func() { os.Exit(ExitHostGone) },
+		Failed:   func() { os.Exit(ExitFailed) },
 	})
 	if ctl.failed() != nil {
 		return ExitFailed

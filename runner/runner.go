@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"runtime/debug"
@@ -52,13 +53,11 @@ const (
 // Config is what Run needs.
 type Config struct {
 	Load LoadConfig
-	// Args are the guest's arguments from its first, the run's (the same
-	// for every process); nil: known from the first assignment. Once
-	// known, a guest is parked before its process is assigned.
-	Args []string
 	// GCPercent, when not 0, is the Go collector's percentage during a
 	// lean load and once the module is loaded (debug.SetGCPercent; Main:
-	// gcPercent); a load that may compile runs at Go's default.
+	// gcPercent), with a soft memory limit of gcMemoryLimit unless one
+	// is set; a load that may compile runs at Go's default, and an
+	// interpreting runner ignores it.
 	GCPercent int
 	// Control is the socket to the host.
 	Control io.ReadWriteCloser
@@ -67,6 +66,11 @@ type Config struct {
 	// and so is the reason to live, even for a guest busy in a loop that
 	// makes no calls. Main makes it exit the process; nil does nothing.
 	HostGone func()
+	// Failed is called when the host breaks the protocol while a guest
+	// runs (a parked guest's assignment is not one): Main makes it exit
+	// the process with ExitFailed; nil leaves it to the guest's next
+	// call, and Run then returns ExitFailed.
+	Failed func()
 }
 
 // Run runs one guest process to its end and returns the runner's exit
@@ -85,6 +89,9 @@ func Run(ctx context.Context, cfg Config) int {
 		gc = debug.SetGCPercent(-1)
 	}
 	var err error
+	if cfg.Load.Interpret {
+		cfg.GCPercent = 0 // (its load runs with the collector off, above)
+	}
 	if cfg.GCPercent != 0 && cfg.Load.Lean.Path != "" {
 		// A lean load never compiles (lean.go): what it allocates is
 		// little, and the collections of it are cut as the guest's are.
@@ -110,6 +117,12 @@ func Run(ctx context.Context, cfg Config) int {
 	log.Trace("module loaded", "took", time.Since(began).String(), "lean", lean)
 	if cfg.GCPercent != 0 {
 		debug.SetGCPercent(cfg.GCPercent)
+		// What a guest's large messages leave in the heap is collected
+		// before it grows far: the heap's high-water mark stays counted
+		// by RLIMIT_DATA (--process-memory) for the runner's life.
+		if debug.SetMemoryLimit(-1) == math.MaxInt64 {
+			debug.SetMemoryLimit(gcMemoryLimit)
+		}
 	}
 
 	if err := conn.Send(wire.Hello(os.Getpid())); err != nil {
@@ -163,14 +176,10 @@ func Run(ctx context.Context, cfg Config) int {
 		freeAfter = 0 // at once
 	}
 	// argv: the run's arguments, the same for every process of the run,
-	// given or known from the first assignment. Once known, the next
-	// process is parked: its instance starts as soon as the runner is
-	// ready or the last one ended, before the host has said which process
-	// it is (see guest).
-	argv := cfg.Args
-	if !parkGuests {
-		argv = nil
-	}
+	// known from the first assignment. Once known, the next process is
+	// parked: its instance starts as soon as the last one ended, before
+	// the host has said which process it is (see guest).
+	var argv []string
 	for {
 		var assign *wire.Msg
 		if len(argv) == 0 {
@@ -184,7 +193,7 @@ func Run(ctx context.Context, cfg Config) int {
 			}
 			assign, argv = m, argsOf(m)
 		}
-		g := &guest{mod: mod, conn: conn, control: cfg.Control, caller: caller, argv: argv, log: log, freeAfter: freeAfter}
+		g := &guest{mod: mod, conn: conn, control: cfg.Control, caller: caller, argv: argv, log: log, freeAfter: freeAfter, failed: cfg.Failed}
 		code, reply, err := g.run(ctx, assign)
 		switch {
 		case errors.Is(err, errProtocol):
@@ -199,8 +208,8 @@ func Run(ctx context.Context, cfg Config) int {
 		if !parkGuests {
 			argv = nil // wait for the next assignment first
 		}
-		// The last guest's linear memory was unmapped as its instance
-		// closed (linearmem_linux.go); what else it left in the Go heap
+		// The last guest's linear memory was unmapped once its end was
+		// reported (guest.run); what else it left in the Go heap
 		// is given back to the OS if no process comes soon (it costs
 		// about 4 ms, which a program that starts its children one
 		// after another would wait for).
@@ -279,23 +288,25 @@ func argsOf(m *wire.Msg) []string {
 // A guest is one guest process on this runner: one instance of the
 // module, from its start to its Exit report.
 //
-// Parked guests. A runner that knows the run's arguments (Config.Args,
-// or its first assignment's) does not wait for the host to assign it a
-// process before it starts the next instance: as soon as it is ready,
-// or its last process's Exit was answered, the instance is made (its
-// memory, its data, its table: about 0.65 ms for a Go guest) and runs
+// Parked guests. A runner that stays for another process does not wait
+// for the host to assign it one before it starts the next instance: as
+// soon as its last process's Exit was answered, the instance is made
+// (its memory, its data, its table: about 0.65 ms for a Go guest) and runs
 // (the guest's runtime and package initialization: about 0.6 ms) while
 // the host is busy with the start of the process it will serve, and
 // waits for its assignment at the first thing it does that someone
 // could see or that must be counted: a call to the host (the sandbox
-// host module), output, a sleep, growing its memory past parkedMemory,
-// or its end. Nothing the guest does before it is assigned can be seen
+// host module), output, a sleep, a memory (initial or grown) larger than
+// parkedMemory, or its end. Nothing the guest does before it is assigned can be seen
 // but the clock it read: it has no pid and no name until its first
 // call, and its arguments are the run's, the same for every process (a
 // different one is a protocol error). Its CPU time counts as the
 // process's that takes it, as the CPU time of an idle runner always did
-// (host/worker.go), and its runner's CPU limit bounds it; a runner let go
+// (host/worker.go), and toward the run's CPU time while it is not taken
+// (host/usage.go); its runner's CPU limit bounds it; a runner let go
 // while its guest is parked is killed by the host, not waited for.
+// Spares (host/spare.go) do not park: they have had no assignment, and
+// their CPU time is not the run's until one comes.
 type guest struct {
 	mod     *Module
 	conn    *wire.Conn
@@ -306,14 +317,21 @@ type guest struct {
 	// freeAfter: how long a parked guest waits for its assignment before
 	// the runner gives its free memory back to the OS (nextFrame).
 	freeAfter time.Duration
+	failed    func() // Config.Failed
 
 	assigned time.Time // when its process was assigned
 }
 
-// parkedMemory is how large a parked guest's linear memory may grow
-// before it waits for its assignment: a Go guest's runtime starts in
-// about 3 MiB, and an idle runner is counted toward no limit of the run.
+// parkedMemory is how large a parked guest's linear memory may be (its
+// initial memory, or grown) before it waits for its assignment: a Go
+// guest's runtime starts in about 3 MiB, and the memory of an idle
+// runner is counted toward no limit of the run.
 const parkedMemory = 32 << 20
+
+// gcMemoryLimit is a compiled runner's soft limit of the Go runtime's
+// memory (debug.SetMemoryLimit) with Config.GCPercent: at GOGC=400 alone
+// a heap of 20 MiB live could reach 100 before a collection.
+const gcMemoryLimit = 64 << 20
 
 // take makes m, an Assign frame, the guest's process.
 func (g *guest) take(m *wire.Msg) error {
@@ -345,7 +363,14 @@ func (g *guest) run(ctx context.Context, assign *wire.Msg) (int, *wire.Msg, erro
 			if !ok {
 				return errHostGone
 			}
-			return g.take(m)
+			err := g.take(m)
+			if err != nil && g.failed != nil {
+				// Not left to the guest, which may never look at what
+				// failed (a sleep, output, growth) and run on unassigned.
+				g.log.Error("protocol error", "error", err)
+				g.failed()
+			}
+			return err
 		}
 	}
 	stderr := &output{r: caller, stream: wire.Stderr}
@@ -367,10 +392,8 @@ func (g *guest) run(ctx context.Context, assign *wire.Msg) (int, *wire.Msg, erro
 
 	mems := linearMemories{image: g.mod.image, later: true}
 	defer mems.free()
-	mems.onGrow = func(size uint64) {
-		if size > parkedMemory {
-			caller.ready() // (a host gone is found again by the next call)
-		}
+	mems.onGrow = func(size uint64) bool {
+		return size <= parkedMemory || caller.ready() == nil
 	}
 	inst, err := instantiate(withLinearMemory(ctx, &mems), g.mod, mc)
 	if ierr := mems.imageErr.Load(); ierr != nil && err != nil {
@@ -400,7 +423,15 @@ func (g *guest) run(ctx context.Context, assign *wire.Msg) (int, *wire.Msg, erro
 	if trapped {
 		exit.Bufs = [][]byte{[]byte(trapLine(err))}
 	}
-	reply, err := caller.roundTrip(exit)
+	// The report first, then the memory back to the OS while the host
+	// deals with it (the process's end, its joiners), then the answer,
+	// which may come only once the process's children have ended (atExit):
+	// the memory is not kept that long.
+	if err := caller.send(exit); err != nil {
+		return code, nil, fmt.Errorf("send to host: %w", err)
+	}
+	mems.free()
+	reply, err := caller.answer()
 	return code, reply, err
 }
 
@@ -526,6 +557,11 @@ func (r *remote) roundTrip(req *wire.Msg) (*wire.Msg, error) {
 	if err := r.send(req); err != nil {
 		return nil, fmt.Errorf("send to host: %w", err)
 	}
+	return r.answer()
+}
+
+// answer reads the host's answer to the frame sent last.
+func (r *remote) answer() (*wire.Msg, error) {
 	m, ok := r.recv()
 	if !ok {
 		return nil, errHostGone

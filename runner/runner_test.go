@@ -1,13 +1,16 @@
 package runner_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"io/fs"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -132,16 +135,18 @@ type host struct {
 // and returns the other end and the runner's exit status channel.
 func startRunner(t *testing.T, module string) (*host, <-chan int) {
 	t.Helper()
+	return startRunnerWith(t, runner.Config{Load: runner.LoadConfig{Path: module}})
+}
+
+// startRunnerWith is startRunner with cfg (its control socket and logger
+// set here).
+func startRunnerWith(t *testing.T, cfg runner.Config) (*host, <-chan int) {
+	t.Helper()
 	a, b := net.Pipe()
 	t.Cleanup(func() { a.Close(); b.Close() })
 	status := make(chan int, 1)
-	go func() {
-		status <- runner.Run(context.Background(), runner.Config{
-			Load:    runner.LoadConfig{Path: module},
-			Control: b,
-			Logger:  hclog.NewNullLogger(),
-		})
-	}()
+	cfg.Control, cfg.Logger = b, hclog.NewNullLogger()
+	go func() { status <- runner.Run(context.Background(), cfg) }()
 	return &host{t: t, conn: wire.NewConn(a), raw: a}, status
 }
 
@@ -222,20 +227,27 @@ func TestHostGone(t *testing.T) {
 // hold, a sleep, a call to the host, its end. With none of those first,
 // it runs ahead: the clock it reads is older than the assignment.
 func TestParkedGuest(t *testing.T) {
+	large := largeMemory(t, fixture(t, "park.wasm"))
 	tests := []struct {
 		name, mode string
-		ahead      bool // the clock the guest writes may be older than its assignment
+		module     string // park.wasm unless set
+		ahead      bool   // the clock the guest writes may be older than its assignment
 	}{
-		{"nothing first", "n", true},
-		{"memory grown", "g", false},
-		{"a sleep", "s", false},
-		{"a call", "c", false},
-		{"an exit", "x", false},
+		{name: "nothing first", mode: "n", ahead: true},
+		{name: "memory grown", mode: "g"},
+		{name: "a large initial memory", mode: "n", module: large},
+		{name: "a sleep", mode: "s"},
+		{name: "a call", mode: "c"},
+		{name: "an exit", mode: "x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h, status := startRunner(t, fixture(t, "park.wasm"))
+			module := tt.module
+			if module == "" {
+				module = fixture(t, "park.wasm")
+			}
+			h, status := startRunner(t, module)
 			h.recv(wire.KindHello)
 			args := [][]byte{[]byte("park.wasm"), []byte(tt.mode)}
 			for handle := int32(1); handle <= 2; handle++ {
@@ -287,18 +299,66 @@ func parkExitCode(mode string) int64 {
 	return 0
 }
 
+// largeMemory writes, from the module at path, whose memory section
+// declares one page, one that declares 600 (37.5 MiB, more than a parked
+// guest may hold), and returns its path.
+func largeMemory(t *testing.T, path string) string {
+	t.Helper()
+	bin, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Section 5, 3 bytes: one memory, no maximum, a minimum of 1 page.
+	one := []byte{5, 3, 1, 0, 1}
+	if bytes.Count(bin, one) != 1 {
+		t.Fatalf("%s: no single memory section of one page", path)
+	}
+	big := filepath.Join(t.TempDir(), "park-large.wasm")
+	if err := os.WriteFile(big, bytes.Replace(bin, one, []byte{5, 4, 1, 0, 0xd8, 0x04}, 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return big
+}
+
 // TestParkedGuestArgs: the run's arguments are the same for every process;
 // an assignment with others is a protocol error, not a guest run with the
-// wrong ones.
+// wrong ones, and the runner says so at once (Config.Failed), not when
+// the guest next calls the host.
 func TestParkedGuestArgs(t *testing.T) {
-	h, status := startRunner(t, fixture(t, "park.wasm"))
+	failed := make(chan struct{}, 1)
+	h, status := startRunnerWith(t, runner.Config{
+		Load:   runner.LoadConfig{Path: fixture(t, "park.wasm")},
+		Failed: func() { failed <- struct{}{} },
+	})
 	h.recv(wire.KindHello)
 	h.conn.Send(wire.Assign(1, [][]byte{[]byte("park.wasm"), []byte("n")}))
 	h.recv(wire.KindOutput)
 	h.recv(wire.KindExit)
 	h.conn.Send(wire.ExitReply(true))
 	h.conn.Send(wire.Assign(2, [][]byte{[]byte("park.wasm"), []byte("x")}))
+	select {
+	case <-failed:
+	case <-time.After(time.Minute):
+		t.Fatal("Config.Failed not called")
+	}
 	if got := <-status; got != runner.ExitFailed {
 		t.Errorf("runner status = %d, want %d", got, runner.ExitFailed)
 	}
+}
+
+// TestGCPercent: Config.GCPercent is the collector's percentage once the
+// module is loaded, with a soft memory limit.
+func TestGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	h, status := startRunnerWith(t, runner.Config{Load: runner.LoadConfig{Path: fixture(t, "park.wasm")}, GCPercent: 300})
+	h.recv(wire.KindHello)
+	if got := debug.SetGCPercent(300); got != 300 {
+		t.Errorf("GC percent %d once loaded, want 300", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got == math.MaxInt64 {
+		t.Error("no memory limit once loaded")
+	}
+	h.raw.Close()
+	<-status
 }

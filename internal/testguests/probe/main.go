@@ -71,8 +71,8 @@ scenarios:
   after-end             a child ends, another starts (on its runner, when runners are reused), the first is killed: the second lives on
   burn N MS [loop]      N children one after another, each busy for MS ms of CPU; then, with loop, one that loops forever
   init-print N          every process prints "init" before mp.Main; N children one after another print "child I"
-  init-spin T           every process started after T (Unix ms) loops forever before mp.Main; a child sleeps until
-                        past T, main joins it and returns (the next process parked on its runner loops, unassigned)
+  init-spin T [D]       every process started after T (Unix ms) loops forever before mp.Main; a child sleeps until
+                        past T, main joins it, sleeps D (0) and returns (the next process parked on its runner loops, unassigned)
 `
 
 func main() {
@@ -195,6 +195,7 @@ func dispatch(args []string) int {
 	case "init-spin":
 		runChild(sleepUntil, mp.Args(int64(intArg(args, 0, 0))+300))
 		say("joined")
+		time.Sleep(time.Duration(intArg(args, 1, 0)) * time.Millisecond)
 	default:
 		fmt.Fprintf(os.Stderr, "probe: unknown scenario %q\n\n%s", name, usage)
 		return 2
