@@ -697,7 +697,7 @@ func (s *Supervisor) reap(w *worker, served, logged <-chan struct{}) {
 		delete(s.workers, w)
 		if ru != nil {
 			w.mu.Lock()
-			s.idleCPU += max(0, time.Duration(ru.Utime.Nano()+ru.Stime.Nano())-w.cpuUsed)
+			s.idleCPU += max(0, cpuOf(ru)-w.cpuUsed)
 			w.mu.Unlock()
 		}
 		s.mu.Unlock()
@@ -737,13 +737,18 @@ func (s *Supervisor) reap(w *worker, served, logged <-chan struct{}) {
 		w.mu.Lock()
 		mark := w.cpuMark
 		w.mu.Unlock()
-		p.cpu = max(0, time.Duration(ru.Utime.Nano()+ru.Stime.Nano())-mark)
+		p.cpu = max(0, cpuOf(ru)-mark)
 		p.peakRSS = ru.Maxrss * 1024
 	}
 	p.accounted = true
 	s.mu.Unlock()
 	s.finish(p, code, ws)
 	s.checkStuck()
+}
+
+// cpuOf is the CPU time (user and system) of a rusage.
+func cpuOf(ru *syscall.Rusage) time.Duration {
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // checkOutOfMemory stops the run with the memory-limit verdict if p's

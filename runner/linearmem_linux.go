@@ -39,7 +39,7 @@ import (
 // only, the one data segments fill).
 func withLinearMemory(ctx context.Context, mems *linearMemories) context.Context {
 	return experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
-		m := &mappedMemory{max: max, limited: &mems.limited, imageErr: &mems.imageErr, onGrow: mems.onGrow, later: mems.later}
+		m := &mappedMemory{max: max, set: mems}
 		mems.mu.Lock()
 		if len(mems.made) == 0 {
 			m.image = mems.image
@@ -92,11 +92,8 @@ type mappedMemory struct {
 	buf       []byte
 	committed uint64
 	max       uint64
-	limited   *atomic.Bool
-	image     *memImage
-	imageErr  *atomic.Pointer[error] // why the image could not be applied
-	onGrow    func(size uint64) bool
-	later     bool // Free leaves it mapped (linearMemories.later)
+	image     *memImage       // the first memory's
+	set       *linearMemories // the instance's memories, of which it is one
 }
 
 // populateMax bounds the initial memory faulted in at once.
@@ -106,7 +103,7 @@ const populateMax = 8 << 20
 // place to size bytes (a multiple of the 64 KiB page); nil when it cannot
 // grow (past max, or the runner's RLIMIT_DATA).
 func (m *mappedMemory) Reallocate(size uint64) []byte {
-	if size > m.committed && m.onGrow != nil && !m.onGrow(size) {
+	if size > m.committed && m.set.onGrow != nil && !m.set.onGrow(size) {
 		return nil
 	}
 	if m.buf == nil {
@@ -131,7 +128,7 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 			m.committed = size
 			mapped, err := m.image.mapInto(m.buf[:size], uint64(os.Getpagesize()))
 			if err != nil {
-				m.imageErr.Store(&err)
+				m.set.imageErr.Store(&err)
 				m.unmap()
 				return nil
 			}
@@ -152,7 +149,7 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 	if size > m.committed {
 		if err := unix.Mprotect(m.buf[m.committed:size], unix.PROT_READ|unix.PROT_WRITE); err != nil {
 			if errors.Is(err, unix.ENOMEM) {
-				m.limited.Store(true)
+				m.set.limited.Store(true)
 			}
 			return nil
 		}
@@ -163,7 +160,7 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 
 // Free implements experimental.LinearMemory.
 func (m *mappedMemory) Free() {
-	if !m.later {
+	if !m.set.later {
 		m.unmap()
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"unsafe"
 
@@ -53,7 +52,7 @@ func TestInitialMemoryPopulated(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := &mappedMemory{max: 1 << 30, limited: &atomic.Bool{}}
+			m := &mappedMemory{max: 1 << 30, set: &linearMemories{}}
 			defer m.Free()
 			b := m.Reallocate(tt.initial)
 			if uint64(len(b)) != tt.initial {

@@ -187,11 +187,7 @@ func Run(ctx context.Context, cfg Config) int {
 			if !ok {
 				return ExitHostGone
 			}
-			if m.Kind != wire.KindAssign || len(m.Bufs) == 0 {
-				log.Error("expected an assignment", "kind", m.Kind)
-				return ExitFailed
-			}
-			assign, argv = m, argsOf(m)
+			assign, argv = m, argsOf(m) // (guest.take checks the frame)
 		}
 		g := &guest{mod: mod, conn: conn, control: cfg.Control, caller: caller, argv: argv, log: log, freeAfter: freeAfter, failed: cfg.Failed}
 		code, reply, err := g.run(ctx, assign)
@@ -338,8 +334,8 @@ func (g *guest) take(m *wire.Msg) error {
 	if m.Kind != wire.KindAssign || len(m.Bufs) == 0 {
 		return fmt.Errorf("%w: expected an assignment, got a frame of kind %d", errProtocol, m.Kind)
 	}
-	if argv := argsOf(m); !slices.Equal(argv, g.argv) {
-		return fmt.Errorf("%w: the assignment's arguments %q are not the run's %q", errProtocol, argv, g.argv)
+	if len(m.Bufs) != len(g.argv) || !slices.EqualFunc(m.Bufs, g.argv, func(b []byte, a string) bool { return string(b) == a }) {
+		return fmt.Errorf("%w: the assignment's arguments %q are not the run's %q", errProtocol, argsOf(m), g.argv)
 	}
 	g.log = g.log.With("handle", m.AssignHandle())
 	g.caller.direct = newDirect(g.caller, m.AssignHandle())

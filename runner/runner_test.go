@@ -362,3 +362,14 @@ func TestGCPercent(t *testing.T) {
 	h.raw.Close()
 	<-status
 }
+
+// TestNotAnAssignment: a first frame that is not an assignment is a
+// protocol error: the runner ends with ExitFailed, running no guest.
+func TestNotAnAssignment(t *testing.T) {
+	h, status := startRunner(t, fixture(t, "park.wasm"))
+	h.recv(wire.KindHello)
+	h.conn.Send(&wire.Msg{Kind: wire.KindReply, Bufs: [][]byte{[]byte("park.wasm"), []byte("n")}})
+	if got := <-status; got != runner.ExitFailed {
+		t.Errorf("runner status = %d, want %d", got, runner.ExitFailed)
+	}
+}
