@@ -113,7 +113,7 @@ var errNoLeanForm = errors.New("no lean form")
 // modules folder gets a lean form (as the rewrite, its memory image is
 // applied only there: trustedImage).
 func (p *Prepared) leanPaths() (base, state string, ok bool) {
-	if p.merged == nil || p.cfg.CacheDir == "" || filepath.Dir(p.Path) != ModulesDir(p.cfg.CacheDir) || !strings.HasSuffix(p.Path, rewriteName) {
+	if p.merged == nil || !trustedImage(LoadConfig{Path: p.Path, CacheDir: p.cfg.CacheDir}) {
 		return "", "", false
 	}
 	base = strings.TrimSuffix(p.Path, rewriteName)
@@ -149,7 +149,7 @@ func (p *Prepared) of() string {
 // when there is none (the error says why; errNoLeanForm: there never
 // will be, which is remembered).
 func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
-	_, statePath, ok := p.leanPaths()
+	base, statePath, ok := p.leanPaths()
 	if !ok || p.Interpret {
 		return nil, errNoLeanForm
 	}
@@ -169,7 +169,7 @@ func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 			}
 		}
 	}
-	l, err := makeLean(ctx, p)
+	l, err := makeLean(ctx, p, base, statePath)
 	if errors.Is(err, errNoLeanForm) {
 		b, _ := json.Marshal(leanState{Of: p.of(), Reason: err.Error()})
 		writeFileAtomic(statePath, b)
@@ -218,14 +218,11 @@ func linkEntry(modules, lean, full string) error {
 }
 
 // makeLean makes the lean form of the prepared module, whose machine code
-// must be in the cache, and keeps its state for LeanOf. It costs about a
-// compile of the lean module and a load of it (a host does it once per
-// module and cache).
-func makeLean(ctx context.Context, p *Prepared) (*Lean, error) {
-	base, statePath, ok := p.leanPaths()
-	if !ok || p.Interpret {
-		return nil, errNoLeanForm
-	}
+// must be in the cache, and keeps its state (at statePath) for LeanOf;
+// base is where its files go (leanPaths). It costs about a compile of
+// the lean module and a load of it (a host does it once per module and
+// cache).
+func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, error) {
 	if hasDebugInfo(p.merged) {
 		return nil, fmt.Errorf("%w: the module carries DWARF", errNoLeanForm)
 	}
@@ -525,7 +522,7 @@ func loadLean(ctx context.Context, cfg LoadConfig) (*Module, error) {
 // its code). An error of load's own comes back as it is.
 func (l *Lean) fromEntry(load func() error) error {
 	before, err := os.Stat(l.Entry)
-	if err != nil || !sameFile(l.Entry, l.Full) {
+	if full, ferr := os.Stat(l.Full); err != nil || ferr != nil || !os.SameFile(before, full) {
 		return errors.New("the lean module's entry is not the module's")
 	}
 	if err := load(); err != nil {
@@ -553,13 +550,7 @@ func executableOf(cm wazero.CompiledModule) (code []byte) {
 	v := reflect.ValueOf(cm).Elem()
 	id := v.FieldByName("module").Elem().FieldByName("ID")
 	mods := v.FieldByName("compiledEngine").Elem().Elem().FieldByName("compiledModules")
-	var entry reflect.Value
-	for it := mods.MapRange(); it.Next(); {
-		if it.Key().Equal(id) {
-			entry = it.Value()
-		}
-	}
-	exe := entry.Elem().FieldByName("compiledModule").Elem().FieldByName("executables").Elem().FieldByName("executable")
+	exe := mods.MapIndex(id).Elem().FieldByName("compiledModule").Elem().FieldByName("executables").Elem().FieldByName("executable")
 	if exe.Kind() != reflect.Slice || exe.Type().Elem().Kind() != reflect.Uint8 || exe.Len() == 0 {
 		return nil
 	}

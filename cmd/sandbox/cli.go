@@ -545,7 +545,7 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	// compiled it first: a module run once (a submission graded once)
 	// would pay for it and gain little.
 	var lean *runner.Lean
-	if !prep.Interpret && prep.Cached && path == prep.Path {
+	if prep.Cached { // (not interpreted; path is still prep.Path)
 		if lean, err = runner.LeanOf(ctx, prep); err != nil {
 			log.Debug("no lean module; the runners load the module itself", "error", err)
 		}

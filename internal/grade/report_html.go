@@ -40,10 +40,13 @@ var htmlReportTemplate = sync.OnceValue(func() *template.Template {
 })
 
 // htmlReportCSP lets the page load nothing and run no script and apply no
-// style but its own, by hash: no text of a student's run can add any.
-var htmlReportCSP = "default-src 'none'; script-src " + cspHash(htmlReportScript) +
-	"; style-src " + cspHash(htmlReportStyle) + " " + cspHash(htmlNoScriptStyle) +
-	"; base-uri 'none'; form-action 'none'"
+// style but its own, by hash: no text of a student's run can add any
+// (made on first use, as the template: every runner is this binary).
+var htmlReportCSP = sync.OnceValue(func() string {
+	return "default-src 'none'; script-src " + cspHash(htmlReportScript) +
+		"; style-src " + cspHash(htmlReportStyle) + " " + cspHash(htmlNoScriptStyle) +
+		"; base-uri 'none'; form-action 'none'"
+})
 
 // cspHash returns the Content-Security-Policy source that allows the
 // inline script or style s.
@@ -219,7 +222,7 @@ func htmlPageOf(r *Report) htmlPage {
 	p := htmlPage{
 		Title:         oneLine(title),
 		Spec:          oneLine(r.Spec),
-		CSP:           htmlReportCSP,
+		CSP:           htmlReportCSP(),
 		Style:         template.CSS(htmlReportStyle),
 		NoScriptStyle: template.CSS(htmlNoScriptStyle),
 		Script:        template.JS(htmlReportScript),

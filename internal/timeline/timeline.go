@@ -71,11 +71,11 @@ var page = sync.OnceValue(func() *template.Template {
 })
 
 // scriptHash is the CSP source that lets the embedded script, and only it,
-// run.
-var scriptHash = func() string {
+// run (made on first use, as the template: every runner is this binary).
+var scriptHash = sync.OnceValue(func() string {
 	sum := sha256.Sum256([]byte(pageScript))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-}()
+})
 
 // header is what the page shows above the lanes, taken from the run and end
 // events.
@@ -118,7 +118,7 @@ func Write(w io.Writer, evs []events.Event) error {
 	bw := bufio.NewWriter(w)
 	err = page().Execute(bw, pageData{
 		Title:      title,
-		ScriptHash: scriptHash,
+		ScriptHash: scriptHash(),
 		Header:     h,
 		Style:      template.CSS(pageStyle),
 		Script:     template.JS(pageScript),

@@ -251,8 +251,8 @@ func TestWriteSelfContained(t *testing.T) {
 	if !strings.Contains(csp, "default-src 'none'") {
 		t.Errorf("the page's policy %q lacks default-src 'none'", csp)
 	}
-	if !strings.Contains(csp, "script-src "+scriptHash+";") {
-		t.Errorf("the page's policy %q does not allow its script by hash %s", csp, scriptHash)
+	if !strings.Contains(csp, "script-src "+scriptHash()+";") {
+		t.Errorf("the page's policy %q does not allow its script by hash %s", csp, scriptHash())
 	}
 	for _, bad := range []string{"</script", "<!--"} {
 		if strings.Contains(pageScript, bad) {
