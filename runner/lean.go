@@ -3,30 +3,23 @@ package runner
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"reflect"
-	"runtime"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
-	"unsafe"
 
 	"github.com/tetratelabs/wazero"
 	"golang.org/x/sys/cpu"
 )
 
 // Lean modules: a runner loads a module's machine code from the cache
-// without validating its function bodies again.
+// without validating its function bodies again, nor reading the code.
 //
 // wazero decodes and validates every function body of a module at each
 // CompileModule, even when the machine code then comes from its cache:
@@ -34,25 +27,26 @@ import (
 // chapter), in every runner, for code the host validated when it
 // compiled it. wazero has no option to skip it (bench/README.md measures
 // a patch that would). A lean module is the module with every function
-// body replaced by `unreachable`, which validates in no time; its cache
-// entry is the module's own entry, hard-linked under the name wazero
-// gives the lean module (both names are content hashes), so a runner that
-// compiles the lean module gets the module's real machine code, and
-// wazero's instantiation sees the very same types, imports, tables,
-// globals, exports and memory image, which are all it reads of a module
-// whose code is compiled. The lean module's own bodies never run.
+// body replaced by `unreachable`, which validates and compiles in no
+// time; wazero's instantiation sees the very same types, imports,
+// tables, globals, exports and memory image, which are all it reads of a
+// module whose code is compiled. A runner compiles the lean module (from
+// its own small cache entry), then puts the module's real machine code in
+// place of the traps (takeCode): mapped from the code file every runner
+// of the module shares (shareCode's, in the modules folder), with the
+// function offsets of the module's own cache entry. wazero's cache entry
+// of the module is thus read but for its 14 MB of code, which is mapped
+// from the page cache, not copied: 6 ms a load against 20 (measured when
+// the code was still read through the lean name, a link to the module's
+// entry).
 //
-// Safety rests on checks in the runner, not on the cache: a lean load is
-// taken only when the lean module's entry was the very file of the
-// module's own entry before the load and still is after it (wazero
-// replaces the entry under the lean name whenever it compiles the lean
-// module itself: on a miss, or on an entry it finds stale, after mapping
-// its code), and when the machine code the compiled module runs (its
-// executable, the mapping the load made where it begins: codeOf) is the
-// one the host found when it made the lean form (Lean.Code: its CRC-32
-// and size, as the shared code files are named). Else the runner loads
-// the module itself. A lean load is never retried without the cache
-// (loadBytes).
+// Safety rests on checks in the runner, not on the files: a lean load is
+// taken only when the lean module it compiled is the one the host named
+// (its SHA-256, Lean.ID), the module's entry is of this wazero, holds as
+// many functions and nothing a lean load cannot take (a source map,
+// exception tables), and the code file holds, for the entry's code size,
+// bytes with the entry's CRC-32C (readEntry, mapLeanCode). Otherwise the
+// runner loads the module itself.
 //
 // The lean form is made once per module and cache (makeLean, once the
 // module's machine code is in the cache: by the background compile of a
@@ -60,22 +54,22 @@ import (
 // what was found is kept in a small file beside it (leanState), one for
 // each set of CPU features (cpuTag: wazero's entry names depend on them,
 // and machines may share a cache), so that the entry a runner is told to
-// check is the one its wazero reads. LeanOf, at the start of each run,
-// finds it again, and makes it again if its entry is no longer the
-// module's (the module's entry rebuilt, or the lean name given wazero's
-// own compile of the lean module).
+// read is the one its wazero wrote. LeanOf, at the start of each run,
+// finds it again, and makes it again if a file it names is gone.
 
 // Lean names a module's lean form for the runners.
 type Lean struct {
 	// Path is the lean module.
 	Path string
-	// Code names the machine code a lean load must produce (codeName).
+	// ID is the lean module's ID in wazero (moduleID), in hex: the
+	// module's code is put only in a lean module with this ID.
+	ID string
+	// Code names the module's machine code (codeName): its file in the
+	// modules folder.
 	Code string
-	// Entry is the lean module's cache entry, which must be the same file
-	// as Full, the module's own, before and after a lean load: wazero
-	// replaces the entry when it compiles the lean module itself (a miss,
-	// or an entry it finds stale).
-	Entry, Full string
+	// Full is the module's own cache entry: its function offsets, and
+	// the size and CRC-32C of its machine code.
+	Full string
 }
 
 // Args are the runner flags that give it the lean form.
@@ -83,18 +77,20 @@ func (l *Lean) Args() []string {
 	if l == nil {
 		return nil
 	}
-	return []string{"--lean", l.Path, "--lean-code", l.Code, "--lean-entry", l.Entry, "--lean-full", l.Full}
+	return []string{"--lean", l.Path, "--lean-id", l.ID, "--lean-code", l.Code, "--lean-full", l.Full}
 }
 
 // leanState is what a host found when it made a module's lean form,
 // kept beside it: the rewrite it was made of (Of, its SHA-256), the file
-// names of the lean module (in the modules folder) and of the two cache
-// entries (in wazero's folder of the cache), and the machine code's
-// name. No Code: the module has no lean form (errNoLeanForm), which is
-// not looked for again for this rewrite.
+// name of the lean module (in the modules folder) and its ID, wazero's
+// cache folder, the names of the lean module's entry and the module's
+// entry there, and the machine code's name. No
+// Code: the module has no lean form (errNoLeanForm), which is not looked
+// for again for this rewrite.
 type leanState struct {
 	Of     string `json:"of"`
 	Module string `json:"module,omitempty"`
+	ID     string `json:"id,omitempty"`
 	Dir    string `json:"dir,omitempty"`
 	Lean   string `json:"lean,omitempty"`
 	Full   string `json:"full,omitempty"`
@@ -104,7 +100,7 @@ type leanState struct {
 
 // errNoLeanForm says a module has no lean form, for good (for this
 // rewrite, build and cache): not one the rules here can make, or machine
-// code too small to be told from the lean module's own.
+// code too small to be worth it.
 var errNoLeanForm = errors.New("no lean form")
 
 // leanPaths returns where the lean forms of the prepared module and its
@@ -117,8 +113,13 @@ func (p *Prepared) leanPaths() (base, state string, ok bool) {
 		return "", "", false
 	}
 	base = strings.TrimSuffix(p.Path, rewriteName)
-	return base, base + "." + compiledTag() + "-cpu" + cpuTag() + ".lean.json", true
+	return base, base + "." + compiledTag() + "-cpu" + cpuTag() + leanStateName, true
 }
+
+// leanStateName ends the names of lean states (a state of the form
+// before this one, which linked the lean module's entry to the module's,
+// ended in ".lean.json").
+const leanStateName = ".lean-code.json"
 
 // leanName is the lean module's file name: named after its content (its
 // cache entry's name), so that the file a state names is the one that
@@ -145,12 +146,13 @@ func (p *Prepared) of() string {
 
 // LeanOf returns the lean form of the prepared module, whose machine code
 // is in the cache, for the runners of a run: the one a host made before,
-// if its entry is still the module's; else it makes it (makeLean). Nil
-// when there is none (the error says why; errNoLeanForm: there never
+// if the files it names are still there and hold what a runner's load
+// needs; else it makes it (makeLean).
+// Nil when there is none (the error says why; errNoLeanForm: there never
 // will be, which is remembered).
 func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 	base, statePath, ok := p.leanPaths()
-	if !ok || p.Interpret {
+	if !ok || p.Interpret || !leanLoads {
 		return nil, errNoLeanForm
 	}
 	var st leanState
@@ -158,14 +160,21 @@ func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 		if st.Code == "" {
 			return nil, fmt.Errorf("%w: %s", errNoLeanForm, st.Reason)
 		}
-		if l := st.lean(p); l != nil && exists(l.Path) {
-			if sameFile(l.Entry, l.Full) {
-				return l, nil
-			}
+		if l := st.lean(p); l != nil && exists(l.Path) && exists(l.codeFile(p.cfg.CacheDir)) {
 			if !exists(l.Full) {
 				// Not worth a try before the module's machine code is
 				// back in the cache (the next check puts it there).
 				return nil, errors.New("the module's machine code is not in the cache")
+			}
+			// The lean module's entry must load (wazero fails a compile
+			// whose entry it cannot read), and the code file be the
+			// module's entry's code, as a runner checks it (a module
+			// compiled again may have other code).
+			if _, err := entryCode(filepath.Join(p.cfg.CacheDir, st.Dir, st.Lean)); err == nil {
+				if c, err := mapLeanCode(l, p.cfg.CacheDir); err == nil {
+					c.unmap()
+					return l, nil
+				}
 			}
 		}
 	}
@@ -179,49 +188,25 @@ func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 
 // lean is the Lean st names for p; nil if a name is not a file's.
 func (st *leanState) lean(p *Prepared) *Lean {
-	for _, n := range []string{st.Module, st.Dir, st.Lean, st.Full} {
+	for _, n := range []string{st.Module, st.Dir, st.Lean, st.Full, st.Code} {
 		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, `/\`) {
 			return nil
 		}
 	}
-	dir := filepath.Join(p.cfg.CacheDir, st.Dir)
-	return &Lean{Path: filepath.Join(filepath.Dir(p.Path), st.Module), Code: st.Code,
-		Entry: filepath.Join(dir, st.Lean), Full: filepath.Join(dir, st.Full)}
+	return &Lean{Path: filepath.Join(filepath.Dir(p.Path), st.Module), ID: st.ID, Code: st.Code,
+		Full: filepath.Join(p.cfg.CacheDir, st.Dir, st.Full)}
 }
 
-// sameFile says a and b name one file.
-func sameFile(a, b string) bool {
-	ai, err1 := os.Stat(a)
-	bi, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(ai, bi)
-}
-
-// linkEntry makes lean name the same file as full: a hard link made under
-// a temporary name in the modules folder (whose leftovers a host removes:
-// removeStaleTemps) and renamed over lean, so that lean always names an
-// entry once it names one.
-func linkEntry(modules, lean, full string) error {
-	if _, err := os.Stat(full); err != nil {
-		return fmt.Errorf("the module's machine code is not in the cache: %w", err)
-	}
-	var r [8]byte
-	rand.Read(r[:])
-	tmp := filepath.Join(modules, moduleTemp+"link-"+hex.EncodeToString(r[:]))
-	if err := os.Link(full, tmp); err != nil {
-		return fmt.Errorf("linking the cache entry: %w", err)
-	}
-	if err := os.Rename(tmp, lean); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("linking the cache entry: %w", err)
-	}
-	return nil
+// codeFile is the file of the module's machine code a lean load maps.
+func (l *Lean) codeFile(cacheDir string) string {
+	return filepath.Join(ModulesDir(cacheDir), l.Code+".code")
 }
 
 // makeLean makes the lean form of the prepared module, whose machine code
 // must be in the cache, and keeps its state (at statePath) for LeanOf;
 // base is where its files go (leanPaths). It costs about a compile of
-// the lean module and a load of it (a host does it once per module and
-// cache).
+// the lean module, a read of the module's entry and a lean load (a host
+// does it once per module and cache).
 func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, error) {
 	if hasDebugInfo(p.merged) {
 		return nil, fmt.Errorf("%w: the module carries DWARF", errNoLeanForm)
@@ -245,33 +230,51 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 	if len(entries) != 1 {
 		return nil, fmt.Errorf("%w: wazero's cache holds %d entries for one module", errNoLeanForm, len(entries))
 	}
-	st := leanState{Of: p.of(), Dir: filepath.Base(filepath.Dir(entries[0])), Lean: filepath.Base(entries[0])}
-	cpu, ok := learnCPU(lean, st.Lean)
+	dir, leanEntry := filepath.Base(filepath.Dir(entries[0])), filepath.Base(entries[0])
+	cpu, ok := learnCPU(lean, leanEntry)
 	if !ok {
 		return nil, fmt.Errorf("%w: wazero's cache names entries in a way this build does not know", errNoLeanForm)
 	}
-	st.Full = wazeroKey(p.merged, cpu)
-	st.Module = leanName(base, st.Lean)
-	l := st.lean(p)
-	if old, err := os.ReadFile(l.Path); err != nil || !bytes.Equal(old, lean) {
-		if err := writeFileAtomic(l.Path, lean); err != nil {
+	st := leanState{Of: p.of(), Module: leanName(base, leanEntry), ID: hex.EncodeToString(moduleID(lean)),
+		Dir: dir, Lean: leanEntry, Full: wazeroKey(p.merged, cpu)}
+	// The lean module's own entry goes into the cache, so that runners
+	// do not compile it (a runner's wazero would, and write it there).
+	if os.Rename(entries[0], filepath.Join(p.cfg.CacheDir, dir, leanEntry)) != nil {
+		if err := compileInto(ctx, p.cfg.CacheDir, lean); err != nil {
+			return nil, fmt.Errorf("compiling the lean module: %w", err)
+		}
+	}
+	path := filepath.Join(modules, st.Module)
+	if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, lean) {
+		if err := writeFileAtomic(path, lean); err != nil {
 			return nil, err
 		}
 	}
-	if err := linkEntry(modules, l.Entry, l.Full); err != nil {
-		if errors.Is(err, syscall.EXDEV) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EMLINK) ||
-			errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EOPNOTSUPP) {
-			err = fmt.Errorf("%w: %w", errNoLeanForm, err) // a cache where entries cannot be linked
-		}
+	// The code file, from the module's entry (a runner that loaded the
+	// module itself may have written it already), as a mapping holds it:
+	// to the end of its last page.
+	code, err := entryCode(filepath.Join(p.cfg.CacheDir, dir, st.Full))
+	if err != nil {
+		return nil, fmt.Errorf("the module's cache entry: %w", err)
+	}
+	if len(code) < minShared {
+		return nil, fmt.Errorf("%w: %d bytes of machine code, too few to be worth it", errNoLeanForm, len(code))
+	}
+	page := os.Getpagesize()
+	code = append(code, make([]byte, (page-len(code)%page)%page)...)
+	f, _, err := codeFile(modules, code, "")
+	if err != nil {
 		return nil, err
 	}
-	// The check each runner makes, made here first: the lean load runs
-	// the module's machine code, read from the module's entry.
-	settleMappings()
-	if l.Code, err = leanCode(ctx, p.cfg, lean, l); err != nil {
+	f.Close()
+	st.Code = codeName(code)
+	l := st.lean(p)
+	// The load each runner makes, made here first.
+	m, err := loadLean(ctx, LoadConfig{CacheDir: p.cfg.CacheDir, Checked: true, Shared: true, Lean: *l, Logger: p.cfg.Logger})
+	if err != nil {
 		return nil, err
 	}
-	st.Code = l.Code
+	m.Close(ctx)
 	b, err := json.Marshal(st)
 	if err != nil {
 		return nil, err
@@ -282,93 +285,19 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 	return l, nil
 }
 
-// settleMappings lets the machine code of modules this process closed be
-// unmapped (wazero unmaps it in a finalizer) before a load looks for the
-// code it maps: a load could otherwise be given the very place of code
-// unmapped during it, and find nothing new there. It waits at most
-// 100 ms.
-func settleMappings() {
-	last, _ := codeMappings()
-	for range 10 {
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
-		now, err := codeMappings()
-		if err != nil || maps.Equal(now, last) {
-			return
-		}
-		last = now
-	}
-}
-
 // compileInto compiles bin with dir as the compilation cache.
 func compileInto(ctx context.Context, dir string, bin []byte) error {
-	r, done, err := cachedCompiler(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer done()
-	_, err = r.CompileModule(ctx, bin)
-	return err
-}
-
-// cachedCompiler is a runtime that compiles to machine code with dir as
-// the compilation cache, as the lean form's loads do (no debug info: a
-// lean form is made only of a module without DWARF); done closes it.
-func cachedCompiler(ctx context.Context, dir string) (r wazero.Runtime, done func(), err error) {
 	c, err := wazero.NewCompilationCacheWithDir(dir)
 	if err != nil {
-		return nil, nil, err
-	}
-	r = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(c).WithDebugInfoEnabled(false))
-	return r, func() { r.Close(ctx); c.Close(ctx) }, nil
-}
-
-// leanCode loads the lean module bin with the cache of cfg and names the
-// machine code the compiled module runs (codeOf), which must be the
-// module's (read from l.Full, its entry linked as l.Entry before and
-// after) and not too small to be told from the lean module's own.
-func leanCode(ctx context.Context, cfg LoadConfig, bin []byte, l *Lean) (string, error) {
-	r, done, err := cachedCompiler(ctx, cfg.CacheDir)
-	if err != nil {
-		return "", err
-	}
-	defer done()
-	loading.Lock()
-	defer loading.Unlock()
-	maps, err := codeMappings()
-	if err != nil {
-		return "", err
-	}
-	var cm wazero.CompiledModule
-	if err := l.fromEntry(func() (err error) {
-		cm, err = r.CompileModule(ctx, bin)
 		return err
-	}); err != nil {
-		return "", err
 	}
-	if exe := executableOf(cm); exe != nil && len(exe) < minShared {
-		return "", fmt.Errorf("%w: %d bytes of machine code, too few to be told from the lean module's", errNoLeanForm, len(exe))
-	}
-	_, name, err := codeOf(cm, maps)
-	return name, err
-}
-
-// codeOf returns and names the machine code cm runs: the mapping, made since before,
-// that begins where cm's executable does (codeName names the whole
-// mapping, page-rounded, as the shared code files are named). An error when the
-// mappings do not show it (another load's code unmapped meanwhile may
-// have left its place to it, or the module's layout is not the one
-// executableOf reads).
-func codeOf(cm wazero.CompiledModule, before map[codeMapping]bool) (seg []byte, name string, err error) {
-	exe := executableOf(cm)
-	if exe == nil {
-		return nil, "", errors.New("cannot tell which machine code the module runs")
-	}
-	seg = newCodeAt(before, uintptr(unsafe.Pointer(unsafe.SliceData(exe))))
-	if len(seg) < len(exe) {
-		return nil, "", errors.New("the machine code the module runs is not among the mappings its load made")
-	}
-	return seg, codeName(seg), nil
+	defer c.Close(ctx)
+	// As a lean load compiles (no debug info: a lean form is made only of
+	// a module without DWARF).
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCompilationCache(c).WithDebugInfoEnabled(false))
+	defer r.Close(ctx)
+	_, err = r.CompileModule(ctx, bin)
+	return err
 }
 
 // leanModule returns bin with every function body replaced by
@@ -468,19 +397,15 @@ func learnCPU(bin []byte, key string) (uint64, bool) {
 	return 0, false
 }
 
-// errNotLean says a lean load did not produce the module's machine code.
+// errNotLean says a lean load did not take the module's machine code.
 var errNotLean = errors.New("the lean module did not load the module's machine code")
 
 // LoadLean loads the lean form cfg.Lean names in place of cfg.Path, for a
-// runner; nil when there is none, or when the load could have produced
-// anything but the module's machine code (the reason logged at debug
-// level): the caller then loads cfg.Path. It is taken only when the lean
-// module's entry is the module's before and after the load (wazero did
-// not compile the lean module itself) and the machine code it mapped is
-// the one the host named.
+// runner; nil when there is none, or when its checks refuse it (the
+// reason logged at debug level): the caller then loads cfg.Path.
 func LoadLean(ctx context.Context, cfg LoadConfig) *Module {
 	l := cfg.Lean
-	if l.Path == "" || l.Code == "" || l.Entry == "" || l.Full == "" || cfg.Interpret || cfg.CacheDir == "" {
+	if l.Path == "" || l.ID == "" || l.Code == "" || l.Full == "" || cfg.Interpret || cfg.CacheDir == "" {
 		return nil
 	}
 	m, err := loadLean(ctx, cfg)
@@ -496,63 +421,10 @@ func LoadLean(ctx context.Context, cfg LoadConfig) *Module {
 func loadLean(ctx context.Context, cfg LoadConfig) (*Module, error) {
 	l := cfg.Lean
 	c := cfg
-	c.Path, c.leanCode, c.Lean = l.Path, l.Code, Lean{}
-	var m *Module
-	err := l.fromEntry(func() (err error) {
-		m, err = Load(ctx, c)
-		return err
-	})
-	if err != nil && m != nil {
-		kept = append(kept, m) // (not closed: see kept)
-	}
+	c.Path, c.lean, c.Lean = l.Path, &l, Lean{}
+	m, err := Load(ctx, c)
 	if err != nil && !errors.Is(err, errNotLean) {
 		err = fmt.Errorf("%w: %w", errNotLean, err)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// fromEntry runs load, a load of the lean module, and says whether it
-// could have read the module's machine code: the lean name was a link to
-// the module's entry before it and is still that very file after it
-// (wazero replaces the entry under the lean name whenever it compiles the
-// lean module itself: no entry found, or one found stale after mapping
-// its code). An error of load's own comes back as it is.
-func (l *Lean) fromEntry(load func() error) error {
-	before, err := os.Stat(l.Entry)
-	if full, ferr := os.Stat(l.Full); err != nil || ferr != nil || !os.SameFile(before, full) {
-		return errors.New("the lean module's entry is not the module's")
-	}
-	if err := load(); err != nil {
-		return err
-	}
-	if after, err := os.Stat(l.Entry); err != nil || !os.SameFile(before, after) {
-		return errors.New("wazero replaced the lean module's entry (it compiled the lean module itself)")
-	}
-	return nil
-}
-
-// executableOf returns the machine code a compiled module runs (the
-// executable of wazero's compiled module), reached through wazero's
-// unexported fields as laid out in the version go.mod pins:
-// wazero.compiledModule's compiledEngine (the compiler's engine) keeps,
-// in its compiledModules map under the module's ID, the compiled module
-// and its executables. Nil when they are not laid out so: a lean load is
-// then refused (TestLean fails on a wazero that moves them).
-func executableOf(cm wazero.CompiledModule) (code []byte) {
-	defer func() {
-		if recover() != nil {
-			code = nil
-		}
-	}()
-	v := reflect.ValueOf(cm).Elem()
-	id := v.FieldByName("module").Elem().FieldByName("ID")
-	mods := v.FieldByName("compiledEngine").Elem().Elem().FieldByName("compiledModules")
-	exe := mods.MapIndex(id).Elem().FieldByName("compiledModule").Elem().FieldByName("executables").Elem().FieldByName("executable")
-	if exe.Kind() != reflect.Slice || exe.Type().Elem().Kind() != reflect.Uint8 || exe.Len() == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(exe.UnsafePointer()), exe.Len())
+	return m, err
 }

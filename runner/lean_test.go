@@ -5,12 +5,21 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/sandbox-dev/sandbox/hostfuncs"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
 // TestLeanModule: the lean form of a rewritten Go guest has every body
@@ -77,9 +86,11 @@ func TestLeanModule(t *testing.T) {
 }
 
 // TestLean: a host makes the lean form of a module in the cache; a
-// runner's load of it produces the module's machine code; and every way
-// it could produce anything else is refused (the runner then loads the
-// module itself), while the next run's LeanOf makes it again.
+// runner's load of it runs the module's machine code (the guest runs as
+// the module loaded itself does, to the same stack trace); and every way
+// it could run anything else is refused (the runner then loads the module
+// itself), while the next run's LeanOf makes it again, or a load of the
+// module itself mends it.
 func TestLean(t *testing.T) {
 	ctx := context.Background()
 	cache := t.TempDir()
@@ -100,23 +111,44 @@ func TestLean(t *testing.T) {
 	if again, err := LeanOf(ctx, p); err != nil || *again != *lean {
 		t.Fatalf("LeanOf again = %+v, %v; want %+v", again, err, lean)
 	}
-	runner := LoadConfig{Path: p.Path, CacheDir: cache, Checked: true, Shared: true, Lean: *lean,
+	runner := LoadConfig{Path: p.Path, CacheDir: cache, Checked: true, Shared: true, ShareCode: true, Lean: *lean,
 		Logger: hclog.New(&hclog.LoggerOptions{Output: testWriter{t}, Level: hclog.Debug})}
-	// Every module loaded stays loaded to the end, and those closed (a
-	// refused load's) are unmapped first: one unmapped during a load could
-	// leave its machine code's place to the load's, which would then not
-	// be found new (a runner loads one module; a test several).
-	load := func(t *testing.T, cfg LoadConfig) bool {
+	load := func(t *testing.T, cfg LoadConfig) *Module {
 		t.Helper()
-		settleMappings()
 		m := LoadLean(ctx, cfg)
 		if m != nil {
 			t.Cleanup(func() { m.Close(ctx) })
 		}
-		return m != nil
+		return m
 	}
-	if !load(t, runner) {
+	m := load(t, runner)
+	if m == nil {
 		t.Fatal("the lean form did not load")
+	}
+	t.Run("runs the module", func(t *testing.T) {
+		full := runner
+		full.Lean = Lean{}
+		fm, err := Load(ctx, full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fm.Close(ctx)
+		want := runUntilSandbox(t, fm)
+		if got := runUntilSandbox(t, m); got != want {
+			t.Errorf("the lean load ran to\n%s\nthe module itself to\n%s", got, want)
+		}
+		if !strings.Contains(want, "wasm stack trace:") || !strings.Contains(want, "main.main") {
+			t.Errorf("no stack trace through main.main:\n%s", want)
+		}
+		if exe, file := codeFileMapped(t, m), lean.codeFile(cache); exe != file {
+			t.Errorf("the lean load runs code mapped from %q, want %q", exe, file)
+		}
+	})
+	refused := func(t *testing.T, cfg LoadConfig, why string) {
+		t.Helper()
+		if load(t, cfg) != nil {
+			t.Errorf("a lean load was taken: %s", why)
+		}
 	}
 	mended := func(t *testing.T) {
 		t.Helper()
@@ -124,40 +156,58 @@ func TestLean(t *testing.T) {
 		if err != nil {
 			t.Fatalf("LeanOf did not make the lean form again: %v", err)
 		}
-		if !load(t, runner) {
+		if load(t, runner) == nil {
 			t.Error("the lean form did not load once made again")
 		}
 		if *l != *lean {
 			t.Errorf("made again: %+v, want %+v", l, lean)
 		}
 	}
-
-	t.Run("another code", func(t *testing.T) {
+	t.Run("another code file", func(t *testing.T) {
 		c := runner
 		c.Lean.Code = "00000000-4096"
-		if load(t, c) {
-			t.Error("a lean load that made other machine code than --lean-code was taken")
-		}
+		refused(t, c, "code file missing")
+		c.Lean.Code = "../" + lean.Code
+		refused(t, c, "code file outside the modules folder")
 	})
-	t.Run("entry missing", func(t *testing.T) {
-		// Refused before the load: the lean name is not the module's
-		// entry (were it removed after that look, wazero would compile
-		// the lean module and write it there: as in "entry stale").
-		if err := os.Remove(lean.Entry); err != nil {
+	t.Run("another lean module", func(t *testing.T) {
+		c := runner
+		c.Lean.ID = strings.Repeat("00", 32)
+		refused(t, c, "lean module of another ID")
+	})
+	t.Run("code file damaged", func(t *testing.T) {
+		// One byte changed: refused; the load of the module itself
+		// (the runner's next step) writes the file again.
+		name := lean.codeFile(cache)
+		b, err := os.ReadFile(name)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if load(t, runner) {
-			t.Fatal("a lean load without the module's entry was taken")
+		b[len(b)/2] ^= 1
+		if err := writeFileAtomic(name, b); err != nil {
+			t.Fatal(err)
 		}
-		if sameFile(lean.Entry, lean.Full) {
-			t.Fatal("the lean name holds the module's entry after a load that compiled it")
+		refused(t, runner, "code file damaged")
+		full := runner
+		full.Lean = Lean{}
+		fm, err := Load(ctx, full)
+		if err != nil {
+			t.Fatal(err)
 		}
+		fm.Close(ctx)
+		if load(t, runner) == nil {
+			t.Error("the lean form did not load once the module's load wrote its code again")
+		}
+	})
+	t.Run("code file gone", func(t *testing.T) {
+		if err := os.Remove(lean.codeFile(cache)); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, runner, "code file gone")
 		mended(t)
 	})
 	t.Run("entry stale", func(t *testing.T) {
-		// Cut short by 4 bytes, wazero finds the entry stale after it
-		// mapped its machine code: it deletes it, compiles the lean
-		// module and writes that; the code it mapped first stays mapped.
+		// Cut short by 4 bytes (wazero finds it stale when it reads it).
 		fi, err := os.Stat(lean.Full)
 		if err != nil {
 			t.Fatal(err)
@@ -165,22 +215,21 @@ func TestLean(t *testing.T) {
 		if err := os.Truncate(lean.Full, fi.Size()-4); err != nil {
 			t.Fatal(err)
 		}
-		if load(t, runner) {
-			t.Fatal("a lean load of a stale entry was taken")
-		}
-		if _, err := LeanOf(ctx, p); err == nil {
-			t.Error("LeanOf made a lean form of a module whose entry is stale")
+		refused(t, runner, "module's entry stale")
+		if l, err := LeanOf(ctx, p); err == nil {
+			t.Errorf("LeanOf gave %+v for a module whose entry is stale", l)
 		}
 	})
 	t.Run("module's entry gone", func(t *testing.T) {
 		os.Remove(lean.Full)
+		refused(t, runner, "module's entry gone")
 		if l, err := LeanOf(ctx, p); err == nil || l != nil {
 			t.Errorf("LeanOf = %+v, %v; want an error: the module is not in the cache", l, err)
 		}
 	})
 	t.Run("no lean form", func(t *testing.T) {
-		// A module whose machine code is too small to tell from its lean
-		// form's: said once, remembered, not tried again.
+		// A module whose machine code is too small to be worth a lean
+		// form: said once, remembered, not tried again.
 		dir := t.TempDir()
 		path := filepath.Join(dir, "small.wasm")
 		if err := os.WriteFile(path, smallModule(), 0o644); err != nil {
@@ -218,6 +267,124 @@ func TestLean(t *testing.T) {
 			t.Error("LeanOf tried again to make the lean form of a module that has none")
 		}
 	})
+}
+
+// runUntilSandbox runs the probe guest m (argument "hello") with every
+// function of the sandbox module a trap, and returns how it ended: the
+// first call into the sandbox module (mp.Main asks for its role), after
+// the Go runtime's start and the package's init, with wazero's stack
+// trace of the guest's functions.
+func runUntilSandbox(t *testing.T, m *Module) string {
+	t.Helper()
+	ctx := context.Background()
+	b := m.Runtime.NewHostModuleBuilder(hostfuncs.ModuleName)
+	for _, f := range m.Compiled.ImportedFunctions() {
+		if mod, name, _ := f.Import(); mod == hostfuncs.ModuleName {
+			b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(context.Context, api.Module, []uint64) {
+				panic("trap: " + name)
+			}), f.ParamTypes(), f.ResultTypes()).Export(name)
+		}
+	}
+	sb, err := b.Instantiate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close(ctx)
+	wasi, err := wasi_snapshot_preview1.Instantiate(ctx, m.Runtime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wasi.Close(ctx)
+	mems := linearMemories{image: m.image}
+	defer mems.free()
+	_, err = instantiate(withLinearMemory(ctx, &mems), m, wazero.NewModuleConfig().WithArgs("probe", "hello").WithName(""))
+	if err == nil {
+		t.Fatal("the guest ended without calling the sandbox module")
+	}
+	return err.Error()
+}
+
+// codeFileMapped is the file the machine code m runs is mapped from
+// (/proc/self/maps).
+func codeFileMapped(t *testing.T, m *Module) string {
+	t.Helper()
+	v := reflect.ValueOf(m.Compiled).Elem()
+	id := v.FieldByName("module").Elem().FieldByName("ID")
+	exe := v.FieldByName("compiledEngine").Elem().Elem().FieldByName("compiledModules").MapIndex(id).Elem().
+		FieldByName("compiledModule").Elem().FieldByName("executables").Elem().FieldByName("executable")
+	start := exe.Pointer()
+	b, err := os.ReadFile(selfMaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		lo, _, _ := strings.Cut(f[0], "-")
+		if a, err := strconv.ParseUint(lo, 16, 64); err == nil && uintptr(a) == start && len(f) == 6 {
+			return f[5]
+		}
+	}
+	return ""
+}
+
+// TestReadEntry: a cache entry is read only when every field a lean load
+// relies on is as wazero writes it, for this wazero.
+func TestReadEntry(t *testing.T) {
+	cache := t.TempDir()
+	if err := compileInto(context.Background(), cache, smallModule()); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := filepath.Glob(filepath.Join(cache, "*", "*"))
+	if len(entries) != 1 {
+		t.Fatalf("entries: %q", entries)
+	}
+	good, err := os.ReadFile(entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Base(filepath.Dir(entries[0]))
+	n := 6 + 1 + int(good[6])    // magic, version
+	size := 8 + n + 4 + 8        // function count, one offset
+	code := len(good) - 9 - size // the code, then its sum, no source map, no tables
+	tests := []struct {
+		name string
+		dir  string
+		edit func(b []byte) []byte
+		ok   bool
+	}{
+		{"as written", dir, func(b []byte) []byte { return b }, true},
+		{"another folder", "wazero-v0.0.1-" + runtime.GOARCH + "-" + runtime.GOOS, func(b []byte) []byte { return b }, false},
+		{"another magic", dir, func(b []byte) []byte { b[0] = 'X'; return b }, false},
+		{"cut short", dir, func(b []byte) []byte { return b[:len(b)-4] }, false},
+		{"longer", dir, func(b []byte) []byte { return append(b, 0) }, false},
+		{"a source map", dir, func(b []byte) []byte { b[len(b)-5] = 1; return b }, false},
+		{"exception tables", dir, func(b []byte) []byte { b[len(b)-4] = 1; return b }, false},
+		{"an offset past the code", dir, func(b []byte) []byte {
+			binary.LittleEndian.PutUint64(b[n+4:], uint64(code))
+			return b
+		}, false},
+		{"a count past the file", dir, func(b []byte) []byte { binary.LittleEndian.PutUint32(b[n:], 1<<30); return b }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "entry")
+			if err := os.WriteFile(path, tt.edit(append([]byte(nil), good...)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			e, err := readEntry(f, tt.dir)
+			if (err == nil) != tt.ok {
+				t.Fatalf("readEntry: %v, want ok=%v", err, tt.ok)
+			}
+			if tt.ok && (len(e.offsets) != 1 || e.size != code || e.codeAt != int64(size)) {
+				t.Errorf("read %+v; want 1 function, %d bytes of code at %d", e, code, size)
+			}
+		})
+	}
 }
 
 // TestCompileMakesLean: the background compile of a new module (compiler

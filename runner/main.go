@@ -58,10 +58,10 @@ func Main(args []string, stderr io.Writer) int {
 	fs.BoolVar(&conf.Landlock, "landlock", true, "Landlock, when confined (false: off, to measure or diagnose)")
 	fs.MarkHidden("landlock")
 	fs.StringVar(&cfg.Lean.Path, "lean", "", "the module's lean form: its machine code from the cache, its bodies not validated again (lean.go)")
-	fs.StringVar(&cfg.Lean.Code, "lean-code", "", "the machine code a load of --lean must produce (CRC-32 and size)")
-	fs.StringVar(&cfg.Lean.Entry, "lean-entry", "", "the --lean module's cache entry, which must be the file --lean-full names")
+	fs.StringVar(&cfg.Lean.ID, "lean-id", "", "the --lean module's ID in wazero (hex SHA-256)")
+	fs.StringVar(&cfg.Lean.Code, "lean-code", "", "the module's machine code: its file in the cache's modules folder (CRC-32 and size)")
 	fs.StringVar(&cfg.Lean.Full, "lean-full", "", "the module's own cache entry")
-	for _, f := range []string{"lean", "lean-code", "lean-entry", "lean-full"} {
+	for _, f := range []string{"lean", "lean-id", "lean-code", "lean-full"} {
 		fs.MarkHidden(f)
 	}
 	fs.BoolVar(&cfg.ShareCode, "share-code", true, "map the module's machine code from a file every runner of it shares (false: a copy of its own, to measure or diagnose)")
@@ -88,7 +88,7 @@ func Main(args []string, stderr io.Writer) int {
 	// Limits and confinement come before anything reads the module. Once
 	// confined, the runner cannot ask for its working directory (getcwd):
 	// paths are made absolute first.
-	for _, p := range []*string{&cfg.Path, &cfg.CacheDir, &cfg.Lean.Path, &cfg.Lean.Entry, &cfg.Lean.Full} {
+	for _, p := range []*string{&cfg.Path, &cfg.CacheDir, &cfg.Lean.Path, &cfg.Lean.Full} {
 		if *p != "" {
 			if abs, err := filepath.Abs(*p); err == nil {
 				*p = abs
@@ -103,7 +103,7 @@ func Main(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "runner: no control socket on fd 3")
 		return ExitFailed
 	}
-	if cfg.ShareCode || cfg.Lean.Path != "" {
+	if cfg.ShareCode {
 		KeepSelfMaps() // read while loading, after confinement
 	}
 	lockdown, err := confine(conf, log)

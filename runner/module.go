@@ -80,10 +80,10 @@ type LoadConfig struct {
 	// Lean is the lean form of Path (lean.go), which a runner loads
 	// instead when it can: LoadLean.
 	Lean Lean
-	// leanCode, set on the load of a lean module, is the machine code the
-	// load must produce, or fail.
-	leanCode string
-	Logger   hclog.Logger
+	// lean, set on the load of a lean module, names the machine code the
+	// load takes, or fails.
+	lean   *Lean
+	Logger hclog.Logger
 }
 
 // Module is a compiled module and the runtime it was compiled in.
@@ -377,7 +377,7 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 	if err != nil && ctx.Err() != nil {
 		return nil, err // abandoned
 	}
-	if err != nil && cfg.leanCode != "" {
+	if err != nil && cfg.lean != nil {
 		return nil, err // never without the cache: its bodies are traps
 	}
 	if err != nil && cfg.CacheDir != "" && !cfg.Interpret {
@@ -405,7 +405,7 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 				// What they vouched for is gone; so is the code of
 				// another wazero (a runner maps a code file only once
 				// it holds the very bytes, so one in use can go).
-				unmark(cfg.ModulesDir, "*.compiled", "*.checked", "*.code", "*.lean.json")
+				unmark(cfg.ModulesDir, "*.compiled", "*.checked", "*.code", "*.lean.json", "*"+leanStateName)
 			}
 			cfg.Logger.Warn("compilation cache is corrupt; deleted its entries", "dir", cfg.CacheDir, "error", err)
 			m, err = compile(ctx, cfg, bin)
@@ -538,8 +538,7 @@ func writeFileMode(path string, b []byte, mode os.FileMode, temp string) error {
 }
 
 // kept holds the modules a load gave up on after their machine code was
-// mapped (a sharing that unmapped it: errCodeUnmapped; a lean load
-// refused), never let go: wazero unmaps a module's code when it lets it
+// mapped (a sharing that unmapped it: errCodeUnmapped), never let go: wazero unmaps a module's code when it lets it
 // go, maybe after the next load's code was mapped in that very place.
 var kept []*Module
 
@@ -560,16 +559,21 @@ func compile(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
 }
 
 func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
-	share := cfg.ShareCode && !cfg.Interpret && cfg.CacheDir != ""
+	share := cfg.ShareCode && !cfg.Interpret && cfg.CacheDir != "" && cfg.lean == nil
+	var lean *leanCode // the module's code, for a lean load
+	if cfg.lean != nil {
+		var err error
+		if lean, err = mapLeanCode(cfg.lean, cfg.CacheDir); err != nil {
+			return nil, fmt.Errorf("%w: %w", errNotLean, err)
+		}
+		defer lean.unmap() // (unless taken)
+	}
 	var before map[codeMapping]bool
-	if share || cfg.leanCode != "" {
+	if share {
 		loading.Lock()
 		defer loading.Unlock()
 		var err error
 		if before, err = codeMappings(); err != nil {
-			if cfg.leanCode != "" {
-				return nil, fmt.Errorf("%w: %w", errNotLean, err)
-			}
 			cfg.Logger.Debug("machine code not shared", "error", err)
 			share = false
 		}
@@ -611,14 +615,13 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 		return nil, err
 	}
 	m.Compiled = cm
-	var code []byte // the machine code the load mapped, and its name
-	var codeID string
-	if cfg.leanCode != "" {
-		if code, codeID, err = codeOf(cm, before); err == nil && codeID != cfg.leanCode {
-			err = fmt.Errorf("its load made machine code %q, not %q", codeID, cfg.leanCode)
+	if lean != nil {
+		id, err := hex.DecodeString(cfg.lean.ID)
+		if err == nil {
+			err = lean.takeCode(cm, id)
 		}
 		if err != nil {
-			kept = append(kept, m)
+			m.Close(ctx)
 			return nil, fmt.Errorf("%w: %w", errNotLean, err)
 		}
 	}
@@ -627,10 +630,7 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 	}
 	if share {
 		t := time.Now()
-		if code == nil {
-			code = newCode(before)
-		}
-		if name, err := shareCode(ModulesDir(cfg.CacheDir), code, codeID); errors.Is(err, errCodeUnmapped) {
+		if name, err := shareCode(ModulesDir(cfg.CacheDir), newCode(before), ""); errors.Is(err, errCodeUnmapped) {
 			kept = append(kept, m) // (not closed: see kept)
 			return nil, err
 		} else if err != nil {

@@ -126,18 +126,9 @@ func shareCode(dir string, seg []byte, name string) (string, error) {
 	if err := unix.Statfs(dir, &st); err == nil && st.Flags&unix.ST_NOEXEC != 0 {
 		return "", fmt.Errorf("%s is on a file system mounted noexec", dir)
 	}
-	if name == "" {
-		name = codeName(seg)
-	}
-	name = filepath.Join(dir, name+".code")
-	f, err := openSame(name, seg)
+	f, name, err := codeFile(dir, seg, name)
 	if err != nil {
-		if werr := writeFileMode(name, seg, 0, codeTemp); werr != nil {
-			return "", fmt.Errorf("writing %s: %w (%v)", name, werr, err)
-		}
-		if f, err = openSame(name, seg); err != nil {
-			return "", fmt.Errorf("after writing it: %w", err)
-		}
+		return "", err
 	}
 	defer f.Close()
 	_, err = unix.MmapPtr(int(f.Fd()), 0, unsafe.Pointer(&seg[0]), size,
@@ -152,6 +143,26 @@ func shareCode(dir string, seg []byte, name string) (string, error) {
 		return "", fmt.Errorf("mapping %s: %w", name, err)
 	}
 	return name, nil
+}
+
+// codeFile opens the file in dir that holds the machine code seg (name:
+// its codeName, "" for codeFile to compute), writing it first if it is
+// missing or differs.
+func codeFile(dir string, seg []byte, name string) (*os.File, string, error) {
+	if name == "" {
+		name = codeName(seg)
+	}
+	name = filepath.Join(dir, name+".code")
+	f, err := openSame(name, seg)
+	if err != nil {
+		if werr := writeFileMode(name, seg, 0, codeTemp); werr != nil {
+			return nil, "", fmt.Errorf("writing %s: %w (%v)", name, werr, err)
+		}
+		if f, err = openSame(name, seg); err != nil {
+			return nil, "", fmt.Errorf("after writing it: %w", err)
+		}
+	}
+	return f, name, nil
 }
 
 // newCode returns the largest executable mapping made since before: the
@@ -171,19 +182,6 @@ func newCode(before map[codeMapping]bool) []byte {
 		}
 	}
 	return code.bytes()
-}
-
-// newCodeAt returns the executable mapping made since before that begins
-// at start (nil when there is none): the machine code of a compiled
-// module whose executable begins there (codeOf).
-func newCodeAt(before map[codeMapping]bool, start uintptr) []byte {
-	pieces, _ := newPieces(before)
-	for _, p := range pieces {
-		if p.start == start {
-			return p.bytes()
-		}
-	}
-	return nil
 }
 
 // newPieces lists the executable mappings, or parts of them, made since
@@ -209,8 +207,7 @@ func (m codeMapping) bytes() []byte {
 }
 
 // codeName names machine code by its CRC-32 and size: the name of its
-// shared file (without ".code"), and what a lean load must produce
-// (lean.go).
+// shared file (without ".code"), which a lean load maps (lean.go).
 func codeName(seg []byte) string {
 	return fmt.Sprintf("%08x-%d", crc32.ChecksumIEEE(seg), len(seg))
 }

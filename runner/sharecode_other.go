@@ -19,13 +19,10 @@ const codeTemp = ".code-"
 // shareCode shares nothing outside Linux (see sharecode_linux.go).
 func shareCode(string, []byte, string) (string, error) { return "", nil }
 
-// newCode finds no machine code outside Linux: no lean loads (lean.go).
+// newCode finds no machine code outside Linux.
 func newCode(map[codeMapping]bool) []byte { return nil }
 
 func codeName([]byte) string { return "" }
 
 // minShared: see sharecode_linux.go.
 const minShared = 1 << 20
-
-// newCodeAt: see newCode.
-func newCodeAt(map[codeMapping]bool, uintptr) []byte { return nil }

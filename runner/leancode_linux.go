@@ -1,0 +1,242 @@
+//go:build linux
+
+package runner
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"sort"
+	"strings"
+	"unsafe"
+
+	"github.com/tetratelabs/wazero"
+	"golang.org/x/sys/unix"
+)
+
+// leanLoads says this build can load lean forms (lean.go).
+const leanLoads = true
+
+// wazeroEntry is what a lean load reads of the module's own cache entry,
+// in the format of wazero's compiler as go.mod pins it
+// (internal/engine/wazevo/engine_cache.go): the magic "WAZEVO", the
+// version, the number of functions and the offset of each in the machine
+// code, the code's size, the code, its CRC-32C, a byte that says whether
+// a source map follows, and the number of exception-handling tables.
+// A lean form is made only of a module without DWARF (no source map)
+// and whose code has no such tables (Go guests have none), so an entry
+// ends right after them.
+type wazeroEntry struct {
+	offsets []int
+	size    int    // bytes of machine code
+	sum     uint32 // their CRC-32C, as wazero checks them
+	codeAt  int64  // where they begin in the file
+}
+
+// castagnoli is the CRC-32 wazero sums machine code with.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// readEntry reads the cache entry f (of wazero's cache folder dir,
+// "wazero-<version>-<arch>-<os>") but for its machine code, checking every
+// field a lean load relies on; an error for an entry that is not of this
+// wazero, is cut short or longer, or holds what a lean load cannot take.
+func readEntry(f *os.File, dir string) (e wazeroEntry, err error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return e, err
+	}
+	r := io.NewSectionReader(f, 0, fi.Size())
+	head := make([]byte, len(wazeroMagic)+1)
+	if _, err := io.ReadFull(r, head); err != nil || !bytes.Equal(head[:len(wazeroMagic)], wazeroMagic) {
+		return e, errors.New("not an entry of wazero's compiler")
+	}
+	version := make([]byte, int(head[len(wazeroMagic)])+4)
+	if _, err := io.ReadFull(r, version); err != nil {
+		return e, errors.New("entry cut short")
+	}
+	if want := "wazero-" + string(version[:len(version)-4]) + "-" + runtime.GOARCH + "-" + runtime.GOOS; want != dir {
+		return e, fmt.Errorf("entry of %s, in %s", want, dir)
+	}
+	n := binary.LittleEndian.Uint32(version[len(version)-4:])
+	if int64(n)*8 > fi.Size() {
+		return e, errors.New("entry cut short")
+	}
+	table := make([]byte, int(n)*8+8)
+	if _, err := io.ReadFull(r, table); err != nil {
+		return e, errors.New("entry cut short")
+	}
+	size := binary.LittleEndian.Uint64(table[len(table)-8:])
+	e.codeAt = int64(len(head) + len(version) + len(table))
+	// code, its sum, no source map, no exception tables
+	if size == 0 || size > uint64(fi.Size()) || e.codeAt+int64(size)+4+1+4 != fi.Size() {
+		return e, fmt.Errorf("entry of %d bytes for %d of machine code", fi.Size(), size)
+	}
+	e.size = int(size)
+	e.offsets = make([]int, n)
+	for i := range e.offsets {
+		o := binary.LittleEndian.Uint64(table[8*i:])
+		if o >= size || (i > 0 && int(o) <= e.offsets[i-1]) {
+			return e, fmt.Errorf("function %d at offset %d of %d bytes", i, o, size)
+		}
+		e.offsets[i] = int(o)
+	}
+	var tail [9]byte
+	if _, err := f.ReadAt(tail[:], e.codeAt+int64(size)); err != nil {
+		return e, err
+	}
+	if tail[4] != 0 || binary.LittleEndian.Uint32(tail[5:]) != 0 {
+		return e, errors.New("entry with a source map or exception tables")
+	}
+	e.sum = binary.LittleEndian.Uint32(tail[:4])
+	return e, nil
+}
+
+// entryCode reads the machine code of the cache entry at path and checks
+// its CRC-32C.
+func entryCode(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	e, err := readEntry(f, filepath.Base(filepath.Dir(path)))
+	if err != nil {
+		return nil, err
+	}
+	code := make([]byte, e.size)
+	if _, err := f.ReadAt(code, e.codeAt); err != nil {
+		return nil, err
+	}
+	if crc32.Checksum(code, castagnoli) != e.sum {
+		return nil, errors.New("the entry's machine code does not match its checksum")
+	}
+	return code, nil
+}
+
+// leanCode is the module's machine code a lean load runs: mapped from its
+// code file and checked against the module's own cache entry.
+type leanCode struct {
+	code    []byte // a unix.Mmap of the code file, as long as the code
+	offsets []int
+}
+
+// mapLeanCode maps the machine code l names (l.Code, in the modules folder
+// of cacheDir) and checks it against the module's entry (l.Full): as many
+// bytes as the entry's code, with the same CRC-32C.
+func mapLeanCode(l *Lean, cacheDir string) (*leanCode, error) {
+	if l.Code == "" || strings.ContainsAny(l.Code, `/\`) {
+		return nil, fmt.Errorf("no code file named %q", l.Code)
+	}
+	f, err := os.Open(l.Full)
+	if err != nil {
+		return nil, err
+	}
+	e, err := readEntry(f, filepath.Base(filepath.Dir(l.Full)))
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("the module's entry: %w", err)
+	}
+	cf, err := os.Open(filepath.Join(ModulesDir(cacheDir), l.Code+".code"))
+	if err != nil {
+		return nil, err
+	}
+	defer cf.Close()
+	if fi, err := cf.Stat(); err != nil || fi.Size() < int64(e.size) {
+		return nil, fmt.Errorf("code file of %v bytes for %d of code", fi.Size(), e.size)
+	}
+	code, err := unix.Mmap(int(cf.Fd()), 0, e.size, unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, fmt.Errorf("mapping the code file: %w", err)
+	}
+	if crc32.Checksum(code, castagnoli) != e.sum {
+		unix.Munmap(code)
+		return nil, errors.New("the code file is not the module's entry's machine code")
+	}
+	return &leanCode{code: code, offsets: e.offsets}, nil
+}
+
+// unmap lets the code go (a load that did not take it).
+func (c *leanCode) unmap() {
+	if c != nil && c.code != nil {
+		unix.Munmap(c.code)
+		c.code = nil
+	}
+}
+
+// takeCode makes cm, the compiled lean module whose wazero ID is id, run
+// c: the module's machine code and its function offsets in place of the
+// traps wazero compiled or loaded for the lean module, whose own code is
+// unmapped. wazero is not told: it reaches a compiled module's code only
+// through these two fields (instantiation takes each function's address
+// from them; traps and stack traces find a module by them, in the
+// engine's list sorted by where code begins, sorted here again), and it
+// unmaps the code when the module is closed, as it would its own (the
+// mapping is a unix.Mmap as long as the code, as its own are). Reached
+// through wazero's unexported fields as laid out in the version go.mod
+// pins (wazero.compiledModule's compiledEngine keeps, in compiledModules
+// under the module's ID, the compiled module: executables.executable and
+// functionOffsets); an error and nothing changed when they are not laid
+// out so, or cm is not the module id names, or has another number of
+// functions, or carries a source map or exception tables.
+func (c *leanCode) takeCode(cm wazero.CompiledModule, id []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("wazero's compiled module is not laid out as expected: %v", r)
+		}
+	}()
+	v := reflect.ValueOf(cm).Elem()
+	mid := v.FieldByName("module").Elem().FieldByName("ID")
+	if mid.Kind() != reflect.Array || mid.Len() != len(id) {
+		return errors.New("wazero's module ID is not laid out as expected")
+	}
+	for i := range id {
+		if byte(mid.Index(i).Uint()) != id[i] {
+			return errors.New("the compiled module is not the lean module named")
+		}
+	}
+	eng := v.FieldByName("compiledEngine").Elem().Elem()
+	inner := eng.FieldByName("compiledModules").MapIndex(mid).Elem().FieldByName("compiledModule").Elem()
+	exe := writable(inner.FieldByName("executables").Elem().FieldByName("executable"))
+	offs := writable(inner.FieldByName("functionOffsets"))
+	list := writable(eng.FieldByName("sortedCompiledModules"))
+	if exe.Type() != reflect.TypeFor[[]byte]() || offs.Type() != reflect.TypeFor[[]int]() || list.Kind() != reflect.Slice {
+		return errors.New("wazero's compiled module is not laid out as expected")
+	}
+	if exe.Len() == 0 {
+		return errors.New("the lean module compiled to no machine code")
+	}
+	if offs.Len() != len(c.offsets) {
+		return fmt.Errorf("the lean module has %d functions, the module's entry %d", offs.Len(), len(c.offsets))
+	}
+	if inner.FieldByName("catchClauseTable").Len() != 0 || inner.FieldByName("sourceMap").FieldByName("executableOffsets").Len() != 0 {
+		return errors.New("the lean module's compile has a source map or exception tables")
+	}
+	start := func(i int) uintptr {
+		return list.Index(i).Elem().FieldByName("executables").Elem().FieldByName("executable").Pointer()
+	}
+	for i := range list.Len() { // (every field read before one is written)
+		start(i)
+	}
+	own := exe.Bytes()
+	exe.Set(reflect.ValueOf(c.code))
+	offs.Set(reflect.ValueOf(c.offsets))
+	sort.Slice(list.Interface(), func(i, j int) bool { return start(i) < start(j) })
+	c.code = nil // wazero's now
+	if len(own) > 0 {
+		unix.Munmap(own)
+	}
+	return nil
+}
+
+// writable is f, an unexported field reached by reflection, as a value
+// that can be set.
+func writable(f reflect.Value) reflect.Value {
+	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
+}

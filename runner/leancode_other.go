@@ -1,0 +1,26 @@
+//go:build !linux
+
+package runner
+
+import (
+	"errors"
+
+	"github.com/tetratelabs/wazero"
+)
+
+// leanLoads: lean forms are Linux's only (leancode_linux.go).
+const leanLoads = false
+
+type leanCode struct{}
+
+func mapLeanCode(*Lean, string) (*leanCode, error) {
+	return nil, errors.New("no lean loads outside Linux")
+}
+
+func entryCode(string) ([]byte, error) { return nil, errors.New("no lean loads outside Linux") }
+
+func (*leanCode) unmap() {}
+
+func (*leanCode) takeCode(wazero.CompiledModule, []byte) error {
+	return errors.New("no lean loads outside Linux")
+}
