@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,9 +37,9 @@ import (
 // of the module shares (shareCode's, in the modules folder), with the
 // function offsets of the module's own cache entry. wazero's cache entry
 // of the module is thus read but for its 14 MB of code, which is mapped
-// from the page cache, not copied: 6 ms a load against 20 (measured when
-// the code was still read through the lean name, a link to the module's
-// entry).
+// from the page cache, not copied (a runner's load of the bench guest:
+// about 6 ms, against about 20 when wazero read the code, through a
+// hard link of the module's entry under the lean module's name).
 //
 // Safety rests on checks in the runner, not on the files: a lean load is
 // taken only when the lean module it compiled is the one the host named
@@ -55,7 +56,8 @@ import (
 // each set of CPU features (cpuTag: wazero's entry names depend on them,
 // and machines may share a cache), so that the entry a runner is told to
 // read is the one its wazero wrote. LeanOf, at the start of each run,
-// finds it again, and makes it again if a file it names is gone.
+// finds it again, and makes it again if a file it names is gone or does
+// not hold what a runner's load needs.
 
 // Lean names a module's lean form for the runners.
 type Lean struct {
@@ -84,7 +86,8 @@ func (l *Lean) Args() []string {
 // kept beside it: the rewrite it was made of (Of, its SHA-256), the file
 // name of the lean module (in the modules folder) and its ID, wazero's
 // cache folder, the names of the lean module's entry and the module's
-// entry there, and the machine code's name. No
+// entry there, and the machine code's name, size and CRC-32C (as the
+// module's entry records it). No
 // Code: the module has no lean form (errNoLeanForm), which is not looked
 // for again for this rewrite.
 type leanState struct {
@@ -95,8 +98,13 @@ type leanState struct {
 	Lean   string `json:"lean,omitempty"`
 	Full   string `json:"full,omitempty"`
 	Code   string `json:"code,omitempty"`
+	Size   int    `json:"size,omitempty"`
+	Sum    uint32 `json:"sum,omitempty"`
 	Reason string `json:"reason,omitempty"`
 }
+
+// castagnoli is the CRC-32 wazero sums machine code with.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // errNoLeanForm says a module has no lean form, for good (for this
 // rewrite, build and cache): not one the rules here can make, or machine
@@ -160,21 +168,14 @@ func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 		if st.Code == "" {
 			return nil, fmt.Errorf("%w: %s", errNoLeanForm, st.Reason)
 		}
-		if l := st.lean(p); l != nil && exists(l.Path) && exists(l.codeFile(p.cfg.CacheDir)) {
+		if l := st.lean(p); l != nil && exists(l.Path) {
 			if !exists(l.Full) {
 				// Not worth a try before the module's machine code is
 				// back in the cache (the next check puts it there).
 				return nil, errors.New("the module's machine code is not in the cache")
 			}
-			// The lean module's entry must load (wazero fails a compile
-			// whose entry it cannot read), and the code file be the
-			// module's entry's code, as a runner checks it (a module
-			// compiled again may have other code).
-			if _, err := entryCode(filepath.Join(p.cfg.CacheDir, st.Dir, st.Lean)); err == nil {
-				if c, err := mapLeanCode(l, p.cfg.CacheDir); err == nil {
-					c.unmap()
-					return l, nil
-				}
+			if st.current(p, l) {
+				return l, nil
 			}
 		}
 	}
@@ -184,6 +185,28 @@ func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 		writeFileAtomic(statePath, b)
 	}
 	return l, err
+}
+
+// current says the files st names still hold what runners' loads need,
+// as far as a look that reads no machine code can tell (a runner checks
+// the code, and a load of the module itself writes a damaged code file
+// again): the lean module's entry loads (wazero fails a compile whose
+// entry it cannot read) and is its own (traps: not the module's entry,
+// which a build of the form before linked there); the module's entry
+// reads as a runner reads it, its code the one the code file was made of
+// (a module compiled again may have other code); and the code file is
+// there.
+func (st *leanState) current(p *Prepared, l *Lean) bool {
+	own, err := entryCode(filepath.Join(p.cfg.CacheDir, st.Dir, st.Lean))
+	if err != nil || len(own) >= minShared {
+		return false
+	}
+	size, sum, err := entrySum(l.Full)
+	if err != nil || size != st.Size || sum != st.Sum {
+		return false
+	}
+	fi, err := os.Stat(l.codeFile(p.cfg.CacheDir))
+	return err == nil && fi.Size() >= int64(size)
 }
 
 // lean is the Lean st names for p; nil if a name is not a file's.
@@ -215,9 +238,13 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 	if !ok {
 		return nil, fmt.Errorf("%w: the module cannot be read as leanModule reads", errNoLeanForm)
 	}
+	modules := filepath.Dir(p.Path)
+	if err := execAllowed(modules); err != nil {
+		return nil, err // (not remembered: for as long as it is mounted so)
+	}
+	unmark(modules, filepath.Base(base)+".*.lean.json") // a state of the form before
 	// The names wazero gives cache entries: learnt from a compile of the
 	// lean module into a folder of its own (its bodies compile at once).
-	modules := filepath.Dir(p.Path)
 	tmp, err := os.MkdirTemp(modules, moduleTemp+"lean-")
 	if err != nil {
 		return nil, err
@@ -257,6 +284,7 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 	if err != nil {
 		return nil, fmt.Errorf("the module's cache entry: %w", err)
 	}
+	st.Size, st.Sum = len(code), crc32.Checksum(code, castagnoli)
 	if len(code) < minShared {
 		return nil, fmt.Errorf("%w: %d bytes of machine code, too few to be worth it", errNoLeanForm, len(code))
 	}
@@ -271,6 +299,9 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 	l := st.lean(p)
 	// The load each runner makes, made here first.
 	m, err := loadLean(ctx, LoadConfig{CacheDir: p.cfg.CacheDir, Checked: true, Shared: true, Lean: *l, Logger: p.cfg.Logger})
+	if errors.Is(err, errLayout) {
+		return nil, fmt.Errorf("%w: %w", errNoLeanForm, err) // (for this build)
+	}
 	if err != nil {
 		return nil, err
 	}

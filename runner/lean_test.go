@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -125,23 +127,62 @@ func TestLean(t *testing.T) {
 	if m == nil {
 		t.Fatal("the lean form did not load")
 	}
-	t.Run("runs the module", func(t *testing.T) {
+	// A module closed during a load that shares its code could leave its
+	// code's place to that load's, which would then not be found new: the
+	// modules loaded here stay loaded to the end (as a runner loads one).
+	loadFull := func(t *testing.T) *Module {
+		t.Helper()
 		full := runner
 		full.Lean = Lean{}
 		fm, err := Load(ctx, full)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer fm.Close(ctx)
-		want := runUntilSandbox(t, fm)
+		t.Cleanup(func() { fm.Close(ctx) })
+		return fm
+	}
+	want := runUntilSandbox(t, loadFull(t))
+	t.Run("runs the module", func(t *testing.T) {
 		if got := runUntilSandbox(t, m); got != want {
 			t.Errorf("the lean load ran to\n%s\nthe module itself to\n%s", got, want)
 		}
 		if !strings.Contains(want, "wasm stack trace:") || !strings.Contains(want, "main.main") {
 			t.Errorf("no stack trace through main.main:\n%s", want)
 		}
-		if exe, file := codeFileMapped(t, m), lean.codeFile(cache); exe != file {
-			t.Errorf("the lean load runs code mapped from %q, want %q", exe, file)
+		if !codeFileMapped(t, m, lean.codeFile(cache)) {
+			t.Errorf("the lean load does not run code mapped from %s", lean.codeFile(cache))
+		}
+		// Closed, its code is unmapped by wazero's finalizer (which
+		// panics if the mapping is not one it can unmap).
+		other := LoadLean(ctx, runner)
+		if other == nil {
+			t.Fatal("the lean form did not load again")
+		}
+		other.Close(ctx)
+		other = nil
+		runtime.GC()
+		runtime.GC()
+	})
+	t.Run("lean module's entry missing", func(t *testing.T) {
+		// The runner's wazero compiles the lean module (and writes its
+		// entry), and the module's code is put in its place all the same.
+		var st leanState
+		_, statePath, _ := p.leanPaths()
+		if b, err := os.ReadFile(statePath); err != nil || json.Unmarshal(b, &st) != nil || st.Lean == "" {
+			t.Fatalf("state: %v %+v", err, st)
+		}
+		if err := os.Remove(filepath.Join(cache, st.Dir, st.Lean)); err != nil {
+			t.Fatal(err)
+		}
+		lm := load(t, runner)
+		if lm == nil {
+			t.Fatal("the lean form did not load without its own entry")
+		}
+		if got := runUntilSandbox(t, lm); got != want {
+			t.Errorf("the lean load ran to\n%s\nthe module itself to\n%s", got, want)
+		}
+		if !exists(filepath.Join(cache, st.Dir, st.Lean)) {
+			t.Error("the lean module's entry was not written")
 		}
 	})
 	refused := func(t *testing.T, cfg LoadConfig, why string) {
@@ -163,6 +204,38 @@ func TestLean(t *testing.T) {
 			t.Errorf("made again: %+v, want %+v", l, lean)
 		}
 	}
+	t.Run("state outdated", func(t *testing.T) {
+		// LeanOf makes the lean form again when the module's entry holds
+		// other code than the state's (a module compiled again), or the
+		// lean module's entry is the module's (linked there by a build
+		// of the form before).
+		_, statePath, _ := p.leanPaths()
+		var st leanState
+		if b, err := os.ReadFile(statePath); err != nil || json.Unmarshal(b, &st) != nil {
+			t.Fatal(err)
+		}
+		edited := st
+		edited.Sum++
+		b, _ := json.Marshal(edited)
+		if err := writeFileAtomic(statePath, b); err != nil {
+			t.Fatal(err)
+		}
+		mended(t)
+		leanEntry := filepath.Join(cache, st.Dir, st.Lean)
+		if err := os.Remove(leanEntry); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Link(lean.Full, leanEntry); err != nil {
+			t.Fatal(err)
+		}
+		mended(t)
+		if sameFile(leanEntry, lean.Full) {
+			t.Error("the lean module's entry is still the module's")
+		}
+		if b, err := os.ReadFile(statePath); err != nil || json.Unmarshal(b, &edited) != nil || edited != st {
+			t.Errorf("state made again: %+v, want %+v", edited, st)
+		}
+	})
 	t.Run("another code file", func(t *testing.T) {
 		c := runner
 		c.Lean.Code = "00000000-4096"
@@ -174,6 +247,35 @@ func TestLean(t *testing.T) {
 		c := runner
 		c.Lean.ID = strings.Repeat("00", 32)
 		refused(t, c, "lean module of another ID")
+	})
+	t.Run("another module's entry", func(t *testing.T) {
+		// The entry and code file of a module of one function: as they
+		// should be, but not the lean module's.
+		other := t.TempDir()
+		if err := compileInto(ctx, other, smallModule()); err != nil {
+			t.Fatal(err)
+		}
+		entries, _ := filepath.Glob(filepath.Join(other, "*", "*"))
+		if len(entries) != 1 {
+			t.Fatalf("entries: %q", entries)
+		}
+		code, err := entryCode(entries[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := runner
+		c.Lean.Code = "small"
+		c.Lean.Full = filepath.Join(cache, wazeroDir(), "small-entry")
+		if err := os.Rename(entries[0], c.Lean.Full); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ModulesDir(cache), "small.code"), code, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mapLeanCode(&c.Lean, cache); err != nil {
+			t.Fatalf("the small module's entry and code do not map: %v", err)
+		}
+		refused(t, c, "another module's entry and code")
 	})
 	t.Run("code file damaged", func(t *testing.T) {
 		// One byte changed: refused; the load of the module itself
@@ -188,13 +290,7 @@ func TestLean(t *testing.T) {
 			t.Fatal(err)
 		}
 		refused(t, runner, "code file damaged")
-		full := runner
-		full.Lean = Lean{}
-		fm, err := Load(ctx, full)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fm.Close(ctx)
+		loadFull(t)
 		if load(t, runner) == nil {
 			t.Error("the lean form did not load once the module's load wrote its code again")
 		}
@@ -304,27 +400,43 @@ func runUntilSandbox(t *testing.T, m *Module) string {
 	return err.Error()
 }
 
-// codeFileMapped is the file the machine code m runs is mapped from
-// (/proc/self/maps).
-func codeFileMapped(t *testing.T, m *Module) string {
+// sameFile says a and b name one file.
+func sameFile(a, b string) bool {
+	ai, err1 := os.Stat(a)
+	bi, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(ai, bi)
+}
+
+// codeFileMapped says whether the machine code m runs is mapped from
+// the file name (/proc/self/maps: the mapping that starts where it does,
+// and its inode).
+func codeFileMapped(t *testing.T, m *Module, name string) bool {
 	t.Helper()
+	fi, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
 	v := reflect.ValueOf(m.Compiled).Elem()
 	id := v.FieldByName("module").Elem().FieldByName("ID")
 	exe := v.FieldByName("compiledEngine").Elem().Elem().FieldByName("compiledModules").MapIndex(id).Elem().
 		FieldByName("compiledModule").Elem().FieldByName("executables").Elem().FieldByName("executable")
-	start := exe.Pointer()
 	b, err := os.ReadFile(selfMaps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
+		if len(f) < 6 {
+			continue
+		}
 		lo, _, _ := strings.Cut(f[0], "-")
-		if a, err := strconv.ParseUint(lo, 16, 64); err == nil && uintptr(a) == start && len(f) == 6 {
-			return f[5]
+		a, err1 := strconv.ParseUint(lo, 16, 64)
+		ino, err2 := strconv.ParseUint(f[4], 10, 64)
+		if err1 == nil && err2 == nil && uintptr(a) == exe.Pointer() {
+			return ino == fi.Sys().(*syscall.Stat_t).Ino
 		}
 	}
-	return ""
+	return false
 }
 
 // TestReadEntry: a cache entry is read only when every field a lean load
@@ -354,6 +466,7 @@ func TestReadEntry(t *testing.T) {
 	}{
 		{"as written", dir, func(b []byte) []byte { return b }, true},
 		{"another folder", "wazero-v0.0.1-" + runtime.GOARCH + "-" + runtime.GOOS, func(b []byte) []byte { return b }, false},
+		{"another version", dir, func(b []byte) []byte { b[7] ^= 1; return b }, false},
 		{"another magic", dir, func(b []byte) []byte { b[0] = 'X'; return b }, false},
 		{"cut short", dir, func(b []byte) []byte { return b[:len(b)-4] }, false},
 		{"longer", dir, func(b []byte) []byte { return append(b, 0) }, false},

@@ -13,8 +13,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/tetratelabs/wazero"
@@ -40,13 +42,39 @@ type wazeroEntry struct {
 	codeAt  int64  // where they begin in the file
 }
 
-// castagnoli is the CRC-32 wazero sums machine code with.
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// wazeroVersion is the version wazero writes in its entries and folder
+// names, found as wazero finds it (internal/version of the version
+// go.mod pins): the build's dependency on it, else the main module's
+// version, else "dev".
+var wazeroVersion = sync.OnceValue(func() (v string) {
+	missing := func(v string) bool { return v == "" || v == "(devel)" }
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if strings.Contains(dep.Path, "github.com/tetratelabs/wazero") {
+				v = dep.Version
+			}
+		}
+		if missing(v) {
+			v = info.Main.Version
+		}
+	}
+	if missing(v) {
+		return "dev"
+	}
+	return v
+})
 
-// readEntry reads the cache entry f (of wazero's cache folder dir,
-// "wazero-<version>-<arch>-<os>") but for its machine code, checking every
-// field a lean load relies on; an error for an entry that is not of this
-// wazero, is cut short or longer, or holds what a lean load cannot take.
+// wazeroDir is the name of this wazero's folder in a compilation cache
+// (wazero's cache.go).
+func wazeroDir() string {
+	return "wazero-" + wazeroVersion() + "-" + runtime.GOARCH + "-" + runtime.GOOS
+}
+
+// readEntry reads the cache entry f (in the cache folder dir) but for its
+// machine code, checking every field a lean load relies on; an error for
+// an entry that is not this wazero's (its version, or a folder of
+// another's), is cut short or longer, or holds what a lean load cannot
+// take.
 func readEntry(f *os.File, dir string) (e wazeroEntry, err error) {
 	fi, err := f.Stat()
 	if err != nil {
@@ -61,8 +89,8 @@ func readEntry(f *os.File, dir string) (e wazeroEntry, err error) {
 	if _, err := io.ReadFull(r, version); err != nil {
 		return e, errors.New("entry cut short")
 	}
-	if want := "wazero-" + string(version[:len(version)-4]) + "-" + runtime.GOARCH + "-" + runtime.GOOS; want != dir {
-		return e, fmt.Errorf("entry of %s, in %s", want, dir)
+	if v := string(version[:len(version)-4]); v != wazeroVersion() || dir != wazeroDir() {
+		return e, fmt.Errorf("entry of wazero %s in %s, not of this wazero's %s", v, dir, wazeroDir())
 	}
 	n := binary.LittleEndian.Uint32(version[len(version)-4:])
 	if int64(n)*8 > fi.Size() {
@@ -96,6 +124,18 @@ func readEntry(f *os.File, dir string) (e wazeroEntry, err error) {
 	}
 	e.sum = binary.LittleEndian.Uint32(tail[:4])
 	return e, nil
+}
+
+// entrySum reads the cache entry at path as a lean load does (readEntry)
+// and returns its code's size and CRC-32C.
+func entrySum(path string) (size int, sum uint32, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	e, err := readEntry(f, filepath.Base(filepath.Dir(path)))
+	return e.size, e.sum, err
 }
 
 // entryCode reads the machine code of the cache entry at path and checks
@@ -134,14 +174,20 @@ func mapLeanCode(l *Lean, cacheDir string) (*leanCode, error) {
 	if l.Code == "" || strings.ContainsAny(l.Code, `/\`) {
 		return nil, fmt.Errorf("no code file named %q", l.Code)
 	}
+	if filepath.Dir(l.Full) != filepath.Join(cacheDir, wazeroDir()) {
+		return nil, fmt.Errorf("the module's entry %s is not in this wazero's folder of the cache", l.Full)
+	}
 	f, err := os.Open(l.Full)
 	if err != nil {
 		return nil, err
 	}
-	e, err := readEntry(f, filepath.Base(filepath.Dir(l.Full)))
+	e, err := readEntry(f, wazeroDir())
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("the module's entry: %w", err)
+	}
+	if err := execAllowed(ModulesDir(cacheDir)); err != nil {
+		return nil, err
 	}
 	cf, err := os.Open(filepath.Join(ModulesDir(cacheDir), l.Code+".code"))
 	if err != nil {
@@ -188,13 +234,13 @@ func (c *leanCode) unmap() {
 func (c *leanCode) takeCode(cm wazero.CompiledModule, id []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("wazero's compiled module is not laid out as expected: %v", r)
+			err = fmt.Errorf("%w: %v", errLayout, r)
 		}
 	}()
 	v := reflect.ValueOf(cm).Elem()
 	mid := v.FieldByName("module").Elem().FieldByName("ID")
 	if mid.Kind() != reflect.Array || mid.Len() != len(id) {
-		return errors.New("wazero's module ID is not laid out as expected")
+		return errLayout
 	}
 	for i := range id {
 		if byte(mid.Index(i).Uint()) != id[i] {
@@ -207,7 +253,7 @@ func (c *leanCode) takeCode(cm wazero.CompiledModule, id []byte) (err error) {
 	offs := writable(inner.FieldByName("functionOffsets"))
 	list := writable(eng.FieldByName("sortedCompiledModules"))
 	if exe.Type() != reflect.TypeFor[[]byte]() || offs.Type() != reflect.TypeFor[[]int]() || list.Kind() != reflect.Slice {
-		return errors.New("wazero's compiled module is not laid out as expected")
+		return errLayout
 	}
 	if exe.Len() == 0 {
 		return errors.New("the lean module compiled to no machine code")
@@ -226,14 +272,16 @@ func (c *leanCode) takeCode(cm wazero.CompiledModule, id []byte) (err error) {
 	}
 	own := exe.Bytes()
 	exe.Set(reflect.ValueOf(c.code))
+	c.code = nil // wazero's now (a module refused after this is kept)
 	offs.Set(reflect.ValueOf(c.offsets))
 	sort.Slice(list.Interface(), func(i, j int) bool { return start(i) < start(j) })
-	c.code = nil // wazero's now
-	if len(own) > 0 {
-		unix.Munmap(own)
-	}
+	unix.Munmap(own)
 	return nil
 }
+
+// errLayout says wazero's compiled module is not laid out as takeCode
+// expects (another wazero than go.mod pins): no lean loads with it.
+var errLayout = errors.New("wazero's compiled module is not laid out as expected")
 
 // writable is f, an unexported field reached by reflection, as a value
 // that can be set.

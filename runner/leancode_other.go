@@ -13,11 +13,15 @@ const leanLoads = false
 
 type leanCode struct{}
 
+var errLayout = errors.New("no lean loads outside Linux")
+
 func mapLeanCode(*Lean, string) (*leanCode, error) {
 	return nil, errors.New("no lean loads outside Linux")
 }
 
 func entryCode(string) ([]byte, error) { return nil, errors.New("no lean loads outside Linux") }
+
+func entrySum(string) (int, uint32, error) { return 0, 0, errors.New("no lean loads outside Linux") }
 
 func (*leanCode) unmap() {}
 

@@ -538,7 +538,9 @@ func writeFileMode(path string, b []byte, mode os.FileMode, temp string) error {
 }
 
 // kept holds the modules a load gave up on after their machine code was
-// mapped (a sharing that unmapped it: errCodeUnmapped), never let go: wazero unmaps a module's code when it lets it
+// mapped (a sharing that unmapped it: errCodeUnmapped; a lean load
+// refused once compiled, maybe with the module's code given to wazero),
+// never let go: wazero unmaps a module's code when it lets it
 // go, maybe after the next load's code was mapped in that very place.
 var kept []*Module
 
@@ -621,7 +623,7 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 			err = lean.takeCode(cm, id)
 		}
 		if err != nil {
-			m.Close(ctx)
+			kept = append(kept, m) // (not closed: see kept)
 			return nil, fmt.Errorf("%w: %w", errNotLean, err)
 		}
 	}

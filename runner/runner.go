@@ -93,8 +93,9 @@ func Run(ctx context.Context, cfg Config) int {
 		cfg.GCPercent = 0 // (its load runs with the collector off, above)
 	}
 	if cfg.GCPercent != 0 && cfg.Load.Lean.Path != "" {
-		// A lean load never compiles (lean.go): what it allocates is
-		// little, and the collections of it are cut as the guest's are.
+		// A lean load compiles nothing but traps, if anything (lean.go):
+		// what it allocates is little, and the collections of it are cut
+		// as the guest's are.
 		debug.SetGCPercent(cfg.GCPercent)
 	}
 	mod := LoadLean(ctx, cfg.Load)

@@ -32,13 +32,16 @@ import (
 //
 // The file is in the cache's modules folder, named by the code's CRC-32
 // and length, written by the first runner that finds it missing (through
-// a temporary file renamed into place, like the rewritten modules). A
-// runner maps it only after comparing it byte for byte with its own code,
-// so a file that is stale, damaged or not this module's is never executed
-// (it is written again); a writer that modifies the file in place, after
-// the comparison, could change the code of the runners that map it, as it
-// could change wazero's own cache entries, which wazero takes with a
-// checksum: the cache folder must be the user's alone, as it already must.
+// a temporary file renamed into place, like the rewritten modules), or by
+// the host that makes the module's lean form (lean.go). A runner that
+// loaded the module maps it only after comparing it byte for byte with
+// its own code; a lean load maps it only after checking that its bytes
+// have the CRC-32C wazero's entry of the module records for its code: a
+// file that is stale, damaged or not this module's is never executed (it
+// is written again). A writer that modifies the file in place, after the
+// check, could change the code of the runners that map it, as it could
+// change wazero's own cache entries, which wazero takes with a checksum:
+// the cache folder must be the user's alone, as it already must.
 
 // minShared is the smallest machine code worth a file (a Go guest's is
 // 14 MiB; the test fixtures' a few pages).
@@ -122,9 +125,8 @@ func shareCode(dir string, seg []byte, name string) (string, error) {
 		return "", nil
 	}
 	// A folder mounted noexec cannot give code: no file to write.
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err == nil && st.Flags&unix.ST_NOEXEC != 0 {
-		return "", fmt.Errorf("%s is on a file system mounted noexec", dir)
+	if err := execAllowed(dir); err != nil {
+		return "", err
 	}
 	f, name, err := codeFile(dir, seg, name)
 	if err != nil {
@@ -143,6 +145,19 @@ func shareCode(dir string, seg []byte, name string) (string, error) {
 		return "", fmt.Errorf("mapping %s: %w", name, err)
 	}
 	return name, nil
+}
+
+// errNoExec says a folder is on a file system mounted noexec: its files
+// cannot be mapped as code.
+var errNoExec = errors.New("on a file system mounted noexec")
+
+// execAllowed says whether code can be mapped from files of dir.
+func execAllowed(dir string) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err == nil && st.Flags&unix.ST_NOEXEC != 0 {
+		return fmt.Errorf("%s is %w", dir, errNoExec)
+	}
+	return nil
 }
 
 // codeFile opens the file in dir that holds the machine code seg (name:
