@@ -147,7 +147,7 @@ var cpuTag = sync.OnceValue(func() string {
 // of names the rewrite a lean form is made of.
 func (p *Prepared) of() string {
 	if p.mergedSum == ([sha256.Size]byte{}) {
-		p.mergedSum = sha256.Sum256(p.merged)
+		p.mergedSum = sha256Of(p.merged)
 	}
 	return hex.EncodeToString(p.mergedSum[:])
 }
@@ -284,7 +284,7 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 	if err != nil {
 		return nil, fmt.Errorf("the module's cache entry: %w", err)
 	}
-	st.Size, st.Sum = len(code), crc32.Checksum(code, castagnoli)
+	st.Size, st.Sum = len(code), crc32Of(code, castagnoli)
 	if len(code) < minShared {
 		return nil, fmt.Errorf("%w: %d bytes of machine code, too few to be worth it", errNoLeanForm, len(code))
 	}
@@ -402,7 +402,7 @@ func wazeroKey(bin []byte, cpu uint64) string { return keyOf(moduleID(bin), cpu)
 // termination checks).
 func moduleID(bin []byte) []byte {
 	h := sha256.New()
-	h.Write(bin)
+	writePieces(h, bin)
 	h.Write([]byte{0})
 	return h.Sum(nil)
 }

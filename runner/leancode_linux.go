@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -154,7 +153,7 @@ func entryCode(path string) ([]byte, error) {
 	if _, err := f.ReadAt(code, e.codeAt); err != nil {
 		return nil, err
 	}
-	if crc32.Checksum(code, castagnoli) != e.sum {
+	if crc32Of(code, castagnoli) != e.sum {
 		return nil, errors.New("the entry's machine code does not match its checksum")
 	}
 	return code, nil
@@ -201,7 +200,7 @@ func mapLeanCode(l *Lean, cacheDir string) (*leanCode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mapping the code file: %w", err)
 	}
-	if crc32.Checksum(code, castagnoli) != e.sum {
+	if crc32Of(code, castagnoli) != e.sum {
 		unix.Munmap(code)
 		return nil, errors.New("the code file is not the module's entry's machine code")
 	}

@@ -1,12 +1,12 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -117,15 +117,11 @@ func readModule(path string, keep, trusted bool) ([]byte, *memImage, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var buf bytes.Buffer // read at once: sized from the file, as os.ReadFile
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		buf.Grow(int(fi.Size()) + bytes.MinRead)
-	}
-	if _, err := buf.ReadFrom(f); err != nil {
+	bin, err := readAll(f)
+	if err != nil {
 		f.Close()
 		return nil, nil, err
 	}
-	bin := buf.Bytes()
 	var runs []imageRun
 	if trusted {
 		runs = memoryImage(bin)
@@ -141,6 +137,32 @@ func readModule(path string, keep, trusted bool) ([]byte, *memImage, error) {
 		f.Close()
 	}
 	return bin, im, nil
+}
+
+// readAll reads f to its end into a buffer sized from the file, as
+// os.ReadFile does: a buffer made at its size is zeroed in pieces, at
+// safe points (a bytes.Buffer grown to it was zeroed at once, in
+// assembly the collector cannot preempt, faulting in each page: a
+// collection then spun for milliseconds waiting to scan the stack).
+func readAll(f *os.File) ([]byte, error) {
+	size := 512
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = int(fi.Size()) + 1 // (one more, to see the end at once)
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // close closes the image's file, if it is open.
@@ -232,7 +254,7 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 	var sum [sha256.Size]byte
 	var base string // the marks' name but for their suffix
 	if cfg.ModulesDir != "" {
-		sum = sha256.Sum256(bin)
+		sum = sha256Of(bin)
 		base = filepath.Join(cfg.ModulesDir, hex.EncodeToString(sum[:]))
 	}
 	if cfg.ModulesDir != "" && cfg.CacheDir != "" {
@@ -258,7 +280,7 @@ func Prepare(cfg LoadConfig) (*Prepared, error) {
 		// check is not covered by it.
 		loads := sum
 		if p.merged != nil {
-			loads = sha256.Sum256(p.merged)
+			loads = sha256Of(p.merged)
 			p.mergedSum = loads
 		}
 		p.checked = base + "." + compiledTag() + "." + checkTag(cfg) + "-loads" + hex.EncodeToString(loads[:8]) + ".checked"

@@ -4,7 +4,6 @@ package runner
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -224,7 +223,7 @@ func (m codeMapping) bytes() []byte {
 // codeName names machine code by its CRC-32 and size: the name of its
 // shared file (without ".code"), which a lean load maps (lean.go).
 func codeName(seg []byte) string {
-	return fmt.Sprintf("%08x-%d", crc32.ChecksumIEEE(seg), len(seg))
+	return fmt.Sprintf("%08x-%d", crc32Of(seg, crc32.IEEETable), len(seg))
 }
 
 // codeTemp starts the names of code files being written (host.Run's
@@ -270,7 +269,7 @@ func openSame(name string, want []byte) (*os.File, error) {
 		got, err = unix.Mmap(int(f.Fd()), 0, len(want), unix.PROT_READ, unix.MAP_SHARED)
 	}
 	if err == nil {
-		same := bytes.Equal(got, want)
+		same := equalPieces(got, want)
 		unix.Munmap(got)
 		if !same {
 			err = fmt.Errorf("%s: not the same code", name)
