@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // The shared objects against the fake host, whose objects are the host's
@@ -510,7 +512,7 @@ func TestTimeouts(t *testing.T) {
 func TestReceive(t *testing.T) {
 	t.Run("retry keeps the deadline", func(t *testing.T) {
 		var timeouts []int64
-		b, e := receive(nil, int64(time.Hour), func(timeoutNs int64, buf []byte, size *uint32) errno {
+		b, e := receive(nil, nil, int64(time.Hour), func(timeoutNs int64, buf []byte, size *uint32) errno {
 			timeouts = append(timeouts, timeoutNs)
 			return fill(make([]byte, 2*minRecvBuffer), buf, size)
 		})
@@ -520,7 +522,7 @@ func TestReceive(t *testing.T) {
 		}
 	})
 	t.Run("host asks for less", func(t *testing.T) {
-		_, e := receive(nil, -1, func(_ int64, buf []byte, size *uint32) errno {
+		_, e := receive(nil, nil, -1, func(_ int64, buf []byte, size *uint32) errno {
 			*size = 1
 			return errnoTooSmall
 		})
@@ -529,9 +531,57 @@ func TestReceive(t *testing.T) {
 		}
 	})
 	t.Run("error", func(t *testing.T) {
-		_, e := receive(nil, 0, func(int64, []byte, *uint32) errno { return errnoEmpty })
+		_, e := receive(nil, nil, 0, func(int64, []byte, *uint32) errno { return errnoEmpty })
 		if e != errnoEmpty {
 			t.Errorf("errno %d", e)
+		}
+	})
+	t.Run("carved", func(t *testing.T) {
+		// Messages of a stream are cut one after another from a chunk of
+		// carvedPerChunk buffers, each its own length as capacity; a
+		// larger message than the buffer, or one over maxCarved, has a
+		// buffer of its own.
+		var hint atomic.Uint32
+		var chunk []byte
+		recv := func(msg string) []byte {
+			t.Helper()
+			b, e := receive(&hint, &chunk, 0, func(_ int64, buf []byte, size *uint32) errno {
+				return fill([]byte(msg), buf, size)
+			})
+			if e != errnoOK || string(b) != msg || cap(b) != len(b) {
+				t.Fatalf("receive = %q (cap %d), %d; want %q", b, cap(b), e, msg)
+			}
+			return b
+		}
+		msg := strings.Repeat("x", 4000)
+		recv(msg) // (over the first buffer: one of its own; now the hint)
+		chunk = nil
+		first := recv(msg)
+		if n := len(chunk) + len(first); n != min(carvedPerChunk*4000, maxChunk) {
+			t.Errorf("chunk of %d bytes for messages of 4000", n)
+		}
+		second := recv(strings.Repeat("y", 4000))
+		after := func(a, b []byte) bool { // b begins where a ends
+			return unsafe.Add(unsafe.Pointer(unsafe.SliceData(a)), len(a)) == unsafe.Pointer(unsafe.SliceData(b))
+		}
+		if !after(first, second) {
+			t.Error("the second message is not cut right after the first")
+		}
+		second = append(second, 'z')
+		if third := recv(msg); third[0] != 'x' {
+			t.Error("appending to a message overwrote the next")
+		}
+		recv("short") // (its capacity is its length, not the buffer's)
+		if string(first) != msg {
+			t.Error("the first message changed")
+		}
+		big := strings.Repeat("b", maxCarved+1)
+		b := recv(big)
+		if b2 := recv(big); after(b, b2) {
+			t.Error("messages over maxCarved cut from a chunk")
+		}
+		if len(chunk) > maxChunk {
+			t.Errorf("chunk of %d bytes", len(chunk))
 		}
 	})
 }

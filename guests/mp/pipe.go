@@ -37,6 +37,7 @@ type Conn struct {
 	mode     string // "r", "w" or "rw"
 	closed   atomic.Bool
 	sizeHint atomic.Uint32
+	chunk    []byte
 }
 
 var (
@@ -113,9 +114,12 @@ func (c *Conn) Recv(v any) error {
 // RecvBytes receives the next message as raw bytes, as Python's
 // recv_bytes: a value sent with Send comes as it was sent (its tag byte,
 // or its JSON). A message of any size is taken whole. Errors are Recv's.
+// The bytes are the caller's; their capacity is their length (appending
+// copies them), and a message under 8 KiB shares its backing array with
+// others received on c (receive, in object.go).
 func (c *Conn) RecvBytes() ([]byte, error) {
 	h := c.h()
-	b, e := receive(&c.sizeHint, -1, func(timeoutNs int64, buf []byte, size *uint32) errno {
+	b, e := receive(&c.sizeHint, &c.chunk, -1, func(timeoutNs int64, buf []byte, size *uint32) errno {
 		return host.connRecv(h, timeoutNs, buf, size)
 	})
 	if e == errnoEOF {

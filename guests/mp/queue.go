@@ -44,6 +44,7 @@ import (
 type Queue struct {
 	handle   int32
 	sizeHint atomic.Uint32
+	chunk    []byte
 	bound    atomic.Int32 // boundUnknown, boundNone or boundSome
 }
 
@@ -212,7 +213,7 @@ func (q *Queue) get(v any, timeoutNs int64) error {
 
 func (q *Queue) getBytes(timeoutNs int64) ([]byte, error) {
 	h := q.h()
-	b, e := receive(&q.sizeHint, timeoutNs, func(timeoutNs int64, buf []byte, size *uint32) errno {
+	b, e := receive(&q.sizeHint, &q.chunk, timeoutNs, func(timeoutNs int64, buf []byte, size *uint32) errno {
 		return host.queueGet(h, timeoutNs, buf, size)
 	})
 	if e == errnoEmpty {
