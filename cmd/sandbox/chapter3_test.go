@@ -33,14 +33,25 @@ type wrongCase struct {
 	// failing test may be reported flaky (some runs passed) instead of
 	// failed; it scores 0 either way.
 	racy bool
+	// maybe are tests the bug fails only on some schedules, which the run
+	// may not take at all (passed, or failed or flaky with these words in
+	// their feedback): their points may be lost or not.
+	maybe map[string][]string
 }
 
 var chapter3Wrong = []wrongCase{
 	{
 		student: "forgot_join", exercise: "spawning_processes",
 		fails: map[string][]string{
-			"myFunc's lines in order, then the PIDs":            {"21 lines in order", "finish before the next one starts"},
 			"each process is joined before the next one starts": {"before the previous one was joined", "join()"},
+		},
+		// The six processes run at the same time: their lines come out
+		// of order, or the PIDs before them, only if a process is still
+		// running when the next starts or when MainProcess prints (each
+		// prints a few lines: a start of a few ms is often enough for it
+		// to finish, as with CPython's fork).
+		maybe: map[string][]string{
+			"myFunc's lines in order, then the PIDs": {"21 lines in order", "finish before the next one starts"},
 		},
 	},
 	{
@@ -198,10 +209,18 @@ func TestChapter3(t *testing.T) {
 					t.Errorf("%s has no test %q", c.exercise, name)
 				}
 			}
-			var lost float64
+			for name := range c.maybe {
+				if !slices.ContainsFunc(ex.Tests, func(test grade.Test) bool { return test.Name == name }) {
+					t.Errorf("%s has no test %q", c.exercise, name)
+				}
+			}
+			var lost, maybe float64
 			for _, test := range ex.Tests {
 				if _, ok := c.fails[test.Name]; ok {
 					lost += test.Points
+				}
+				if _, ok := c.maybe[test.Name]; ok {
+					maybe += test.Points
 				}
 			}
 			// The other exercises: missing, or the reference's full marks.
@@ -209,8 +228,8 @@ func TestChapter3(t *testing.T) {
 			if *chapter3Full {
 				others, want = grade.ExerciseRan, maxScore-lost
 			}
-			if sub.Score != want {
-				t.Errorf("%s scored %v, want %v (%v of %s's %v lost)", c.student, sub.Score, want, lost, c.exercise, points(*ex))
+			if sub.Score > want || sub.Score < want-maybe {
+				t.Errorf("%s scored %v, want %v (%v of %s's %v lost, %v more maybe)", c.student, sub.Score, want, lost, c.exercise, points(*ex), maybe)
 			}
 			for _, er := range sub.Exercises {
 				if er.Name != c.exercise {
@@ -223,6 +242,20 @@ func TestChapter3(t *testing.T) {
 					t.Fatalf("%s: %s from %q: %s", er.Name, er.State, er.Source, er.Message)
 				}
 				for _, tr := range er.Tests {
+					if words, maybe := c.maybe[tr.Name]; maybe {
+						// Passed on the schedule the runs took, or failed
+						// on some or all: then its feedback says why.
+						t.Logf("%q: %s, %d of %d runs passed", tr.Name, tr.Status, passedRuns(tr), len(tr.Runs))
+						if tr.Status != grade.StatusPassed && tr.Status != grade.StatusFailed && tr.Status != grade.StatusFlaky {
+							t.Errorf("%q: %s: %s", tr.Name, tr.Status, tr.Feedback)
+						}
+						for _, w := range words {
+							if tr.Status != grade.StatusPassed && !strings.Contains(tr.Feedback, w) {
+								t.Errorf("%q: the feedback does not say %q:\n%s", tr.Name, w, tr.Feedback)
+							}
+						}
+						continue
+					}
 					words, fails := c.fails[tr.Name]
 					switch {
 					case !fails && tr.Status != grade.StatusPassed:
