@@ -63,8 +63,9 @@ import (
 type Lean struct {
 	// Path is the lean module.
 	Path string
-	// ID is the lean module's ID in wazero (moduleID), in hex: the
-	// module's code is put only in a lean module with this ID.
+	// ID is the ID in wazero (moduleID), in hex, of what it compiles of
+	// the lean module (leanCompiled): the module's code is put only in a
+	// lean module with this ID.
 	ID string
 	// Code names the module's machine code (codeName): its file in the
 	// modules folder.
@@ -250,7 +251,8 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	if err := compileInto(ctx, tmp, lean); err != nil {
+	compiled := leanCompiled(lean)
+	if err := compileInto(ctx, tmp, compiled); err != nil {
 		return nil, fmt.Errorf("compiling the lean module: %w", err)
 	}
 	entries, _ := filepath.Glob(filepath.Join(tmp, "*", "*"))
@@ -258,16 +260,16 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 		return nil, fmt.Errorf("%w: wazero's cache holds %d entries for one module", errNoLeanForm, len(entries))
 	}
 	dir, leanEntry := filepath.Base(filepath.Dir(entries[0])), filepath.Base(entries[0])
-	cpu, ok := learnCPU(lean, leanEntry)
+	cpu, ok := learnCPU(compiled, leanEntry)
 	if !ok {
 		return nil, fmt.Errorf("%w: wazero's cache names entries in a way this build does not know", errNoLeanForm)
 	}
-	st := leanState{Of: p.of(), Module: leanName(base, leanEntry), ID: hex.EncodeToString(moduleID(lean)),
+	st := leanState{Of: p.of(), Module: leanName(base, leanEntry), ID: hex.EncodeToString(moduleID(compiled)),
 		Dir: dir, Lean: leanEntry, Full: wazeroKey(p.merged, cpu)}
 	// The lean module's own entry goes into the cache, so that runners
 	// do not compile it (a runner's wazero would, and write it there).
 	if os.Rename(entries[0], filepath.Join(p.cfg.CacheDir, dir, leanEntry)) != nil {
-		if err := compileInto(ctx, p.cfg.CacheDir, lean); err != nil {
+		if err := compileInto(ctx, p.cfg.CacheDir, compiled); err != nil {
 			return nil, fmt.Errorf("compiling the lean module: %w", err)
 		}
 	}
@@ -385,6 +387,28 @@ func leanModule(bin []byte) ([]byte, bool) {
 		}
 	}
 	return out, true
+}
+
+// leanCompiled is what wazero compiles of a lean module: all of it but
+// its memory image, its last section (leanModule, appendImage), which the
+// runner maps from the file itself. wazero would hash it for the module's
+// ID and scan it, 1.9 MB of a Go guest's 2 (about 1.7 ms of a runner's
+// load), for a custom section it has no use for.
+func leanCompiled(bin []byte) []byte {
+	r := &scanner{b: bin, off: 8}
+	for r.left() > 0 {
+		at := r.off
+		id := r.byte()
+		size := r.u32()
+		if r.err != nil || int64(size) > int64(r.left()) {
+			return bin
+		}
+		r.off += int(size)
+		if name, _ := customName(bin[r.off-int(size) : r.off]); id == 0 && name == imageSection && r.left() == 0 {
+			return bin[:at]
+		}
+	}
+	return bin
 }
 
 // wazeroMagic is what wazero's compiler mixes into its cache keys.

@@ -82,6 +82,20 @@ func TestLeanModule(t *testing.T) {
 	if err := compileInto(context.Background(), t.TempDir(), lean); err != nil {
 		t.Errorf("the lean form does not compile: %v", err)
 	}
+	// What wazero compiles of it: all but the image, its last section.
+	compiled := leanCompiled(lean)
+	if len(compiled) >= len(lean)-int(rl[len(rl)-1].length) || memoryImage(compiled) != nil {
+		t.Errorf("leanCompiled kept the image: %d of %d bytes", len(compiled), len(lean))
+	}
+	if _, other := counts(compiled); len(other) != len(ol) {
+		t.Errorf("leanCompiled kept %d other sections of %d", len(other), len(ol))
+	}
+	if err := compileInto(context.Background(), t.TempDir(), compiled); err != nil {
+		t.Errorf("leanCompiled does not compile: %v", err)
+	}
+	if got := leanCompiled(merged[:len(merged)-1]); len(got) != len(merged)-1 {
+		t.Error("leanCompiled cut a module whose image is not its last section whole")
+	}
 	if _, ok := leanModule([]byte("\x00asm\x01\x00\x00\x00")); ok {
 		t.Error("a module without code has a lean form")
 	}

@@ -633,6 +633,9 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 	if cfg.CompileWorkers > 1 {
 		ctx = experimental.WithCompilationWorkers(ctx, cfg.CompileWorkers)
 	}
+	if lean != nil {
+		bin = leanCompiled(bin)
+	}
 	cm, err := m.Runtime.CompileModule(ctx, bin)
 	if err != nil {
 		m.Close(ctx)
