@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -125,10 +124,16 @@ func (p *Prepared) leanPaths() (base, state string, ok bool) {
 	return base, base + "." + compiledTag() + "-cpu" + cpuTag() + leanStateName, true
 }
 
-// leanStateName ends the names of lean states (a state of the form
-// before this one, which linked the lean module's entry to the module's,
-// ended in ".lean.json").
-const leanStateName = ".lean-code.json"
+// leanStateName ends the names of lean states: one per form of the lean
+// load, so that no build takes a state of another form for its own
+// (forms before this one ended in ".lean.json": the lean module's entry a
+// link to the module's; and ".lean-code.json": its ID the whole lean
+// module's, image included).
+const leanStateName = ".lean-map.json"
+
+// oldLeanStates are the names of the states of forms before, which
+// makeLean removes.
+var oldLeanStates = []string{".lean.json", ".lean-code.json"}
 
 // leanName is the lean module's file name: named after its content (its
 // cache entry's name), so that the file a state names is the one that
@@ -243,7 +248,9 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 	if err := execAllowed(modules); err != nil {
 		return nil, err // (not remembered: for as long as it is mounted so)
 	}
-	unmark(modules, filepath.Base(base)+".*.lean.json") // a state of the form before
+	for _, old := range oldLeanStates {
+		unmark(modules, filepath.Base(base)+".*"+old)
+	}
 	// The names wazero gives cache entries: learnt from a compile of the
 	// lean module into a folder of its own (its bodies compile at once).
 	tmp, err := os.MkdirTemp(modules, moduleTemp+"lean-")
@@ -274,7 +281,7 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 		}
 	}
 	path := filepath.Join(modules, st.Module)
-	if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, lean) {
+	if old, err := os.ReadFile(path); err != nil || !equalPieces(old, lean) {
 		if err := writeFileAtomic(path, lean); err != nil {
 			return nil, err
 		}

@@ -427,7 +427,7 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 				// What they vouched for is gone; so is the code of
 				// another wazero (a runner maps a code file only once
 				// it holds the very bytes, so one in use can go).
-				unmark(cfg.ModulesDir, "*.compiled", "*.checked", "*.code", "*.lean.json", "*"+leanStateName)
+				unmark(cfg.ModulesDir, "*.compiled", "*.checked", "*.code", "*"+leanStateName, "*"+oldLeanStates[0], "*"+oldLeanStates[1])
 			}
 			cfg.Logger.Warn("compilation cache is corrupt; deleted its entries", "dir", cfg.CacheDir, "error", err)
 			m, err = compile(ctx, cfg, bin)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -116,8 +115,8 @@ func TestPipe(t *testing.T) {
 	if s != big {
 		t.Errorf("big message of %d bytes, want %d", len(s), len(big))
 	}
-	if r.sizeHint.Load() != uint32(len(big)+1) { // the string and its tag byte
-		t.Errorf("size hint %d", r.sizeHint.Load())
+	if r.in.hint.Load() != uint32(len(big)+1) { // the string and its tag byte
+		t.Errorf("size hint %d", r.in.hint.Load())
 	}
 
 	err = r.Send(1)
@@ -512,7 +511,7 @@ func TestTimeouts(t *testing.T) {
 func TestReceive(t *testing.T) {
 	t.Run("retry keeps the deadline", func(t *testing.T) {
 		var timeouts []int64
-		b, e := receive(nil, nil, int64(time.Hour), func(timeoutNs int64, buf []byte, size *uint32) errno {
+		b, e := receive(nil, int64(time.Hour), func(timeoutNs int64, buf []byte, size *uint32) errno {
 			timeouts = append(timeouts, timeoutNs)
 			return fill(make([]byte, 2*minRecvBuffer), buf, size)
 		})
@@ -522,7 +521,7 @@ func TestReceive(t *testing.T) {
 		}
 	})
 	t.Run("host asks for less", func(t *testing.T) {
-		_, e := receive(nil, nil, -1, func(_ int64, buf []byte, size *uint32) errno {
+		_, e := receive(nil, -1, func(_ int64, buf []byte, size *uint32) errno {
 			*size = 1
 			return errnoTooSmall
 		})
@@ -531,57 +530,93 @@ func TestReceive(t *testing.T) {
 		}
 	})
 	t.Run("error", func(t *testing.T) {
-		_, e := receive(nil, nil, 0, func(int64, []byte, *uint32) errno { return errnoEmpty })
+		_, e := receive(nil, 0, func(int64, []byte, *uint32) errno { return errnoEmpty })
 		if e != errnoEmpty {
 			t.Errorf("errno %d", e)
 		}
 	})
-	t.Run("carved", func(t *testing.T) {
-		// Messages of a stream are cut one after another from a chunk of
-		// carvedPerChunk buffers, each its own length as capacity; a
-		// larger message than the buffer, or one over maxCarved, has a
-		// buffer of its own.
-		var hint atomic.Uint32
-		var chunk []byte
-		recv := func(msg string) []byte {
+	t.Run("inbox", func(t *testing.T) {
+		// Messages of a stream over minRecvBuffer are cut one after
+		// another from a chunk of carvedPerChunk buffers, each its own
+		// length as capacity; smaller ones are copies that leave the
+		// chunk as it was; a larger message than the buffer, or one over
+		// maxCarved, has a buffer of its own; a chunk too large for the
+		// buffer is made again.
+		var in inbox
+		recvErr := func(msg string, e errno) []byte {
 			t.Helper()
-			b, e := receive(&hint, &chunk, 0, func(_ int64, buf []byte, size *uint32) errno {
+			b, got := receive(&in, 0, func(_ int64, buf []byte, size *uint32) errno {
+				if e != errnoOK {
+					return e
+				}
 				return fill([]byte(msg), buf, size)
 			})
-			if e != errnoOK || string(b) != msg || cap(b) != len(b) {
-				t.Fatalf("receive = %q (cap %d), %d; want %q", b, cap(b), e, msg)
+			if got != e || (e == errnoOK && (string(b) != msg || cap(b) != len(b))) {
+				t.Fatalf("receive = %q (cap %d), %d; want %q, %d", b, cap(b), got, msg, e)
 			}
 			return b
 		}
-		msg := strings.Repeat("x", 4000)
-		recv(msg) // (over the first buffer: one of its own; now the hint)
-		chunk = nil
-		first := recv(msg)
-		if n := len(chunk) + len(first); n != min(carvedPerChunk*4000, maxChunk) {
-			t.Errorf("chunk of %d bytes for messages of 4000", n)
-		}
-		second := recv(strings.Repeat("y", 4000))
+		recv := func(msg string) []byte { t.Helper(); return recvErr(msg, errnoOK) }
 		after := func(a, b []byte) bool { // b begins where a ends
 			return unsafe.Add(unsafe.Pointer(unsafe.SliceData(a)), len(a)) == unsafe.Pointer(unsafe.SliceData(b))
 		}
+		msg := strings.Repeat("x", 4000)
+		recv(msg) // (over the first buffer: one of its own; now the hint)
+		in.drop()
+		first := recv(msg)
+		if in.size != min(carvedPerChunk*4000, maxChunk) || len(in.chunk)+len(first) != in.size {
+			t.Errorf("chunk of %d bytes (%d left) for messages of 4000", in.size, len(in.chunk))
+		}
+		second := recv(strings.Repeat("y", 4000))
 		if !after(first, second) {
 			t.Error("the second message is not cut right after the first")
 		}
-		second = append(second, 'z')
-		if third := recv(msg); third[0] != 'x' {
+		left := len(in.chunk)
+		recvErr("", errnoEmpty)
+		if len(in.chunk) != left {
+			t.Error("a receive that took nothing moved the chunk")
+		}
+		short := recv(strings.Repeat("s", 600)) // (the buffer is 4000: cut at 600)
+		if !after(second, short) {
+			t.Error("a message of 600 is not cut after the one before")
+		}
+		if string(second) != strings.Repeat("y", 4000) || string(short) != strings.Repeat("s", 600) {
+			t.Error("a message changed")
+		}
+		_ = append(second, 'z') // (its capacity is its length: a copy)
+		if string(short) != strings.Repeat("s", 600) {
 			t.Error("appending to a message overwrote the next")
 		}
-		recv("short") // (its capacity is its length, not the buffer's)
-		if string(first) != msg {
-			t.Error("the first message changed")
+		// The buffer is now 600: the 64 KiB chunk is too large for it.
+		next := recv(strings.Repeat("n", 600))
+		if in.size != carvedPerChunk*600 || after(short, next) {
+			t.Errorf("chunk of %d bytes for messages of 600", in.size)
+		}
+		small := recv(strings.Repeat("m", 600))
+		if !after(next, small) {
+			t.Error("the chunk did not move by the message's length")
+		}
+		left = len(in.chunk)
+		tiny := recv("tiny")
+		if len(in.chunk) != left || after(small, tiny) {
+			t.Error("a message under minRecvBuffer was cut from the chunk")
 		}
 		big := strings.Repeat("b", maxCarved+1)
 		b := recv(big)
 		if b2 := recv(big); after(b, b2) {
 			t.Error("messages over maxCarved cut from a chunk")
 		}
-		if len(chunk) > maxChunk {
-			t.Errorf("chunk of %d bytes", len(chunk))
+		// A message shorter than its buffer moves the chunk by its length.
+		in.hint.Store(5000)
+		in.drop()
+		recv(strings.Repeat("x", 5000)) // a chunk of maxChunk
+		m1 := recv(strings.Repeat("1", 4500))
+		if m2 := recv(strings.Repeat("2", 4500)); !after(m1, m2) {
+			t.Error("the chunk did not move by the length of a message shorter than its buffer")
+		}
+		in.drop()
+		if in.chunk != nil {
+			t.Error("drop kept the chunk")
 		}
 	})
 }

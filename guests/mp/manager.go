@@ -146,7 +146,7 @@ func nsLen(h int32) int {
 
 // getValue reads the value of key with the buffer convention.
 func getValue(h int32, key string) ([]byte, errno) {
-	return receive(nil, nil, 0, func(_ int64, buf []byte, size *uint32) errno {
+	return receive(nil, 0, func(_ int64, buf []byte, size *uint32) errno {
 		return host.nsGet(h, key, buf, size)
 	})
 }
@@ -453,7 +453,7 @@ func (l *List) Extend(values ...any) error {
 // ("list index out of range").
 func (l *List) Get(i int, v any) error {
 	h := l.h()
-	b, e := receive(nil, nil, 0, func(_ int64, buf []byte, size *uint32) errno {
+	b, e := receive(nil, 0, func(_ int64, buf []byte, size *uint32) errno {
 		return host.listGet(h, clampInt32(i), buf, size)
 	})
 	if e != errnoOK {
@@ -479,7 +479,7 @@ func (l *List) Set(i int, v any) error {
 // of range", or "pop from empty list").
 func (l *List) Pop(i int, v any) error {
 	h := l.h()
-	b, e := receive(nil, nil, 0, func(_ int64, buf []byte, size *uint32) errno {
+	b, e := receive(nil, 0, func(_ int64, buf []byte, size *uint32) errno {
 		return host.listPop(h, clampInt32(i), buf, size)
 	})
 	if e == errnoIndex && l.Len() == 0 {

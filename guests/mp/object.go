@@ -139,40 +139,55 @@ func atMostArg(d time.Duration) int64 { return max(int64(d), 0) }
 // minRecvBuffer is the smallest buffer a receive starts with.
 const minRecvBuffer = 512
 
-// Messages received on a Conn or a Queue are cut from a chunk the object
-// keeps (chunk): the Go allocator serves a message of a few KiB from a
-// span of its size class that holds a handful of them, and its guest's
-// wasm code spent most of a 4 KiB message's receive in getting and
-// sweeping spans (pipe, 4 KiB messages: 7.3 -> 5.3 us a message; 64 B:
-// 2.4 -> 1.85; queue, 64 B: 3.3 -> 2.4). A chunk holds carvedPerChunk
-// receive buffers and at most maxChunk bytes; a message has its own
-// length as capacity (appending to it copies it), and one kept alive
-// keeps its chunk alive: at most carvedPerChunk times its receive buffer
-// (at least minRecvBuffer bytes), and never over maxChunk.
+// An inbox is what a Conn or a Queue keeps between the messages it
+// receives: the size of the last one (a stream of large messages costs
+// one call each), and a chunk they are received in. The Go allocator
+// serves a message of a few KiB from a span of its size class that holds
+// a handful of them, and a guest's wasm code spent most of a 4 KiB
+// message's receive getting and sweeping spans: so a message over
+// minRecvBuffer bytes, up to maxCarved, is cut from the chunk, its own
+// length as capacity (appending to it copies it), and a smaller one is
+// copied out at its size, leaving the chunk as it was (pipe, 4 KiB
+// messages: 7.3 -> 5.3 us a message; 64 B: 2.4 -> 1.85; queue, 64 B: 3.3
+// -> 2.4). A chunk holds carvedPerChunk receive buffers and at most
+// maxChunk bytes; it is made again when the receive buffer shrinks
+// below its share (a stream of smaller messages). A message cut from a
+// chunk and kept alive keeps the chunk alive: at most carvedPerChunk
+// times the larger of it and the message before it, and never over
+// maxChunk.
+type inbox struct {
+	hint  atomic.Uint32
+	chunk []byte // what is left of the chunk
+	size  int    // the chunk's size
+}
+
 const (
 	carvedPerChunk = 16
 	maxChunk       = 64 << 10
 	maxCarved      = maxChunk / 8 // larger messages have a buffer each
 )
 
+// drop lets the chunk go (the object is closed).
+func (in *inbox) drop() { in.chunk, in.size = nil, 0 }
+
 // receive implements the buffer convention for a call that takes a
 // message (conn_recv, queue_get, list_pop): on E2SMALL it grows the buffer
 // to the size the host wrote and calls again, nothing having been taken.
-// A positive timeout is a deadline for all the calls together. hint holds
-// the size of the last message, so that a stream of large messages costs
-// one call each; chunk, when not nil, is the rest of the object's chunk.
-func receive(hint *atomic.Uint32, chunk *[]byte, timeoutNs int64, call func(timeoutNs int64, buf []byte, size *uint32) errno) ([]byte, errno) {
+// A positive timeout is a deadline for all the calls together. in, when
+// not nil, is the receiving object's inbox.
+func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte, size *uint32) errno) ([]byte, errno) {
 	n := minRecvBuffer
-	if hint != nil {
-		n = max(n, int(hint.Load()))
+	if in != nil {
+		n = max(n, int(in.hint.Load()))
 	}
 	var buf []byte
-	carved := chunk != nil && n <= maxCarved
-	if carved {
-		if len(*chunk) < n {
-			*chunk = make([]byte, min(carvedPerChunk*n, maxChunk))
+	inChunk := in != nil && n <= maxCarved
+	if inChunk {
+		if len(in.chunk) < n || in.size > carvedPerChunk*n {
+			in.size = min(carvedPerChunk*n, maxChunk)
+			in.chunk = make([]byte, in.size)
 		}
-		buf = (*chunk)[:n:n]
+		buf = in.chunk[:n:n]
 	} else {
 		buf = make([]byte, n)
 	}
@@ -187,11 +202,16 @@ func receive(hint *atomic.Uint32, chunk *[]byte, timeoutNs int64, call func(time
 			if uint64(size) > uint64(len(buf)) {
 				return nil, errnoIO
 			}
-			if hint != nil {
-				hint.Store(size)
+			if in != nil {
+				in.hint.Store(size)
 			}
-			if carved {
-				*chunk = (*chunk)[size:]
+			switch {
+			case inChunk && size <= minRecvBuffer:
+				b := make([]byte, size)
+				copy(b, buf)
+				return b, errnoOK
+			case inChunk:
+				in.chunk = in.chunk[size:]
 				return buf[:size:size], errnoOK
 			}
 			return buf[:size], errnoOK
@@ -199,7 +219,7 @@ func receive(hint *atomic.Uint32, chunk *[]byte, timeoutNs int64, call func(time
 			if uint64(size) <= uint64(len(buf)) {
 				return nil, errnoIO
 			}
-			buf, carved = make([]byte, size), false
+			buf, inChunk = make([]byte, size), false
 			if timeoutNs > 0 {
 				timeoutNs = max(int64(time.Until(deadline)), 0)
 			}

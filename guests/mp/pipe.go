@@ -33,11 +33,10 @@ import (
 //	r.Recv(&s)           // "hello"
 //	err := r.Recv(&s)    // errors.Is(err, io.EOF) once the child has closed it
 type Conn struct {
-	handle   int32
-	mode     string // "r", "w" or "rw"
-	closed   atomic.Bool
-	sizeHint atomic.Uint32
-	chunk    []byte
+	handle int32
+	mode   string // "r", "w" or "rw"
+	closed atomic.Bool
+	in     inbox // what receives keep (receive)
 }
 
 var (
@@ -115,11 +114,11 @@ func (c *Conn) Recv(v any) error {
 // recv_bytes: a value sent with Send comes as it was sent (its tag byte,
 // or its JSON). A message of any size is taken whole. Errors are Recv's.
 // The bytes are the caller's; their capacity is their length (appending
-// copies them), and a message under 8 KiB shares its backing array with
-// others received on c (receive, in object.go).
+// copies them), and a message of 512 B to 8 KiB shares its backing array
+// with others received on c (inbox, in object.go).
 func (c *Conn) RecvBytes() ([]byte, error) {
 	h := c.h()
-	b, e := receive(&c.sizeHint, &c.chunk, -1, func(timeoutNs int64, buf []byte, size *uint32) errno {
+	b, e := receive(&c.in, -1, func(timeoutNs int64, buf []byte, size *uint32) errno {
 		return host.connRecv(h, timeoutNs, buf, size)
 	})
 	if e == errnoEOF {
@@ -146,6 +145,7 @@ func (c *Conn) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	c.in.drop()
 	e := host.connClose(c.h())
 	if e == errnoClosed { // never held here (the child started before the pipe existed, say)
 		return nil

@@ -42,10 +42,9 @@ import (
 //
 //	err := q.GetTimeout(nil, 100*time.Millisecond) // errors.Is(err, mp.ErrEmpty)
 type Queue struct {
-	handle   int32
-	sizeHint atomic.Uint32
-	chunk    []byte
-	bound    atomic.Int32 // boundUnknown, boundNone or boundSome
+	handle int32
+	in     inbox        // what receives keep (receive)
+	bound  atomic.Int32 // boundUnknown, boundNone or boundSome
 }
 
 // What a Queue knows of its maxsize, which never changes: a queue this
@@ -213,7 +212,7 @@ func (q *Queue) get(v any, timeoutNs int64) error {
 
 func (q *Queue) getBytes(timeoutNs int64) ([]byte, error) {
 	h := q.h()
-	b, e := receive(&q.sizeHint, &q.chunk, timeoutNs, func(timeoutNs int64, buf []byte, size *uint32) errno {
+	b, e := receive(&q.in, timeoutNs, func(timeoutNs int64, buf []byte, size *uint32) errno {
 		return host.queueGet(h, timeoutNs, buf, size)
 	})
 	if e == errnoEmpty {
@@ -253,6 +252,7 @@ func (q *Queue) Close() error {
 	e := host.queueClose(h)
 	if e == errnoOK {
 		closedQueues.Store(h, true)
+		q.in.drop()
 	}
 	return objError(e, "close", nil)
 }

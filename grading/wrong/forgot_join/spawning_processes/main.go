@@ -2,8 +2,10 @@
 
 // A deliberately wrong copy of guests/spawning_processes (grading/README.md),
 // graded by grading/chapter3.yaml: the join in the loop is forgotten, so
-// the six processes run at the same time and the main process prints the
-// PIDs before they are done.
+// each process starts before the one before has been joined, and the six
+// may run at the same time, their lines out of order and the main
+// process's PIDs before them (each prints a few lines, and often ends
+// before the next starts).
 //
 // Command spawning_processes is the book's spawning_processes.py: six
 // processes, each started and joined before the next one, run myFunc(i)
