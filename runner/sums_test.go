@@ -51,4 +51,17 @@ func TestPieces(t *testing.T) {
 	if equalPieces([]byte("ab"), []byte("abc")) {
 		t.Error("equalPieces of different lengths is true")
 	}
+	// A file whose size Stat does not give (a pipe): read to its end all
+	// the same, the buffer grown as it fills.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Repeat([]byte("pipe"), 3000)
+	go func() { w.Write(want); w.Close() }()
+	got, err := readAll(r)
+	r.Close()
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("readAll of a pipe read %d bytes, %v; want %d", len(got), err, len(want))
+	}
 }
