@@ -131,9 +131,9 @@ func (p *Prepared) leanPaths() (base, state string, ok bool) {
 // module's, image included).
 const leanStateName = ".lean-map.json"
 
-// oldLeanStates are the names of the states of forms before, which
-// makeLean removes.
-var oldLeanStates = []string{".lean.json", ".lean-code.json"}
+// oldLeanStates match the states of forms before, which makeLean removes
+// (and a corrupt cache's clearing).
+var oldLeanStates = []string{"*.lean.json", "*.lean-code.json"}
 
 // leanName is the lean module's file name: named after its content (its
 // cache entry's name), so that the file a state names is the one that
@@ -203,7 +203,7 @@ func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 // (a module compiled again may have other code); and the code file is
 // there.
 func (st *leanState) current(p *Prepared, l *Lean) bool {
-	own, err := entryCode(filepath.Join(p.cfg.CacheDir, st.Dir, st.Lean))
+	own, _, err := entryCode(filepath.Join(p.cfg.CacheDir, st.Dir, st.Lean))
 	if err != nil || len(own) >= minShared {
 		return false
 	}
@@ -249,7 +249,7 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 		return nil, err // (not remembered: for as long as it is mounted so)
 	}
 	for _, old := range oldLeanStates {
-		unmark(modules, filepath.Base(base)+".*"+old)
+		unmark(modules, filepath.Base(base)+"."+old)
 	}
 	// The names wazero gives cache entries: learnt from a compile of the
 	// lean module into a folder of its own (its bodies compile at once).
@@ -267,11 +267,12 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 		return nil, fmt.Errorf("%w: wazero's cache holds %d entries for one module", errNoLeanForm, len(entries))
 	}
 	dir, leanEntry := filepath.Base(filepath.Dir(entries[0])), filepath.Base(entries[0])
-	cpu, ok := learnCPU(compiled, leanEntry)
+	id := moduleID(compiled)
+	cpu, ok := learnCPU(id, leanEntry)
 	if !ok {
 		return nil, fmt.Errorf("%w: wazero's cache names entries in a way this build does not know", errNoLeanForm)
 	}
-	st := leanState{Of: p.of(), Module: leanName(base, leanEntry), ID: hex.EncodeToString(moduleID(compiled)),
+	st := leanState{Of: p.of(), Module: leanName(base, leanEntry), ID: hex.EncodeToString(id),
 		Dir: dir, Lean: leanEntry, Full: wazeroKey(p.merged, cpu)}
 	// The lean module's own entry goes into the cache, so that runners
 	// do not compile it (a runner's wazero would, and write it there).
@@ -289,22 +290,22 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 	// The code file, from the module's entry (a runner that loaded the
 	// module itself may have written it already), as a mapping holds it:
 	// to the end of its last page.
-	code, err := entryCode(filepath.Join(p.cfg.CacheDir, dir, st.Full))
+	code, sum, err := entryCode(filepath.Join(p.cfg.CacheDir, dir, st.Full))
 	if err != nil {
 		return nil, fmt.Errorf("the module's cache entry: %w", err)
 	}
-	st.Size, st.Sum = len(code), crc32Of(code, castagnoli)
+	st.Size, st.Sum = len(code), sum
 	if len(code) < minShared {
 		return nil, fmt.Errorf("%w: %d bytes of machine code, too few to be worth it", errNoLeanForm, len(code))
 	}
 	page := os.Getpagesize()
 	code = append(code, make([]byte, (page-len(code)%page)%page)...)
-	f, _, err := codeFile(modules, code, "")
+	f, name, err := codeFile(modules, code)
 	if err != nil {
 		return nil, err
 	}
 	f.Close()
-	st.Code = codeName(code)
+	st.Code = name
 	l := st.lean(p)
 	// The load each runner makes, made here first.
 	m, err := loadLean(ctx, LoadConfig{CacheDir: p.cfg.CacheDir, Checked: true, Shared: true, Lean: *l, Logger: p.cfg.Logger})
@@ -447,10 +448,10 @@ func keyOf(id []byte, cpu uint64) string {
 }
 
 // learnCPU finds the CPU features wazero mixed into key, the name it gave
-// bin's entry: a few flags (three on amd64, one on arm64), so the first
-// 2^16 values are tried. False: key is not named as wazeroKey names.
-func learnCPU(bin []byte, key string) (uint64, bool) {
-	id := moduleID(bin)
+// the entry of the module whose ID is id (moduleID): a few flags (three
+// on amd64, one on arm64), so the first 2^16 values are tried. False: key
+// is not named as wazeroKey names.
+func learnCPU(id []byte, key string) (uint64, bool) {
 	for cpu := range uint64(1 << 16) {
 		if keyOf(id, cpu) == key {
 			return cpu, true

@@ -273,7 +273,7 @@ func TestLean(t *testing.T) {
 		if len(entries) != 1 {
 			t.Fatalf("entries: %q", entries)
 		}
-		code, err := entryCode(entries[0])
+		code, _, err := entryCode(entries[0])
 		if err != nil {
 			t.Fatal(err)
 		}

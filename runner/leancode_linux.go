@@ -125,38 +125,48 @@ func readEntry(f *os.File, dir string) (e wazeroEntry, err error) {
 	return e, nil
 }
 
+// openEntry opens the cache entry at path and reads it but for its
+// machine code (readEntry, its folder the one path names).
+func openEntry(path string) (*os.File, wazeroEntry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, wazeroEntry{}, err
+	}
+	e, err := readEntry(f, filepath.Base(filepath.Dir(path)))
+	if err != nil {
+		f.Close()
+		return nil, e, err
+	}
+	return f, e, nil
+}
+
 // entrySum reads the cache entry at path as a lean load does (readEntry)
 // and returns its code's size and CRC-32C.
 func entrySum(path string) (size int, sum uint32, err error) {
-	f, err := os.Open(path)
+	f, e, err := openEntry(path)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer f.Close()
-	e, err := readEntry(f, filepath.Base(filepath.Dir(path)))
-	return e.size, e.sum, err
+	f.Close()
+	return e.size, e.sum, nil
 }
 
-// entryCode reads the machine code of the cache entry at path and checks
-// its CRC-32C.
-func entryCode(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// entryCode reads the machine code of the cache entry at path, checked
+// against its CRC-32C, which it returns.
+func entryCode(path string) ([]byte, uint32, error) {
+	f, e, err := openEntry(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
-	e, err := readEntry(f, filepath.Base(filepath.Dir(path)))
-	if err != nil {
-		return nil, err
-	}
 	code := make([]byte, e.size)
 	if _, err := f.ReadAt(code, e.codeAt); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if crc32Of(code, castagnoli) != e.sum {
-		return nil, errors.New("the entry's machine code does not match its checksum")
+		return nil, 0, errors.New("the entry's machine code does not match its checksum")
 	}
-	return code, nil
+	return code, e.sum, nil
 }
 
 // leanCode is the module's machine code a lean load runs: mapped from its
@@ -176,15 +186,11 @@ func mapLeanCode(l *Lean, cacheDir string) (*leanCode, error) {
 	if filepath.Dir(l.Full) != filepath.Join(cacheDir, wazeroDir()) {
 		return nil, fmt.Errorf("the module's entry %s is not in this wazero's folder of the cache", l.Full)
 	}
-	f, err := os.Open(l.Full)
-	if err != nil {
-		return nil, err
-	}
-	e, err := readEntry(f, wazeroDir())
-	f.Close()
+	f, e, err := openEntry(l.Full)
 	if err != nil {
 		return nil, fmt.Errorf("the module's entry: %w", err)
 	}
+	f.Close()
 	if err := execAllowed(ModulesDir(cacheDir)); err != nil {
 		return nil, err
 	}
@@ -193,8 +199,12 @@ func mapLeanCode(l *Lean, cacheDir string) (*leanCode, error) {
 		return nil, err
 	}
 	defer cf.Close()
-	if fi, err := cf.Stat(); err != nil || fi.Size() < int64(e.size) {
-		return nil, fmt.Errorf("code file of %v bytes for %d of code", fi.Size(), e.size)
+	fi, err := cf.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() < int64(e.size) {
+		return nil, fmt.Errorf("code file of %d bytes for %d of code", fi.Size(), e.size)
 	}
 	code, err := unix.Mmap(int(cf.Fd()), 0, e.size, unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_POPULATE)
 	if err != nil {

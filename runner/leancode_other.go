@@ -19,7 +19,9 @@ func mapLeanCode(*Lean, string) (*leanCode, error) {
 	return nil, errors.New("no lean loads outside Linux")
 }
 
-func entryCode(string) ([]byte, error) { return nil, errors.New("no lean loads outside Linux") }
+func entryCode(string) ([]byte, uint32, error) {
+	return nil, 0, errors.New("no lean loads outside Linux")
+}
 
 func entrySum(string) (int, uint32, error) { return 0, 0, errors.New("no lean loads outside Linux") }
 

@@ -427,7 +427,7 @@ func loadBytes(ctx context.Context, cfg LoadConfig, bin []byte, path string) (*M
 				// What they vouched for is gone; so is the code of
 				// another wazero (a runner maps a code file only once
 				// it holds the very bytes, so one in use can go).
-				unmark(cfg.ModulesDir, "*.compiled", "*.checked", "*.code", "*"+leanStateName, "*"+oldLeanStates[0], "*"+oldLeanStates[1])
+				unmark(cfg.ModulesDir, append([]string{"*.compiled", "*.checked", "*.code", "*" + leanStateName}, oldLeanStates...)...)
 			}
 			cfg.Logger.Warn("compilation cache is corrupt; deleted its entries", "dir", cfg.CacheDir, "error", err)
 			m, err = compile(ctx, cfg, bin)
@@ -584,14 +584,6 @@ func compile(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
 
 func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, error) {
 	share := cfg.ShareCode && !cfg.Interpret && cfg.CacheDir != "" && cfg.lean == nil
-	var lean *leanCode // the module's code, for a lean load
-	if cfg.lean != nil {
-		var err error
-		if lean, err = mapLeanCode(cfg.lean, cfg.CacheDir); err != nil {
-			return nil, fmt.Errorf("%w: %w", errNotLean, err)
-		}
-		defer lean.unmap() // (unless taken)
-	}
 	var before map[codeMapping]bool
 	if share {
 		loading.Lock()
@@ -604,6 +596,14 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 	} else {
 		loading.RLock()
 		defer loading.RUnlock()
+	}
+	var lean *leanCode // the module's code, for a lean load
+	if cfg.lean != nil {
+		var err error
+		if lean, err = mapLeanCode(cfg.lean, cfg.CacheDir); err != nil {
+			return nil, fmt.Errorf("%w: %w", errNotLean, err)
+		}
+		defer lean.unmap() // (unless taken)
 	}
 	rc := wazero.NewRuntimeConfigCompiler()
 	if cfg.Interpret {
@@ -657,7 +657,7 @@ func compileOnce(ctx context.Context, cfg LoadConfig, bin []byte) (*Module, erro
 	}
 	if share {
 		t := time.Now()
-		if name, err := shareCode(ModulesDir(cfg.CacheDir), newCode(before), ""); errors.Is(err, errCodeUnmapped) {
+		if name, err := shareCode(ModulesDir(cfg.CacheDir), newCode(before)); errors.Is(err, errCodeUnmapped) {
 			kept = append(kept, m) // (not closed: see kept)
 			return nil, err
 		} else if err != nil {

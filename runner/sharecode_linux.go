@@ -108,14 +108,13 @@ func codeMappings() (map[codeMapping]bool, error) {
 
 // shareCode maps seg, the module's machine code the caller just compiled
 // or loaded (newCode; nil: the mappings could not be listed), from the
-// file in dir that holds the same bytes (name: its codeName, "" for
-// shareCode to compute), writing that file first if it is missing or
-// differs. It returns the file's name, "" when there was nothing worth
-// sharing. On an error the mapping is left
+// file in dir that holds the same bytes (codeFile), writing that file
+// first if it is missing or differs. It returns the file's path, "" when
+// there was nothing worth sharing. On an error the mapping is left
 // as wazero made it, except errCodeUnmapped: a kernel before 6.12 may
 // unmap the range before a MAP_FIXED mmap fails (an allocation of its
 // own, the file system's mmap).
-func shareCode(dir string, seg []byte, name string) (string, error) {
+func shareCode(dir string, seg []byte) (string, error) {
 	if seg == nil {
 		return "", errors.New("listing mappings failed")
 	}
@@ -127,11 +126,12 @@ func shareCode(dir string, seg []byte, name string) (string, error) {
 	if err := execAllowed(dir); err != nil {
 		return "", err
 	}
-	f, name, err := codeFile(dir, seg, name)
+	f, _, err := codeFile(dir, seg)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	name := f.Name()
 	_, err = unix.MmapPtr(int(f.Fd()), 0, unsafe.Pointer(&seg[0]), size,
 		unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_FIXED|unix.MAP_POPULATE)
 	if err != nil {
@@ -146,27 +146,22 @@ func shareCode(dir string, seg []byte, name string) (string, error) {
 	return name, nil
 }
 
-// errNoExec says a folder is on a file system mounted noexec: its files
-// cannot be mapped as code.
-var errNoExec = errors.New("on a file system mounted noexec")
-
-// execAllowed says whether code can be mapped from files of dir.
+// execAllowed says whether code can be mapped from files of dir (not on
+// a file system mounted noexec).
 func execAllowed(dir string) error {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err == nil && st.Flags&unix.ST_NOEXEC != 0 {
-		return fmt.Errorf("%s is %w", dir, errNoExec)
+		return fmt.Errorf("%s is on a file system mounted noexec", dir)
 	}
 	return nil
 }
 
-// codeFile opens the file in dir that holds the machine code seg (name:
-// its codeName, "" for codeFile to compute), writing it first if it is
-// missing or differs.
-func codeFile(dir string, seg []byte, name string) (*os.File, string, error) {
-	if name == "" {
-		name = codeName(seg)
-	}
-	name = filepath.Join(dir, name+".code")
+// codeFile opens the file in dir that holds the machine code seg, named
+// by its codeName (returned), writing it first if it is missing or
+// differs.
+func codeFile(dir string, seg []byte) (*os.File, string, error) {
+	code := codeName(seg)
+	name := filepath.Join(dir, code+".code")
 	f, err := openSame(name, seg)
 	if err != nil {
 		if werr := writeFileMode(name, seg, 0, codeTemp); werr != nil {
@@ -176,7 +171,7 @@ func codeFile(dir string, seg []byte, name string) (*os.File, string, error) {
 			return nil, "", fmt.Errorf("after writing it: %w", err)
 		}
 	}
-	return f, name, nil
+	return f, code, nil
 }
 
 // newCode returns the largest executable mapping made since before: the

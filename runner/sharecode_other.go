@@ -20,7 +20,7 @@ var errCodeUnmapped = errors.New("the machine code was unmapped by a failed mmap
 const codeTemp = ".code-"
 
 // shareCode shares nothing outside Linux (see sharecode_linux.go).
-func shareCode(string, []byte, string) (string, error) { return "", nil }
+func shareCode(string, []byte) (string, error) { return "", nil }
 
 // newCode finds no machine code outside Linux.
 func newCode(map[codeMapping]bool) []byte { return nil }
@@ -29,7 +29,7 @@ func codeName([]byte) string { return "" }
 
 func execAllowed(string) error { return nil }
 
-func codeFile(string, []byte, string) (*os.File, string, error) {
+func codeFile(string, []byte) (*os.File, string, error) {
 	return nil, "", errors.New("no code files outside Linux")
 }
 
