@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -137,32 +136,6 @@ func readModule(path string, keep, trusted bool) ([]byte, *memImage, error) {
 		f.Close()
 	}
 	return bin, im, nil
-}
-
-// readAll reads f to its end into a buffer sized from the file, as
-// os.ReadFile does: a buffer made at its size is zeroed in pieces, at
-// safe points (a bytes.Buffer grown to it was zeroed at once, in
-// assembly the collector cannot preempt, faulting in each page: a
-// collection then spun for milliseconds waiting to scan the stack).
-func readAll(f *os.File) ([]byte, error) {
-	size := 512
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		size = int(fi.Size()) + 1 // (one more, to see the end at once)
-	}
-	b := make([]byte, 0, size)
-	for {
-		n, err := f.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
 }
 
 // close closes the image's file, if it is open.

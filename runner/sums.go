@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"hash"
 	"hash/crc32"
+	"io"
+	"os"
 )
 
-// Sums of large buffers are taken in pieces. The SHA-256 and CRC-32 of
+// Large buffers are summed and compared in pieces (and read into a
+// buffer zeroed in pieces: readAll). The SHA-256 and CRC-32 of
 // the standard library run as assembly, which the Go scheduler cannot
 // preempt: a collection that starts while a goroutine hashes megabytes
 // spins on a core until that goroutine reaches a safe point, to scan its
@@ -36,13 +39,9 @@ func sha256Of(b []byte) (sum [sha256.Size]byte) {
 
 // crc32Of is crc32.Checksum(b, tab), in pieces.
 func crc32Of(b []byte, tab *crc32.Table) uint32 {
-	var c uint32
-	for len(b) > 0 {
-		n := min(len(b), sumPiece)
-		c = crc32.Update(c, tab, b[:n])
-		b = b[n:]
-	}
-	return c
+	h := crc32.New(tab)
+	writePieces(h, b)
+	return h.Sum32()
 }
 
 // equalPieces is bytes.Equal(a, b), in pieces.
@@ -58,4 +57,30 @@ func equalPieces(a, b []byte) bool {
 		a, b = a[n:], b[n:]
 	}
 	return true
+}
+
+// readAll reads f to its end into a buffer sized from the file, as
+// os.ReadFile does: a buffer made at its size is zeroed in pieces, at
+// safe points (a bytes.Buffer grown to it was zeroed at once, in
+// assembly the collector cannot preempt, faulting in each page: a
+// collection then spun for milliseconds waiting to scan the stack).
+func readAll(f *os.File) ([]byte, error) {
+	size := 512
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = int(fi.Size()) + 1 // (one more, to see the end at once)
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
