@@ -187,6 +187,7 @@ type Result struct {
 // Supervisor runs one guest program. Create it with New; Run it once.
 type Supervisor struct {
 	cfg     Config
+	argv    [][]byte // cfg.Args, as every Assign carries them
 	log     hclog.Logger
 	out     *output
 	spawner *spawner
@@ -288,6 +289,9 @@ func New(cfg Config) (*Supervisor, error) {
 		again:   make(chan struct{}),
 		ev:      cfg.Events,
 		t0:      time.Now(),
+	}
+	for _, a := range cfg.Args {
+		s.argv = append(s.argv, []byte(a))
 	}
 	s.out = newOutput(cfg.Stdout, cfg.Stderr, cfg.Prefix, func(err error) { s.stop(err) })
 	return s, nil

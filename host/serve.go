@@ -29,7 +29,7 @@ func (s *Supervisor) serveWorker(w *worker, hello bool) {
 			// next process's guest (a parked guest: runner/runner.go),
 			// which may compute a long while before it next looks at
 			// the socket: it is killed, not waited for.
-			w.cmd.Process.Kill()
+			w.kill()
 		}
 	}
 }
@@ -57,11 +57,7 @@ func (s *Supervisor) hello(w *worker) bool {
 // true when w stays, idle, for another process.
 func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 	conn := w.conn
-	argv := make([][]byte, len(s.cfg.Args))
-	for i, a := range s.cfg.Args {
-		argv[i] = []byte(a)
-	}
-	if err := conn.Send(wire.Assign(p.handle, argv)); err != nil {
+	if err := conn.Send(wire.Assign(p.handle, s.argv)); err != nil {
 		return false
 	}
 	if p.parent == nil {

@@ -34,9 +34,9 @@ type usage struct {
 }
 
 // sample sums the CPU time and resident memory of the run's runners now.
-// It returns, too, how many were alive, and each one's CPU time (since it
-// started) by pid.
-func (s *Supervisor) sample() (u usage, alive int, cpus map[int]time.Duration) {
+// It returns, too, how many were serving a process, and each one's CPU
+// time (since it started) by pid.
+func (s *Supervisor) sample() (u usage, serving int, cpus map[int]time.Duration) {
 	s.mu.Lock()
 	u.cpu = s.idleCPU
 	for _, p := range s.procs {
@@ -73,7 +73,6 @@ func (s *Supervisor) sample() (u usage, alive int, cpus map[int]time.Duration) {
 	}
 	s.mu.Unlock()
 	cpus = make(map[int]time.Duration, len(runners))
-	serving := 0
 	for _, r := range runners {
 		cpu, rss, err := procStat(r.pid)
 		if err != nil {
@@ -134,7 +133,7 @@ func (s *Supervisor) watchUsage(done <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		u, alive, cpus := s.sample()
+		u, serving, cpus := s.sample()
 		now := time.Now()
 		if !last.IsZero() && quiet(lastCPUs, cpus, now.Sub(last), runtime.GOMAXPROCS(0)) {
 			s.grantWish()
@@ -152,7 +151,7 @@ func (s *Supervisor) watchUsage(done <-chan struct{}) {
 			s.stop(&LimitError{VerdictMemoryLimit, fmt.Sprintf("memory limit: the processes used %s of memory together, more than the run's %s; every process was killed", bytesText(u.rss), bytesText(limit))})
 			return
 		}
-		t.Reset(sampleEvery * time.Duration(1+alive/samplePerTick))
+		t.Reset(sampleEvery * time.Duration(1+serving/samplePerTick))
 	}
 }
 

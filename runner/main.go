@@ -113,7 +113,7 @@ func Main(args []string, stderr io.Writer) int {
 	}
 	ctl := &confinedControl{ReadWriteCloser: control, lockdown: lockdown}
 	gc := 0
-	if _, ok := os.LookupEnv("GOGC"); !ok && !cfg.Interpret {
+	if _, ok := os.LookupEnv("GOGC"); !ok { // (an interpreting runner ignores it: Run)
 		gc = gcPercent
 	}
 	code := Run(context.Background(), Config{

@@ -80,34 +80,33 @@ func Run(ctx context.Context, cfg Config) int {
 	conn := wire.NewConn(cfg.Control)
 	began := time.Now()
 
-	gc := 0
-	if cfg.Load.Interpret {
+	// The collector's percentage during the load; prev, what it was.
+	prev, changed := 0, false
+	switch {
+	case cfg.Load.Interpret:
 		// The interpreter's code is nearly all its compile allocates (a
 		// 3.9 MB Go module: 91 MiB allocated, 88 MiB kept): a collection
 		// during it frees little and, on a runner's single P, took the
-		// compile from 120-150 ms to 230.
-		gc = debug.SetGCPercent(-1)
-	}
-	var err error
-	if cfg.Load.Interpret {
-		cfg.GCPercent = 0 // (its load runs with the collector off, above)
-	}
-	if cfg.GCPercent != 0 && cfg.Load.Lean.Path != "" {
+		// compile from 120-150 ms to 230. (GCPercent is not for it.)
+		prev, changed = debug.SetGCPercent(-1), true
+		cfg.GCPercent = 0
+	case cfg.GCPercent != 0 && cfg.Load.Lean.Path != "":
 		// A lean load compiles nothing but traps, if anything (lean.go):
 		// what it allocates is little, and the collections of it are cut
 		// as the guest's are.
-		debug.SetGCPercent(cfg.GCPercent)
+		prev, changed = debug.SetGCPercent(cfg.GCPercent), true
 	}
+	var err error
 	mod := LoadLean(ctx, cfg.Load)
 	lean := mod != nil
+	if changed && !lean && !cfg.Load.Interpret {
+		debug.SetGCPercent(prev) // (no lean load: Load may compile)
+	}
 	if !lean {
-		if cfg.GCPercent != 0 {
-			debug.SetGCPercent(100) // (Go's default: Load may compile)
-		}
 		mod, err = Load(ctx, cfg.Load)
 	}
 	if cfg.Load.Interpret {
-		debug.SetGCPercent(gc)
+		debug.SetGCPercent(prev)
 	}
 	if err != nil {
 		log.Error("cannot load module", "error", err)
@@ -335,7 +334,7 @@ func (g *guest) take(m *wire.Msg) error {
 	if m.Kind != wire.KindAssign || len(m.Bufs) == 0 {
 		return fmt.Errorf("%w: expected an assignment, got a frame of kind %d", errProtocol, m.Kind)
 	}
-	if len(m.Bufs) != len(g.argv) || !slices.EqualFunc(m.Bufs, g.argv, func(b []byte, a string) bool { return string(b) == a }) {
+	if !slices.EqualFunc(m.Bufs, g.argv, func(b []byte, a string) bool { return string(b) == a }) {
 		return fmt.Errorf("%w: the assignment's arguments %q are not the run's %q", errProtocol, argsOf(m), g.argv)
 	}
 	g.log = g.log.With("handle", m.AssignHandle())
@@ -349,7 +348,6 @@ func (g *guest) take(m *wire.Msg) error {
 // and the host's reply to the report.
 func (g *guest) run(ctx context.Context, assign *wire.Msg) (int, *wire.Msg, error) {
 	caller := g.caller
-	caller.pending, caller.pendingErr = nil, nil
 	if assign != nil {
 		if err := g.take(assign); err != nil {
 			return 0, nil, err

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -227,6 +228,7 @@ func TestHostGone(t *testing.T) {
 // hold, a sleep, a call to the host, its end. With none of those first,
 // it runs ahead: the clock it reads is older than the assignment.
 func TestParkedGuest(t *testing.T) {
+	skipUnparked(t)
 	large := largeMemory(t, fixture(t, "park.wasm"))
 	tests := []struct {
 		name, mode string
@@ -325,6 +327,7 @@ func largeMemory(t *testing.T, path string) string {
 // wrong ones, and the runner says so at once (Config.Failed), not when
 // the guest next calls the host.
 func TestParkedGuestArgs(t *testing.T) {
+	skipUnparked(t)
 	failed := make(chan struct{}, 1)
 	h, status := startRunnerWith(t, runner.Config{
 		Load:   runner.LoadConfig{Path: fixture(t, "park.wasm")},
@@ -353,11 +356,23 @@ func TestGCPercent(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
 	h, status := startRunnerWith(t, runner.Config{Load: runner.LoadConfig{Path: fixture(t, "park.wasm")}, GCPercent: 300})
 	h.recv(wire.KindHello)
-	if got := debug.SetGCPercent(300); got != 300 {
+	if got := debug.SetGCPercent(100); got != 300 {
 		t.Errorf("GC percent %d once loaded, want 300", got)
 	}
-	if got := debug.SetMemoryLimit(-1); got == math.MaxInt64 {
+	if got := debug.SetMemoryLimit(math.MaxInt64); got == math.MaxInt64 {
 		t.Error("no memory limit once loaded")
+	}
+	h.raw.Close()
+	<-status
+
+	// An interpreting runner keeps the collector as it was.
+	h, status = startRunnerWith(t, runner.Config{Load: runner.LoadConfig{Path: fixture(t, "park.wasm"), Interpret: true}, GCPercent: 300})
+	h.recv(wire.KindHello)
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent %d once an interpreting runner loaded, want 100", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("memory limit %d once an interpreting runner loaded, want none", got)
 	}
 	h.raw.Close()
 	<-status
@@ -371,5 +386,14 @@ func TestNotAnAssignment(t *testing.T) {
 	h.conn.Send(&wire.Msg{Kind: wire.KindReply, Bufs: [][]byte{[]byte("park.wasm"), []byte("n")}})
 	if got := <-status; got != runner.ExitFailed {
 		t.Errorf("runner status = %d, want %d", got, runner.ExitFailed)
+	}
+}
+
+// skipUnparked skips a test of parked guests where runners do not park
+// them (runner.parkGuests: Linux only).
+func skipUnparked(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("runners park guests on Linux only")
 	}
 }
