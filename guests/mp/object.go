@@ -180,14 +180,19 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte, 
 	if in != nil {
 		n = max(n, int(in.hint.Load()))
 	}
-	var buf []byte
+	var buf, rest []byte
 	inChunk := in != nil && n <= maxCarved
 	if inChunk {
 		if len(in.chunk) < n || in.size > carvedPerChunk*n {
 			in.size = min(carvedPerChunk*n, maxChunk)
 			in.chunk = make([]byte, in.size)
 		}
-		buf = in.chunk[:n:n]
+		// The chunk is this receive's until it returns (rest, what is
+		// left of it): another goroutine's receive on the object (while
+		// this one waits for the allocator, say) makes one of its own.
+		rest, in.chunk = in.chunk, nil
+		defer func() { in.chunk = rest }()
+		buf = rest[:n:n]
 	} else {
 		buf = make([]byte, n)
 	}
@@ -211,7 +216,7 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte, 
 				copy(b, buf)
 				return b, errnoOK
 			case inChunk:
-				in.chunk = in.chunk[size:]
+				rest = rest[size:]
 				return buf[:size:size], errnoOK
 			}
 			return buf[:size], errnoOK
