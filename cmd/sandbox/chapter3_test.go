@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,14 +205,11 @@ func TestChapter3(t *testing.T) {
 				t.Fatalf("%s was not graded", c.student)
 			}
 			ex := exercises[c.exercise]
-			for name := range c.fails {
-				if !slices.ContainsFunc(ex.Tests, func(test grade.Test) bool { return test.Name == name }) {
-					t.Errorf("%s has no test %q", c.exercise, name)
-				}
-			}
-			for name := range c.maybe {
-				if !slices.ContainsFunc(ex.Tests, func(test grade.Test) bool { return test.Name == name }) {
-					t.Errorf("%s has no test %q", c.exercise, name)
+			for _, tests := range []map[string][]string{c.fails, c.maybe} {
+				for name := range tests {
+					if !slices.ContainsFunc(ex.Tests, func(test grade.Test) bool { return test.Name == name }) {
+						t.Errorf("%s has no test %q", c.exercise, name)
+					}
 				}
 			}
 			// A test the bug fails on some schedules is lost when the
@@ -288,6 +286,76 @@ func TestChapter3(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("summary:\n%s", stdout.String())
+	}
+}
+
+// TestChapter3OrderCheck: the check forgot_join fails only on some
+// schedules (its "maybe", which TestChapter3 may see pass) fails on the
+// output of such a schedule, saying what its maybe words say: a process's
+// lines after the next one's, or the PIDs before the last lines; and
+// passes the output in order.
+func TestChapter3OrderCheck(t *testing.T) {
+	spec, err := grade.LoadSpec(filepath.Join(testutil.RepoRoot(t), "grading", "chapter3.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "myFunc's lines in order, then the PIDs"
+	var words []string
+	for _, c := range chapter3Wrong {
+		if w, ok := c.maybe[name]; ok {
+			words = w
+		}
+	}
+	var test *grade.Test
+	for i := range spec.Exercises {
+		for j := range spec.Exercises[i].Tests {
+			if spec.Exercises[i].Tests[j].Name == name {
+				test = &spec.Exercises[i].Tests[j]
+			}
+		}
+	}
+	if test == nil || words == nil {
+		t.Fatalf("no test %q in the spec, or no wrong case that may fail it", name)
+	}
+	var lines []string // process i's lines, in order, then the PIDs
+	for i := range 6 {
+		lines = append(lines, fmt.Sprintf("calling myFunc from process n°: %d", i))
+		for j := range i {
+			lines = append(lines, fmt.Sprintf("output from myFunc is :%d", j))
+		}
+	}
+	for i := range 6 {
+		lines = append(lines, fmt.Sprintf("Spawning new process with PID %d", 100+i))
+	}
+	swapped := slices.Clone(lines) // process 4's first line before process 3's last
+	swapped[9], swapped[10] = swapped[10], swapped[9]
+	early := append(append(slices.Clone(lines[:15]), lines[21:]...), lines[15:21]...) // the PIDs before process 5's lines
+	for _, tt := range []struct {
+		name   string
+		lines  []string
+		passes bool
+	}{
+		{"in order", lines, true},
+		{"a process's line after the next one's", swapped, false},
+		{"the PIDs before the last process's lines", early, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &grade.Outcome{Verdict: "ok", MainRan: true, Stdout: strings.Join(tt.lines, "\n") + "\n"}
+			passed, feedback := true, ""
+			for i := range test.Checks {
+				if r := test.Checks[i].Eval(o); !r.Passed {
+					passed, feedback = false, feedback+r.Message
+				}
+			}
+			if passed != tt.passes {
+				t.Fatalf("passed %v, want %v (feedback %q)", passed, tt.passes, feedback)
+			}
+			for _, w := range words {
+				if !passed && !strings.Contains(feedback, w) {
+					t.Errorf("the feedback does not say %q: %s", w, feedback)
+				}
+			}
+		})
 	}
 }
 
