@@ -8,43 +8,48 @@ import (
 
 // ipcABI is the part of the sandbox host module that serves shared
 // objects ("Shared objects" in docs/ABI.md): one method per import, with
-// Go slices where the ABI has (ptr, len) and Go strings for keys.
+// Go slices where the ABI has (ptr, len) and Go strings for keys. The
+// calls a program makes once per message or per operation (receive, poll,
+// acquire, wait, the info records) return what the import writes through
+// its out-pointers: a caller's local whose address reaches an import, or
+// this interface, is allocated on the heap at every call (see out, in
+// abi_ipc_wasip1.go).
 type ipcABI interface {
 	pipeNew(duplex bool, end0, end1 *int32) errno
 	connSend(h int32, data []byte) errno
-	connRecv(h int32, timeoutNs int64, buf []byte, size *uint32) errno
-	connPoll(h int32, timeoutNs int64, ready *int32) errno
+	connRecv(h int32, timeoutNs int64, buf []byte) (size uint32, e errno)
+	connPoll(h int32, timeoutNs int64) (ready bool, e errno)
 	connClose(h int32) errno
 
 	queueNew(maxsize int32, joinable bool, h *int32) errno
 	queuePut(h int32, data []byte, timeoutNs int64) errno
 	queuePost(h int32, data []byte, timeoutNs int64) errno
-	queueGet(h int32, timeoutNs int64, buf []byte, size *uint32) errno
-	queueInfo(h int32, rec *[recordSize]byte) errno
+	queueGet(h int32, timeoutNs int64, buf []byte) (size uint32, e errno)
+	queueInfo(h int32) ([3]int32, errno)
 	queueClose(h int32) errno
 	queueTaskDone(h int32) errno
 	queueJoin(h int32, timeoutNs int64) errno
 
 	barrierNew(parties int32, timeoutNs int64, hasAction bool, h *int32) errno
-	barrierWait(h int32, timeoutNs int64, index, runAction *int32) errno
+	barrierWait(h int32, timeoutNs int64) (index int32, runAction bool, e errno)
 	barrierActionDone(h int32, ok bool) errno
 	barrierAbort(h int32) errno
 	barrierReset(h int32) errno
-	barrierInfo(h int32, rec *[recordSize]byte) errno
+	barrierInfo(h int32) ([3]int32, errno)
 
 	lockNew(kind, value int32, h *int32) errno
-	lockAcquire(h int32, timeoutNs int64, acquired *int32) errno
+	lockAcquire(h int32, timeoutNs int64) (acquired bool, e errno)
 	lockRelease(h int32) errno
-	lockInfo(h int32, rec *[recordSize]byte) errno
+	lockInfo(h int32) ([3]int32, errno)
 
 	eventNew(h *int32) errno
 	eventSet(h int32) errno
 	eventClear(h int32) errno
-	eventIsSet(h int32, set *int32) errno
-	eventWait(h int32, timeoutNs int64, set *int32) errno
+	eventIsSet(h int32) (set bool, e errno)
+	eventWait(h int32, timeoutNs int64) (set bool, e errno)
 
 	condNew(lock int32, h *int32) errno
-	condWait(h int32, timeoutNs int64, notified *int32) errno
+	condWait(h int32, timeoutNs int64) (notified bool, e errno)
 	condNotify(h int32, n int32) errno
 	condNotifyAll(h int32) errno
 
@@ -68,16 +73,6 @@ const recordSize = abispec.InfoSize
 func decodeRecord(rec *[recordSize]byte) [3]int32 {
 	le := binary.LittleEndian
 	return [3]int32{int32(le.Uint32(rec[0:])), int32(le.Uint32(rec[4:])), int32(le.Uint32(rec[8:]))}
-}
-
-// encodeRecord is the inverse of decodeRecord (used by tests and fakes).
-func encodeRecord(v [3]int32) [recordSize]byte {
-	var rec [recordSize]byte
-	le := binary.LittleEndian
-	for i, x := range v {
-		le.PutUint32(rec[4*i:], uint32(x))
-	}
-	return rec
 }
 
 // Kinds of lock_new and ns_new.

@@ -116,16 +116,16 @@ func (b *Barrier) Wait() (int, error) { return b.wait(-1) }
 func (b *Barrier) WaitTimeout(d time.Duration) (int, error) { return b.wait(atMostArg(d)) }
 
 func (b *Barrier) wait(timeoutNs int64) (int, error) {
-	var index, runAction int32
 	h := b.h()
-	switch e := host.barrierWait(h, timeoutNs, &index, &runAction); e {
+	index, runAction, e := host.barrierWait(h, timeoutNs)
+	switch e {
 	case errnoOK:
 	case errnoBroken:
 		return 0, ErrBrokenBarrier
 	default:
 		return 0, objError(e, "barrier wait", nil)
 	}
-	if runAction != 0 {
+	if runAction {
 		if err := b.runAction(h); err != nil {
 			return 0, err
 		}
@@ -176,9 +176,9 @@ func (b *Barrier) Abort() error { return objError(host.barrierAbort(b.h()), "bar
 func (b *Barrier) Reset() error { return objError(host.barrierReset(b.h()), "barrier reset", nil) }
 
 func (b *Barrier) info() [3]int32 {
-	var rec [recordSize]byte
-	must("barrier info", host.barrierInfo(b.h(), &rec))
-	return decodeRecord(&rec)
+	rec, e := host.barrierInfo(b.h())
+	must("barrier info", e)
+	return rec
 }
 
 // Parties returns the number of processes needed to pass the barrier.

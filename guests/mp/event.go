@@ -48,18 +48,18 @@ func (e *Event) Clear() { must("event clear", host.eventClear(e.h())) }
 
 // IsSet reports whether the flag is set.
 func (e *Event) IsSet() bool {
-	var set int32
-	must("event is_set", host.eventIsSet(e.h(), &set))
-	return set != 0
+	set, errno := host.eventIsSet(e.h())
+	must("event is_set", errno)
+	return set
 }
 
 // Wait waits until the flag is set, at most timeout (0 does not wait, a
 // negative timeout waits forever, Python's wait(None)), and returns the
 // flag: false means the timeout passed first.
 func (e *Event) Wait(timeout time.Duration) bool {
-	var set int32
-	must("event wait", host.eventWait(e.h(), waitArg(timeout), &set))
-	return set != 0
+	set, errno := host.eventWait(e.h(), waitArg(timeout))
+	must("event wait", errno)
+	return set
 }
 
 // MarshalJSON encodes the event as its handle, so it can be passed to a
@@ -147,11 +147,11 @@ var condMsgs = map[errno]string{errnoNotOwner: "must acquire() condition before 
 // even after a timeout. notified is false when the timeout passed. The
 // error wraps ErrNotOwner when this process does not hold the lock.
 func (c *Condition) Wait(timeout time.Duration) (notified bool, err error) {
-	var n int32
-	if e := host.condWait(c.h(), waitArg(timeout), &n); e != errnoOK {
+	notified, e := host.condWait(c.h(), waitArg(timeout))
+	if e != errnoOK {
 		return false, objError(e, "wait", condMsgs)
 	}
-	return n != 0, nil
+	return notified, nil
 }
 
 // WaitFor waits until pred returns true, as Python's wait_for: it calls

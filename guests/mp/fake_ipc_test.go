@@ -132,26 +132,24 @@ func (f *fakeHost) connSend(h int32, data []byte) errno {
 	return toErrno(p.Send(bg, f.self, end, data))
 }
 
-func (f *fakeHost) connRecv(h int32, timeoutNs int64, buf []byte, size *uint32) errno {
+func (f *fakeHost) connRecv(h int32, timeoutNs int64, buf []byte) (uint32, errno) {
 	p, end, e := fakeLookup[*ipc.Pipe](f, h)
 	if e != errnoOK {
-		return e
+		return 0, e
 	}
 	msg, n, err := p.Recv(bg, f.self, end, fakeTimeout(timeoutNs), len(buf))
-	return reply(msg, n, err, buf, size)
+	var size uint32
+	e = reply(msg, n, err, buf, &size)
+	return size, e
 }
 
-func (f *fakeHost) connPoll(h int32, timeoutNs int64, ready *int32) errno {
+func (f *fakeHost) connPoll(h int32, timeoutNs int64) (bool, errno) {
 	p, end, e := fakeLookup[*ipc.Pipe](f, h)
 	if e != errnoOK {
-		return e
+		return false, e
 	}
 	ok, err := p.Poll(bg, f.self, end, fakeTimeout(timeoutNs))
-	if err != nil {
-		return toErrno(err)
-	}
-	*ready = b2i(ok)
-	return errnoOK
+	return ok, toErrno(err)
 }
 
 func (f *fakeHost) connClose(h int32) errno {
@@ -182,22 +180,23 @@ func (f *fakeHost) queuePost(h int32, data []byte, timeoutNs int64) errno {
 	return errnoOK
 }
 
-func (f *fakeHost) queueGet(h int32, timeoutNs int64, buf []byte, size *uint32) errno {
+func (f *fakeHost) queueGet(h int32, timeoutNs int64, buf []byte) (uint32, errno) {
 	q, _, e := fakeLookup[*ipc.Queue](f, h)
 	if e != errnoOK {
-		return e
+		return 0, e
 	}
 	msg, n, err := q.GetLimit(bg, f.self, fakeTimeout(timeoutNs), len(buf))
-	return reply(msg, n, err, buf, size)
+	var size uint32
+	e = reply(msg, n, err, buf, &size)
+	return size, e
 }
 
-func (f *fakeHost) queueInfo(h int32, rec *[recordSize]byte) errno {
+func (f *fakeHost) queueInfo(h int32) ([3]int32, errno) {
 	q, _, e := fakeLookup[*ipc.Queue](f, h)
 	if e != errnoOK {
-		return e
+		return [3]int32{}, e
 	}
-	*rec = encodeRecord([3]int32{int32(q.Qsize()), int32(q.Maxsize()), int32(q.Unfinished())})
-	return errnoOK
+	return [3]int32{int32(q.Qsize()), int32(q.Maxsize()), int32(q.Unfinished())}, errnoOK
 }
 
 func (f *fakeHost) queueClose(h int32) errno {
@@ -234,17 +233,13 @@ func (f *fakeHost) barrierNew(parties int32, timeoutNs int64, hasAction bool, h 
 	return errnoOK
 }
 
-func (f *fakeHost) barrierWait(h int32, timeoutNs int64, index, runAction *int32) errno {
+func (f *fakeHost) barrierWait(h int32, timeoutNs int64) (int32, bool, errno) {
 	b, _, e := fakeLookup[*ipc.Barrier](f, h)
 	if e != errnoOK {
-		return e
+		return 0, false, e
 	}
 	i, run, err := b.Wait(bg, f.self, fakeTimeout(timeoutNs))
-	if err != nil {
-		return toErrno(err)
-	}
-	*index, *runAction = int32(i), b2i(run)
-	return errnoOK
+	return int32(i), run, toErrno(err)
 }
 
 func (f *fakeHost) barrierActionDone(h int32, ok bool) errno {
@@ -273,13 +268,12 @@ func (f *fakeHost) barrierReset(h int32) errno {
 	return errnoOK
 }
 
-func (f *fakeHost) barrierInfo(h int32, rec *[recordSize]byte) errno {
+func (f *fakeHost) barrierInfo(h int32) ([3]int32, errno) {
 	b, _, e := fakeLookup[*ipc.Barrier](f, h)
 	if e != errnoOK {
-		return e
+		return [3]int32{}, e
 	}
-	*rec = encodeRecord([3]int32{int32(b.Parties()), int32(b.NWaiting()), b2i(b.Broken())})
-	return errnoOK
+	return [3]int32{int32(b.Parties()), int32(b.NWaiting()), b2i(b.Broken())}, errnoOK
 }
 
 // fakeLocker is what lock_acquire and lock_release work on.
@@ -310,17 +304,13 @@ func (f *fakeHost) lockNew(kind, value int32, h *int32) errno {
 	return errnoOK
 }
 
-func (f *fakeHost) lockAcquire(h int32, timeoutNs int64, acquired *int32) errno {
+func (f *fakeHost) lockAcquire(h int32, timeoutNs int64) (bool, errno) {
 	l, _, e := fakeLookup[fakeLocker](f, h)
 	if e != errnoOK {
-		return e
+		return false, e
 	}
 	ok, err := l.Acquire(bg, f.self, fakeTimeout(timeoutNs))
-	if err != nil {
-		return toErrno(err)
-	}
-	*acquired = b2i(ok)
-	return errnoOK
+	return ok, toErrno(err)
 }
 
 func (f *fakeHost) lockRelease(h int32) errno {
@@ -331,24 +321,22 @@ func (f *fakeHost) lockRelease(h int32) errno {
 	return toErrno(l.Release(f.self))
 }
 
-func (f *fakeHost) lockInfo(h int32, rec *[recordSize]byte) errno {
+func (f *fakeHost) lockInfo(h int32) ([3]int32, errno) {
 	o := f.objects[h]
 	if o == nil {
-		return errnoBadHandle
+		return [3]int32{}, errnoBadHandle
 	}
 	switch l := o.obj.(type) {
 	case *ipc.Lock:
 		owner, _ := l.Owner()
-		*rec = encodeRecord([3]int32{b2i(l.Locked()), owner, b2i(l.Locked())})
+		return [3]int32{b2i(l.Locked()), owner, b2i(l.Locked())}, errnoOK
 	case *ipc.RLock:
 		owner, count, _ := l.Owner()
-		*rec = encodeRecord([3]int32{b2i(l.Locked()), owner, int32(count)})
+		return [3]int32{b2i(l.Locked()), owner, int32(count)}, errnoOK
 	case *ipc.Semaphore:
-		*rec = encodeRecord([3]int32{int32(l.Value()), 0, 0})
-	default:
-		return errnoBadHandle
+		return [3]int32{int32(l.Value()), 0, 0}, errnoOK
 	}
-	return errnoOK
+	return [3]int32{}, errnoBadHandle
 }
 
 func (f *fakeHost) eventNew(h *int32) errno {
@@ -367,21 +355,19 @@ func (f *fakeHost) eventOp(h int32, op func(*ipc.Event)) errno {
 func (f *fakeHost) eventSet(h int32) errno   { return f.eventOp(h, (*ipc.Event).Set) }
 func (f *fakeHost) eventClear(h int32) errno { return f.eventOp(h, (*ipc.Event).Clear) }
 
-func (f *fakeHost) eventIsSet(h int32, set *int32) errno {
-	return f.eventOp(h, func(ev *ipc.Event) { *set = b2i(ev.IsSet()) })
+func (f *fakeHost) eventIsSet(h int32) (bool, errno) {
+	var set bool
+	e := f.eventOp(h, func(ev *ipc.Event) { set = ev.IsSet() })
+	return set, e
 }
 
-func (f *fakeHost) eventWait(h int32, timeoutNs int64, set *int32) errno {
+func (f *fakeHost) eventWait(h int32, timeoutNs int64) (bool, errno) {
 	ev, _, e := fakeLookup[*ipc.Event](f, h)
 	if e != errnoOK {
-		return e
+		return false, e
 	}
 	ok, err := ev.Wait(bg, f.self, fakeTimeout(timeoutNs))
-	if err != nil {
-		return toErrno(err)
-	}
-	*set = b2i(ok)
-	return errnoOK
+	return ok, toErrno(err)
 }
 
 func (f *fakeHost) condNew(lock int32, h *int32) errno {
@@ -393,17 +379,13 @@ func (f *fakeHost) condNew(lock int32, h *int32) errno {
 	return errnoOK
 }
 
-func (f *fakeHost) condWait(h int32, timeoutNs int64, notified *int32) errno {
+func (f *fakeHost) condWait(h int32, timeoutNs int64) (bool, errno) {
 	c, _, e := fakeLookup[*ipc.Condition](f, h)
 	if e != errnoOK {
-		return e
+		return false, e
 	}
 	ok, err := c.Wait(bg, f.self, fakeTimeout(timeoutNs))
-	if err != nil {
-		return toErrno(err)
-	}
-	*notified = b2i(ok)
-	return errnoOK
+	return ok, toErrno(err)
 }
 
 func (f *fakeHost) condNotify(h int32, n int32) errno {

@@ -190,6 +190,13 @@ func (f *fakeHost) procInfo(h int32, rec *[infoSize]byte) errno {
 }
 
 // fill is the buffer convention.
+// filled is fill for the calls that return the size.
+func filled(data, buf []byte) (uint32, errno) {
+	var size uint32
+	e := fill(data, buf, &size)
+	return size, e
+}
+
 func fill[T any](data []T, buf []T, size *uint32) errno {
 	*size = uint32(len(data))
 	if len(buf) < len(data) {

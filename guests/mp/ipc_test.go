@@ -511,9 +511,9 @@ func TestTimeouts(t *testing.T) {
 func TestReceive(t *testing.T) {
 	t.Run("retry keeps the deadline", func(t *testing.T) {
 		var timeouts []int64
-		b, e := receive(nil, int64(time.Hour), func(timeoutNs int64, buf []byte, size *uint32) errno {
+		b, e := receive(nil, int64(time.Hour), func(timeoutNs int64, buf []byte) (uint32, errno) {
 			timeouts = append(timeouts, timeoutNs)
-			return fill(make([]byte, 2*minRecvBuffer), buf, size)
+			return filled(make([]byte, 2*minRecvBuffer), buf)
 		})
 		if e != errnoOK || len(b) != 2*minRecvBuffer || len(timeouts) != 2 ||
 			timeouts[1] > timeouts[0] || timeouts[1] <= 0 {
@@ -521,16 +521,13 @@ func TestReceive(t *testing.T) {
 		}
 	})
 	t.Run("host asks for less", func(t *testing.T) {
-		_, e := receive(nil, -1, func(_ int64, buf []byte, size *uint32) errno {
-			*size = 1
-			return errnoTooSmall
-		})
+		_, e := receive(nil, -1, func(int64, []byte) (uint32, errno) { return 1, errnoTooSmall })
 		if e != errnoIO {
 			t.Errorf("errno %d, want EIO", e)
 		}
 	})
 	t.Run("error", func(t *testing.T) {
-		_, e := receive(nil, 0, func(int64, []byte, *uint32) errno { return errnoEmpty })
+		_, e := receive(nil, 0, func(int64, []byte) (uint32, errno) { return 0, errnoEmpty })
 		if e != errnoEmpty {
 			t.Errorf("errno %d", e)
 		}
@@ -545,11 +542,11 @@ func TestReceive(t *testing.T) {
 		var in inbox
 		recvErr := func(msg string, e errno) []byte {
 			t.Helper()
-			b, got := receive(&in, 0, func(_ int64, buf []byte, size *uint32) errno {
+			b, got := receive(&in, 0, func(_ int64, buf []byte) (uint32, errno) {
 				if e != errnoOK {
-					return e
+					return 0, e
 				}
-				return fill([]byte(msg), buf, size)
+				return filled([]byte(msg), buf)
 			})
 			if got != e || (e == errnoOK && (string(b) != msg || cap(b) != len(b))) {
 				t.Fatalf("receive = %q (cap %d), %d; want %q, %d", b, cap(b), got, msg, e)

@@ -123,18 +123,18 @@ func checkSemValue(n int) {
 
 // acquire is lock_acquire: acquired is false when the timeout passed.
 func acquire(kind string, h int32, timeoutNs int64) (bool, error) {
-	var ok int32
-	if e := host.lockAcquire(checkHandle(kind, h), timeoutNs, &ok); e != errnoOK {
+	ok, e := host.lockAcquire(checkHandle(kind, h), timeoutNs)
+	if e != errnoOK {
 		return false, objError(e, "acquire", nil)
 	}
-	return ok != 0, nil
+	return ok, nil
 }
 
 // lockInfo reads lock_info: value, owner handle, recursion count.
 func lockInfo(kind string, h int32) [3]int32 {
-	var rec [recordSize]byte
-	must(kind+" info", host.lockInfo(checkHandle(kind, h), &rec))
-	return decodeRecord(&rec)
+	rec, e := host.lockInfo(checkHandle(kind, h))
+	must(kind+" info", e)
+	return rec
 }
 
 // Acquire waits until the lock is free and takes it. It blocks every

@@ -146,9 +146,9 @@ func nsLen(h int32) int {
 
 // getValue reads the value of key with the buffer convention.
 func getValue(h int32, key string) ([]byte, errno) {
-	return receive(nil, 0, func(_ int64, buf []byte, size *uint32) errno {
+	return receive(nil, 0, sized(func(buf []byte, size *uint32) errno {
 		return host.nsGet(h, key, buf, size)
-	})
+	}))
 }
 
 // Namespace is the object of Python's Manager().Namespace(): attributes
@@ -453,9 +453,9 @@ func (l *List) Extend(values ...any) error {
 // ("list index out of range").
 func (l *List) Get(i int, v any) error {
 	h := l.h()
-	b, e := receive(nil, 0, func(_ int64, buf []byte, size *uint32) errno {
+	b, e := receive(nil, 0, sized(func(buf []byte, size *uint32) errno {
 		return host.listGet(h, clampInt32(i), buf, size)
-	})
+	}))
 	if e != errnoOK {
 		return objError(e, "list get", map[errno]string{errnoIndex: "list index out of range"})
 	}
@@ -479,9 +479,9 @@ func (l *List) Set(i int, v any) error {
 // of range", or "pop from empty list").
 func (l *List) Pop(i int, v any) error {
 	h := l.h()
-	b, e := receive(nil, 0, func(_ int64, buf []byte, size *uint32) errno {
+	b, e := receive(nil, 0, sized(func(buf []byte, size *uint32) errno {
 		return host.listPop(h, clampInt32(i), buf, size)
-	})
+	}))
 	if e == errnoIndex && l.Len() == 0 {
 		return &procError{msg: "pop from empty list", err: ErrIndex}
 	}

@@ -170,12 +170,22 @@ const (
 // drop lets the chunk go (the object is closed).
 func (in *inbox) drop() { in.chunk, in.size = nil, 0 }
 
+// sized makes a call that writes a message's size through a pointer (a
+// manager object's, which goes to the host anyway) one for receive.
+func sized(call func(buf []byte, size *uint32) errno) func(int64, []byte) (uint32, errno) {
+	return func(_ int64, buf []byte) (uint32, errno) {
+		var size uint32
+		e := call(buf, &size)
+		return size, e
+	}
+}
+
 // receive implements the buffer convention for a call that takes a
 // message (conn_recv, queue_get, list_pop): on E2SMALL it grows the buffer
 // to the size the host wrote and calls again, nothing having been taken.
 // A positive timeout is a deadline for all the calls together. in, when
 // not nil, is the receiving object's inbox.
-func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte, size *uint32) errno) ([]byte, errno) {
+func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) (size uint32, e errno)) ([]byte, errno) {
 	n := minRecvBuffer
 	if in != nil {
 		n = max(n, int(in.hint.Load()))
@@ -201,8 +211,8 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte, 
 		deadline = time.Now().Add(time.Duration(timeoutNs))
 	}
 	for range maxBufferTries {
-		var size uint32
-		switch e := call(timeoutNs, buf, &size); e {
+		size, e := call(timeoutNs, buf)
+		switch e {
 		case errnoOK:
 			if uint64(size) > uint64(len(buf)) {
 				return nil, errnoIO

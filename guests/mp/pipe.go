@@ -119,8 +119,8 @@ func (c *Conn) Recv(v any) error {
 // in object.go).
 func (c *Conn) RecvBytes() ([]byte, error) {
 	h := c.h()
-	b, e := receive(&c.in, -1, func(timeoutNs int64, buf []byte, size *uint32) errno {
-		return host.connRecv(h, timeoutNs, buf, size)
+	b, e := receive(&c.in, -1, func(timeoutNs int64, buf []byte) (uint32, errno) {
+		return host.connRecv(h, timeoutNs, buf)
 	})
 	if e == errnoEOF {
 		return nil, ErrEOF
@@ -132,12 +132,11 @@ func (c *Conn) RecvBytes() ([]byte, error) {
 // file), waiting up to timeout for one: 0 does not wait, a negative
 // timeout waits forever (Python's poll(None)). Errors are Recv's.
 func (c *Conn) Poll(timeout time.Duration) (bool, error) {
-	var ready int32
-	e := host.connPoll(c.h(), waitArg(timeout), &ready)
+	ready, e := host.connPoll(c.h(), waitArg(timeout))
 	if err := objError(e, "poll", recvMsgs); err != nil {
 		return false, err
 	}
-	return ready != 0, nil
+	return ready, nil
 }
 
 // Close closes this process's copy of the end. Closing it again does

@@ -173,11 +173,11 @@ func (q *Queue) unbounded() bool {
 	if b := q.bound.Load(); b != boundUnknown {
 		return b == boundNone
 	}
-	var rec [recordSize]byte
-	if host.queueInfo(q.h(), &rec) != errnoOK {
+	rec, e := host.queueInfo(q.h())
+	if e != errnoOK {
 		return false
 	}
-	q.setBound(int(decodeRecord(&rec)[1]))
+	q.setBound(int(rec[1]))
 	return q.bound.Load() == boundNone
 }
 
@@ -212,8 +212,8 @@ func (q *Queue) get(v any, timeoutNs int64) error {
 
 func (q *Queue) getBytes(timeoutNs int64) ([]byte, error) {
 	h := q.h()
-	b, e := receive(&q.in, timeoutNs, func(timeoutNs int64, buf []byte, size *uint32) errno {
-		return host.queueGet(h, timeoutNs, buf, size)
+	b, e := receive(&q.in, timeoutNs, func(timeoutNs int64, buf []byte) (uint32, errno) {
+		return host.queueGet(h, timeoutNs, buf)
 	})
 	if e == errnoEmpty {
 		return nil, ErrEmpty
@@ -223,9 +223,9 @@ func (q *Queue) getBytes(timeoutNs int64) ([]byte, error) {
 
 // info returns qsize, maxsize and the number of unfinished tasks.
 func (q *Queue) info() [3]int32 {
-	var rec [recordSize]byte
-	must("queue info", host.queueInfo(q.h(), &rec))
-	return decodeRecord(&rec)
+	rec, e := host.queueInfo(q.h())
+	must("queue info", e)
+	return rec
 }
 
 // Qsize returns the number of values in the queue (Python's qsize(): by
