@@ -132,38 +132,8 @@ func (c *call) acquire(l *lockRef, timeout time.Duration) error {
 
 // waitWord takes l's word for who, waiting, as wait, up to timeout.
 func (c *call) waitWord(l *lockRef, who uint32, timeout time.Duration) (bool, error) {
-	return c.wait(func(d time.Duration) bool { return futex(l, who, d) }, timeout)
+	return c.wait(func(d time.Duration) bool { return lockword.Take(l.word, l.kind, who, d) }, timeout)
 }
-
-// futex takes l's word for who: it tries, and sleeps on the word until it
-// changes, for up to d (negative: no bound).
-func futex(l *lockRef, who uint32, d time.Duration) bool {
-	var deadline time.Time
-	if d > 0 {
-		deadline = time.Now().Add(d)
-	}
-	for {
-		waiting := lockword.RunnersWait
-		if d == 0 {
-			waiting = 0
-		}
-		ok, v := lockword.TryAcquire(l.word, l.kind, who, waiting)
-		if ok || d == 0 {
-			return ok
-		}
-		left := maxSleep
-		if d > 0 {
-			if left = time.Until(deadline); left <= 0 {
-				return false
-			}
-		}
-		lockword.Wait(l.word, v, min(left, maxSleep))
-	}
-}
-
-// maxSleep bounds one futex sleep: the word is looked at again at least
-// this often, whatever wake-up might have been missed.
-const maxSleep = time.Second
 
 // release gives the lock back (one level of an RLock), and wakes who
 // sleeps on it: runners by a futex wake, the host by KindReleased.
@@ -194,7 +164,7 @@ func (c *call) release(l *lockRef, h int32) error {
 		}
 	}
 	if sleepers&lockword.RunnersWait != 0 {
-		lockword.WakeAll(l.word)
+		lockword.WakeTakers(l.word, l.kind)
 	}
 	if sleepers&lockword.HostWaits != 0 {
 		return d.r.send(&wire.Msg{Kind: wire.KindReleased, Ints: []int64{int64(h)}})

@@ -10,9 +10,13 @@
 // semaphore's value). The flags say who sleeps on the word, so that a
 // release wakes them and only them:
 //
-//   - RunnersWait: a runner sleeps on the word (futex): the release wakes
-//     every sleeper (FUTEX_WAKE), and those that do not get it set the
-//     flag again before they sleep;
+//   - RunnersWait: a runner sleeps on the word (futex, Take). A runner's
+//     release of a Holder wakes one sleeper (WakeTakers), which, as it may
+//     not be the only one, takes the word with the flag set, or sets it
+//     again before it sleeps, so that the next release wakes the next; a
+//     Count's release wakes every sleeper, as the host's wake-ups and a
+//     process's end do, and those that do not get the word set the flag
+//     again;
 //   - HostWaits: a call the host serves sleeps (on its object's monitor):
 //     a runner's release tells the host, which wakes its sleepers.
 //
@@ -65,6 +69,13 @@ func Available(k Kind, w uint32) bool {
 // it cannot, and waiting is a flag, it sets that flag and returns the
 // word it left: the value to sleep on (a change wakes the sleeper).
 func TryAcquire(w *atomic.Uint32, k Kind, who uint32, waiting uint32) (ok bool, sleepOn uint32) {
+	return TryAcquireMarked(w, k, who, waiting, 0)
+}
+
+// TryAcquireMarked is TryAcquire that sets the flags mark as it takes the
+// word: a runner woken alone (see RunnersWait) takes it with RunnersWait,
+// so that its release wakes whoever still sleeps.
+func TryAcquireMarked(w *atomic.Uint32, k Kind, who, waiting, mark uint32) (ok bool, sleepOn uint32) {
 	for {
 		v := w.Load()
 		n := Value(v)
@@ -73,7 +84,7 @@ func TryAcquire(w *atomic.Uint32, k Kind, who uint32, waiting uint32) (ok bool, 
 			if k == Count {
 				next = n - 1
 			}
-			if w.CompareAndSwap(v, Make(next)|v&flags) {
+			if w.CompareAndSwap(v, Make(next)|v&flags|mark) {
 				return true, 0
 			}
 			continue
