@@ -2,6 +2,7 @@ package lockword
 
 import (
 	"math"
+	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -42,6 +43,12 @@ func Take(w *atomic.Uint32, k Kind, who uint32, d time.Duration) bool {
 		waiting := RunnersWait
 		if d == 0 {
 			waiting = 0
+		} else if spin(w, k) {
+			// (Before it says it sleeps, so that the release it saw
+			// made no system call.)
+			if ok, _ := TryAcquireMarked(w, k, who, 0, mark); ok {
+				return true
+			}
 		}
 		ok, v := TryAcquireMarked(w, k, who, waiting, mark)
 		if ok || d == 0 {
@@ -59,6 +66,35 @@ func Take(w *atomic.Uint32, k Kind, who uint32, d time.Duration) bool {
 		}
 	}
 }
+
+// spin looks at w until it is available, for spinFor at most, and reports
+// whether it is: a word held by a process running on another CPU is
+// usually released within a host call or two, much sooner than a futex
+// sleep and its wake-up take (both processes pay a system call and a
+// context switch). One CPU: no spin (the holder cannot run meanwhile).
+func spin(w *atomic.Uint32, k Kind) bool {
+	if !multiCPU {
+		return false
+	}
+	var began time.Time
+	for i := 0; ; i++ {
+		if Available(k, w.Load()) {
+			return true
+		}
+		if i%16 == 0 { // (a load is a few ns; one that misses the cache, 100)
+			if i == 0 {
+				began = time.Now()
+			} else if time.Since(began) > spinFor {
+				return false
+			}
+		}
+	}
+}
+
+// spinFor bounds a spin: about ten acquire+release pairs of a process.
+const spinFor = 3 * time.Microsecond
+
+var multiCPU = runtime.NumCPU() > 1
 
 // maxSleep bounds one sleep of Take: the word is looked at again at least
 // this often, whatever wake-up might have been missed.
