@@ -118,8 +118,8 @@ func bootstrapClass(key string, args []byte) (func(), error) {
 // decodeArgs decodes args, a JSON array, into the parameters of a
 // function of type t.
 func decodeArgs(target string, t reflect.Type, args []byte) ([]reflect.Value, error) {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(args, &raw); err != nil {
+	raw, err := splitArray(args) // (each element is checked as it is decoded)
+	if err != nil {
 		return nil, fmt.Errorf("decoding the arguments of %s: %w", target, err)
 	}
 	if err := checkArgCount(target, t, len(raw)); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -61,11 +62,19 @@ func marshalObject(kind string, h int32) ([]byte, error) {
 	if h == 0 {
 		return nil, fmt.Errorf("mp: encoding a %s that was not created with its New function", kind)
 	}
-	return json.Marshal(objectJSON{Kind: kind, Handle: h})
+	// (As json.Marshal writes it, without its reflection: see jsonarray.go.)
+	b := append(make([]byte, 0, 32), `{"mp":"`...)
+	b = append(b, kind...)
+	b = append(b, `","handle":`...)
+	b = strconv.AppendInt(b, int64(h), 10)
+	return append(b, '}'), nil
 }
 
 // unmarshalObject decodes the JSON form of a shared object of kind.
 func unmarshalObject(data []byte, kind string) (objectJSON, error) {
+	if h, ok := plainObject(data, kind); ok {
+		return objectJSON{Kind: kind, Handle: h}, nil
+	}
 	var o objectJSON
 	if err := json.Unmarshal(data, &o); err != nil {
 		return o, fmt.Errorf("mp: decoding a %s: %w", kind, err)
@@ -81,6 +90,28 @@ func unmarshalObject(data []byte, kind string) (objectJSON, error) {
 		return o, fmt.Errorf("mp: decoding a %s: bad handle %d", kind, o.Handle)
 	}
 	return o, nil
+}
+
+// plainObject decodes the form marshalObject writes, the handle of an
+// object of kind (any other form, or another kind: ok false, for
+// json.Unmarshal to decode or refuse).
+func plainObject(data []byte, kind string) (h int32, ok bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(`{"mp":"`))
+	if !ok {
+		return 0, false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(kind)); !ok {
+		return 0, false
+	}
+	if rest, ok = bytes.CutPrefix(rest, []byte(`","handle":`)); !ok {
+		return 0, false
+	}
+	digits, ok := bytes.CutSuffix(rest, []byte("}"))
+	if !ok || len(digits) == 0 || digits[0] == '0' || bytes.ContainsFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(digits), 10, 32)
+	return int32(n), err == nil
 }
 
 // mustNew panics when creating a shared object failed: the host refused
@@ -486,11 +517,6 @@ func jsonParts(parts [][]byte) [][]byte {
 		out[i] = taggedJSON(p)
 	}
 	return out
-}
-
-// jsonArray joins JSON texts into a JSON array.
-func jsonArray(parts [][]byte) []byte {
-	return append(append([]byte("["), bytes.Join(parts, []byte(","))...), ']')
 }
 
 // objError turns the errno of operation op on a shared object into an

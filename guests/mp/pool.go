@@ -7,6 +7,7 @@ import (
 	"iter"
 	"reflect"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -164,7 +165,8 @@ func NewPool(processes int, opts ...PoolOption) *Pool {
 	return p
 }
 
-// workerArgs are the arguments of a pool worker.
+// workerArgs are the arguments of a pool worker, the process's arguments
+// [tasks, results, "init", [init args, ...]].
 type workerArgs struct {
 	Tasks    *Queue
 	Results  *Queue
@@ -172,10 +174,44 @@ type workerArgs struct {
 	InitArgs json.RawMessage
 }
 
+func (a *workerArgs) appendJSON(b []byte) ([]byte, error) {
+	tasks, err1 := a.Tasks.MarshalJSON()
+	results, err2 := a.Results.MarshalJSON()
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, err
+	}
+	b = append(b, '[')
+	b = append(b, tasks...)
+	b = append(b, ',')
+	b = append(b, results...)
+	b = append(b, ',')
+	b = appendJSONString(b, a.Init)
+	b = append(b, ',')
+	b = append(b, a.InitArgs...)
+	return append(b, ']'), nil
+}
+
+func (a *workerArgs) decode(b []byte) error {
+	els, err := splitArray(b)
+	if err := fields("the arguments of a pool worker", els, err, 4); err != nil {
+		return err
+	}
+	a.Tasks, a.Results = new(Queue), new(Queue)
+	err1 := a.Tasks.UnmarshalJSON(els[0])
+	err2 := a.Results.UnmarshalJSON(els[1])
+	init, err3 := jsonString(els[2])
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return fmt.Errorf("the arguments of a pool worker: %w", err)
+	}
+	a.Init, a.InitArgs = init, els[3]
+	return nil
+}
+
 // startWorker creates and starts one worker, named as CPython names it:
 // a ForkProcess whose name has "Process" replaced by "PoolWorker".
 func (p *Pool) startWorker() error {
-	args, err := json.Marshal([]any{workerArgs{Tasks: p.tasks, Results: p.results, Init: p.initName, InitArgs: p.initArgs}})
+	wa := workerArgs{Tasks: p.tasks, Results: p.results, Init: p.initName, InitArgs: p.initArgs}
+	args, err := wa.appendJSON(nil)
 	if err != nil {
 		return err
 	}
@@ -303,7 +339,7 @@ func (p *Pool) drain() {
 // file files one result under its job. p.mu held.
 func (p *Pool) file(b []byte) {
 	var r poolResult
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := r.decode(b); err != nil {
 		fmt.Fprintf(stderr, "mp: pool: a malformed result: %v\n", err)
 		return
 	}
@@ -389,20 +425,95 @@ func (j *job) abort(err error) {
 
 func (j *job) has(c int) bool { return j.values[c] != nil || j.errs[c] != nil }
 
-// poolTask is a chunk of calls of one function, as a worker takes it.
+// poolTask is a chunk of calls of one function, as a worker takes it: a
+// JSON array [job, chunk, "func", [args, ...]] (jsonarray.go says why not
+// an object).
 type poolTask struct {
-	Job   int64             `json:"j"`
-	Chunk int               `json:"c"`
-	Func  string            `json:"f"`
-	Args  []json.RawMessage `json:"a"` // one JSON array of arguments per call
+	Job   int64
+	Chunk int
+	Func  string
+	Args  []json.RawMessage // one JSON array of arguments per call
 }
 
-// poolResult is what a worker puts back for a task.
+func (t *poolTask) appendJSON(b []byte) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, t.Job, 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(t.Chunk), 10)
+	b = append(b, ',')
+	b = appendJSONString(b, t.Func)
+	b = append(b, ',')
+	b = appendArray(b, t.Args)
+	return append(b, ']')
+}
+
+func (t *poolTask) decode(b []byte) error {
+	els, err := splitArray(b)
+	if err := fields("a task", els, err, 4); err != nil {
+		return err
+	}
+	job, err1 := jsonInt(els[0])
+	chunk, err2 := jsonInt(els[1])
+	fn, err3 := jsonString(els[2])
+	args, err4 := rawArray(els[3])
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return fmt.Errorf("a task: %w", err)
+	}
+	*t = poolTask{Job: job, Chunk: int(chunk), Func: fn, Args: args}
+	return nil
+}
+
+// poolResult is what a worker puts back for a task: [job, chunk,
+// [values, ...]], or [job, chunk, null, error] (the error a RemoteError's
+// JSON object).
 type poolResult struct {
-	Job    int64             `json:"j"`
-	Chunk  int               `json:"c"`
-	Values []json.RawMessage `json:"v,omitempty"`
-	Err    *RemoteError      `json:"e,omitempty"`
+	Job    int64
+	Chunk  int
+	Values []json.RawMessage
+	Err    *RemoteError
+}
+
+func (r *poolResult) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, r.Job, 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(r.Chunk), 10)
+	b = append(b, ',')
+	if r.Err == nil {
+		b = appendArray(b, r.Values)
+		return append(b, ']'), nil
+	}
+	e, err := json.Marshal(r.Err)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, "null,"...)
+	b = append(b, e...)
+	return append(b, ']'), nil
+}
+
+func (r *poolResult) decode(b []byte) error {
+	els, err := splitArray(b)
+	if err := fields("a result", els, err, 3, 4); err != nil {
+		return err
+	}
+	job, err1 := jsonInt(els[0])
+	chunk, err2 := jsonInt(els[1])
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("a result: %w", err)
+	}
+	*r = poolResult{Job: job, Chunk: int(chunk)}
+	if len(els) == 4 {
+		r.Err = new(RemoteError)
+		if err := json.Unmarshal(els[3], r.Err); err != nil {
+			return fmt.Errorf("a result's error: %w", err)
+		}
+		return nil
+	}
+	if r.Values, err = rawArray(els[2]); err != nil {
+		return fmt.Errorf("a result's values: %w", err)
+	}
+	return nil
 }
 
 // RemoteError is the failure of a Pool function in a worker: the error it
@@ -447,7 +558,7 @@ func (p *Pool) submit(fname string, calls []json.RawMessage, chunksize int) (*jo
 	}
 	for c := range n {
 		t := poolTask{Job: j.id, Chunk: c, Func: fname, Args: calls[c*chunksize : min((c+1)*chunksize, len(calls))]}
-		if err := p.tasks.Put(t); err != nil {
+		if err := p.tasks.putJSON(t.appendJSON(nil), -1); err != nil {
 			delete(p.jobs, j.id)
 			return nil, fmt.Errorf("mp: pool: submitting a task: %w", err)
 		}
@@ -759,12 +870,12 @@ func decodeAll[R any](j *job) ([]R, error) {
 
 // bootstrapPoolWorker makes the body of a pool worker from its arguments.
 func bootstrapPoolWorker(args []byte) (func(), error) {
-	var a []workerArgs
-	if err := json.Unmarshal(args, &a); err != nil || len(a) != 1 || a[0].Tasks == nil || a[0].Results == nil {
-		return nil, fmt.Errorf("decoding the arguments of a pool worker: %v", err)
+	var a workerArgs
+	if err := a.decode(args); err != nil {
+		return nil, fmt.Errorf("decoding %w", err)
 	}
 	return func() {
-		if err := poolWorker(a[0]); err != nil {
+		if err := poolWorker(a); err != nil {
 			panic(targetError{err})
 		}
 	}, nil
@@ -801,23 +912,31 @@ func poolWorker(a workerArgs) error {
 			return nil
 		}
 		var t poolTask
-		if err := json.Unmarshal(b, &t); err != nil {
-			return fmt.Errorf("decoding a task: %w", err)
+		if err := t.decode(b); err != nil {
+			return fmt.Errorf("decoding %w", err)
 		}
 		r := runTask(t)
 		if r.Err != nil {
 			r.Err.Func, r.Err.Worker = t.Func, worker
 		}
-		err = a.Results.Put(r)
+		err = putResult(a.Results, r)
 		if errors.Is(err, ErrTooBig) { // report it rather than lose the result
 			r = poolResult{Job: t.Job, Chunk: t.Chunk, Err: &RemoteError{Func: t.Func, Worker: worker,
 				Msg: fmt.Sprintf("the result of %s is too large for the run: %v", t.Func, err)}}
-			err = a.Results.Put(r)
+			err = putResult(a.Results, r)
 		}
 		if err != nil {
 			return fmt.Errorf("putting a result: %w", err)
 		}
 	}
+}
+
+func putResult(q *Queue, r poolResult) error {
+	b, err := r.appendJSON(nil)
+	if err != nil {
+		return err
+	}
+	return q.putJSON(b, -1)
 }
 
 // runTask makes every call of a task; the first failure fails the task.

@@ -141,6 +141,12 @@ func (q *Queue) put(v any, timeoutNs int64) error {
 	if err != nil {
 		return err
 	}
+	return q.putJSON(b, timeoutNs)
+}
+
+// putJSON puts a message encoded as encodeValue encodes (the SDK's own
+// JSON messages, made without it).
+func (q *Queue) putJSON(b []byte, timeoutNs int64) error {
 	h := q.h()
 	if q.unbounded() {
 		if _, closed := closedQueues.Load(h); !closed {
