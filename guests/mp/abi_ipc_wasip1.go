@@ -139,7 +139,8 @@ func sandboxListPop(handle int32, index int32, buf unsafe.Pointer, bufLen uint32
 // does with it), so each call allocated: a contended Lock's acquire spent
 // over a third of its guest time in the allocator. A wasip1 guest runs one
 // goroutine at a time, and no other runs while an import is called, so
-// words read as soon as the import returns serve every call.
+// words read as soon as the import returns, before any call (a function's
+// entry may switch goroutines), serve every call.
 var out struct {
 	words  [2]int32
 	size   uint32
@@ -190,7 +191,8 @@ func (wasmABI) queueGet(h int32, timeoutNs int64, buf []byte) (uint32, errno) {
 
 func (wasmABI) queueInfo(h int32) ([3]int32, errno) {
 	e := sandboxQueueInfo(h, unsafe.Pointer(&out.record))
-	return decodeRecord(&out.record), errno(e)
+	rec := out.record // (copied before any call: see out)
+	return decodeRecord(&rec), errno(e)
 }
 
 func (wasmABI) queueClose(h int32) errno    { return errno(sandboxQueueClose(h)) }
@@ -218,7 +220,8 @@ func (wasmABI) barrierReset(h int32) errno { return errno(sandboxBarrierReset(h)
 
 func (wasmABI) barrierInfo(h int32) ([3]int32, errno) {
 	e := sandboxBarrierInfo(h, unsafe.Pointer(&out.record))
-	return decodeRecord(&out.record), errno(e)
+	rec := out.record // (copied before any call: see out)
+	return decodeRecord(&rec), errno(e)
 }
 
 func (wasmABI) lockNew(kind, value int32, h *int32) errno {
@@ -234,7 +237,8 @@ func (wasmABI) lockRelease(h int32) errno { return errno(sandboxLockRelease(h)) 
 
 func (wasmABI) lockInfo(h int32) ([3]int32, errno) {
 	e := sandboxLockInfo(h, unsafe.Pointer(&out.record))
-	return decodeRecord(&out.record), errno(e)
+	rec := out.record // (copied before any call: see out)
+	return decodeRecord(&rec), errno(e)
 }
 
 func (wasmABI) eventNew(h *int32) errno  { return errno(sandboxEventNew(h)) }

@@ -48,8 +48,8 @@ func (e *Event) Clear() { must("event clear", host.eventClear(e.h())) }
 
 // IsSet reports whether the flag is set.
 func (e *Event) IsSet() bool {
-	set, errno := host.eventIsSet(e.h())
-	must("event is_set", errno)
+	set, en := host.eventIsSet(e.h())
+	must("event is_set", en)
 	return set
 }
 
@@ -57,8 +57,8 @@ func (e *Event) IsSet() bool {
 // negative timeout waits forever, Python's wait(None)), and returns the
 // flag: false means the timeout passed first.
 func (e *Event) Wait(timeout time.Duration) bool {
-	set, errno := host.eventWait(e.h(), waitArg(timeout))
-	must("event wait", errno)
+	set, en := host.eventWait(e.h(), waitArg(timeout))
+	must("event wait", en)
 	return set
 }
 

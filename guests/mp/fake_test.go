@@ -189,7 +189,6 @@ func (f *fakeHost) procInfo(h int32, rec *[infoSize]byte) errno {
 	return errnoOK
 }
 
-// fill is the buffer convention.
 // filled is fill for the calls that return the size.
 func filled(data, buf []byte) (uint32, errno) {
 	var size uint32
@@ -197,6 +196,7 @@ func filled(data, buf []byte) (uint32, errno) {
 	return size, e
 }
 
+// fill is the buffer convention.
 func fill[T any](data []T, buf []T, size *uint32) errno {
 	*size = uint32(len(data))
 	if len(buf) < len(data) {

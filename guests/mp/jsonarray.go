@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,8 +84,14 @@ func trimSpace(b []byte) []byte {
 	return b
 }
 
-// jsonInt decodes a JSON integer element.
-func jsonInt(b []byte) (int64, error) { return strconv.ParseInt(string(b), 10, 64) }
+// jsonInt decodes a JSON integer element (no sign but -, no leading zero).
+func jsonInt(b []byte) (int64, error) {
+	digits, _ := bytes.CutPrefix(b, []byte("-"))
+	if len(digits) == 0 || (digits[0] == '0' && len(digits) > 1) || digits[0] == '+' || digits[0] == '-' {
+		return 0, fmt.Errorf("%q is not a JSON integer", b)
+	}
+	return strconv.ParseInt(string(b), 10, 64)
+}
 
 // appendJSONString appends s as a JSON string.
 func appendJSONString(b []byte, s string) []byte {

@@ -146,7 +146,7 @@ func TestPoolMessages(t *testing.T) {
 			t.Errorf("task %s decoded: %+v", bad, tk)
 		}
 	}
-	for _, bad := range []string{`[1,2]`, `[1,2,{}]`, `[1,2,null,"e"]`, `[1,2,[],{},5]`} {
+	for _, bad := range []string{`[1,2]`, `[1,2,{}]`, `[1,2,null,"e"]`, `[1,2,[],{},5]`, `[1,2,[],{"msg":"x"}]`, `[1,2,null,null]`, `[+1,2,[]]`, `[01,2,[]]`, `[1,-,[]]`} {
 		var r poolResult
 		if err := r.decode([]byte(bad)); err == nil {
 			t.Errorf("result %s decoded: %+v", bad, r)

@@ -119,6 +119,9 @@ func bootstrapClass(key string, args []byte) (func(), error) {
 // function of type t.
 func decodeArgs(target string, t reflect.Type, args []byte) ([]reflect.Value, error) {
 	raw, err := splitArray(args) // (each element is checked as it is decoded)
+	if string(trimSpace(args)) == "null" {
+		raw, err = nil, nil // (as encoding/json decoded it: no arguments)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("decoding the arguments of %s: %w", target, err)
 	}

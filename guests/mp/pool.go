@@ -504,6 +504,9 @@ func (r *poolResult) decode(b []byte) error {
 	}
 	*r = poolResult{Job: job, Chunk: int(chunk)}
 	if len(els) == 4 {
+		if string(els[2]) != "null" || string(els[3]) == "null" {
+			return errors.New("a result: values and an error")
+		}
 		r.Err = new(RemoteError)
 		if err := json.Unmarshal(els[3], r.Err); err != nil {
 			return fmt.Errorf("a result's error: %w", err)

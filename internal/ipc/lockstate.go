@@ -67,7 +67,9 @@ func (s *lockState) woken(m *monitor, sleepers uint32) {
 
 // exited wakes every sleeper, runners too, as a process ends: a runner
 // killed between its release of the word (which cleared RunnersWait) and
-// its futex wake would otherwise leave the others asleep on a free word.
+// its futex wake, or after a release woke it alone and before it took the
+// word (lockword.Take), would otherwise leave the others asleep on a free
+// word.
 // m.mu held.
 func (s *lockState) exited(m *monitor) { s.woken(m, lockword.RunnersWait) }
 

@@ -17,9 +17,9 @@ const (
 	futexWake = 1
 )
 
-// Wait sleeps while *w is v, for at most d (negative: no bound), until a
+// wait sleeps while *w is v, for at most d (negative: no bound), until a
 // wake; it may return early (a signal, a change already made).
-func Wait(w *atomic.Uint32, v uint32, d time.Duration) {
+func wait(w *atomic.Uint32, v uint32, d time.Duration) {
 	var ts *unix.Timespec
 	if d >= 0 {
 		t := unix.NsecToTimespec(d.Nanoseconds())
@@ -60,7 +60,7 @@ func Take(w *atomic.Uint32, k Kind, who uint32, d time.Duration) bool {
 				return false
 			}
 		}
-		Wait(w, v, min(left, maxSleep))
+		wait(w, v, min(left, maxSleep))
 		if k == Holder {
 			mark = RunnersWait
 		}
@@ -97,8 +97,9 @@ const spinFor = 3 * time.Microsecond
 var multiCPU = runtime.NumCPU() > 1
 
 // maxSleep bounds one sleep of Take: the word is looked at again at least
-// this often, whatever wake-up might have been missed.
-const maxSleep = time.Second
+// this often, whatever wake-up might have been missed. (A variable for
+// the tests: they make a missed one plain.)
+var maxSleep = time.Second
 
 // WakeTakers wakes whom a release that found RunnersWait must wake: one
 // sleeper of a Holder (the lock goes to one; see Take), every sleeper of a

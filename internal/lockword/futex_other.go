@@ -1,5 +1,8 @@
 //go:build !linux
 
+// Words are shared on Linux only: elsewhere every lock is the host's, and
+// nobody sleeps on a word, so these do not sleep or wake.
+
 package lockword
 
 import (
@@ -7,18 +10,14 @@ import (
 	"time"
 )
 
-// Wait: words are shared on Linux only (elsewhere every lock is the
-// host's, and nobody sleeps on a word).
-func Wait(*atomic.Uint32, uint32, time.Duration) {}
-
-// Take only tries (see Wait).
+// Take only tries.
 func Take(w *atomic.Uint32, k Kind, who uint32, _ time.Duration) bool {
 	ok, _ := TryAcquire(w, k, who, 0)
 	return ok
 }
 
-// WakeTakers: see Wait.
+// WakeTakers does nothing.
 func WakeTakers(*atomic.Uint32, Kind) {}
 
-// WakeAll: see Wait.
+// WakeAll does nothing.
 func WakeAll(*atomic.Uint32) {}

@@ -20,7 +20,8 @@
 //   - HostWaits: a call the host serves sleeps (on its object's monitor):
 //     a runner's release tells the host, which wakes its sleepers.
 //
-// A release clears both flags; an acquire keeps them.
+// A release clears both flags; an acquire keeps them (and a runner that
+// has slept on the word adds RunnersWait: see Take).
 package lockword
 
 import "sync/atomic"
