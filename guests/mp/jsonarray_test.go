@@ -159,3 +159,43 @@ func TestPoolMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestScalars: marshal and unmarshal give what encoding/json gives, for
+// the values they do themselves and for others (which they hand over).
+func TestScalars(t *testing.T) {
+	type named int
+	values := []any{0, -7, 1 << 40, int64(-1 << 62), int32(5), uint64(1 << 63), true, false, nil,
+		"", "main.square", "a<b", "é", "tab\t", `q"`, 1.5, named(3), []int{1}, map[string]int{"a": 1}}
+	for _, v := range values {
+		got, err := marshal(v)
+		want, werr := json.Marshal(v)
+		if string(got) != string(want) || (err == nil) != (werr == nil) {
+			t.Errorf("marshal(%#v) = %s, %v; json.Marshal: %s, %v", v, got, err, want, werr)
+		}
+	}
+	got, err := marshalArray(values)
+	want, _ := json.Marshal(values)
+	if err != nil || string(got) != string(want) {
+		t.Errorf("marshalArray = %s, %v; want %s", got, err, want)
+	}
+	if got, _ := marshalArray(nil); string(got) != "null" {
+		t.Errorf("marshalArray(nil) = %s", got)
+	}
+	for _, in := range []string{`0`, `-0`, `12`, `-9223372036854775808`, `9223372036854775808`, `1e3`, `1.0`, `01`, `+1`,
+		`null`, `true`, `false`, `"s"`, `"a\u0041"`, `"é"`, `""`, `[1]`, `tru`} {
+		check := func(newV func() any) {
+			t.Helper()
+			a, b := newV(), newV()
+			errA := unmarshal([]byte(in), a)
+			errB := json.Unmarshal([]byte(in), b)
+			if !reflect.DeepEqual(a, b) || (errA == nil) != (errB == nil) {
+				t.Errorf("unmarshal(%s) into %T = %v, %v; json.Unmarshal: %v, %v", in, a, reflect.ValueOf(a).Elem(), errA, reflect.ValueOf(b).Elem(), errB)
+			}
+		}
+		check(func() any { return new(int) })
+		check(func() any { return new(int64) })
+		check(func() any { return new(bool) })
+		check(func() any { return new(string) })
+		check(func() any { v := 42; return &v }) // (null leaves it)
+	}
+}

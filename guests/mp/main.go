@@ -137,7 +137,7 @@ func decodeArgs(target string, t reflect.Type, args []byte) ([]reflect.Value, er
 			pt = t.In(i)
 		}
 		v := reflect.New(pt)
-		if err := json.Unmarshal(r, v.Interface()); err != nil {
+		if err := unmarshal(r, v.Interface()); err != nil {
 			return nil, fmt.Errorf("decoding argument %d of %s: %w", i+1, target, err)
 		}
 		in[i] = v.Elem()

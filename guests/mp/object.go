@@ -317,7 +317,7 @@ func encodeValue(v any) ([]byte, error) {
 		copy(b[1:], x)
 		return b, nil
 	}
-	b, err := json.Marshal(v)
+	b, err := marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("mp: encoding a message of type %T: %w", v, err)
 	}
@@ -349,7 +349,7 @@ func decodeValue(data []byte, v any) error {
 // decodeInto is decodeValue without the context in its error.
 func decodeInto(data []byte, v any) error {
 	if !abispec.Tagged(data) {
-		return json.Unmarshal(data, v)
+		return unmarshal(data, v)
 	}
 	tag, p := data[0], data[1:]
 	switch t := v.(type) {

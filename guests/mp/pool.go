@@ -151,7 +151,7 @@ func NewPool(processes int, opts ...PoolOption) *Pool {
 	if cfg.initArgs == nil {
 		cfg.initArgs = []any{}
 	}
-	args, err := json.Marshal(cfg.initArgs)
+	args, err := marshalArray(cfg.initArgs)
 	if err != nil {
 		panic(fmt.Sprintf("mp: NewPool: encoding the initializer's arguments: %v", err))
 	}
@@ -593,7 +593,7 @@ func Chunksize(n int) MapOption {
 func itemCalls[T any](items []T) ([]json.RawMessage, error) {
 	calls := make([]json.RawMessage, len(items))
 	for i, it := range items {
-		b, err := json.Marshal([]any{it})
+		b, err := marshalArray([]any{it})
 		if err != nil {
 			return nil, fmt.Errorf("mp: pool: encoding item %d: %w", i, err)
 		}
@@ -609,7 +609,7 @@ func argCalls(args [][]any) ([]json.RawMessage, error) {
 		if a == nil {
 			a = []any{}
 		}
-		b, err := json.Marshal(a)
+		b, err := marshalArray(a)
 		if err != nil {
 			return nil, fmt.Errorf("mp: pool: encoding the arguments of call %d: %w", i, err)
 		}
@@ -768,7 +768,7 @@ func imapSeq[R, T any](p *Pool, what string, fn any, items []T, opts []MapOption
 			}
 			for _, v := range j.values[c] {
 				var r R
-				err := json.Unmarshal(v, &r)
+				err := unmarshal(v, &r)
 				if err != nil {
 					err = fmt.Errorf("mp: pool: decoding a result into %T: %w", r, err)
 				}
@@ -849,7 +849,7 @@ func decodeOne[R any](j *job) (R, error) {
 	if len(j.values) != 1 || len(j.values[0]) != 1 {
 		return r, fmt.Errorf("%w: pool: expected one result", ErrHost)
 	}
-	if err := json.Unmarshal(j.values[0][0], &r); err != nil {
+	if err := unmarshal(j.values[0][0], &r); err != nil {
 		return r, fmt.Errorf("mp: pool: decoding a result into %T: %w", r, err)
 	}
 	return r, nil
@@ -860,7 +860,7 @@ func decodeAll[R any](j *job) ([]R, error) {
 	for _, chunk := range j.values {
 		for _, v := range chunk {
 			var r R
-			if err := json.Unmarshal(v, &r); err != nil {
+			if err := unmarshal(v, &r); err != nil {
 				return nil, fmt.Errorf("mp: pool: decoding a result into %T: %w", r, err)
 			}
 			out = append(out, r)
@@ -983,7 +983,7 @@ func callOne(fn reflect.Value, name string, args json.RawMessage) (v json.RawMes
 	if len(out) > 0 && out[0].Type() != errorType {
 		result = out[0].Interface()
 	}
-	b, err := json.Marshal(result)
+	b, err := marshal(result)
 	if err != nil {
 		return nil, &RemoteError{Msg: fmt.Sprintf("encoding the result of %s: %v", name, err)}
 	}

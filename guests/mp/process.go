@@ -101,7 +101,7 @@ func NewProcess(target any, opts ...Option) *Process {
 	if cfg.args == nil {
 		cfg.args = []any{}
 	}
-	args, err := json.Marshal(cfg.args)
+	args, err := marshalArray(cfg.args)
 	if err != nil {
 		panic(fmt.Sprintf("mp: NewProcess: encoding the arguments of %s: %v", name, err))
 	}
