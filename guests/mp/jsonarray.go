@@ -223,7 +223,7 @@ func unmarshal(b []byte, v any) error {
 func unmarshalScalar(b []byte, v any) bool {
 	switch p := v.(type) {
 	case *int:
-		if n, err := jsonInt(b); err == nil && p != nil {
+		if n, err := jsonInt(b); err == nil && p != nil && n == int64(int(n)) {
 			*p = int(n)
 			return true
 		}
@@ -260,6 +260,7 @@ func marshalArray(vs []any) ([]byte, error) {
 		if b, ok = appendScalar(b, v); !ok {
 			e, err := json.Marshal(v)
 			if err != nil {
+				_, err = json.Marshal(vs) // (its words: a cycle is named from the array)
 				return nil, err
 			}
 			b = append(b, e...)

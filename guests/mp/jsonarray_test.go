@@ -2,6 +2,7 @@ package mp
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -164,8 +165,9 @@ func TestPoolMessages(t *testing.T) {
 // the values they do themselves and for others (which they hand over).
 func TestScalars(t *testing.T) {
 	type named int
-	values := []any{0, -7, 1 << 40, int64(-1 << 62), int32(5), uint64(1 << 63), true, false, nil,
-		"", "main.square", "a<b", "é", "tab\t", `q"`, 1.5, named(3), []int{1}, map[string]int{"a": 1}}
+	values := []any{0, -7, int64(1 << 40), int64(-1 << 62), int32(5), uint64(1 << 63), true, false, nil,
+		"", "main.square", "a<b", "é", "tab\t", `q"`, "\u2028", "\u2029", "\xff", "\x7f", 1.5, named(3), marshaler(4),
+		[]int{1}, map[string]int{"a": 1}}
 	for _, v := range values {
 		got, err := marshal(v)
 		want, werr := json.Marshal(v)
@@ -181,21 +183,35 @@ func TestScalars(t *testing.T) {
 	if got, _ := marshalArray(nil); string(got) != "null" {
 		t.Errorf("marshalArray(nil) = %s", got)
 	}
+	type cycle struct{ Next any }
+	c := &cycle{}
+	c.Next = &[]any{c}
+	_, errA := marshalArray([]any{1, c})
+	_, errB := json.Marshal([]any{1, c})
+	if errA == nil || errB == nil || errA.Error() != errB.Error() {
+		t.Errorf("marshalArray of a cycle: %v; json.Marshal: %v", errA, errB)
+	}
 	for _, in := range []string{`0`, `-0`, `12`, `-9223372036854775808`, `9223372036854775808`, `1e3`, `1.0`, `01`, `+1`,
-		`null`, `true`, `false`, `"s"`, `"a\u0041"`, `"é"`, `""`, `[1]`, `tru`} {
+		`-`, `-01`, `00`, `--1`, ` 1`, `1 `, `null`, `true`, `false`, `"s"`, `"a\u0041"`, `"é"`, `"\u2028"`, "\"\xff\"", `""`, `[1]`, `tru`} {
 		check := func(newV func() any) {
 			t.Helper()
 			a, b := newV(), newV()
 			errA := unmarshal([]byte(in), a)
 			errB := json.Unmarshal([]byte(in), b)
-			if !reflect.DeepEqual(a, b) || (errA == nil) != (errB == nil) {
+			if !reflect.DeepEqual(a, b) || fmt.Sprint(errA) != fmt.Sprint(errB) {
 				t.Errorf("unmarshal(%s) into %T = %v, %v; json.Unmarshal: %v, %v", in, a, reflect.ValueOf(a).Elem(), errA, reflect.ValueOf(b).Elem(), errB)
 			}
 		}
-		check(func() any { return new(int) })
-		check(func() any { return new(int64) })
-		check(func() any { return new(bool) })
-		check(func() any { return new(string) })
-		check(func() any { v := 42; return &v }) // (null leaves it)
+		// (Each starts other than its zero value: null leaves it.)
+		check(func() any { v := 42; return &v })
+		check(func() any { v := int64(42); return &v })
+		check(func() any { v := true; return &v })
+		check(func() any { v := "keep"; return &v })
+		check(func() any { return (*int)(nil) })
 	}
 }
+
+// marshaler is a named integer that encodes itself: not a plain integer.
+type marshaler int
+
+func (m marshaler) MarshalJSON() ([]byte, error) { return []byte(`"m"`), nil }
