@@ -147,9 +147,11 @@ var errnoErrors = [...]error{
 	errnoIndex:      ErrIndex,
 }
 
-// errNoSandbox is what every call answers outside the sandbox.
-var errNoSandbox = fmt.Errorf("%w: not running in the sandbox "+
-	"(build with GOOS=wasip1 GOARCH=wasm and run with `sandbox run`)", ErrHost)
+// errNoSandbox is what every call answers outside the sandbox. (Not
+// fmt.Errorf: a package variable is made in every process's start, and
+// fmt's first use there cost about 40 µs of each.)
+var errNoSandbox = &procError{msg: ErrHost.Error() + ": not running in the sandbox " +
+	"(build with GOOS=wasip1 GOARCH=wasm and run with `sandbox run`)", err: ErrHost}
 
 // err returns the sentinel error of e, nil for OK.
 func (e errno) err() error {

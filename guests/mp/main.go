@@ -86,11 +86,36 @@ func bootstrap(target string, args []byte) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	if body := direct(fn, in); body != nil {
+		return body, nil
+	}
 	return func() {
 		if err := resultError(fn.Call(in)); err != nil {
 			panic(targetError{err})
 		}
 	}, nil
+}
+
+// direct returns the call of a target of the commonest signatures without
+// reflect.Value.Call (nil for another): its first call in a process lays
+// out the frame of the function's type, about 90 µs of each child's start.
+func direct(fn reflect.Value, in []reflect.Value) func() {
+	orPanic := func(err error) {
+		if err != nil {
+			panic(targetError{err})
+		}
+	}
+	switch f := fn.Interface().(type) {
+	case func():
+		return f
+	case func() error:
+		return func() { orPanic(f()) }
+	case func(int):
+		return func() { f(in[0].Interface().(int)) }
+	case func(string):
+		return func() { f(in[0].Interface().(string)) }
+	}
+	return nil
 }
 
 func bootstrapClass(key string, args []byte) (func(), error) {

@@ -171,3 +171,54 @@ func TestCallStack(t *testing.T) {
 		t.Errorf("report %q", got)
 	}
 }
+
+// TestDirect: a target of the commonest signatures is called without
+// reflect.Value.Call, with its argument, its error panicking as the
+// reflective call's does; another signature is left to reflection.
+func TestDirect(t *testing.T) {
+	var got []any
+	boom := errors.New("boom")
+	tests := []struct {
+		fn      any
+		args    []any
+		want    []any
+		wantErr error
+	}{
+		{func() { got = append(got, "called") }, nil, []any{"called"}, nil},
+		{func() error { got = append(got, "e"); return nil }, nil, []any{"e"}, nil},
+		{func() error { return boom }, nil, nil, boom},
+		{func(n int) { got = append(got, n) }, []any{7}, []any{7}, nil},
+		{func(s string) { got = append(got, s) }, []any{"x"}, []any{"x"}, nil},
+	}
+	for i, tt := range tests {
+		got = nil
+		in := make([]reflect.Value, len(tt.args))
+		for j, a := range tt.args {
+			in[j] = reflect.ValueOf(a)
+		}
+		body := direct(reflect.ValueOf(tt.fn), in)
+		if body == nil {
+			t.Errorf("%d: %T not called directly", i, tt.fn)
+			continue
+		}
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					te, ok := r.(targetError)
+					if !ok {
+						panic(r)
+					}
+					err = te.err
+				}
+			}()
+			body()
+		}()
+		if !reflect.DeepEqual(got, tt.want) || err != tt.wantErr {
+			t.Errorf("%d: %T called: %v, %v; want %v, %v", i, tt.fn, got, err, tt.want, tt.wantErr)
+		}
+	}
+	if direct(reflect.ValueOf(func(int, int) {}), nil) != nil || direct(reflect.ValueOf(func(...int) {}), nil) != nil {
+		t.Error("another signature called directly")
+	}
+}
