@@ -138,6 +138,10 @@ func TestErrno(t *testing.T) {
 	if errnoOK.err() != nil {
 		t.Error("OK is an error")
 	}
+	const noSandbox = "host failure: not running in the sandbox (build with GOOS=wasip1 GOARCH=wasm and run with `sandbox run`)"
+	if got := errnoNoSandbox.err().Error(); got != noSandbox {
+		t.Errorf("outside the sandbox: %q, want %q", got, noSandbox)
+	}
 	err := opError(errnoAgain, "start", "Process-9", nil)
 	if !errors.Is(err, ErrLimit) || err.Error() != "mp: start Process-9: limit of the run reached" {
 		t.Errorf("opError: %v", err)

@@ -111,9 +111,11 @@ func direct(fn reflect.Value, in []reflect.Value) func() {
 	case func() error:
 		return func() { orPanic(f()) }
 	case func(int):
-		return func() { f(in[0].Interface().(int)) }
+		n := int(in[0].Int())
+		return func() { f(n) }
 	case func(string):
-		return func() { f(in[0].Interface().(string)) }
+		s := in[0].String()
+		return func() { f(s) }
 	}
 	return nil
 }
