@@ -118,18 +118,10 @@ func plainString[S string | []byte](s S) bool {
 
 // jsonString decodes a JSON string element.
 func jsonString(b []byte) (string, error) {
-	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && plainString(b[1:len(b)-1]) {
-		return string(b[1 : len(b)-1]), nil
-	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return "", err
-	}
-	return s, nil
+	err := unmarshal(b, &s)
+	return s, err
 }
-
-// jsonArray joins JSON texts into a JSON array.
-func jsonArray(parts [][]byte) []byte { return appendArray(nil, parts) }
 
 // appendArray appends JSON texts as a JSON array.
 func appendArray[E ~[]byte](b []byte, elements []E) []byte {

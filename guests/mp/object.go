@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -63,11 +64,16 @@ func marshalObject(kind string, h int32) ([]byte, error) {
 		return nil, fmt.Errorf("mp: encoding a %s that was not created with its New function", kind)
 	}
 	// (As json.Marshal writes it, without its reflection: see jsonarray.go.)
-	b := append(make([]byte, 0, 32), `{"mp":"`...)
-	b = append(b, kind...)
-	b = append(b, `","handle":`...)
-	b = strconv.AppendInt(b, int64(h), 10)
+	b := strconv.AppendInt(appendObjectStart(make([]byte, 0, 32), kind), int64(h), 10)
 	return append(b, '}'), nil
+}
+
+// appendObjectStart appends the plain JSON form of an object of kind up
+// to its handle.
+func appendObjectStart(b []byte, kind string) []byte {
+	b = append(b, `{"mp":"`...)
+	b = append(b, kind...)
+	return append(b, `","handle":`...)
 }
 
 // unmarshalObject decodes the JSON form of a shared object of kind.
@@ -96,22 +102,17 @@ func unmarshalObject(data []byte, kind string) (objectJSON, error) {
 // object of kind (any other form, or another kind: ok false, for
 // json.Unmarshal to decode or refuse).
 func plainObject(data []byte, kind string) (h int32, ok bool) {
-	rest, ok := bytes.CutPrefix(data, []byte(`{"mp":"`))
+	var start [64]byte
+	rest, ok := bytes.CutPrefix(data, appendObjectStart(start[:0], kind))
 	if !ok {
 		return 0, false
 	}
-	if rest, ok = bytes.CutPrefix(rest, []byte(kind)); !ok {
-		return 0, false
-	}
-	if rest, ok = bytes.CutPrefix(rest, []byte(`","handle":`)); !ok {
-		return 0, false
-	}
 	digits, ok := bytes.CutSuffix(rest, []byte("}"))
-	if !ok || len(digits) == 0 || digits[0] == '0' || bytes.ContainsFunc(digits, func(r rune) bool { return r < '0' || r > '9' }) {
+	if !ok {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(string(digits), 10, 32)
-	return int32(n), err == nil
+	n, err := jsonInt(digits)
+	return int32(n), err == nil && n > 0 && n <= math.MaxInt32
 }
 
 // mustNew panics when creating a shared object failed: the host refused
@@ -457,11 +458,11 @@ func decodeList(parts [][]byte, dst any) error {
 		return nil
 	}
 	if !slices.ContainsFunc(parts, abispec.Tagged) {
-		return decodeValue(jsonArray(parts), dst)
+		return decodeValue(appendArray(nil, parts), dst)
 	}
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || hasUnmarshaler(rv.Elem()) {
-		return decodeValue(jsonArray(jsonParts(parts)), dst)
+		return decodeValue(appendArray(nil, jsonParts(parts)), dst)
 	}
 	e := rv.Elem()
 	if e.Kind() == reflect.Interface && e.NumMethod() == 0 {
@@ -491,7 +492,7 @@ func decodeList(parts [][]byte, dst any) error {
 		e.Set(a)
 		return nil
 	}
-	return decodeValue(jsonArray(jsonParts(parts)), dst)
+	return decodeValue(appendArray(nil, jsonParts(parts)), dst)
 }
 
 // decodeItems decodes parts[i] into elems.Index(i).

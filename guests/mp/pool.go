@@ -436,11 +436,7 @@ type poolTask struct {
 }
 
 func (t *poolTask) appendJSON(b []byte) []byte {
-	b = append(b, '[')
-	b = strconv.AppendInt(b, t.Job, 10)
-	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(t.Chunk), 10)
-	b = append(b, ',')
+	b = appendJobChunk(b, t.Job, t.Chunk)
 	b = appendJSONString(b, t.Func)
 	b = append(b, ',')
 	b = appendArray(b, t.Args)
@@ -452,15 +448,30 @@ func (t *poolTask) decode(b []byte) error {
 	if err := fields("a task", els, err, 4); err != nil {
 		return err
 	}
-	job, err1 := jsonInt(els[0])
-	chunk, err2 := jsonInt(els[1])
-	fn, err3 := jsonString(els[2])
-	args, err4 := rawArray(els[3])
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	job, chunk, err1 := jobChunk(els)
+	fn, err2 := jsonString(els[2])
+	args, err3 := rawArray(els[3])
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return fmt.Errorf("a task: %w", err)
 	}
-	*t = poolTask{Job: job, Chunk: int(chunk), Func: fn, Args: args}
+	*t = poolTask{Job: job, Chunk: chunk, Func: fn, Args: args}
 	return nil
+}
+
+// appendJobChunk begins a task's or a result's array: "[job,chunk,".
+func appendJobChunk(b []byte, job int64, chunk int) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, job, 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(chunk), 10)
+	return append(b, ',')
+}
+
+// jobChunk decodes the first two elements of a task or a result.
+func jobChunk(els [][]byte) (job int64, chunk int, err error) {
+	job, err1 := jsonInt(els[0])
+	c, err2 := jsonInt(els[1])
+	return job, int(c), errors.Join(err1, err2)
 }
 
 // poolResult is what a worker puts back for a task: [job, chunk,
@@ -474,11 +485,7 @@ type poolResult struct {
 }
 
 func (r *poolResult) appendJSON(b []byte) ([]byte, error) {
-	b = append(b, '[')
-	b = strconv.AppendInt(b, r.Job, 10)
-	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(r.Chunk), 10)
-	b = append(b, ',')
+	b = appendJobChunk(b, r.Job, r.Chunk)
 	if r.Err == nil {
 		b = appendArray(b, r.Values)
 		return append(b, ']'), nil
@@ -497,12 +504,11 @@ func (r *poolResult) decode(b []byte) error {
 	if err := fields("a result", els, err, 3, 4); err != nil {
 		return err
 	}
-	job, err1 := jsonInt(els[0])
-	chunk, err2 := jsonInt(els[1])
-	if err := errors.Join(err1, err2); err != nil {
+	job, chunk, err := jobChunk(els)
+	if err != nil {
 		return fmt.Errorf("a result: %w", err)
 	}
-	*r = poolResult{Job: job, Chunk: int(chunk)}
+	*r = poolResult{Job: job, Chunk: chunk}
 	if len(els) == 4 {
 		if string(els[2]) != "null" || string(els[3]) == "null" {
 			return errors.New("a result: values and an error")

@@ -50,12 +50,8 @@ func TestTake(t *testing.T) {
 							t.Error("Take without bound returned false")
 							return
 						}
-						if d := int64(time.Since(began)); d > longest.Load() {
-							longest.Store(d)
-						}
-						if n := inside.Add(1); n > most.Load() {
-							most.Store(n)
-						}
+						storeMax(&longest, int64(time.Since(began)))
+						storeMax(&most, inside.Add(1))
 						time.Sleep(50 * time.Microsecond) // the others come to sleep
 						inside.Add(-1)
 						sleepers, ok := Release(w, tt.kind, tt.start)
@@ -96,5 +92,15 @@ func TestTakeTimeout(t *testing.T) {
 	}
 	if Take(w, Holder, 7, 0) || w.Load() != Make(3)|RunnersWait {
 		t.Errorf("a try (d 0) changed the word: %#x", w.Load())
+	}
+}
+
+// storeMax raises a to v if v is larger, whoever else raises it meanwhile
+// (a load and a store would let a smaller value overwrite a larger one).
+func storeMax[T int32 | int64, A interface {
+	Load() T
+	CompareAndSwap(old, new T) bool
+}](a A, v T) {
+	for old := a.Load(); v > old && !a.CompareAndSwap(old, v); old = a.Load() {
 	}
 }
