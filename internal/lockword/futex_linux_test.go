@@ -94,13 +94,3 @@ func TestTakeTimeout(t *testing.T) {
 		t.Errorf("a try (d 0) changed the word: %#x", w.Load())
 	}
 }
-
-// storeMax raises a to v if v is larger, whoever else raises it meanwhile
-// (a load and a store would let a smaller value overwrite a larger one).
-func storeMax[T int32 | int64, A interface {
-	Load() T
-	CompareAndSwap(old, new T) bool
-}](a A, v T) {
-	for old := a.Load(); v > old && !a.CompareAndSwap(old, v); old = a.Load() {
-	}
-}

@@ -108,10 +108,7 @@ func TestExclusion(t *testing.T) {
 				for range 2000 {
 					for ok := false; !ok; ok, _ = TryAcquire(w, tt.kind, who, 0) {
 					}
-					n := inside.Add(1)
-					if n > most.Load() {
-						most.Store(n)
-					}
+					storeMax(&most, inside.Add(1))
 					inside.Add(-1)
 					if _, ok := Release(w, tt.kind, tt.start); !ok {
 						t.Error("release refused")
@@ -139,5 +136,15 @@ func TestTaken(t *testing.T) {
 		if got := Taken(tt.w, tt.max); got != tt.want {
 			t.Errorf("Taken(%#x, %d) = %d, want %d", tt.w, tt.max, got, tt.want)
 		}
+	}
+}
+
+// storeMax raises a to v if v is larger, whoever else raises it meanwhile
+// (a load and a store would let a smaller value overwrite a larger one).
+func storeMax[T int32 | int64, A interface {
+	Load() T
+	CompareAndSwap(old, new T) bool
+}](a A, v T) {
+	for old := a.Load(); v > old && !a.CompareAndSwap(old, v); old = a.Load() {
 	}
 }
