@@ -65,12 +65,13 @@ var runnerNumbered = regexp.MustCompile(`^\d+\.\d+\.\d+-\d+$`)
 // TestDirectPipes: with Config.DirectPipes, the pipe scenarios of the ipc
 // guest (EOF once the writers are gone, every error of a wrong direction,
 // a closed end and a broken pipe, poll with and without a timeout,
-// ping-pong, a 1 MiB message, which travels as the host's blob) print
+// ping-pong, a 1 MiB message, which travels as the host's blob; messages
+// of sizes around each bound of a receive) print
 // exactly what they print when the host carries every message; and their
 // messages did not pass through the host: every one was numbered by the
 // runner that sent it, and each received message was sent once.
 func TestDirectPipes(t *testing.T) {
-	for _, scenario := range []string{"pipe-eof", "pipe-errors", "pipe-duplex"} {
+	for _, scenario := range []string{"pipe-eof", "pipe-errors", "pipe-duplex", "sizes"} {
 		t.Run(scenario, func(t *testing.T) {
 			t.Parallel()
 			want, hostEvents, err := directRun(t, "internal/testguests/ipc", false, 0, scenario)

@@ -28,7 +28,8 @@ var timing = regexp.MustCompile(`(?m)^ipc: queue: \d+ messages in .*\n`)
 // ipc guest (Full and Empty with and without timeouts, a put blocked on
 // a full queue, close, posted puts, JoinableQueue's join and task_done,
 // more messages than the socket holds from two putters, some larger than
-// a datagram, a Pool, 4 producers and 4 consumers on a bounded queue)
+// a datagram, messages of sizes around each bound of a receive, a Pool,
+// 4 producers and 4 consumers on a bounded queue)
 // print exactly what they print when the host carries every message; and
 // the puts, gets and infos (qsize, empty, full) were served by the
 // runners: every message got was numbered by the runner that put it, and
@@ -39,7 +40,7 @@ func TestDirectQueues(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"queue-full-empty"}, {"queue-blocking"}, {"queue-close"}, {"queue-kill"}, {"queue-posted"}, {"joinable"},
-		{"queue-spill", "1000"}, {"pool"}, {"class-fields"}, {"stress-queue", "20000"},
+		{"queue-spill", "1000"}, {"sizes"}, {"pool"}, {"class-fields"}, {"stress-queue", "20000"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			t.Parallel()

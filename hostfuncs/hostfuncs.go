@@ -15,8 +15,10 @@ package hostfuncs
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
+	"unsafe"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -34,9 +36,13 @@ const MaxCallBytes = abi.MaxCallBytes
 
 // Caller carries out one decoded call and returns its reply. An error means
 // the call could not be carried out at all (the host is gone); the guest is
-// then aborted with that error. req, its Ints and its Bufs (views of guest
-// memory) are valid only until Call returns: a Caller that keeps any of
-// them keeps a copy. The reply is read before the guest's next call. A req
+// then aborted with that error. req, its Ints, its Bufs and its Out (views
+// of guest memory) are valid only until Call returns: a Caller that keeps
+// any of them keeps a copy. Out holds the guest's buffers for the call's
+// variable-size results, whole: a Caller may write a result into one and
+// answer with a Buf that starts where it does (it is then not copied), but
+// only a result it answers OK with (a too-small buffer is left untouched,
+// as the ABI says). The reply is read before the guest's next call. A req
 // of kind wire.KindPost (an import that posts another, abi.Spec.Posts) has
 // no results to wait for: a Caller may send it on and answer OK at once,
 // as the runner does, or serve it as a call.
@@ -100,6 +106,7 @@ type request struct {
 	msg  wire.Msg
 	ints [abi.MaxParams]int64
 	bufs [abi.MaxParams][]byte
+	outs [abi.MaxParams][]byte
 }
 
 var requests = sync.Pool{New: func() any { return new(request) }}
@@ -108,6 +115,7 @@ var requests = sync.Pool{New: func() any { return new(request) }}
 type output struct {
 	kind           abi.Kind
 	ptr, n, auxPtr uint32
+	view           []byte // a buffer's room in guest memory (wire.Msg.Out)
 }
 
 // Call implements api.GoModuleFunction.
@@ -128,9 +136,10 @@ func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) abi.
 	rq := requests.Get().(*request)
 	defer func() {
 		clear(rq.bufs[:]) // (the pool holds no view of guest memory)
+		clear(rq.outs[:])
 		requests.Put(rq)
 	}()
-	rq.msg = wire.Msg{Kind: wire.KindCall, Op: b.s.Op, Ints: rq.ints[:0], Bufs: rq.bufs[:0]}
+	rq.msg = wire.Msg{Kind: wire.KindCall, Op: b.s.Op, Ints: rq.ints[:0], Bufs: rq.bufs[:0], Out: rq.outs[:0]}
 	req := &rq.msg
 	if b.s.Posts != 0 {
 		req.Kind = wire.KindPost // no results: the Caller need not wait
@@ -183,8 +192,13 @@ func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) abi.
 			if uint64(ptr)+bytes > size || !fits(aux, 4) {
 				return abi.EFAULT
 			}
+			var view []byte
+			if bytes <= math.MaxUint32 {
+				view, _ = mem.Read(ptr, uint32(bytes))
+			}
 			req.Ints = append(req.Ints, int64(n))
-			outs[nout] = output{kind: f.Kind, ptr: ptr, n: n, auxPtr: aux}
+			req.Out = append(req.Out, view)
+			outs[nout] = output{kind: f.Kind, ptr: ptr, n: n, auxPtr: aux, view: view}
 			nout++
 		}
 	}
@@ -250,13 +264,21 @@ func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) abi.
 				data = data[:4*count] // whole elements only: never past the guest's buffer
 			}
 			mem.WriteUint32Le(o.auxPtr, count)
-			mem.Write(o.ptr, data)
+			if !sameStart(data, o.view) { // (else written in place)
+				mem.Write(o.ptr, data)
+			}
 		default: // a scalar result
 			mem.WriteUint32Le(o.ptr, uint32(reply.Int(ni)))
 			ni++
 		}
 	}
 	return abi.OK
+}
+
+// sameStart reports whether data starts where view does: a result the
+// Caller wrote in the guest's buffer itself.
+func sameStart(data, view []byte) bool {
+	return len(data) > 0 && len(view) > 0 && unsafe.SliceData(data) == unsafe.SliceData(view)
 }
 
 func isBuffer(k abi.Kind) bool { return k == abi.OutBuf || k == abi.OutText || k == abi.OutI32s }

@@ -148,6 +148,54 @@ func TestBufferConvention(t *testing.T) {
 	}
 }
 
+// inPlace is a Caller that writes its answer straight into the call's
+// first output buffer (wire.Msg.Out), as the runner's direct receives
+// do, and answers with that view; it remembers each view's length.
+type inPlace struct {
+	data  string
+	views []int
+}
+
+func (c *inPlace) Call(_ context.Context, req *wire.Msg) (*wire.Msg, error) {
+	view := req.OutBuf(0)
+	c.views = append(c.views, len(view))
+	n := copy(view, c.data)
+	return &wire.Msg{Bufs: [][]byte{view[:n]}}, nil
+}
+
+// TestOutViews: a call's output buffers reach the Caller as views of the
+// guest's memory, as large as the guest said (4 bytes an element of an
+// i32 array); a result written there and answered with the view is the
+// guest's, with its size.
+func TestOutViews(t *testing.T) {
+	c := &inPlace{data: "Process-12"}
+	m := instantiate(t, c)
+	mem := m.Memory()
+	mem.Write(0, bytes.Repeat([]byte{0xAA}, 32))
+	if got := call(t, m, "name", 1, 0, 16, 100); got != 0 {
+		t.Fatalf("errno = %d", got)
+	}
+	if b, _ := mem.Read(0, 11); string(b) != "Process-12\xaa" {
+		t.Errorf("buffer = %q", b)
+	}
+	if n, _ := mem.ReadUint32Le(100); n != 10 {
+		t.Errorf("size = %d, want 10", n)
+	}
+	c.data = "\x01\x00\x00\x00\x02\x00\x00\x00"
+	if got := call(t, m, "children", 200, 3, 300); got != 0 {
+		t.Fatalf("errno = %d", got)
+	}
+	if n, _ := mem.ReadUint32Le(300); n != 2 {
+		t.Errorf("count = %d, want 2", n)
+	}
+	if v, _ := mem.ReadUint32Le(204); v != 2 {
+		t.Errorf("second handle = %d, want 2", v)
+	}
+	if want := []int{16, 12}; len(c.views) != 2 || c.views[0] != want[0] || c.views[1] != want[1] {
+		t.Errorf("views of %v bytes, want %v", c.views, want)
+	}
+}
+
 func TestHostErrnoPassedThrough(t *testing.T) {
 	a := &answer{reply: &wire.Msg{Errno: abi.EBADH}}
 	m := instantiate(t, a)

@@ -42,6 +42,12 @@ type direct struct {
 	want         int64  // records the host wants: 0 none, 1 with previews, 2 with whole inputs
 	buf          []byte // a datagram received
 	out          []byte // a datagram to send
+	// hdr is a datagram's header, and room for a ticket, received apart
+	// from a message taken straight into the guest's buffer (readInto);
+	// iov and msg are that receive's, kept here so that it allocates nothing.
+	hdr [dgHeader + ticketBytes]byte
+	iov [2]unix.Iovec
+	msg unix.Msghdr
 	// c is the call being served, post a posted put as the put it posts:
 	// the process makes one call at a time and reads the reply before its
 	// next, so a call served here allocates nothing of its own (begin).
@@ -69,6 +75,8 @@ const (
 	dgInline  = wire.DgInline
 	dgBlob    = wire.DgBlob
 	maxInline = 64 << 10
+	// ticketBytes is the size of a ticket's body: the id and the size.
+	ticketBytes = 16
 	// shortWait is how long a wait lasts before it is reported to the
 	// host: most end sooner (the other process is running), and the
 	// deadlock detector needs none shorter than its 250 ms.
@@ -359,23 +367,30 @@ func (c *call) recv(timeout time.Duration, limit int) error {
 		return c.fail(abi.EDIRECTION, "connection is write-only")
 	}
 	if !e.hasPending {
-		if limit < e.inline {
-			// The next message may not fit: learn its size first, and
-			// leave it, as the ABI says, to whoever asks with room for it
-			// (another holder of the end, too).
-			size, ok, err := c.peek(timeout)
-			if err != nil || !ok {
+		if view := c.req.OutBuf(0); len(view) == limit && limit >= max(e.inline, ticketBytes) {
+			// Any datagram's message fits: no peek first, and the runner
+			// does not copy it.
+			if ok, err := c.readInto(view, timeout); err != nil || !ok {
 				return err
 			}
-			if size > limit {
-				c.size = size
-				c.answer(int64(size))
-				return c.fail(abi.E2SMALL, "")
+		} else {
+			if limit < e.inline {
+				// The next message may not fit: learn its size first, and
+				// leave it, as the ABI says, to whoever asks with room for
+				// it (another holder of the end, too).
+				size, ok, err := c.peek(timeout)
+				if err != nil || !ok {
+					return err
+				}
+				if size > limit {
+					c.size = size
+					c.answer(int64(size))
+					return c.fail(abi.E2SMALL, "")
+				}
 			}
-		}
-		ok, err := c.read(timeout)
-		if err != nil || !ok {
-			return err
+			if ok, err := c.read(timeout); err != nil || !ok {
+				return err
+			}
 		}
 	}
 	msg := e.pending
@@ -396,12 +411,40 @@ func (c *call) recv(timeout time.Duration, limit int) error {
 // read takes the next message into e.pending, waiting up to timeout; ok
 // is false when the call has its answer already (EOF, a timeout).
 func (c *call) read(timeout time.Duration) (ok bool, err error) {
-	d, e := c.d, c.e
+	d := c.d
 	n, ok, err := c.receive(d.buf, 0, timeout)
 	if !ok || err != nil {
 		return false, err
 	}
-	dg := d.buf[:n]
+	return c.took(d.buf[:n])
+}
+
+// readInto is read with the message received straight into view, the
+// guest's buffer, which holds any datagram's message (at least the end's
+// inline bytes, and a ticket's). The datagram's header and its next
+// ticketBytes land in d.hdr (a ticket, if it is one, which the guest's
+// buffer is not to see), the rest in view past them; a longer message's
+// first bytes are then copied to view's start. e.pending is then in view,
+// for this call only.
+func (c *call) readInto(view []byte, timeout time.Duration) (ok bool, err error) {
+	d, e := c.d, c.e
+	n, ok, err := c.receiveInto(view[ticketBytes:], timeout)
+	if !ok || err != nil {
+		return false, err
+	}
+	if n <= len(d.hdr) { // a ticket, or a message of at most ticketBytes
+		return c.took(d.hdr[:n])
+	}
+	copy(view, d.hdr[dgHeader:])
+	e.pendingSeq, e.hasPending = binary.LittleEndian.Uint64(d.hdr[:]), true
+	e.pending = view[:n-dgHeader]
+	return true, nil
+}
+
+// took makes datagram dg, just received, the end's pending message, taking
+// a ticket's message from the host.
+func (c *call) took(dg []byte) (ok bool, err error) {
+	d, e := c.d, c.e
 	e.pendingSeq, e.hasPending = binary.LittleEndian.Uint64(dg), true
 	e.pending = dg[dgHeader:]
 	if id, ok := wire.Ticket(dg); ok {
@@ -435,13 +478,35 @@ func (c *call) peek(timeout time.Duration) (size int, ok bool, err error) {
 	return n - dgHeader, true, nil
 }
 
-// receive receives the next datagram into buf (with recvfrom's flags),
-// waiting up to timeout for one, and returns its length (at least its
-// header); ok is false when the call has its answer already: EOF, a
-// timeout, a failure.
+// receiveInto is receive of a datagram in two parts: d.hdr, then body.
+// A datagram longer than both is a failure (it cannot be, for an end's).
+func (c *call) receiveInto(body []byte, timeout time.Duration) (n int, ok bool, err error) {
+	d := c.d
+	d.iov[0].Base, d.iov[0].Len = &d.hdr[0], uint64(len(d.hdr))
+	d.iov[1].Base, d.iov[1].Len = unsafe.SliceData(body), uint64(len(body))
+	d.msg = unix.Msghdr{Iov: &d.iov[0], Iovlen: 2}
+	n, ok, err = c.receive(nil, 0, timeout)
+	d.iov = [2]unix.Iovec{} // (no view of guest memory is kept)
+	if ok && n > len(d.hdr)+len(body) {
+		return 0, false, c.fail(abi.EIO, "recv: a datagram of the pipe is too long")
+	}
+	return n, ok, err
+}
+
+// receive receives the next datagram into buf (with recvfrom's flags;
+// nil: receiveInto's recvmsg of d.msg), waiting up to timeout for one,
+// and returns its length (at least its header); ok is false when the call
+// has its answer already: EOF, a timeout, a failure.
 func (c *call) receive(buf []byte, flags int, timeout time.Duration) (n int, ok bool, err error) {
 	for {
-		r, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(c.e.fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(flags), 0, 0)
+		var r uintptr
+		var errno syscall.Errno
+		if buf == nil {
+			// MSG_TRUNC: the datagram's whole length, should it not fit.
+			r, _, errno = syscall.RawSyscall(syscall.SYS_RECVMSG, uintptr(c.e.fd), uintptr(unsafe.Pointer(&c.d.msg)), unix.MSG_TRUNC)
+		} else {
+			r, _, errno = syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(c.e.fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), uintptr(flags), 0, 0)
+		}
 		switch {
 		case errno == syscall.EINTR:
 			continue

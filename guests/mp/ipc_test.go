@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -533,16 +534,21 @@ func TestReceive(t *testing.T) {
 		}
 	})
 	t.Run("inbox", func(t *testing.T) {
-		// Messages of a stream over minRecvBuffer are cut one after
-		// another from a chunk of carvedPerChunk buffers, each its own
-		// length as capacity; smaller ones are copies that leave the
-		// chunk as it was; a larger message than the buffer, or one over
-		// maxCarved, has a buffer of its own; a chunk too large for the
-		// buffer is made again.
+		// A receive offers the scratch buffer; messages of a stream over
+		// minRecvBuffer are then cut one after another from a chunk of
+		// carvedPerChunk times the larger of the message and the one
+		// before, each its own length as capacity; smaller ones, and
+		// those over maxCarved, are copies of their own that leave the
+		// chunk as it was; a chunk too large for the stream is made
+		// again; a message over scratchSize is asked for again with room
+		// for it, and the next one then first so.
 		var in inbox
+		var bufs []int // the length of every buffer offered
 		recvErr := func(msg string, e errno) []byte {
 			t.Helper()
+			bufs = bufs[:0]
 			b, got := receive(&in, 0, func(_ int64, buf []byte) (uint32, errno) {
+				bufs = append(bufs, len(buf))
 				if e != errnoOK {
 					return 0, e
 				}
@@ -557,10 +563,15 @@ func TestReceive(t *testing.T) {
 		after := func(a, b []byte) bool { // b begins where a ends
 			return unsafe.Add(unsafe.Pointer(unsafe.SliceData(a)), len(a)) == unsafe.Pointer(unsafe.SliceData(b))
 		}
+		offered := func(want ...int) {
+			t.Helper()
+			if !slices.Equal(bufs, want) {
+				t.Errorf("buffers offered %v, want %v", bufs, want)
+			}
+		}
 		msg := strings.Repeat("x", 4000)
-		recv(msg) // (over the first buffer: one of its own; now the hint)
-		in.drop()
 		first := recv(msg)
+		offered(scratchSize)
 		if in.size != min(carvedPerChunk*4000, maxChunk) || len(in.chunk)+len(first) != in.size {
 			t.Errorf("chunk of %d bytes (%d left) for messages of 4000", in.size, len(in.chunk))
 		}
@@ -573,7 +584,7 @@ func TestReceive(t *testing.T) {
 		if len(in.chunk) != left {
 			t.Error("a receive that took nothing moved the chunk")
 		}
-		short := recv(strings.Repeat("s", 600)) // (the buffer is 4000: cut at 600)
+		short := recv(strings.Repeat("s", 600)) // (after one of 4000: the chunk stays)
 		if !after(second, short) {
 			t.Error("a message of 600 is not cut after the one before")
 		}
@@ -584,7 +595,7 @@ func TestReceive(t *testing.T) {
 		if string(short) != strings.Repeat("s", 600) {
 			t.Error("appending to a message overwrote the next")
 		}
-		// The buffer is now 600: the 64 KiB chunk is too large for it.
+		// Two of 600 in a row: the 64 KiB chunk is too large for them.
 		next := recv(strings.Repeat("n", 600))
 		if in.size != carvedPerChunk*600 || after(short, next) {
 			t.Errorf("chunk of %d bytes for messages of 600", in.size)
@@ -599,12 +610,27 @@ func TestReceive(t *testing.T) {
 			t.Error("a message under minRecvBuffer was cut from the chunk")
 		}
 		big := strings.Repeat("b", maxCarved+1)
-		b := recv(big) // (a chunk made again for a buffer of 512; then a retry)
-		if len(in.chunk) != in.size {
-			t.Error("a message received on a retry moved the chunk")
-		}
-		if b2 := recv(big); after(b, b2) {
+		b := recv(big)
+		if b2 := recv(big); after(b, b2) || len(in.chunk) != left {
 			t.Error("messages over maxCarved cut from a chunk")
+		}
+		huge := strings.Repeat("h", scratchSize+1)
+		recv(huge)
+		offered(scratchSize, scratchSize+1)
+		recv(huge)
+		offered(scratchSize + 1) // (the hint: no scratch first)
+		if len(in.chunk) != left {
+			t.Error("a message over scratchSize moved the chunk")
+		}
+		// Another goroutine's receive holds the scratch buffer: the
+		// inbox's own way, a buffer of the hint's size cut from the chunk.
+		in.hint.Store(4000)
+		scratchBusy = true
+		m := recv(msg)
+		scratchBusy = false
+		offered(4000)
+		if cap(m) != 4000 {
+			t.Errorf("a message received into the chunk has capacity %d", cap(m))
 		}
 		// A message shorter than its buffer moves the chunk by its length.
 		in.hint.Store(5000)

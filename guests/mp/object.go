@@ -172,21 +172,21 @@ func atMostArg(d time.Duration) int64 { return max(int64(d), 0) }
 const minRecvBuffer = 512
 
 // An inbox is what a Conn or a Queue keeps between the messages it
-// receives: the size of the last one (a stream of large messages costs
-// one call each), and a chunk they are received in. The Go allocator
-// serves a message of a few KiB from a span of its size class that holds
-// a handful of them, and a guest's wasm code spent most of a 4 KiB
-// message's receive getting and sweeping spans: so a message over
-// minRecvBuffer bytes, up to maxCarved, is cut from the chunk, its own
-// length as capacity (appending to it copies it), and a smaller one is
-// copied out at its size, leaving the chunk as it was (pipe, 4 KiB
-// messages: 7.3 -> 5.3 us a message; 64 B: 2.4 -> 1.85; queue, 64 B: 3.3
-// -> 2.4). A chunk holds carvedPerChunk receive buffers and at most
-// maxChunk bytes; it is made again when the receive buffer shrinks
-// below its share (a stream of smaller messages). A message cut from a
-// chunk and kept alive keeps the chunk alive: at most carvedPerChunk
-// times the larger of it and the message before it, and never over
-// maxChunk.
+// receives: the size of the last one (a message over scratchSize is
+// then asked for with room for it at once), and a chunk where they are
+// kept. The Go allocator serves a message of a few KiB from a span of
+// its size class that holds a handful of them, and a guest's wasm code
+// spent most of a 4 KiB message's receive getting and sweeping spans: so
+// a message over minRecvBuffer bytes, up to maxCarved, is cut from the
+// chunk, its own length as capacity (appending to it copies it), and a
+// smaller one is copied out at its size, leaving the chunk as it was
+// (pipe, 4 KiB messages: 7.3 -> 5.3 us a message; 64 B: 2.4 -> 1.85;
+// queue, 64 B: 3.3 -> 2.4). A chunk holds carvedPerChunk messages the
+// size of the larger of the last two, and at most maxChunk bytes; it is
+// made again when that shrinks below its share (a stream of smaller
+// messages). A message cut from a chunk and kept alive keeps the chunk
+// alive: at most carvedPerChunk times the larger of it and the message
+// before it, and never over maxChunk.
 type inbox struct {
 	hint  atomic.Uint32
 	chunk []byte // what is left of the chunk
@@ -216,11 +216,29 @@ func sized(call func(buf []byte, size *uint32) errno) func(int64, []byte) (uint3
 // message (conn_recv, queue_get, list_pop): on E2SMALL it grows the buffer
 // to the size the host wrote and calls again, nothing having been taken.
 // A positive timeout is a deadline for all the calls together. in, when
-// not nil, is the receiving object's inbox.
+// not nil, is the receiving object's inbox: its receive offers the
+// process's scratch buffer first (keep says where the message goes).
 func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) (size uint32, e errno)) ([]byte, errno) {
+	var deadline time.Time
+	if timeoutNs > 0 {
+		deadline = time.Now().Add(time.Duration(timeoutNs))
+	}
 	n := minRecvBuffer
 	if in != nil {
 		n = max(n, int(in.hint.Load()))
+		if n <= scratchSize && !scratchBusy {
+			size, e, b := in.viaScratch(timeoutNs, call)
+			if e != errnoTooSmall {
+				return b, e
+			}
+			if uint64(size) <= scratchSize {
+				return nil, errnoIO
+			}
+			n = int(size) // (then not cut from the chunk)
+			if timeoutNs > 0 {
+				timeoutNs = max(int64(time.Until(deadline)), 0)
+			}
+		}
 	}
 	var buf, rest []byte
 	inChunk := in != nil && n <= maxCarved
@@ -237,10 +255,6 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) 
 		buf = rest[:n:n]
 	} else {
 		buf = make([]byte, n)
-	}
-	var deadline time.Time
-	if timeoutNs > 0 {
-		deadline = time.Now().Add(time.Duration(timeoutNs))
 	}
 	for range maxBufferTries {
 		size, e := call(timeoutNs, buf)
@@ -259,9 +273,8 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) 
 				return b, errnoOK
 			case inChunk:
 				rest = rest[size:]
-				return buf[:size:size], errnoOK
 			}
-			return buf[:size], errnoOK
+			return buf[:size:size], errnoOK
 		case errnoTooSmall:
 			if uint64(size) <= uint64(len(buf)) {
 				return nil, errnoIO
@@ -275,6 +288,65 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) 
 		}
 	}
 	return nil, errnoTooSmall
+}
+
+// scratch is the buffer a Conn's or a Queue's receive offers first, made
+// at the first: scratchSize bytes hold any message a direct pipe or queue
+// carries in a datagram, and the runner takes such a message straight
+// into a buffer that large, in one system call (a smaller one makes it
+// ask the message's size first; README, "Direct pipes"). keep then copies
+// the message to where it stays. One receive uses it at a time
+// (scratchBusy): another goroutine's receive, while this one waits in the
+// allocator, takes the inbox's way.
+var (
+	scratch     []byte
+	scratchBusy bool
+)
+
+const scratchSize = 64 << 10
+
+// viaScratch is a receive into scratch: the size and errno of the call,
+// and the message, kept, when it was taken.
+func (in *inbox) viaScratch(timeoutNs int64, call func(timeoutNs int64, buf []byte) (size uint32, e errno)) (uint32, errno, []byte) {
+	scratchBusy = true
+	defer func() { scratchBusy = false }()
+	if scratch == nil {
+		scratch = make([]byte, scratchSize)
+	}
+	prev := int(in.hint.Load())
+	size, e := call(timeoutNs, scratch)
+	if e != errnoOK {
+		return size, e, nil
+	}
+	if uint64(size) > uint64(len(scratch)) {
+		return size, errnoIO, nil
+	}
+	in.hint.Store(size)
+	return size, errnoOK, in.keep(scratch[:size], prev)
+}
+
+// keep copies msg, a message just received into scratch, to where it
+// stays: one over minRecvBuffer bytes, up to maxCarved, is cut from the
+// chunk, which is made again when it is short or when it is over
+// carvedPerChunk times the larger of msg and the message before it, of
+// size prev; any other gets a buffer of its own, its size.
+func (in *inbox) keep(msg []byte, prev int) []byte {
+	size := len(msg)
+	if size <= minRecvBuffer || size > maxCarved {
+		b := make([]byte, size)
+		copy(b, msg)
+		return b
+	}
+	// (No call between taking in.chunk and cutting from it can let
+	// another goroutine run: make may, before.)
+	if n := max(size, prev); len(in.chunk) < size || in.size > carvedPerChunk*n {
+		in.size = min(carvedPerChunk*n, maxChunk)
+		in.chunk = make([]byte, in.size)
+	}
+	b := in.chunk[:size:size]
+	in.chunk = in.chunk[size:]
+	copy(b, msg)
+	return b
 }
 
 // Messages. Every value sent on a pipe, put on a queue or stored in a

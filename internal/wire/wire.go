@@ -182,6 +182,12 @@ type Msg struct {
 	Errno abi.Errno
 	Ints  []int64
 	Bufs  [][]byte
+	// Out is never encoded: in a runner, a call's views of the guest's
+	// buffers for its variable-size results, in the order of the import's
+	// parameters (hostfuncs). Whoever serves the call in the runner may
+	// write a result straight into its buffer and answer with a Buf that
+	// starts where the view does; it is then not copied again.
+	Out [][]byte
 }
 
 // Int returns Ints[i], or 0 when there is no such element.
@@ -190,6 +196,14 @@ func (m *Msg) Int(i int) int64 {
 		return m.Ints[i]
 	}
 	return 0
+}
+
+// OutBuf returns Out[i], or nil when there is no such element.
+func (m *Msg) OutBuf(i int) []byte {
+	if i < len(m.Out) {
+		return m.Out[i]
+	}
+	return nil
 }
 
 // Buf returns Bufs[i], or nil when there is no such element.

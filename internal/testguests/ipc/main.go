@@ -33,6 +33,7 @@ scenarios:
   pipe-eof              a child sends 3 values on a one-way pipe and ends: recv, then EOF
   pipe-errors           wrong direction, closed end, broken pipe, second close
   pipe-duplex           ping-pong with a child on a duplex pipe; poll; a 1 MiB message
+  sizes                 a child sends messages of sizes around every buffer's and datagram's bound on a Pipe and a Queue
   pipe-order [N]        a child prints a line before each of N (200) sends; MainProcess prints one after each receive
   lock-order [N]        4 children each take a Lock N (100) times and print two lines while they hold it
   pipe-many [N [K]]     N (300) children one after another, each sends on K (12) pipes of its own
@@ -72,7 +73,7 @@ func main() {
 		lockHolder, rlockReleaser, lockReleaser, counterWorker, racyWorker, eventWaiter, condWaiter,
 		nsChild1, nsChild2, dictListChild, square, add, slowSquare, failingSquare, whoAmI, initWorker,
 		producer, consumer, pipeProducer, pipeConsumer, lockWaiter, barrierWaiter, holdLockForever,
-		nameInit, lockPrinter,
+		nameInit, lockPrinter, sizesSender,
 	)
 	mp.RegisterClass(&Producer{})
 	mp.Main(func() {
@@ -92,6 +93,7 @@ func dispatch(args []string) int {
 		"pipe-eof":            pipeEOF,
 		"pipe-errors":         pipeErrors,
 		"pipe-duplex":         pipeDuplex,
+		"sizes":               sizes,
 		"pipe-many":           pipeMany,
 		"pipe-order":          pipeOrder,
 		"lock-order":          lockOrder,
@@ -437,6 +439,55 @@ func pipeDuplex([]string) {
 	check(a.Recv(&m))
 	say("struct=%+v", m)
 	check(a.Close())
+	check(p.Join())
+	say("child exitcode=%s", exitCode(p))
+}
+
+// messageSizes are around the bounds of a receive: the runner's
+// datagram header and ticket (16), the SDK's first buffer (512), its
+// chunk's pieces (8 KiB), a direct pipe's or queue's datagram (about 52
+// KiB), the SDK's scratch buffer (64 KiB); a large message, then small
+// and large ones after it.
+var messageSizes = []int{0, 1, 15, 16, 17, 511, 512, 513, 4096, 8192, 8193, 53247, 53248, 53249,
+	65535, 65536, 65537, 200000, 100, 70000, 70000, 5, 60000, 16}
+
+// sized is message i of size n: every byte depends on both.
+func sized(i, n int) []byte {
+	b := make([]byte, n)
+	for j := range b {
+		b[j] = byte(i*31 + j*7 + j>>8)
+	}
+	return b
+}
+
+// sizesSender sends messageSizes on w (SendBytes), then puts them on q.
+func sizesSender(w *mp.Conn, q *mp.Queue) {
+	for i, n := range messageSizes {
+		check(w.SendBytes(sized(i, n)))
+	}
+	check(w.Close())
+	for i, n := range messageSizes {
+		check(q.Put(sized(i, n)))
+	}
+}
+
+func sizes([]string) {
+	r, w := mp.Pipe(false)
+	q := mp.NewQueue(0)
+	p := start(sizesSender, mp.Args(w, q))
+	check(w.Close())
+	for i, n := range messageSizes {
+		b, err := r.RecvBytes()
+		check(err)
+		say("pipe %d: len=%d same=%v cap=%v", i, len(b), string(b) == string(sized(i, n)), cap(b) == len(b))
+	}
+	_, err := r.RecvBytes()
+	say("pipe eof=%v", errors.Is(err, io.EOF))
+	for i, n := range messageSizes {
+		var b []byte
+		check(q.Get(&b))
+		say("queue %d: len=%d same=%v", i, len(b), string(b) == string(sized(i, n)))
+	}
 	check(p.Join())
 	say("child exitcode=%s", exitCode(p))
 }
