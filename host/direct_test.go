@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,14 +72,14 @@ var runnerNumbered = regexp.MustCompile(`^\d+\.\d+\.\d+-\d+$`)
 // messages did not pass through the host: every one was numbered by the
 // runner that sent it, and each received message was sent once.
 func TestDirectPipes(t *testing.T) {
-	for _, scenario := range []string{"pipe-eof", "pipe-errors", "pipe-duplex", "sizes"} {
-		t.Run(scenario, func(t *testing.T) {
+	for _, args := range [][]string{{"pipe-eof"}, {"pipe-errors"}, {"pipe-duplex"}, {"sizes", strconv.Itoa(datagramBound(t))}} {
+		t.Run(args[0], func(t *testing.T) {
 			t.Parallel()
-			want, hostEvents, err := directRun(t, "internal/testguests/ipc", false, 0, scenario)
+			want, hostEvents, err := directRun(t, "internal/testguests/ipc", false, 0, args...)
 			if err != nil {
 				t.Fatalf("host pipes: %v\n%s", err, want)
 			}
-			got, evs, err := directRun(t, "internal/testguests/ipc", true, 0, scenario)
+			got, evs, err := directRun(t, "internal/testguests/ipc", true, 0, args...)
 			if err != nil {
 				t.Fatalf("direct pipes: %v\n%s", err, got)
 			}

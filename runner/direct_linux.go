@@ -66,6 +66,9 @@ type pipeEnd struct {
 	pending    []byte // a message received that the guest's buffer could not hold
 	pendingSeq uint64
 	hasPending bool
+	// pendingOwn: pending is the end's own (a ticket's message, from the
+	// host), not a view of a buffer the next receive reuses.
+	pendingOwn bool
 }
 
 // A message travels as one datagram (wire.DgHeader...: its number, its
@@ -362,7 +365,7 @@ func (c *call) datagram(data []byte) ([]byte, error) {
 }
 
 func (c *call) recv(timeout time.Duration, limit int) error {
-	d, e := c.d, c.e
+	e := c.e
 	if !e.duplex && e.end == 1 {
 		return c.fail(abi.EDIRECTION, "connection is write-only")
 	}
@@ -396,8 +399,8 @@ func (c *call) recv(timeout time.Duration, limit int) error {
 	msg := e.pending
 	c.seq, c.size = e.pendingSeq, len(msg)
 	if limit >= 0 && len(msg) > limit {
-		if &msg[0] == &d.buf[dgHeader] {
-			e.pending = append([]byte(nil), msg...) // kept for the retry
+		if !e.pendingOwn {
+			e.pending, e.pendingOwn = append([]byte(nil), msg...), true // kept for the retry
 		}
 		c.answer(int64(len(msg)))
 		return c.fail(abi.E2SMALL, "")
@@ -437,7 +440,7 @@ func (c *call) readInto(view []byte, timeout time.Duration) (ok bool, err error)
 	}
 	copy(view, d.hdr[dgHeader:])
 	e.pendingSeq, e.hasPending = binary.LittleEndian.Uint64(d.hdr[:]), true
-	e.pending = view[:n-dgHeader]
+	e.pending, e.pendingOwn = view[:n-dgHeader], false
 	return true, nil
 }
 
@@ -446,7 +449,7 @@ func (c *call) readInto(view []byte, timeout time.Duration) (ok bool, err error)
 func (c *call) took(dg []byte) (ok bool, err error) {
 	d, e := c.d, c.e
 	e.pendingSeq, e.hasPending = binary.LittleEndian.Uint64(dg), true
-	e.pending = dg[dgHeader:]
+	e.pending, e.pendingOwn = dg[dgHeader:], false
 	if id, ok := wire.Ticket(dg); ok {
 		reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobTake, Ints: []int64{c.req.Int(0), id}})
 		if err != nil {
@@ -456,7 +459,7 @@ func (c *call) took(dg []byte) (ok bool, err error) {
 			e.hasPending = false
 			return false, c.fail(abi.EIO, "recv: the host lost a large message")
 		}
-		e.pending = reply.Buf(0)
+		e.pending, e.pendingOwn = reply.Buf(0), true
 	}
 	return true, nil
 }
@@ -482,8 +485,9 @@ func (c *call) peek(timeout time.Duration) (size int, ok bool, err error) {
 // A datagram longer than both is a failure (it cannot be, for an end's).
 func (c *call) receiveInto(body []byte, timeout time.Duration) (n int, ok bool, err error) {
 	d := c.d
-	d.iov[0].Base, d.iov[0].Len = &d.hdr[0], uint64(len(d.hdr))
-	d.iov[1].Base, d.iov[1].Len = unsafe.SliceData(body), uint64(len(body))
+	d.iov[0].Base, d.iov[1].Base = &d.hdr[0], unsafe.SliceData(body)
+	d.iov[0].SetLen(len(d.hdr))
+	d.iov[1].SetLen(len(body))
 	d.msg = unix.Msghdr{Iov: &d.iov[0], Iovlen: 2}
 	n, ok, err = c.receive(nil, 0, timeout)
 	d.iov = [2]unix.Iovec{} // (no view of guest memory is kept)

@@ -622,6 +622,8 @@ func TestReceive(t *testing.T) {
 		if len(in.chunk) != left {
 			t.Error("a message over scratchSize moved the chunk")
 		}
+		recv("after a huge one") // (a copy its size: recv checks its capacity)
+		offered(scratchSize + 1)
 		// Another goroutine's receive holds the scratch buffer: the
 		// inbox's own way, a buffer of the hint's size cut from the chunk.
 		in.hint.Store(4000)
@@ -632,12 +634,17 @@ func TestReceive(t *testing.T) {
 		if cap(m) != 4000 {
 			t.Errorf("a message received into the chunk has capacity %d", cap(m))
 		}
-		// A message shorter than its buffer moves the chunk by its length.
+		// A message shorter than its buffer, received into the chunk (the
+		// scratch buffer held), moves the chunk by its length.
 		in.hint.Store(5000)
 		in.drop()
+		scratchBusy = true
 		recv(strings.Repeat("x", 5000)) // a chunk of maxChunk
 		m1 := recv(strings.Repeat("1", 4500))
-		if m2 := recv(strings.Repeat("2", 4500)); !after(m1, m2) {
+		offered(5000)
+		m2 := recv(strings.Repeat("2", 4500))
+		scratchBusy = false
+		if !after(m1, m2) {
 			t.Error("the chunk did not move by the length of a message shorter than its buffer")
 		}
 		in.drop()

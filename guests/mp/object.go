@@ -214,7 +214,8 @@ func sized(call func(buf []byte, size *uint32) errno) func(int64, []byte) (uint3
 
 // receive implements the buffer convention for a call that takes a
 // message (conn_recv, queue_get, list_pop): on E2SMALL it grows the buffer
-// to the size the host wrote and calls again, nothing having been taken.
+// to the size the host wrote and calls again, nothing having been taken
+// (or, on a direct pipe or queue, the message kept for this retry).
 // A positive timeout is a deadline for all the calls together. in, when
 // not nil, is the receiving object's inbox: its receive offers the
 // process's scratch buffer first (keep says where the message goes).
@@ -227,6 +228,9 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) 
 	if in != nil {
 		n = max(n, int(in.hint.Load()))
 		if n <= scratchSize && !scratchBusy {
+			// (Taken here, no call between the test and the set: a
+			// function's entry may let another goroutine run.)
+			scratchBusy = true
 			size, e, b := in.viaScratch(timeoutNs, call)
 			if e != errnoTooSmall {
 				return b, e
@@ -273,6 +277,12 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) 
 				return b, errnoOK
 			case inChunk:
 				rest = rest[size:]
+			case size < uint32(len(buf))/2:
+				// (A buffer of a large message's size, the hint, is not
+				// kept alive by a small one.)
+				b := make([]byte, size)
+				copy(b, buf)
+				return b, errnoOK
 			}
 			return buf[:size:size], errnoOK
 		case errnoTooSmall:
@@ -305,10 +315,10 @@ var (
 
 const scratchSize = 64 << 10
 
-// viaScratch is a receive into scratch: the size and errno of the call,
-// and the message, kept, when it was taken.
+// viaScratch is a receive into scratch, which the caller has taken
+// (scratchBusy), given back when it returns: the size and errno of the
+// call, and the message, kept, when it was taken.
 func (in *inbox) viaScratch(timeoutNs int64, call func(timeoutNs int64, buf []byte) (size uint32, e errno)) (uint32, errno, []byte) {
-	scratchBusy = true
 	defer func() { scratchBusy = false }()
 	if scratch == nil {
 		scratch = make([]byte, scratchSize)

@@ -33,7 +33,7 @@ scenarios:
   pipe-eof              a child sends 3 values on a one-way pipe and ends: recv, then EOF
   pipe-errors           wrong direction, closed end, broken pipe, second close
   pipe-duplex           ping-pong with a child on a duplex pipe; poll; a 1 MiB message
-  sizes                 a child sends messages of sizes around every buffer's and datagram's bound on a Pipe and a Queue
+  sizes [BOUND]         a child sends messages of sizes around every bound of a receive (BOUND: a datagram's, 53248) on a Pipe and a Queue
   pipe-order [N]        a child prints a line before each of N (200) sends; MainProcess prints one after each receive
   lock-order [N]        4 children each take a Lock N (100) times and print two lines while they hold it
   pipe-many [N [K]]     N (300) children one after another, each sends on K (12) pipes of its own
@@ -443,13 +443,15 @@ func pipeDuplex([]string) {
 	say("child exitcode=%s", exitCode(p))
 }
 
-// messageSizes are around the bounds of a receive: the runner's
-// datagram header and ticket (16), the SDK's first buffer (512), its
-// chunk's pieces (8 KiB), a direct pipe's or queue's datagram (about 52
-// KiB), the SDK's scratch buffer (64 KiB); a large message, then small
-// and large ones after it.
-var messageSizes = []int{0, 1, 15, 16, 17, 511, 512, 513, 4096, 8192, 8193, 53247, 53248, 53249,
-	65535, 65536, 65537, 200000, 100, 70000, 70000, 5, 60000, 16}
+// messageSizes are sizes around the bounds of a receive: the runner's
+// datagram header and ticket (16), the SDK's smallest copy (512), its
+// chunk's pieces (8 KiB), a direct pipe's or queue's datagram (bound,
+// about 52 KiB), the SDK's scratch buffer (64 KiB); a large message, then
+// small and large ones after it.
+func messageSizes(bound int) []int {
+	return []int{0, 1, 15, 16, 17, 511, 512, 513, 4096, 8192, 8193, bound - 1, bound, bound + 1,
+		65535, 65536, 65537, 200000, 100, 70000, 70000, 5, 60000, 16}
+}
 
 // sized is message i of size n: every byte depends on both.
 func sized(i, n int) []byte {
@@ -460,34 +462,45 @@ func sized(i, n int) []byte {
 	return b
 }
 
-// sizesSender sends messageSizes on w (SendBytes), then puts them on q.
-func sizesSender(w *mp.Conn, q *mp.Queue) {
-	for i, n := range messageSizes {
+// sizesSender sends messageSizes(bound) on w (SendBytes), then puts them
+// on q.
+func sizesSender(w *mp.Conn, q *mp.Queue, bound int) {
+	for i, n := range messageSizes(bound) {
 		check(w.SendBytes(sized(i, n)))
 	}
 	check(w.Close())
-	for i, n := range messageSizes {
+	for i, n := range messageSizes(bound) {
 		check(q.Put(sized(i, n)))
 	}
 }
 
-func sizes([]string) {
+// sizes [BOUND]: messages of messageSizes(BOUND) (BOUND: a direct
+// datagram's largest message here, 53248 if not given) through a Pipe
+// and a Queue; each must come whole and unchanged, a received one with
+// its length as capacity.
+func sizes(args []string) {
+	bound := intArg(args, 0, 53248)
 	r, w := mp.Pipe(false)
 	q := mp.NewQueue(0)
-	p := start(sizesSender, mp.Args(w, q))
+	p := start(sizesSender, mp.Args(w, q, bound))
 	check(w.Close())
-	for i, n := range messageSizes {
+	for i, n := range messageSizes(bound) {
 		b, err := r.RecvBytes()
 		check(err)
-		say("pipe %d: len=%d same=%v cap=%v", i, len(b), string(b) == string(sized(i, n)), cap(b) == len(b))
+		if string(b) != string(sized(i, n)) || cap(b) != len(b) {
+			fail("pipe: message %d of %d bytes came as %d bytes (capacity %d), same=%v", i, n, len(b), cap(b), string(b) == string(sized(i, n)))
+		}
 	}
 	_, err := r.RecvBytes()
-	say("pipe eof=%v", errors.Is(err, io.EOF))
-	for i, n := range messageSizes {
+	say("pipe: %d messages, eof=%v", len(messageSizes(bound)), errors.Is(err, io.EOF))
+	for i, n := range messageSizes(bound) {
 		var b []byte
 		check(q.Get(&b))
-		say("queue %d: len=%d same=%v", i, len(b), string(b) == string(sized(i, n)))
+		if string(b) != string(sized(i, n)) {
+			fail("queue: message %d of %d bytes came as %d bytes, same=false", i, n, len(b))
+		}
 	}
+	say("queue: %d messages", len(messageSizes(bound)))
 	check(p.Join())
 	say("child exitcode=%s", exitCode(p))
 }
