@@ -177,22 +177,40 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 	if q.spilled && d.r.answers != q.answers {
 		q.spilled = false
 	}
-	if !q.spilled && q.spill.Load() == 0 {
+	for waited := false; !q.spilled && q.spill.Load() == 0; waited = true {
 		switch errno := writeDatagram(q.fd, out); errno {
 		case 0:
 			return nil
-		case syscall.EAGAIN, syscall.ENOBUFS, syscall.ENOMEM:
-			// (The host writes it once there is room, or memory.)
+		case syscall.EAGAIN:
+			if !waited && pollFD(q.fd, unix.POLLOUT, roomWait) {
+				continue
+			}
+			// (The host writes it once there is room.)
+		case syscall.ENOBUFS, syscall.ENOMEM:
+			// (The host writes it once there is memory.)
 		default:
 			c.unput(q)
 			return c.fail(abi.EIO, "queue put: "+errno.Error())
 		}
+		break
 	}
 	// No later put of this process goes to the socket before the host
 	// has taken this one and written it there.
 	q.spilled, q.answers = true, d.r.answers
 	return d.r.send(&wire.Msg{Kind: wire.KindSpill, Ints: []int64{int64(h)}, Bufs: [][]byte{out}})
 }
+
+// roomWait bounds how long a put that found the socket full waits for
+// room before it hands the message to the host (KindSpill). A put to an
+// unbounded queue never waits long, as CPython's (its feeder thread
+// writes); but a getter that is taking messages makes room within this
+// (the socket is writable again once three quarters of it are taken: a
+// few hundred microseconds), and a message written here costs a fraction
+// of one the host carries, so a putter faster than its getters puts at
+// their pace instead of sending most messages through the host (README,
+// "Direct queues"). Once the host holds messages, later puts go to it at
+// once, in order, until it has written them.
+const roomWait = time.Millisecond
 
 // spillWait bounds how long a get that found the socket empty waits for
 // the messages the host holds for it.

@@ -3,6 +3,7 @@ package mp
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -684,5 +685,59 @@ func TestQueueBoundDecoded(t *testing.T) {
 	mustOK(t, j.PutNowait(1))
 	if err := j.PutNowait(2); err != ErrFull {
 		t.Errorf("put into the full bounded JoinableQueue: %v, want ErrFull", err)
+	}
+}
+
+// TestSendBuf: a Send or a Put of a []byte or a string writes it into the
+// one send buffer, given back once sent, and messages sent one after
+// another through it come out whole; a held buffer (another goroutine's
+// send) or a large message makes a buffer of its own.
+func TestSendBuf(t *testing.T) {
+	useFake(t)
+	r, w := Pipe(false)
+	q := NewQueue(0)
+	for i, v := range []any{[]byte("first"), "second", []byte("third"), strings.Repeat("l", maxSendBuf+1), 7} {
+		mustOK(t, w.Send(v))
+		mustOK(t, q.Put(v))
+		if sendBusy {
+			t.Fatalf("send %d kept the send buffer", i)
+		}
+	}
+	if cap(sendBuf) > maxSendBuf || cap(sendBuf) == 0 {
+		t.Errorf("send buffer of capacity %d", cap(sendBuf))
+	}
+	got := func(v any) string {
+		switch x := v.(type) {
+		case *[]byte:
+			return string(*x)
+		case *string:
+			return *x
+		}
+		return fmt.Sprint(*v.(*int))
+	}
+	for _, want := range []string{"first", "second", "third", strings.Repeat("l", maxSendBuf+1), "7"} {
+		var into any
+		switch want {
+		case "first", "third":
+			into = new([]byte)
+		case "7":
+			into = new(int)
+		default:
+			into = new(string)
+		}
+		mustOK(t, r.Recv(into))
+		if got(into) != want {
+			t.Errorf("pipe: %.20q, want %.20q", got(into), want)
+		}
+		mustOK(t, q.Get(into))
+		if got(into) != want {
+			t.Errorf("queue: %.20q, want %.20q", got(into), want)
+		}
+	}
+	sendBusy = true
+	b, held, err := encodeSend([]byte("x"))
+	sendBusy = false
+	if held || err != nil || string(b) != "\x00x" || unsafe.SliceData(b) == unsafe.SliceData(sendBuf) {
+		t.Errorf("with the buffer held: %q, held %v, %v", b, held, err)
 	}
 }

@@ -407,6 +407,53 @@ func encodeValue(v any) ([]byte, error) {
 	return b, nil
 }
 
+// sendBuf is where a Send or a Put writes a []byte or a string, behind
+// its tag, when no other goroutine's send holds it (sendBusy): the host
+// functions take a message before they return (a copy, into a datagram
+// or a frame), so one buffer serves every such send, and a message costs
+// the guest no allocation of its own (a Queue of 4 KiB []byte: a 4 KiB
+// allocation a put, and the Go collector's work for it). A buffer grown
+// past maxSendBuf is not kept.
+var (
+	sendBuf  []byte
+	sendBusy bool
+)
+
+const maxSendBuf = 64 << 10
+
+// encodeSend is encodeValue for a message sent at once: held reports that
+// the result is sendBuf, which the caller gives back (sendBusy = false)
+// once the message is sent.
+func encodeSend(v any) (b []byte, held bool, err error) {
+	switch x := v.(type) {
+	case []byte:
+		if !sendBusy {
+			sendBusy = true // (no call between the test and the set)
+			return intoSendBuf(abispec.TagBytes, x), true, nil
+		}
+	case string:
+		if valid := utf8.ValidString(x); valid && !sendBusy {
+			sendBusy = true
+			return intoSendBuf(abispec.TagString, x), true, nil
+		}
+	}
+	b, err = encodeValue(v)
+	return b, false, err
+}
+
+// intoSendBuf writes tag and x into sendBuf, which the caller holds.
+func intoSendBuf[T string | []byte](tag byte, x T) []byte {
+	b := sendBuf[:0]
+	if cap(b) < 1+len(x) {
+		b = make([]byte, 0, 1+len(x))
+	}
+	b = append(append(b, tag), x...)
+	if cap(b) <= maxSendBuf {
+		sendBuf = b
+	}
+	return b
+}
+
 // decodeValue decodes a message into v; a nil v drops the message. A
 // JSON message decodes as json.Unmarshal. A tagged one decodes into a
 // *[]byte (bytes), a *string (a string) or a *any ([]byte or string), or

@@ -79,9 +79,12 @@ func (c *Conn) Closed() bool { return c.closed.Load() }
 // read-only"), ErrBrokenPipe (the other end is closed in every process) or
 // ErrTooBig.
 func (c *Conn) Send(v any) error {
-	b, err := encodeValue(v)
+	b, held, err := encodeSend(v)
 	if err != nil {
 		return err
+	}
+	if held {
+		defer func() { sendBusy = false }()
 	}
 	return c.SendBytes(b)
 }

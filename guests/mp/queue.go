@@ -137,9 +137,12 @@ func (q *Queue) PutTimeout(v any, d time.Duration) error { return q.put(v, atMos
 func (q *Queue) PutNowait(v any) error { return q.put(v, 0) }
 
 func (q *Queue) put(v any, timeoutNs int64) error {
-	b, err := encodeValue(v)
+	b, held, err := encodeSend(v)
 	if err != nil {
 		return err
+	}
+	if held {
+		defer func() { sendBusy = false }()
 	}
 	return q.putJSON(b, timeoutNs)
 }
