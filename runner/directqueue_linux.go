@@ -141,6 +141,11 @@ func (d *direct) queue(h int32) (*queueRef, error) {
 func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) error {
 	d := c.d
 	c.size, c.preview = len(data), data[:min(len(data), previewBytes)] // (a wait reports them)
+	// (A put_nowait does not wait for the socket's room either.)
+	forRoom := roomWait
+	if timeout >= 0 {
+		forRoom = min(forRoom, timeout)
+	}
 	if q.room.max == lockword.MaxValue {
 		timeout = 0 // (the room of an unbounded queue is never short)
 	}
@@ -182,7 +187,7 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 		case 0:
 			return nil
 		case syscall.EAGAIN:
-			if !waited && pollFD(q.fd, unix.POLLOUT, roomWait) {
+			if !waited && forRoom > 0 && pollFD(q.fd, unix.POLLOUT, forRoom) {
 				continue
 			}
 			// (The host writes it once there is room.)
@@ -201,14 +206,17 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 }
 
 // roomWait bounds how long a put that found the socket full waits for
-// room before it hands the message to the host (KindSpill). A put to an
-// unbounded queue never waits long, as CPython's (its feeder thread
-// writes); but a getter that is taking messages makes room within this
-// (the socket is writable again once three quarters of it are taken: a
-// few hundred microseconds), and a message written here costs a fraction
-// of one the host carries, so a putter faster than its getters puts at
-// their pace instead of sending most messages through the host (README,
-// "Direct queues"). Once the host holds messages, later puts go to it at
+// room before it hands the message to the host (KindSpill); a put with a
+// shorter timeout waits that long at most (put_nowait: not at all). A put
+// to an unbounded queue never waits for a getter, as CPython's (its
+// feeder thread writes); but a getter that is taking messages makes room
+// within this (the socket is writable again once three quarters of it
+// are taken: a few hundred microseconds at its first size; once the host
+// has made it hold 2 MiB, more than this, and the put then goes to the
+// host after the wait, which only a putter faster than its getters
+// meets), and a message written here costs a fraction of one the host
+// carries, so a putter faster than its getters puts at their pace instead
+// of sending most messages through the host (README, "Direct queues"). Once the host holds messages, later puts go to it at
 // once, in order, until it has written them.
 const roomWait = time.Millisecond
 

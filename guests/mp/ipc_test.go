@@ -628,9 +628,9 @@ func TestReceive(t *testing.T) {
 		// Another goroutine's receive holds the scratch buffer: the
 		// inbox's own way, a buffer of the hint's size cut from the chunk.
 		in.hint.Store(4000)
-		scratchBusy = true
+		scratchBusy.Store(true)
 		m := recv(msg)
-		scratchBusy = false
+		scratchBusy.Store(false)
 		offered(4000)
 		if cap(m) != 4000 {
 			t.Errorf("a message received into the chunk has capacity %d", cap(m))
@@ -639,12 +639,12 @@ func TestReceive(t *testing.T) {
 		// scratch buffer held), moves the chunk by its length.
 		in.hint.Store(5000)
 		in.drop()
-		scratchBusy = true
+		scratchBusy.Store(true)
 		recv(strings.Repeat("x", 5000)) // a chunk of maxChunk
 		m1 := recv(strings.Repeat("1", 4500))
 		offered(5000)
 		m2 := recv(strings.Repeat("2", 4500))
-		scratchBusy = false
+		scratchBusy.Store(false)
 		if !after(m1, m2) {
 			t.Error("the chunk did not move by the length of a message shorter than its buffer")
 		}
@@ -699,9 +699,16 @@ func TestSendBuf(t *testing.T) {
 	for i, v := range []any{[]byte("first"), "second", []byte("third"), strings.Repeat("l", maxSendBuf+1), 7} {
 		mustOK(t, w.Send(v))
 		mustOK(t, q.Put(v))
-		if sendBusy {
+		if sendBusy.Load() {
 			t.Fatalf("send %d kept the send buffer", i)
 		}
+	}
+	mustOK(t, w.SendBytes(nil)) // (an empty message, received last)
+	mustOK(t, w.Send([]byte("again")))
+	kept := unsafe.SliceData(sendBuf)
+	mustOK(t, q.Put("AGAIN")) // (no longer than the one before)
+	if unsafe.SliceData(sendBuf) != kept {
+		t.Error("a second send did not reuse the send buffer")
 	}
 	if cap(sendBuf) > maxSendBuf || cap(sendBuf) == 0 {
 		t.Errorf("send buffer of capacity %d", cap(sendBuf))
@@ -734,10 +741,20 @@ func TestSendBuf(t *testing.T) {
 			t.Errorf("queue: %.20q, want %.20q", got(into), want)
 		}
 	}
-	sendBusy = true
-	b, held, err := encodeSend([]byte("x"))
-	sendBusy = false
-	if held || err != nil || string(b) != "\x00x" || unsafe.SliceData(b) == unsafe.SliceData(sendBuf) {
-		t.Errorf("with the buffer held: %q, held %v, %v", b, held, err)
+	// (the two sends above, and the empty message)
+	if b, err := r.RecvBytes(); err != nil || len(b) != 0 {
+		t.Errorf("pipe: %q, %v, want the empty message", b, err)
+	}
+	var b []byte
+	mustOK(t, r.Recv(&b))
+	if string(b) != "again" {
+		t.Errorf("pipe: %q, want again", b)
+	}
+	sendBusy.Store(true)
+	var sent []byte
+	err := sendValue([]byte("x"), func(b []byte) error { sent = b; return nil })
+	sendBusy.Store(false)
+	if err != nil || string(sent) != "\x00x" || unsafe.SliceData(sent) == unsafe.SliceData(sendBuf) {
+		t.Errorf("with the buffer held: %q, %v", sent, err)
 	}
 }

@@ -227,10 +227,7 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) 
 	n := minRecvBuffer
 	if in != nil {
 		n = max(n, int(in.hint.Load()))
-		if n <= scratchSize && !scratchBusy {
-			// (Taken here, no call between the test and the set: a
-			// function's entry may let another goroutine run.)
-			scratchBusy = true
+		if n <= scratchSize && scratchBusy.CompareAndSwap(false, true) {
 			size, e, b := in.viaScratch(timeoutNs, call)
 			if e != errnoTooSmall {
 				return b, e
@@ -307,10 +304,11 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) 
 // ask the message's size first; README, "Direct pipes"). keep then copies
 // the message to where it stays. One receive uses it at a time
 // (scratchBusy): another goroutine's receive, while this one waits in the
-// allocator, takes the inbox's way.
+// allocator, takes the inbox's way. (An atomic: a native build's
+// goroutines run at once.)
 var (
 	scratch     []byte
-	scratchBusy bool
+	scratchBusy atomic.Bool
 )
 
 const scratchSize = 64 << 10
@@ -319,7 +317,7 @@ const scratchSize = 64 << 10
 // (scratchBusy), given back when it returns: the size and errno of the
 // call, and the message, kept, when it was taken.
 func (in *inbox) viaScratch(timeoutNs int64, call func(timeoutNs int64, buf []byte) (size uint32, e errno)) (uint32, errno, []byte) {
-	defer func() { scratchBusy = false }()
+	defer scratchBusy.Store(false)
 	if scratch == nil {
 		scratch = make([]byte, scratchSize)
 	}
@@ -416,29 +414,32 @@ func encodeValue(v any) ([]byte, error) {
 // past maxSendBuf is not kept.
 var (
 	sendBuf  []byte
-	sendBusy bool
+	sendBusy atomic.Bool
 )
 
 const maxSendBuf = 64 << 10
 
-// encodeSend is encodeValue for a message sent at once: held reports that
-// the result is sendBuf, which the caller gives back (sendBusy = false)
-// once the message is sent.
-func encodeSend(v any) (b []byte, held bool, err error) {
+// sendValue encodes v as encodeValue does and sends it with send, which
+// has taken it when it returns: a []byte or a string is written into
+// sendBuf when it is free.
+func sendValue(v any, send func([]byte) error) error {
 	switch x := v.(type) {
 	case []byte:
-		if !sendBusy {
-			sendBusy = true // (no call between the test and the set)
-			return intoSendBuf(abispec.TagBytes, x), true, nil
+		if sendBusy.CompareAndSwap(false, true) {
+			defer sendBusy.Store(false)
+			return send(intoSendBuf(abispec.TagBytes, x))
 		}
 	case string:
-		if valid := utf8.ValidString(x); valid && !sendBusy {
-			sendBusy = true
-			return intoSendBuf(abispec.TagString, x), true, nil
+		if utf8.ValidString(x) && sendBusy.CompareAndSwap(false, true) {
+			defer sendBusy.Store(false)
+			return send(intoSendBuf(abispec.TagString, x))
 		}
 	}
-	b, err = encodeValue(v)
-	return b, false, err
+	b, err := encodeValue(v)
+	if err != nil {
+		return err
+	}
+	return send(b)
 }
 
 // intoSendBuf writes tag and x into sendBuf, which the caller holds.

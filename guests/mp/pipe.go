@@ -78,16 +78,7 @@ func (c *Conn) Closed() bool { return c.closed.Load() }
 // ErrClosed ("handle is closed"), ErrDirection ("connection is
 // read-only"), ErrBrokenPipe (the other end is closed in every process) or
 // ErrTooBig.
-func (c *Conn) Send(v any) error {
-	b, held, err := encodeSend(v)
-	if err != nil {
-		return err
-	}
-	if held {
-		defer func() { sendBusy = false }()
-	}
-	return c.SendBytes(b)
-}
+func (c *Conn) Send(v any) error { return sendValue(v, c.SendBytes) }
 
 // SendBytes sends b as one message, as it is (no tag), as Python's
 // send_bytes. Errors are Send's. Recv of such a message decodes it as JSON,

@@ -133,18 +133,12 @@ func (q *Queue) Put(v any) error { return q.put(v, -1) }
 // still full then (Python's put(v, timeout=d)).
 func (q *Queue) PutTimeout(v any, d time.Duration) error { return q.put(v, atMostArg(d)) }
 
-// PutNowait is Put that does not wait: ErrFull if the queue is full.
+// PutNowait is Put that does not wait for room: ErrFull if the queue is
+// full.
 func (q *Queue) PutNowait(v any) error { return q.put(v, 0) }
 
 func (q *Queue) put(v any, timeoutNs int64) error {
-	b, held, err := encodeSend(v)
-	if err != nil {
-		return err
-	}
-	if held {
-		defer func() { sendBusy = false }()
-	}
-	return q.putJSON(b, timeoutNs)
+	return sendValue(v, func(b []byte) error { return q.putJSON(b, timeoutNs) })
 }
 
 // putJSON puts a message encoded as encodeValue encodes (the SDK's own
