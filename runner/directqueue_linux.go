@@ -143,6 +143,9 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 	c.size, c.preview = len(data), data[:min(len(data), previewBytes)] // (a wait reports them)
 	// (A put_nowait does not wait for the socket's room either.)
 	forRoom := roomWait
+	if len(data) < roomWaitFrom {
+		forRoom = 0
+	}
 	if timeout >= 0 {
 		forRoom = min(forRoom, timeout)
 	}
@@ -219,6 +222,13 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 // of sending most messages through the host (README, "Direct queues"). Once the host holds messages, later puts go to it at
 // once, in order, until it has written them.
 const roomWait = time.Millisecond
+
+// roomWaitFrom is the size of the smallest message a put waits for room
+// for: a smaller one handed to the host costs little more than one
+// written here, and the putter goes on at once (queue, 64 B messages,
+// medians of 8 interleaved runs: 2.64 us a message with the wait, 2.14
+// without it; 4 KiB messages: 10.2 without, 7.7 with).
+const roomWaitFrom = 1 << 10
 
 // spillWait bounds how long a get that found the socket empty waits for
 // the messages the host holds for it.
