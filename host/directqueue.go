@@ -31,8 +31,9 @@ import (
 // A put on an unbounded queue never waits for a getter (CPython's feeder
 // thread buffers what its pipe cannot take yet). The socket holds about
 // 200 KiB, so when it is full the runner waits a moment for room for a
-// message of 1 KiB or more (at most a millisecond: runner.roomWait) and
-// then hands the message to the host (KindSpill), which writes it into
+// message of 1 KiB or more (at most a millisecond, within the put's
+// timeout: runner.roomWait) and, if it is still full, hands the message
+// to the host (KindSpill), which writes it into
 // the socket as room comes, in the order it came; the first
 // time, the host makes the socket hold about 2 MiB (grow), if the sockets'
 // half of MaxIPCBytes has room for it: a stream of 4 KiB messages filled

@@ -470,12 +470,12 @@ func (c *call) took(dg []byte) (ok bool, err error) {
 func (c *call) peek(timeout time.Duration) (size int, ok bool, err error) {
 	// MSG_TRUNC: the datagram's whole length, though only its header (and
 	// a blob's id and size) is copied.
-	buf := c.d.buf[:dgHeader+16]
+	buf := c.d.buf[:dgHeader+ticketBytes]
 	n, ok, err := c.receive(buf, unix.MSG_PEEK|unix.MSG_TRUNC, timeout)
 	if !ok || err != nil {
 		return 0, false, err
 	}
-	if buf[8] == dgBlob && n == dgHeader+16 {
+	if buf[8] == dgBlob && n == dgHeader+ticketBytes {
 		return int(binary.LittleEndian.Uint64(buf[dgHeader+8:])), true, nil
 	}
 	return n - dgHeader, true, nil

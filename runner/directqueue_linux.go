@@ -146,8 +146,12 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 	if len(data) < roomWaitFrom {
 		forRoom = 0
 	}
+	var deadline time.Time // (a timed put's room wait is within its timeout)
 	if timeout >= 0 {
 		forRoom = min(forRoom, timeout)
+	}
+	if timeout > 0 && forRoom > 0 {
+		deadline = time.Now().Add(timeout)
 	}
 	if q.room.max == lockword.MaxValue {
 		timeout = 0 // (the room of an unbounded queue is never short)
@@ -190,6 +194,9 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 		case 0:
 			return nil
 		case syscall.EAGAIN:
+			if !deadline.IsZero() {
+				forRoom = min(forRoom, time.Until(deadline))
+			}
 			if !waited && forRoom > 0 && pollFD(q.fd, unix.POLLOUT, forRoom) {
 				continue
 			}
@@ -210,24 +217,27 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 
 // roomWait bounds how long a put that found the socket full waits for
 // room before it hands the message to the host (KindSpill); a put with a
-// shorter timeout waits that long at most (put_nowait: not at all). A put
-// to an unbounded queue never waits for a getter, as CPython's (its
-// feeder thread writes); but a getter that is taking messages makes room
-// within this (the socket is writable again once three quarters of it
-// are taken: a few hundred microseconds at its first size; once the host
-// has made it hold 2 MiB, more than this, and the put then goes to the
-// host after the wait, which only a putter faster than its getters
-// meets), and a message written here costs a fraction of one the host
-// carries, so a putter faster than its getters puts at their pace instead
-// of sending most messages through the host (README, "Direct queues"). Once the host holds messages, later puts go to it at
-// once, in order, until it has written them.
+// timeout waits within it (put_nowait: not at all). A put to an unbounded
+// queue never waits for a getter, as CPython's (its feeder thread
+// writes); but a getter in another process that is taking messages makes
+// room within this (the socket is writable again once three quarters of
+// it are taken: a few hundred microseconds at its first size; once the
+// host has made it hold 2 MiB, more than this, and the put then goes to
+// the host after the wait, which only a putter faster than its getters
+// meets; a getter in the putter's own process waits with it), and a
+// message written here costs a fraction of one the host carries, so a
+// putter faster than its getters puts at their pace instead of sending
+// most messages through the host (README, "Direct queues"). Once the host
+// holds messages, later puts go to it at once, in order, until it has
+// written them.
 const roomWait = time.Millisecond
 
 // roomWaitFrom is the size of the smallest message a put waits for room
 // for: a smaller one handed to the host costs little more than one
 // written here, and the putter goes on at once (queue, 64 B messages,
 // medians of 8 interleaved runs: 2.64 us a message with the wait, 2.14
-// without it; 4 KiB messages: 10.2 without, 7.7 with).
+// without it; 4 KiB messages, with the SDK's send buffer: 10.2 without,
+// 7.7 with).
 const roomWaitFrom = 1 << 10
 
 // spillWait bounds how long a get that found the socket empty waits for

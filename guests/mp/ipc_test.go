@@ -629,6 +629,7 @@ func TestReceive(t *testing.T) {
 		// inbox's own way, a buffer of the hint's size cut from the chunk.
 		in.hint.Store(4000)
 		scratchBusy.Store(true)
+		t.Cleanup(func() { scratchBusy.Store(false) }) // (should a check stop the test)
 		m := recv(msg)
 		scratchBusy.Store(false)
 		offered(4000)

@@ -182,9 +182,10 @@ const minRecvBuffer = 512
 // smaller one is copied out at its size, leaving the chunk as it was
 // (pipe, 4 KiB messages: 7.3 -> 5.3 us a message; 64 B: 2.4 -> 1.85;
 // queue, 64 B: 3.3 -> 2.4). A chunk holds carvedPerChunk messages the
-// size of the larger of the last two, and at most maxChunk bytes; it is
-// made again when that shrinks below its share (a stream of smaller
-// messages). A message cut from a chunk and kept alive keeps the chunk
+// size of the larger of the last two (keep; the inbox's own way, when the
+// scratch buffer is held, sizes it by the last one), and at most maxChunk
+// bytes; it is made again when that shrinks below its share (a stream of
+// smaller messages). A message cut from a chunk and kept alive keeps the chunk
 // alive: at most carvedPerChunk times the larger of it and the message
 // before it, and never over maxChunk.
 type inbox struct {
@@ -269,17 +270,13 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) 
 			}
 			switch {
 			case inChunk && size <= minRecvBuffer:
-				b := make([]byte, size)
-				copy(b, buf)
-				return b, errnoOK
+				return own(buf[:size]), errnoOK
 			case inChunk:
 				rest = rest[size:]
 			case size < uint32(len(buf))/2:
 				// (A buffer of a large message's size, the hint, is not
 				// kept alive by a small one.)
-				b := make([]byte, size)
-				copy(b, buf)
-				return b, errnoOK
+				return own(buf[:size]), errnoOK
 			}
 			return buf[:size:size], errnoOK
 		case errnoTooSmall:
@@ -295,6 +292,14 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) 
 		}
 	}
 	return nil, errnoTooSmall
+}
+
+// own returns a copy of b in a buffer of its own, its length as capacity
+// (bytes.Clone may round the capacity up).
+func own(b []byte) []byte {
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
 }
 
 // scratch is the buffer a Conn's or a Queue's receive offers first, made
@@ -341,9 +346,7 @@ func (in *inbox) viaScratch(timeoutNs int64, call func(timeoutNs int64, buf []by
 func (in *inbox) keep(msg []byte, prev int) []byte {
 	size := len(msg)
 	if size <= minRecvBuffer || size > maxCarved {
-		b := make([]byte, size)
-		copy(b, msg)
-		return b
+		return own(msg)
 	}
 	// (No call between taking in.chunk and cutting from it can let
 	// another goroutine run: make may, before.)
