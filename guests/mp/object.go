@@ -182,10 +182,9 @@ const minRecvBuffer = 512
 // smaller one is copied out at its size, leaving the chunk as it was
 // (pipe, 4 KiB messages: 7.3 -> 5.3 us a message; 64 B: 2.4 -> 1.85;
 // queue, 64 B: 3.3 -> 2.4). A chunk holds carvedPerChunk messages the
-// size of the larger of the last two (keep; the inbox's own way, when the
-// scratch buffer is held, sizes it by the last one), and at most maxChunk
-// bytes; it is made again when that shrinks below its share (a stream of
-// smaller messages). A message cut from a chunk and kept alive keeps the chunk
+// size of the larger of the last two, and at most maxChunk bytes; it is
+// made again when that shrinks below its share (a stream of smaller
+// messages). A message cut from a chunk and kept alive keeps the chunk
 // alive: at most carvedPerChunk times the larger of it and the message
 // before it, and never over maxChunk.
 type inbox struct {
@@ -219,7 +218,7 @@ func sized(call func(buf []byte, size *uint32) errno) func(int64, []byte) (uint3
 // (or, on a direct pipe or queue, the message kept for this retry).
 // A positive timeout is a deadline for all the calls together. in, when
 // not nil, is the receiving object's inbox: its receive offers the
-// process's scratch buffer first (keep says where the message goes).
+// process's scratch buffer first, and keep says where the message goes.
 func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) (size uint32, e errno)) ([]byte, errno) {
 	var deadline time.Time
 	if timeoutNs > 0 {
@@ -228,33 +227,15 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) 
 	n := minRecvBuffer
 	if in != nil {
 		n = max(n, int(in.hint.Load()))
-		if n <= scratchSize && scratchBusy.CompareAndSwap(false, true) {
-			size, e, b := in.viaScratch(timeoutNs, call)
-			if e != errnoTooSmall {
-				return b, e
-			}
-			if uint64(size) <= scratchSize {
-				return nil, errnoIO
-			}
-			n = int(size) // (then not cut from the chunk)
-			if timeoutNs > 0 {
-				timeoutNs = max(int64(time.Until(deadline)), 0)
-			}
-		}
 	}
-	var buf, rest []byte
-	inChunk := in != nil && n <= maxCarved
-	if inChunk {
-		if len(in.chunk) < n || in.size > carvedPerChunk*n {
-			in.size = min(carvedPerChunk*n, maxChunk)
-			in.chunk = make([]byte, in.size)
+	var buf []byte
+	scratched := in != nil && n <= scratchSize && scratchBusy.CompareAndSwap(false, true)
+	if scratched {
+		defer scratchBusy.Store(false)
+		if scratch == nil {
+			scratch = make([]byte, scratchSize)
 		}
-		// The chunk is this receive's until it returns (rest, what is
-		// left of it): another goroutine's receive on the object (while
-		// this one waits for the allocator, say) makes one of its own.
-		rest, in.chunk = in.chunk, nil
-		defer func() { in.chunk = rest }()
-		buf = rest[:n:n]
+		buf = scratch
 	} else {
 		buf = make([]byte, n)
 	}
@@ -265,25 +246,24 @@ func receive(in *inbox, timeoutNs int64, call func(timeoutNs int64, buf []byte) 
 			if uint64(size) > uint64(len(buf)) {
 				return nil, errnoIO
 			}
+			msg := buf[:size:size]
 			if in != nil {
-				in.hint.Store(size)
+				if prev := int(in.hint.Swap(size)); size <= maxCarved {
+					return in.keep(msg, prev), errnoOK
+				}
 			}
-			switch {
-			case inChunk && size <= minRecvBuffer:
-				return own(buf[:size]), errnoOK
-			case inChunk:
-				rest = rest[size:]
-			case size < uint32(len(buf))/2:
-				// (A buffer of a large message's size, the hint, is not
-				// kept alive by a small one.)
-				return own(buf[:size]), errnoOK
+			if scratched || size < uint32(len(buf))/2 {
+				// (The scratch buffer is the next receive's; a buffer of a
+				// large message's size, the hint, is not kept alive by a
+				// small one.)
+				return own(msg), errnoOK
 			}
-			return buf[:size:size], errnoOK
+			return msg, errnoOK
 		case errnoTooSmall:
 			if uint64(size) <= uint64(len(buf)) {
 				return nil, errnoIO
 			}
-			buf, inChunk = make([]byte, size), false
+			buf, scratched = make([]byte, size), false
 			if timeoutNs > 0 {
 				timeoutNs = max(int64(time.Until(deadline)), 0)
 			}
@@ -309,7 +289,7 @@ func own(b []byte) []byte {
 // ask the message's size first; README, "Direct pipes"). keep then copies
 // the message to where it stays. One receive uses it at a time
 // (scratchBusy): another goroutine's receive, while this one waits in the
-// allocator, takes the inbox's way. (An atomic: a native build's
+// allocator, makes a buffer of its own. (An atomic: a native build's
 // goroutines run at once.)
 var (
 	scratch     []byte
@@ -318,31 +298,12 @@ var (
 
 const scratchSize = 64 << 10
 
-// viaScratch is a receive into scratch, which the caller has taken
-// (scratchBusy), given back when it returns: the size and errno of the
-// call, and the message, kept, when it was taken.
-func (in *inbox) viaScratch(timeoutNs int64, call func(timeoutNs int64, buf []byte) (size uint32, e errno)) (uint32, errno, []byte) {
-	defer scratchBusy.Store(false)
-	if scratch == nil {
-		scratch = make([]byte, scratchSize)
-	}
-	prev := int(in.hint.Load())
-	size, e := call(timeoutNs, scratch)
-	if e != errnoOK {
-		return size, e, nil
-	}
-	if uint64(size) > uint64(len(scratch)) {
-		return size, errnoIO, nil
-	}
-	in.hint.Store(size)
-	return size, errnoOK, in.keep(scratch[:size], prev)
-}
-
-// keep copies msg, a message just received into scratch, to where it
-// stays: one over minRecvBuffer bytes, up to maxCarved, is cut from the
-// chunk, which is made again when it is short or when it is over
-// carvedPerChunk times the larger of msg and the message before it, of
-// size prev; any other gets a buffer of its own, its size.
+// keep copies msg, a message just received into a buffer the next
+// receive may use, to where it stays: one over minRecvBuffer bytes, up to
+// maxCarved, is cut from the chunk, which is made again when it is short
+// or when it is over carvedPerChunk times the larger of msg and the
+// message before it, of size prev; any other gets a buffer of its own,
+// its size.
 func (in *inbox) keep(msg []byte, prev int) []byte {
 	size := len(msg)
 	if size <= minRecvBuffer || size > maxCarved {
@@ -378,27 +339,9 @@ func (in *inbox) keep(msg []byte, prev int) []byte {
 // previews read too.
 
 // encodeValue encodes a message: a []byte or a string behind its tag
-// (one copy), anything else as json.Marshal. Invalid UTF-8 in a string
-// becomes U+FFFD, as encoding/json does, so that the text is UTF-8 for
-// every reader.
+// (appendTagged), anything else as json.Marshal.
 func encodeValue(v any) ([]byte, error) {
-	switch x := v.(type) {
-	case []byte:
-		b := make([]byte, 1+len(x))
-		b[0] = abispec.TagBytes
-		copy(b[1:], x)
-		return b, nil
-	case string:
-		if !utf8.ValidString(x) {
-			b := []byte{abispec.TagString}
-			for _, r := range x { // each invalid byte is one RuneError
-				b = utf8.AppendRune(b, r)
-			}
-			return b, nil
-		}
-		b := make([]byte, 1+len(x))
-		b[0] = abispec.TagString
-		copy(b[1:], x)
+	if b, ok := appendTagged(nil, v); ok {
 		return b, nil
 	}
 	b, err := marshal(v)
@@ -406,6 +349,27 @@ func encodeValue(v any) ([]byte, error) {
 		return nil, fmt.Errorf("mp: encoding a message of type %T: %w", v, err)
 	}
 	return b, nil
+}
+
+// appendTagged appends the message of a []byte or a string to b: its tag,
+// then its bytes (one copy, b grown once). Invalid UTF-8 in a string
+// becomes U+FFFD, as encoding/json does, so that the text is UTF-8 for
+// every reader. ok is false, and b as it was, for any other v.
+func appendTagged(b []byte, v any) (_ []byte, ok bool) {
+	switch x := v.(type) {
+	case []byte:
+		return append(append(slices.Grow(b, 1+len(x)), abispec.TagBytes), x...), true
+	case string:
+		b = append(slices.Grow(b, 1+len(x)), abispec.TagString)
+		if utf8.ValidString(x) {
+			return append(b, x...), true
+		}
+		for _, r := range x { // each invalid byte is one RuneError
+			b = utf8.AppendRune(b, r)
+		}
+		return b, true
+	}
+	return b, false
 }
 
 // sendBuf is where a Send or a Put writes a []byte or a string, behind
@@ -426,16 +390,15 @@ const maxSendBuf = 64 << 10
 // has taken it when it returns: a []byte or a string is written into
 // sendBuf when it is free.
 func sendValue(v any, send func([]byte) error) error {
-	switch x := v.(type) {
-	case []byte:
+	switch v.(type) {
+	case []byte, string:
 		if sendBusy.CompareAndSwap(false, true) {
 			defer sendBusy.Store(false)
-			return send(intoSendBuf(abispec.TagBytes, x))
-		}
-	case string:
-		if utf8.ValidString(x) && sendBusy.CompareAndSwap(false, true) {
-			defer sendBusy.Store(false)
-			return send(intoSendBuf(abispec.TagString, x))
+			b, _ := appendTagged(sendBuf[:0], v)
+			if cap(b) <= maxSendBuf {
+				sendBuf = b
+			}
+			return send(b)
 		}
 	}
 	b, err := encodeValue(v)
@@ -443,19 +406,6 @@ func sendValue(v any, send func([]byte) error) error {
 		return err
 	}
 	return send(b)
-}
-
-// intoSendBuf writes tag and x into sendBuf, which the caller holds.
-func intoSendBuf[T string | []byte](tag byte, x T) []byte {
-	b := sendBuf[:0]
-	if cap(b) < 1+len(x) {
-		b = make([]byte, 0, 1+len(x))
-	}
-	b = append(append(b, tag), x...)
-	if cap(b) <= maxSendBuf {
-		sendBuf = b
-	}
-	return b
 }
 
 // decodeValue decodes a message into v; a nil v drops the message. A
