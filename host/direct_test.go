@@ -72,7 +72,7 @@ var runnerNumbered = regexp.MustCompile(`^\d+\.\d+\.\d+-\d+$`)
 // messages did not pass through the host: every one was numbered by the
 // runner that sent it, and each received message was sent once.
 func TestDirectPipes(t *testing.T) {
-	for _, args := range [][]string{{"pipe-eof"}, {"pipe-errors"}, {"pipe-duplex"}, {"sizes", strconv.Itoa(datagramBound(t))}} {
+	for _, args := range [][]string{{"pipe-eof"}, {"pipe-errors"}, {"pipe-duplex"}, {"sizes", strconv.Itoa(host.DatagramBound(t))}} {
 		t.Run(args[0], func(t *testing.T) {
 			t.Parallel()
 			want, hostEvents, err := directRun(t, "internal/testguests/ipc", false, 0, args...)

@@ -41,7 +41,7 @@ func TestDirectQueues(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"queue-full-empty"}, {"queue-blocking"}, {"queue-close"}, {"queue-kill"}, {"queue-posted"}, {"joinable"},
-		{"queue-spill", "1000"}, {"sizes", strconv.Itoa(datagramBound(t))}, {"pool"}, {"class-fields"}, {"stress-queue", "20000"},
+		{"queue-spill", "1000"}, {"sizes", strconv.Itoa(host.DatagramBound(t))}, {"pool"}, {"class-fields"}, {"stress-queue", "20000"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			t.Parallel()

@@ -439,29 +439,35 @@ func (c *call) readInto(view []byte, timeout time.Duration) (ok bool, err error)
 		return c.took(d.hdr[:n])
 	}
 	copy(view, d.hdr[dgHeader:])
-	e.pendingSeq, e.hasPending = binary.LittleEndian.Uint64(d.hdr[:]), true
-	e.pending, e.pendingOwn = view[:n-dgHeader], false
+	e.hold(binary.LittleEndian.Uint64(d.hdr[:]), view[:n-dgHeader], false)
 	return true, nil
 }
 
 // took makes datagram dg, just received, the end's pending message, taking
 // a ticket's message from the host.
 func (c *call) took(dg []byte) (ok bool, err error) {
-	d, e := c.d, c.e
-	e.pendingSeq, e.hasPending = binary.LittleEndian.Uint64(dg), true
-	e.pending, e.pendingOwn = dg[dgHeader:], false
-	if id, ok := wire.Ticket(dg); ok {
-		reply, err := d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobTake, Ints: []int64{c.req.Int(0), id}})
-		if err != nil {
-			return false, err
-		}
-		if reply.Errno != abi.OK {
-			e.hasPending = false
-			return false, c.fail(abi.EIO, "recv: the host lost a large message")
-		}
-		e.pending, e.pendingOwn = reply.Buf(0), true
+	seq := binary.LittleEndian.Uint64(dg)
+	id, ticket := wire.Ticket(dg)
+	if !ticket {
+		c.e.hold(seq, dg[dgHeader:], false)
+		return true, nil
 	}
+	reply, err := c.d.r.roundTrip(&wire.Msg{Kind: wire.KindBlobTake, Ints: []int64{c.req.Int(0), id}})
+	if err != nil {
+		return false, err
+	}
+	if reply.Errno != abi.OK {
+		return false, c.fail(abi.EIO, "recv: the host lost a large message")
+	}
+	c.e.hold(seq, reply.Buf(0), true)
 	return true, nil
+}
+
+// hold makes msg, message seq, the end's pending one; own: it is the
+// end's (the host's copy of a ticket's message), not a view of a buffer
+// the next receive reuses.
+func (e *pipeEnd) hold(seq uint64, msg []byte, own bool) {
+	e.pending, e.pendingSeq, e.hasPending, e.pendingOwn = msg, seq, true, own
 }
 
 // peek waits up to timeout for the next message and returns its size,

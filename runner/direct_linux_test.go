@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -110,5 +111,59 @@ func TestDirectRecv(t *testing.T) {
 	}
 	if reply, _ := recv(inline, true); reply.Errno != abi.EEOF {
 		t.Errorf("after the other end closed: errno %d, want EEOF", reply.Errno)
+	}
+}
+
+// TestWaitRoom: a put that found its queue's socket full waits for room
+// only for a message of roomWaitFrom bytes or more, not for a put_nowait,
+// and within a timed put's timeout (counted from when the put began to
+// wait); on a socket nobody reads it gives up. Each case but the last
+// runs on a writable socket, where a wait that should not happen would
+// report room at once.
+func TestWaitRoom(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	writable := &queueRef{pipeEnd: pipeEnd{fd: fds[0]}}
+	long := time.Now().Add(-10 * time.Second)
+	for _, tc := range []struct {
+		name    string
+		n       int
+		timeout time.Duration
+		began   time.Time
+		want    bool
+	}{
+		{"a message of roomWaitFrom", roomWaitFrom, -1, time.Time{}, true},
+		{"a smaller message", roomWaitFrom - 1, -1, time.Time{}, false},
+		{"put_nowait", 4096, 0, time.Time{}, false},
+		{"a timeout not yet over", 4096, 5 * time.Second, time.Now(), true},
+		{"a timeout over", 4096, 5 * time.Second, long, false},
+	} {
+		c := &call{began: tc.began}
+		if got := c.waitRoom(writable, tc.n, tc.timeout); got != tc.want {
+			t.Errorf("%s: waitRoom = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+
+	if err := unix.SetNonblock(fds[1], true); err != nil {
+		t.Fatal(err)
+	}
+	msg := make([]byte, 4096)
+	for {
+		if _, err := unix.Write(fds[1], msg); err == unix.EAGAIN {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	began := time.Now()
+	if (&call{}).waitRoom(&queueRef{pipeEnd: pipeEnd{fd: fds[1]}}, 4096, -1) {
+		t.Error("waitRoom reported room in a full socket nobody reads")
+	}
+	if d := time.Since(began); d > roomWait+500*time.Millisecond { // (margin: a loaded machine)
+		t.Errorf("waitRoom on a full socket took %v, want about %v", d, roomWait)
 	}
 }

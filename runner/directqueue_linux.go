@@ -141,22 +141,11 @@ func (d *direct) queue(h int32) (*queueRef, error) {
 func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) error {
 	d := c.d
 	c.size, c.preview = len(data), data[:min(len(data), previewBytes)] // (a wait reports them)
-	// (A put_nowait does not wait for the socket's room either.)
-	forRoom := roomWait
-	if len(data) < roomWaitFrom {
-		forRoom = 0
-	}
-	var deadline time.Time // (a timed put's room wait is within its timeout)
-	if timeout >= 0 {
-		forRoom = min(forRoom, timeout)
-	}
-	if timeout > 0 && forRoom > 0 {
-		deadline = time.Now().Add(timeout)
-	}
+	wordTimeout := timeout
 	if q.room.max == lockword.MaxValue {
-		timeout = 0 // (the room of an unbounded queue is never short)
+		wordTimeout = 0 // (the room of an unbounded queue is never short)
 	}
-	ok, err := c.waitWord(&q.room, 0, timeout)
+	ok, err := c.waitWord(&q.room, 0, wordTimeout)
 	if err != nil {
 		return err
 	}
@@ -189,30 +178,45 @@ func (c *call) put(q *queueRef, h int32, data []byte, timeout time.Duration) err
 	if q.spilled && d.r.answers != q.answers {
 		q.spilled = false
 	}
-	for waited := false; !q.spilled && q.spill.Load() == 0; waited = true {
-		switch errno := writeDatagram(q.fd, out); errno {
+	if !q.spilled && q.spill.Load() == 0 {
+		errno := writeDatagram(q.fd, out)
+		if errno == syscall.EAGAIN && c.waitRoom(q, len(data), timeout) && q.spill.Load() == 0 {
+			errno = writeDatagram(q.fd, out) // (the host still holds none of the queue's)
+		}
+		switch errno {
 		case 0:
 			return nil
-		case syscall.EAGAIN:
-			if !deadline.IsZero() {
-				forRoom = min(forRoom, time.Until(deadline))
-			}
-			if !waited && forRoom > 0 && pollFD(q.fd, unix.POLLOUT, forRoom) {
-				continue
-			}
-			// (The host writes it once there is room.)
-		case syscall.ENOBUFS, syscall.ENOMEM:
-			// (The host writes it once there is memory.)
+		case syscall.EAGAIN, syscall.ENOBUFS, syscall.ENOMEM:
+			// (The host writes it once there is room, or memory.)
 		default:
 			c.unput(q)
 			return c.fail(abi.EIO, "queue put: "+errno.Error())
 		}
-		break
 	}
 	// No later put of this process goes to the socket before the host
 	// has taken this one and written it there.
 	q.spilled, q.answers = true, d.r.answers
 	return d.r.send(&wire.Msg{Kind: wire.KindSpill, Ints: []int64{int64(h)}, Bufs: [][]byte{out}})
+}
+
+// waitRoom waits, the socket being full, for room for a message of n
+// bytes, and reports whether the socket became writable: at most
+// roomWait, within a timed put's timeout (counted from c.began, when the
+// put began to wait for the queue's room, if it did), not at all for a
+// put_nowait or a message under roomWaitFrom.
+func (c *call) waitRoom(q *queueRef, n int, timeout time.Duration) bool {
+	if n < roomWaitFrom || timeout == 0 {
+		return false
+	}
+	wait := roomWait
+	if timeout > 0 {
+		left := timeout
+		if !c.began.IsZero() {
+			left -= time.Since(c.began)
+		}
+		wait = min(wait, left)
+	}
+	return wait > 0 && pollFD(q.fd, unix.POLLOUT, wait)
 }
 
 // roomWait bounds how long a put that found the socket full waits for
