@@ -625,8 +625,8 @@ func TestReceive(t *testing.T) {
 		}
 		recv("after a huge one") // (a copy its size: recv checks its capacity)
 		offered(scratchSize + 1)
-		// Another goroutine's receive holds the scratch buffer: the
-		// inbox's own way, a buffer of the hint's size cut from the chunk.
+		// Another goroutine's receive holds the scratch buffer: a buffer
+		// of the hint's size, then the message cut from the chunk.
 		in.hint.Store(4000)
 		scratchBusy.Store(true)
 		t.Cleanup(func() { scratchBusy.Store(false) }) // (should a check stop the test)
@@ -634,10 +634,10 @@ func TestReceive(t *testing.T) {
 		scratchBusy.Store(false)
 		offered(4000)
 		if cap(m) != 4000 {
-			t.Errorf("a message received into the chunk has capacity %d", cap(m))
+			t.Errorf("a message cut from the chunk has capacity %d", cap(m))
 		}
-		// A message shorter than its buffer, received into the chunk (the
-		// scratch buffer held), moves the chunk by its length.
+		// A message shorter than its buffer (the scratch buffer held)
+		// moves the chunk by its length.
 		in.hint.Store(5000)
 		in.drop()
 		scratchBusy.Store(true)
