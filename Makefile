@@ -78,7 +78,6 @@ vet:
 test: build guests testguests vet chromium
 	$(GO) test -race -count=1 ./host/... ./runner/... ./hostfuncs/... ./internal/...
 	$(GO) test -count=1 ./cmd/... ./guests/... ./bench/...
-	$(GO) test -count=1 -run AllocateNothing ./hostfuncs/... # (allocation counts mean nothing under -race)
 
 # The browser tests of internal/timeline drive Debian's chromium: install it
 # when absent (as root, or with sudo). A failed install is reported, not

@@ -574,8 +574,8 @@ func (c *call) wait(ready func(time.Duration) bool, timeout time.Duration) (bool
 	if ok := ready(0); ok || timeout == 0 {
 		return ok, nil
 	}
-	if c.began.IsZero() {
-		c.began = time.Now()
+	if c.began.IsZero() && timeout > 0 {
+		c.began = time.Now() // (a timeout counts from it; a record's is taken in begin)
 	}
 	first := shortWait
 	if timeout > 0 && timeout < first {

@@ -34,20 +34,27 @@ func wait(w *atomic.Uint32, v uint32, d time.Duration) {
 // RunnersWait (TryAcquireMarked): a runner's release wakes one sleeper
 // (WakeTakers), which cannot tell whether others sleep.
 func Take(w *atomic.Uint32, k Kind, who uint32, d time.Duration) bool {
+	// The deadline counts from the first spin's start, or from the first
+	// sleep if it did not spin: the clock is read no more than it must
+	// be (in a virtual machine a read was a tenth of a contended lock's
+	// CPU).
 	var deadline time.Time
-	if d > 0 {
-		deadline = time.Now().Add(d)
-	}
 	var mark uint32
 	for {
 		waiting := RunnersWait
 		if d == 0 {
 			waiting = 0
-		} else if spin(w, k) {
-			// (Before it says it sleeps, so that the release it saw
-			// made no system call.)
-			if ok, _ := TryAcquireMarked(w, k, who, 0, mark); ok {
-				return true
+		} else {
+			available, began := spin(w, k)
+			if d > 0 && deadline.IsZero() && !began.IsZero() {
+				deadline = began.Add(d)
+			}
+			if available {
+				// (Before it says it sleeps, so that the release it saw
+				// made no system call.)
+				if ok, _ := TryAcquireMarked(w, k, who, 0, mark); ok {
+					return true
+				}
 			}
 		}
 		ok, v := TryAcquireMarked(w, k, who, waiting, mark)
@@ -56,6 +63,9 @@ func Take(w *atomic.Uint32, k Kind, who uint32, d time.Duration) bool {
 		}
 		left := maxSleep
 		if d > 0 {
+			if deadline.IsZero() {
+				deadline = time.Now().Add(d)
+			}
 			if left = time.Until(deadline); left <= 0 {
 				return false
 			}
@@ -68,24 +78,25 @@ func Take(w *atomic.Uint32, k Kind, who uint32, d time.Duration) bool {
 }
 
 // spin looks at w until it is available, for spinFor at most, and reports
-// whether it is: a word held by a process running on another CPU is
-// usually released within a host call or two, much sooner than a futex
-// sleep and its wake-up take (both processes pay a system call and a
-// context switch). One CPU: no spin (the holder cannot run meanwhile).
-func spin(w *atomic.Uint32, k Kind) bool {
+// whether it is, and when it began to look, if it read the clock (zero
+// if the word was available at once, or on one CPU): a word held by a
+// process running on another CPU is usually released within a host call
+// or two, much sooner than a futex sleep and its wake-up take (both
+// processes pay a system call and a context switch). One CPU: no spin
+// (the holder cannot run meanwhile).
+func spin(w *atomic.Uint32, k Kind) (available bool, began time.Time) {
 	if !multiCPU {
-		return false
+		return false, began
 	}
-	var began time.Time
 	for i := 0; ; i++ {
 		if Available(k, w.Load()) {
-			return true
+			return true, began
 		}
 		if i%16 == 0 { // (a load is a few ns; one that misses the cache, 100)
 			if i == 0 {
 				began = time.Now()
 			} else if time.Since(began) > spinFor {
-				return false
+				return false, began
 			}
 		}
 	}

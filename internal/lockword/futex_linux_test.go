@@ -77,20 +77,26 @@ func TestTake(t *testing.T) {
 }
 
 // TestTakeTimeout: a take of a held word gives up after its time, leaving
-// RunnersWait set (it may have taken a wake-up meant for another).
+// RunnersWait set (it may have taken a wake-up meant for another); its
+// deadline counts from the spin's start, or, with no spin (one CPU), from
+// its first sleep.
 func TestTakeTimeout(t *testing.T) {
-	w := word(3, 0)
-	began := time.Now()
-	if Take(w, Holder, 7, 20*time.Millisecond) {
-		t.Fatal("took a held lock")
-	}
-	if d := time.Since(began); d < 20*time.Millisecond || d > 20*time.Millisecond+maxSleep/2 {
-		t.Errorf("gave up after %v, want 20ms (margin 500ms)", d)
-	}
-	if w.Load() != Make(3)|RunnersWait {
-		t.Errorf("word %#x, want held with RunnersWait", w.Load())
-	}
-	if Take(w, Holder, 7, 0) || w.Load() != Make(3)|RunnersWait {
-		t.Errorf("a try (d 0) changed the word: %#x", w.Load())
+	defer func(was bool) { multiCPU = was }(multiCPU)
+	for _, multi := range []bool{true, false} {
+		multiCPU = multi
+		w := word(3, 0)
+		began := time.Now()
+		if Take(w, Holder, 7, 20*time.Millisecond) {
+			t.Fatalf("multiCPU %v: took a held lock", multi)
+		}
+		if d := time.Since(began); d < 20*time.Millisecond || d > 20*time.Millisecond+maxSleep/2 {
+			t.Errorf("multiCPU %v: gave up after %v, want 20ms (margin 500ms)", multi, d)
+		}
+		if w.Load() != Make(3)|RunnersWait {
+			t.Errorf("multiCPU %v: word %#x, want held with RunnersWait", multi, w.Load())
+		}
+		if Take(w, Holder, 7, 0) || w.Load() != Make(3)|RunnersWait {
+			t.Errorf("multiCPU %v: a try (d 0) changed the word: %#x", multi, w.Load())
+		}
 	}
 }

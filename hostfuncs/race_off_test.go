@@ -1,5 +1,0 @@
-//go:build !race
-
-package hostfuncs_test
-
-const raceOn = false
