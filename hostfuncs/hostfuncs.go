@@ -54,10 +54,10 @@ type Caller interface {
 // function for every import of abi.Ops.
 func Instantiate(ctx context.Context, r wazero.Runtime, c Caller) (api.Module, error) {
 	b := r.NewHostModuleBuilder(ModuleName)
-	room := new(room)
+	shared := new(room)
 	for _, s := range abi.Ops() {
 		b.NewFunctionBuilder().
-			WithGoModuleFunction(&binding{s: s, c: c, room: room, views: views(s)}, wasmParams(s), []api.ValueType{api.ValueTypeI32}).
+			WithGoModuleFunction(&binding{s: s, c: c, room: shared, views: views(s)}, wasmParams(s), []api.ValueType{api.ValueTypeI32}).
 			WithParameterNames(s.WasmNames()...).
 			Export(s.Name)
 	}
@@ -106,8 +106,7 @@ type binding struct {
 func views(s *abi.Spec) int {
 	n := 0
 	for _, f := range s.Params {
-		switch f.Kind {
-		case abi.Bytes, abi.Text, abi.OutBuf, abi.OutText, abi.OutI32s:
+		if f.Kind == abi.Bytes || f.Kind == abi.Text || isBuffer(f.Kind) {
 			n++
 		}
 	}
@@ -181,9 +180,8 @@ func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) abi.
 		return abi.EFAULT
 	}
 	rq := b.room.take()
-	e := b.serve(ctx, mem, stack, rq)
-	b.room.give(rq, b.views) // (not on a panic: the guest is aborted)
-	return e
+	defer b.room.give(rq, b.views) // (also on a panic: a reused runner's next guest has the same module)
+	return b.serve(ctx, mem, stack, rq)
 }
 
 // serve is call with rq, the call's request.

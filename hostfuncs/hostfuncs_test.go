@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -340,5 +341,42 @@ func TestCallsAllocateNothing(t *testing.T) {
 				t.Errorf("%s: %.1f allocations a call, want 0", tt.fn, allocs)
 			}
 		})
+	}
+}
+
+// failOnce fails its first call (the host is gone: the guest is aborted)
+// and answers the others with reply.
+type failOnce struct {
+	failed bool
+	reply  *wire.Msg
+}
+
+func (f *failOnce) Call(context.Context, *wire.Msg) (*wire.Msg, error) {
+	if !f.failed {
+		f.failed = true
+		return nil, errors.New("host gone")
+	}
+	return f.reply, nil
+}
+
+// TestRoomAfterAbort: a call whose Caller fails aborts the guest, and
+// gives the module's request back all the same: a reused runner's next
+// guest, on the same host module, still allocates nothing a call.
+func TestRoomAfterAbort(t *testing.T) {
+	m := instantiate(t, &failOnce{reply: &wire.Msg{Ints: []int64{42}}})
+	ctx := context.Background()
+	fn := m.ExportedFunction("self")
+	if _, err := fn.Call(ctx, 200); err == nil {
+		t.Fatal("a call whose Caller failed did not abort")
+	}
+	stack := make([]uint64, 1)
+	allocs := testing.AllocsPerRun(100, func() {
+		stack[0] = 200
+		if err := fn.CallWithStack(ctx, stack); err != nil || stack[0] != 0 {
+			t.Fatalf("self: errno %d, %v", stack[0], err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations a call after an aborted one, want 0 (the request was not given back)", allocs)
 	}
 }

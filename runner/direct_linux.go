@@ -249,7 +249,7 @@ type call struct {
 	bufs  [1][]byte // the reply's Bufs (answerBuf)
 
 	// began is when the call began: taken when it is to be recorded, or
-	// when it waits (a timeout counts from it).
+	// when a timed wait begins (its timeout counts from it).
 	began, blocked, woke time.Time
 	reason               string
 	seq                  uint64
