@@ -47,9 +47,3 @@ func (noSandbox) listAppend(int32, []byte) errno                { return errnoNo
 func (noSandbox) listGet(int32, int32, []byte, *uint32) errno   { return errnoNoSandbox }
 func (noSandbox) listSet(int32, int32, []byte) errno            { return errnoNoSandbox }
 func (noSandbox) listPop(int32, int32, []byte, *uint32) errno   { return errnoNoSandbox }
-
-// hostLockAcquire and hostLockRelease are host.lockAcquire and
-// host.lockRelease (abi_ipc_wasip1.go says why they are apart).
-func hostLockAcquire(h int32, timeoutNs int64) (bool, errno) { return host.lockAcquire(h, timeoutNs) }
-
-func hostLockRelease(h int32) errno { return host.lockRelease(h) }

@@ -304,22 +304,3 @@ func (wasmABI) listPop(h int32, index int32, buf []byte, size *uint32) errno {
 	p, n := bytesPtr(buf)
 	return errno(sandboxListPop(h, index, p, n, size))
 }
-
-// hostLockAcquire and hostLockRelease are host.lockAcquire and
-// host.lockRelease, calling the imports directly when host is the
-// sandbox's (not a test's stand-in): a call through the abi interface is
-// an indirect call that is never inlined, and an uncontended acquire and
-// release are each only a few hundred nanoseconds.
-func hostLockAcquire(h int32, timeoutNs int64) (bool, errno) {
-	if _, ok := host.(wasmABI); ok {
-		return wasmABI{}.lockAcquire(h, timeoutNs)
-	}
-	return host.lockAcquire(h, timeoutNs)
-}
-
-func hostLockRelease(h int32) errno {
-	if _, ok := host.(wasmABI); ok {
-		return wasmABI{}.lockRelease(h)
-	}
-	return host.lockRelease(h)
-}

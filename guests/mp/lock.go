@@ -123,7 +123,7 @@ func checkSemValue(n int) {
 
 // acquire is lock_acquire: acquired is false when the timeout passed.
 func acquire(kind string, h int32, timeoutNs int64) (bool, error) {
-	ok, e := hostLockAcquire(checkHandle(kind, h), timeoutNs)
+	ok, e := host.lockAcquire(checkHandle(kind, h), timeoutNs)
 	if e != errnoOK {
 		return false, objError(e, "acquire", nil)
 	}
@@ -158,7 +158,7 @@ func (l *Lock) TryAcquire() (acquired bool, err error) { return acquire("Lock", 
 // Release releases the lock. The error wraps ErrValue ("semaphore or lock
 // released too many times") when it is not held.
 func (l *Lock) Release() error {
-	return objError(hostLockRelease(checkHandle("Lock", l.handle)), "release", releaseMsgs)
+	return objError(host.lockRelease(checkHandle("Lock", l.handle)), "release", releaseMsgs)
 }
 
 // Locked reports whether some process holds the lock.
@@ -219,7 +219,7 @@ func (r *RLock) TryAcquire() (acquired bool, err error) { return acquire("RLock"
 // when this process does not hold it (CPython's AssertionError "attempt
 // to release recursive lock not owned by thread").
 func (r *RLock) Release() error {
-	return objError(hostLockRelease(checkHandle("RLock", r.handle)), "release", rlockReleaseMsgs)
+	return objError(host.lockRelease(checkHandle("RLock", r.handle)), "release", rlockReleaseMsgs)
 }
 
 // Locked reports whether some process holds the lock.
@@ -275,7 +275,7 @@ func (s *Semaphore) TryAcquire() (acquired bool, err error) {
 // Release increments the value. The error wraps ErrValue at the largest
 // value a semaphore can hold.
 func (s *Semaphore) Release() error {
-	return objError(hostLockRelease(checkHandle("Semaphore", s.handle)), "release", releaseMsgs)
+	return objError(host.lockRelease(checkHandle("Semaphore", s.handle)), "release", releaseMsgs)
 }
 
 // Value returns the current value (Python's get_value()).
@@ -322,7 +322,7 @@ func (b *BoundedSemaphore) TryAcquire() (acquired bool, err error) {
 // lock released too many times") when the value is already the initial
 // one.
 func (b *BoundedSemaphore) Release() error {
-	return objError(hostLockRelease(checkHandle("BoundedSemaphore", b.handle)), "release", releaseMsgs)
+	return objError(host.lockRelease(checkHandle("BoundedSemaphore", b.handle)), "release", releaseMsgs)
 }
 
 // Value returns the current value (Python's get_value()).
