@@ -45,8 +45,10 @@ import (
 // (its SHA-256, Lean.ID), the module's entry is of this wazero, holds as
 // many functions and nothing a lean load cannot take (a source map,
 // exception tables), and the code file holds, for the entry's code size,
-// bytes with the entry's CRC-32C (readEntry, mapLeanCode). Otherwise the
-// runner loads the module itself.
+// bytes with the entry's CRC-32C (readEntry, mapLeanCode: summed by the
+// host once per version of the file, codeID, and by a runner that opens
+// another version than the host summed). Otherwise the runner loads the
+// module itself.
 //
 // The lean form is made once per module and cache (makeLean, once the
 // module's machine code is in the cache: by the background compile of a
@@ -72,6 +74,10 @@ type Lean struct {
 	// Full is the module's own cache entry: its function offsets, and
 	// the size and CRC-32C of its machine code.
 	Full string
+	// Verified is the version of the code file (codeID) the host found
+	// to hold that code; a runner sums the code it maps only when it
+	// opens another.
+	Verified string
 }
 
 // Args are the runner flags that give it the lean form.
@@ -79,17 +85,21 @@ func (l *Lean) Args() []string {
 	if l == nil {
 		return nil
 	}
-	return []string{"--lean", l.Path, "--lean-id", l.ID, "--lean-code", l.Code, "--lean-full", l.Full}
+	args := []string{"--lean", l.Path, "--lean-id", l.ID, "--lean-code", l.Code, "--lean-full", l.Full}
+	if l.Verified != "" {
+		args = append(args, "--lean-verified", l.Verified)
+	}
+	return args
 }
 
 // leanState is what a host found when it made a module's lean form,
 // kept beside it: the rewrite it was made of (Of, its SHA-256), the file
 // name of the lean module (in the modules folder) and its ID, wazero's
 // cache folder, the names of the lean module's entry and the module's
-// entry there, and the machine code's name, size and CRC-32C (as the
-// module's entry records it). No
-// Code: the module has no lean form (errNoLeanForm), which is not looked
-// for again for this rewrite.
+// entry there, the machine code's name, size and CRC-32C (as the
+// module's entry records it), and the version of the code file (codeID)
+// found to hold that code. No Code: the module has no lean form
+// (errNoLeanForm), which is not looked for again for this rewrite.
 type leanState struct {
 	Of     string `json:"of"`
 	Module string `json:"module,omitempty"`
@@ -100,7 +110,10 @@ type leanState struct {
 	Code   string `json:"code,omitempty"`
 	Size   int    `json:"size,omitempty"`
 	Sum    uint32 `json:"sum,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	// Verified is the version of the code file (codeID) the host found
+	// to hold the code: a runner that maps it does not sum it again.
+	Verified string `json:"verified,omitempty"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // castagnoli is the CRC-32 wazero sums machine code with.
@@ -180,7 +193,7 @@ func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 				// back in the cache (the next check puts it there).
 				return nil, errors.New("the module's machine code is not in the cache")
 			}
-			if st.current(p, l) {
+			if st.current(p, l) && st.verified(p, l, statePath) {
 				return l, nil
 			}
 		}
@@ -215,6 +228,30 @@ func (st *leanState) current(p *Prepared, l *Lean) bool {
 	return err == nil && fi.Size() >= int64(size)
 }
 
+// verified says whether the code file holds the code st records, and
+// sets l.Verified to its version (codeID): a version found so before is
+// not read again; another is summed, once, and kept in the state (at
+// statePath). A file found to hold other code is left to makeLean.
+func (st *leanState) verified(p *Prepared, l *Lean, statePath string) bool {
+	name := l.codeFile(p.cfg.CacheDir)
+	if fi, err := os.Stat(name); err == nil && st.Verified != "" && codeID(fi) == st.Verified {
+		l.Verified = st.Verified
+		return true
+	}
+	id, err := verifyCode(name, st.Size, st.Sum)
+	if err != nil {
+		if p.cfg.Logger != nil {
+			p.cfg.Logger.Debug("the machine code of the lean form is made again", "error", err)
+		}
+		return false
+	}
+	st.Verified, l.Verified = id, id
+	if b, err := json.Marshal(st); err == nil {
+		writeFileAtomic(statePath, b) // (else summed again next time)
+	}
+	return true
+}
+
 // lean is the Lean st names for p; nil if a name is not a file's.
 func (st *leanState) lean(p *Prepared) *Lean {
 	for _, n := range []string{st.Module, st.Dir, st.Lean, st.Full, st.Code} {
@@ -223,7 +260,7 @@ func (st *leanState) lean(p *Prepared) *Lean {
 		}
 	}
 	return &Lean{Path: filepath.Join(filepath.Dir(p.Path), st.Module), ID: st.ID, Code: st.Code,
-		Full: filepath.Join(p.cfg.CacheDir, st.Dir, st.Full)}
+		Full: filepath.Join(p.cfg.CacheDir, st.Dir, st.Full), Verified: st.Verified}
 }
 
 // codeFile is the file of the module's machine code a lean load maps.
@@ -303,6 +340,9 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 	f, name, err := codeFile(modules, code)
 	if err != nil {
 		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil {
+		st.Verified = codeID(fi) // (codeFile compared its bytes)
 	}
 	f.Close()
 	st.Code = name

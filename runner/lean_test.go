@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/sandbox-dev/sandbox/hostfuncs"
@@ -214,7 +215,10 @@ func TestLean(t *testing.T) {
 		if load(t, runner) == nil {
 			t.Error("the lean form did not load once made again")
 		}
-		if *l != *lean {
+		// (The code file's version differs when it was written again.)
+		if got, want := *l, *lean; got.Verified == "" || got.Verified != codeIDOf(t, l.codeFile(cache)) {
+			t.Errorf("made again: code file version %q, not the file's", got.Verified)
+		} else if got.Verified, want.Verified = "", ""; got != want {
 			t.Errorf("made again: %+v, want %+v", l, lean)
 		}
 	}
@@ -290,6 +294,56 @@ func TestLean(t *testing.T) {
 			t.Fatalf("the small module's entry and code do not map: %v", err)
 		}
 		refused(t, c, "another module's entry and code")
+	})
+	t.Run("code file changed in place", func(t *testing.T) {
+		// The host sums the code file once per version of it, and a
+		// runner that maps that version does not sum it again; a write
+		// in place makes another version: the runner sums it (and
+		// refuses it), and so does LeanOf, which writes it again.
+		name := lean.codeFile(cache)
+		if lean.Verified == "" || lean.Verified != codeIDOf(t, name) {
+			t.Fatalf("LeanOf's code file version %q, not the file's %q", lean.Verified, codeIDOf(t, name))
+		}
+		if err := os.Chmod(name, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.OpenFile(name, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, 1)
+		fi, err := f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := fi.Size() / 2
+		if _, err := f.ReadAt(b, at); err != nil {
+			t.Fatal(err)
+		}
+		b[0] ^= 1
+		time.Sleep(20 * time.Millisecond) // (past the clock's tick: the file's times change)
+		_, err = f.WriteAt(b, at)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, runner, "code file changed in place, vouched for before")
+		damaged := runner
+		damaged.Lean.Verified = codeIDOf(t, name)
+		if c, err := mapLeanCode(&damaged.Lean, cache); err != nil {
+			t.Errorf("the version vouched for was summed: %v", err)
+		} else {
+			c.unmap()
+		}
+		damaged.Lean.Verified = ""
+		if _, err := mapLeanCode(&damaged.Lean, cache); err == nil {
+			t.Error("a damaged code file no version was vouched for mapped")
+		}
+		mended(t)
+		again, err := LeanOf(ctx, p)
+		if err != nil || again.Verified == damaged.Lean.Verified {
+			t.Errorf("LeanOf = %+v, %v: the damaged version vouched for", again, err)
+		}
 	})
 	t.Run("code file damaged", func(t *testing.T) {
 		// One byte changed: refused; the load of the module itself
@@ -412,6 +466,16 @@ func runUntilSandbox(t *testing.T, m *Module) string {
 		t.Fatal("the guest ended without calling the sandbox module")
 	}
 	return err.Error()
+}
+
+// codeIDOf is the codeID of the file name.
+func codeIDOf(t *testing.T, name string) string {
+	t.Helper()
+	fi, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codeID(fi)
 }
 
 // sameFile says a and b name one file.

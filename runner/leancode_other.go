@@ -4,6 +4,7 @@ package runner
 
 import (
 	"errors"
+	"os"
 
 	"github.com/tetratelabs/wazero"
 )
@@ -29,4 +30,10 @@ func (*leanCode) unmap() {}
 
 func (*leanCode) takeCode(wazero.CompiledModule, []byte) error {
 	return errors.New("no lean loads outside Linux")
+}
+
+func codeID(os.FileInfo) string { return "" }
+
+func verifyCode(string, int, uint32) (string, error) {
+	return "", errors.New("no lean loads outside Linux")
 }

@@ -61,7 +61,8 @@ func Main(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.Lean.ID, "lean-id", "", "the --lean module's ID in wazero (hex SHA-256)")
 	fs.StringVar(&cfg.Lean.Code, "lean-code", "", "the module's machine code: its file in the cache's modules folder (CRC-32 and size)")
 	fs.StringVar(&cfg.Lean.Full, "lean-full", "", "the module's own cache entry")
-	for _, f := range []string{"lean", "lean-id", "lean-code", "lean-full"} {
+	fs.StringVar(&cfg.Lean.Verified, "lean-verified", "", "the version of the code file the host found to hold the entry's code: not summed again")
+	for _, f := range []string{"lean", "lean-id", "lean-code", "lean-full", "lean-verified"} {
 		fs.MarkHidden(f)
 	}
 	fs.BoolVar(&cfg.ShareCode, "share-code", true, "map the module's machine code from a file every runner of it shares (false: a copy of its own, to measure or diagnose)")
