@@ -4,6 +4,7 @@
 
 GO       ?= go
 BIN      := bin/sandbox
+RUNNER   := bin/sandbox-runner
 WASMENV  := GOOS=wasip1 GOARCH=wasm
 
 # Every folder of guests/ with a main package is an example guest, built to
@@ -14,16 +15,27 @@ TESTGUESTS := $(patsubst %/main.go,%.wasm,$(wildcard internal/testguests/*/main.
 # What every guest may import: the SDK and the guests' shared packages.
 SDK        := $(wildcard guests/mp/*.go) $(shell find guests/internal -name '*.go' 2>/dev/null)
 HOSTSRC    := $(shell find cmd host runner hostfuncs internal -name '*.go' -not -path 'internal/testguests/*') go.mod go.sum
+# Both binaries carry a stamp of the source they are built of: the sandbox
+# binary starts runners from the runner binary beside it only when it
+# carries the same (runner.Program), else from itself.
+STAMP      := $(shell cat $(HOSTSRC) $(SDK) guests/sdk.go | sha256sum | cut -c1-16)
+LDFLAGS    := -X github.com/sandbox-dev/sandbox/runner.Stamp=$(STAMP)
 
 .PHONY: all build guests testguests demo test hostile vet bench clean screenshots
 .SECONDEXPANSION:
 
 all: build guests
 
-build: $(BIN)
+build: $(BIN) $(RUNNER)
 
 $(BIN): $(HOSTSRC) $(SDK) guests/sdk.go
-	$(GO) build -o $@ ./cmd/sandbox
+	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./cmd/sandbox
+
+# The runner binary: what the sandbox binary starts for each guest process
+# (the same runner code without the command line's packages: it starts
+# sooner). Rebuilt whenever the sandbox binary is, to carry its stamp.
+$(RUNNER): $(HOSTSRC) $(SDK) guests/sdk.go
+	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./cmd/sandbox-runner
 
 guests: $(GUESTS)
 
