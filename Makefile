@@ -17,9 +17,10 @@ SDK        := $(wildcard guests/mp/*.go) $(shell find guests/internal -name '*.g
 HOSTSRC    := $(shell find cmd host runner hostfuncs internal -name '*.go' -not -path 'internal/testguests/*') go.mod go.sum
 # Both binaries carry a stamp of the source they are built of: the sandbox
 # binary starts runners from the runner binary beside it only when it
-# carries the same (runner.Program), else from itself.
-STAMP      := $(shell cat $(HOSTSRC) $(SDK) guests/sdk.go | sha256sum | cut -c1-16)
-LDFLAGS    := -X github.com/sandbox-dev/sandbox/runner.Stamp=$(STAMP)
+# carries the same (runner.Command), else from itself.
+SHA256     := $(or $(shell command -v sha256sum 2>/dev/null),$(shell command -v shasum >/dev/null 2>&1 && echo shasum -a 256))
+STAMP      := $(if $(SHA256),$(shell cat $(sort $(HOSTSRC) $(SDK)) guests/sdk.go | $(SHA256) | cut -c1-16),$(error neither sha256sum nor shasum found: needed for the build stamp))
+STAMPFLAGS := -X github.com/sandbox-dev/sandbox/runner.Stamp=$(STAMP)
 
 .PHONY: all build guests testguests demo test hostile vet bench clean screenshots
 .SECONDEXPANSION:
@@ -29,13 +30,13 @@ all: build guests
 build: $(BIN) $(RUNNER)
 
 $(BIN): $(HOSTSRC) $(SDK) guests/sdk.go
-	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./cmd/sandbox
+	$(GO) build -ldflags '$(STAMPFLAGS)' -o $@ ./cmd/sandbox
 
 # The runner binary: what the sandbox binary starts for each guest process
 # (the same runner code without the command line's packages: it starts
 # sooner). Rebuilt whenever the sandbox binary is, to carry its stamp.
 $(RUNNER): $(HOSTSRC) $(SDK) guests/sdk.go
-	$(GO) build -ldflags '$(LDFLAGS)' -o $@ ./cmd/sandbox-runner
+	$(GO) build -ldflags '$(STAMPFLAGS)' -o $@ ./cmd/sandbox-runner
 
 guests: $(GUESTS)
 

@@ -46,9 +46,9 @@ import (
 // many functions and nothing a lean load cannot take (a source map,
 // exception tables), and the code file holds, for the entry's code size,
 // bytes with the entry's CRC-32C (readEntry, mapLeanCode: summed by the
-// host once per version of the file, codeID, and by a runner that opens
-// another version than the host summed). Otherwise the runner loads the
-// module itself.
+// host once per version of the file, codeVersion, and by a runner that
+// opens another version than the host summed, or one the entry it reads
+// does not match). Otherwise the runner loads the module itself.
 //
 // The lean form is made once per module and cache (makeLean, once the
 // module's machine code is in the cache: by the background compile of a
@@ -74,9 +74,9 @@ type Lean struct {
 	// Full is the module's own cache entry: its function offsets, and
 	// the size and CRC-32C of its machine code.
 	Full string
-	// Verified is the version of the code file (codeID) the host found
-	// to hold that code; a runner sums the code it maps only when it
-	// opens another.
+	// Verified is the version of the code file (codeVersion) the host
+	// found to hold that code; a runner sums the code it maps only when
+	// it opens another, or reads another size or sum in Full.
 	Verified string
 }
 
@@ -97,8 +97,8 @@ func (l *Lean) Args() []string {
 // name of the lean module (in the modules folder) and its ID, wazero's
 // cache folder, the names of the lean module's entry and the module's
 // entry there, the machine code's name, size and CRC-32C (as the
-// module's entry records it), and the version of the code file (codeID)
-// found to hold that code. No Code: the module has no lean form
+// module's entry records it), and the version of the code file
+// (codeVersion) found to hold that code. No Code: the module has no lean form
 // (errNoLeanForm), which is not looked for again for this rewrite.
 type leanState struct {
 	Of     string `json:"of"`
@@ -110,8 +110,9 @@ type leanState struct {
 	Code   string `json:"code,omitempty"`
 	Size   int    `json:"size,omitempty"`
 	Sum    uint32 `json:"sum,omitempty"`
-	// Verified is the version of the code file (codeID) the host found
-	// to hold the code: a runner that maps it does not sum it again.
+	// Verified is the version of the code file (codeVersion) the host
+	// found to hold the code: a runner that maps it does not sum it
+	// again.
 	Verified string `json:"verified,omitempty"`
 	Reason   string `json:"reason,omitempty"`
 }
@@ -229,26 +230,41 @@ func (st *leanState) current(p *Prepared, l *Lean) bool {
 }
 
 // verified says whether the code file holds the code st records, and
-// sets l.Verified to its version (codeID): a version found so before is
-// not read again; another is summed, once, and kept in the state (at
-// statePath). A file found to hold other code is left to makeLean.
+// sets l.Verified to its version (codeVersion): a version found so
+// before is not read again; another is summed (vouch), and kept in the
+// state (at statePath). A file found to hold other code is left to
+// makeLean.
 func (st *leanState) verified(p *Prepared, l *Lean, statePath string) bool {
-	name := l.codeFile(p.cfg.CacheDir)
-	if fi, err := os.Stat(name); err == nil && st.Verified != "" && codeID(fi) == st.Verified {
+	fi, err := os.Stat(l.codeFile(p.cfg.CacheDir))
+	if err == nil && st.Verified != "" && codeVersion(fi, st.Size, st.Sum) == st.Verified {
 		l.Verified = st.Verified
 		return true
 	}
-	id, err := verifyCode(name, st.Size, st.Sum)
+	old := st.Verified
+	if !st.vouch(p, l) {
+		return false
+	}
+	if st.Verified != old {
+		if b, err := json.Marshal(st); err == nil {
+			writeFileAtomic(statePath, b) // (else summed again next time)
+		}
+	}
+	return true
+}
+
+// vouch sums the code file against the size and sum st records; when it
+// holds them, it sets st.Verified and l.Verified to its version, or to ""
+// when it changed too recently to vouch for it (verifyCode), and returns
+// true.
+func (st *leanState) vouch(p *Prepared, l *Lean) bool {
+	v, err := verifyCode(l.codeFile(p.cfg.CacheDir), st.Size, st.Sum)
 	if err != nil {
 		if p.cfg.Logger != nil {
-			p.cfg.Logger.Debug("the machine code of the lean form is made again", "error", err)
+			p.cfg.Logger.Debug("the machine code of the lean form does not check", "error", err)
 		}
 		return false
 	}
-	st.Verified, l.Verified = id, id
-	if b, err := json.Marshal(st); err == nil {
-		writeFileAtomic(statePath, b) // (else summed again next time)
-	}
+	st.Verified, l.Verified = v, v
 	return true
 }
 
@@ -341,9 +357,6 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := f.Stat(); err == nil {
-		st.Verified = codeID(fi) // (codeFile compared its bytes)
-	}
 	f.Close()
 	st.Code = name
 	l := st.lean(p)
@@ -356,6 +369,7 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 		return nil, err
 	}
 	m.Close(ctx)
+	st.vouch(p, l) // (a file written just now is not vouched for yet)
 	b, err := json.Marshal(st)
 	if err != nil {
 		return nil, err

@@ -109,6 +109,9 @@ func TestLeanModule(t *testing.T) {
 // itself), while the next run's LeanOf makes it again, or a load of the
 // module itself mends it.
 func TestLean(t *testing.T) {
+	// Code files written a moment ago are vouched for at once.
+	defer func(w time.Duration) { racyWindow = w }(racyWindow)
+	racyWindow = 0
 	ctx := context.Background()
 	cache := t.TempDir()
 	host := LoadConfig{Path: probeModule(t), CacheDir: cache, ModulesDir: ModulesDir(cache), CompileWorkers: 2}
@@ -216,7 +219,7 @@ func TestLean(t *testing.T) {
 			t.Error("the lean form did not load once made again")
 		}
 		// (The code file's version differs when it was written again.)
-		if got, want := *l, *lean; got.Verified == "" || got.Verified != codeIDOf(t, l.codeFile(cache)) {
+		if got, want := *l, *lean; got.Verified == "" || got.Verified != codeVersionOf(t, l, cache) {
 			t.Errorf("made again: code file version %q, not the file's", got.Verified)
 		} else if got.Verified, want.Verified = "", ""; got != want {
 			t.Errorf("made again: %+v, want %+v", l, lean)
@@ -301,16 +304,15 @@ func TestLean(t *testing.T) {
 		// in place makes another version: the runner sums it (and
 		// refuses it), and so does LeanOf, which writes it again.
 		name := lean.codeFile(cache)
-		if lean.Verified == "" || lean.Verified != codeIDOf(t, name) {
-			t.Fatalf("LeanOf's code file version %q, not the file's %q", lean.Verified, codeIDOf(t, name))
-		}
-		if err := os.Chmod(name, 0o600); err != nil {
-			t.Fatal(err)
+		before := codeVersionOf(t, lean, cache)
+		if lean.Verified == "" || lean.Verified != before {
+			t.Fatalf("LeanOf's code file version %q, not the file's %q", lean.Verified, before)
 		}
 		f, err := os.OpenFile(name, os.O_RDWR, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer f.Close()
 		b := make([]byte, 1)
 		fi, err := f.Stat()
 		if err != nil {
@@ -321,28 +323,62 @@ func TestLean(t *testing.T) {
 			t.Fatal(err)
 		}
 		b[0] ^= 1
-		time.Sleep(20 * time.Millisecond) // (past the clock's tick: the file's times change)
-		_, err = f.WriteAt(b, at)
-		f.Close()
+		// A write changes the file's times by the clock's tick: written
+		// again until they change.
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if _, err := f.WriteAt(b, at); err != nil {
+				t.Fatal(err)
+			}
+			if codeVersionOf(t, lean, cache) != before {
+				break
+			}
+			if time.Now().After(deadline) {
+				b[0] ^= 1
+				f.WriteAt(b, at)
+				t.Skip("the file system's times did not change within 3 s of a write")
+			}
+		}
+		damaged := codeVersionOf(t, lean, cache)
+		refused(t, runner, "code file changed in place, vouched for before")
+		c := runner
+		c.Lean.Verified = damaged
+		if lc, err := mapLeanCode(&c.Lean, cache); err != nil {
+			t.Errorf("the version vouched for was summed: %v", err)
+		} else {
+			lc.unmap()
+		}
+		size, sum, err := entrySum(lean.Full)
 		if err != nil {
 			t.Fatal(err)
 		}
-		refused(t, runner, "code file changed in place, vouched for before")
-		damaged := runner
-		damaged.Lean.Verified = codeIDOf(t, name)
-		if c, err := mapLeanCode(&damaged.Lean, cache); err != nil {
-			t.Errorf("the version vouched for was summed: %v", err)
-		} else {
-			c.unmap()
+		fi, err = os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		damaged.Lean.Verified = ""
-		if _, err := mapLeanCode(&damaged.Lean, cache); err == nil {
-			t.Error("a damaged code file no version was vouched for mapped")
+		for _, v := range []string{"", codeVersion(fi, size, sum+1), codeVersion(fi, size-1, sum)} {
+			c.Lean.Verified = v
+			if _, err := mapLeanCode(&c.Lean, cache); err == nil {
+				t.Errorf("a damaged code file mapped, vouched for as %q (not for the entry's code)", v)
+			}
 		}
 		mended(t)
-		again, err := LeanOf(ctx, p)
-		if err != nil || again.Verified == damaged.Lean.Verified {
+		if again, err := LeanOf(ctx, p); err != nil || again.Verified == damaged {
 			t.Errorf("LeanOf = %+v, %v: the damaged version vouched for", again, err)
+		}
+	})
+	t.Run("changed just now", func(t *testing.T) {
+		// Not vouched for (a write within the clock's tick would not
+		// change its times), but found right.
+		defer func(w time.Duration) { racyWindow = w }(racyWindow)
+		racyWindow = time.Hour
+		_, statePath, _ := p.leanPaths()
+		var st leanState
+		if b, err := os.ReadFile(statePath); err != nil || json.Unmarshal(b, &st) != nil {
+			t.Fatal(err)
+		}
+		l := st.lean(p)
+		if !st.vouch(p, l) || st.Verified != "" || l.Verified != "" {
+			t.Errorf("vouch of a file changed within the racy window: %+v, %+v", st, l)
 		}
 	})
 	t.Run("code file damaged", func(t *testing.T) {
@@ -468,14 +504,19 @@ func runUntilSandbox(t *testing.T, m *Module) string {
 	return err.Error()
 }
 
-// codeIDOf is the codeID of the file name.
-func codeIDOf(t *testing.T, name string) string {
+// codeVersionOf is the codeVersion of l's code file, for the code of
+// l's entry.
+func codeVersionOf(t *testing.T, l *Lean, cache string) string {
 	t.Helper()
-	fi, err := os.Stat(name)
+	fi, err := os.Stat(l.codeFile(cache))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return codeID(fi)
+	size, sum, err := entrySum(l.Full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codeVersion(fi, size, sum)
 }
 
 // sameFile says a and b name one file.

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/tetratelabs/wazero"
@@ -214,30 +215,39 @@ func mapLeanCode(l *Lean, cacheDir string) (*leanCode, error) {
 		return nil, fmt.Errorf("mapping the code file: %w", err)
 	}
 	// The version of the file the host summed is not summed again.
-	if (l.Verified == "" || codeID(fi) != l.Verified) && crc32Of(code, castagnoli) != e.sum {
+	if (l.Verified == "" || codeVersion(fi, e.size, e.sum) != l.Verified) && crc32Of(code, castagnoli) != e.sum {
 		unix.Munmap(code)
 		return nil, errors.New("the code file is not the module's entry's machine code")
 	}
 	return &leanCode{code: code, offsets: e.offsets}, nil
 }
 
-// codeID names the version of a code file fi describes: its device and
+// codeVersion names the version of a code file fi describes, as found to
+// hold size bytes of code with the CRC-32C sum: the file's device and
 // inode, its size, and when its content and its inode last changed. A
-// write to the file changes the last two (the kernel sets them; only the
-// first can be set back by hand), a file written again in its place is
-// another inode: a file whose codeID is the same holds the same bytes.
-// "" when the system does not say.
-func codeID(fi os.FileInfo) string {
+// write to the file changes the last two, by the kernel's clock (only the
+// first can be set back by hand), unless it comes within one tick of that
+// clock (a file system's, for coarse ones: up to 2 s) of the change
+// before: verifyCode vouches only for a file that changed longer ago. A
+// file written again in its place is another inode. "" when the system
+// does not say.
+func codeVersion(fi os.FileInfo, size int, sum uint32) string {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("%x.%x.%x.%d.%d.%d.%d", st.Dev, st.Ino, st.Size,
-		st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec)
+	return fmt.Sprintf("%x.%x.%x.%d.%d.%d.%d:%d:%08x", st.Dev, st.Ino, st.Size,
+		st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec, size, sum)
 }
 
+// racyWindow: a code file changed less long ago than this is not
+// vouched for (codeVersion), as a write in the same tick of a coarse
+// clock would not change its times.
+var racyWindow = 3 * time.Second
+
 // verifyCode checks that the code file at path holds, for size bytes,
-// code with the CRC-32C sum, and returns the codeID of what it read.
+// code with the CRC-32C sum, and returns the codeVersion of what it read,
+// or "" when the file changed too recently to vouch for it (racyWindow).
 func verifyCode(path string, size int, sum uint32) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -259,7 +269,18 @@ func verifyCode(path string, size int, sum uint32) (string, error) {
 	if crc32Of(code, castagnoli) != sum {
 		return "", errors.New("the code file is not the module's entry's machine code")
 	}
-	return codeID(fi), nil
+	after, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	v := codeVersion(fi, size, sum)
+	if codeVersion(after, size, sum) != v {
+		return "", errors.New("the code file changed while it was summed")
+	}
+	if st, ok := after.Sys().(*syscall.Stat_t); !ok || time.Since(time.Unix(st.Ctim.Unix())) < racyWindow {
+		return "", nil
+	}
+	return v, nil
 }
 
 // unmap lets the code go (a load that did not take it).

@@ -32,7 +32,7 @@ func (*leanCode) takeCode(wazero.CompiledModule, []byte) error {
 	return errors.New("no lean loads outside Linux")
 }
 
-func codeID(os.FileInfo) string { return "" }
+func codeVersion(os.FileInfo, int, uint32) string { return "" }
 
 func verifyCode(string, int, uint32) (string, error) {
 	return "", errors.New("no lean loads outside Linux")

@@ -48,6 +48,9 @@ func Main(args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.Path, "module", "", "module to run")
 	fs.StringVar(&cfg.CacheDir, "cache-dir", "", "compilation cache directory")
 	fs.BoolVar(&cfg.Interpret, "interpret", false, "run the module in wazero's interpreter (the host still compiles its machine code)")
+	var stamp string
+	fs.StringVar(&stamp, "stamp", "", "the host's build stamp: a runner of another exits at once (Command)")
+	fs.MarkHidden("stamp")
 	fs.StringVar(&level, "log-level", "warn", "log level")
 	fs.IntVar(&hostPID, "host-pid", 0, "pid of the host; the runner exits if its parent is another process")
 	fs.Uint32Var(&memPages, "memory-pages", 0, "memory limit of the guest in 64 KiB pages")
@@ -68,6 +71,10 @@ func Main(args []string, stderr io.Writer) int {
 	fs.BoolVar(&cfg.ShareCode, "share-code", true, "map the module's machine code from a file every runner of it shares (false: a copy of its own, to measure or diagnose)")
 	fs.MarkHidden("share-code")
 	if err := fs.Parse(args); err != nil {
+		return ExitFailed
+	}
+	if fs.Changed("stamp") && stamp != Stamp {
+		fmt.Fprintf(stderr, "runner: built of source %q, not the host's %q: the runner binary was replaced\n", Stamp, stamp)
 		return ExitFailed
 	}
 	cfg.MemoryLimitPages = memPages

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 )
 
 // ProgramName is the runner binary's file name: cmd/sandbox-runner,
@@ -14,15 +15,20 @@ import (
 const ProgramName = "sandbox-runner"
 
 // Stamp names the source a build was made of (the Makefile sets it to a
-// hash of every Go source file, go.mod and go.sum, with -ldflags -X):
-// the sandbox binary starts runners from a runner binary only of the
-// same stamp (Program). Empty for a build without it.
+// hash of the host's, the runner's and the SDK's Go source, go.mod and
+// go.sum, with -ldflags -X): the sandbox binary starts runners from a
+// runner binary only of the same source (Command). Empty for a build
+// without it.
 var Stamp string
 
-// Program returns the program a host at exe (the sandbox binary) starts
-// runners with: the runner binary beside it (ProgramName) when it is of
-// the very same build, else exe itself, in its hidden runner mode (Mode);
-// why says why not the runner binary (nil when it is used, or absent).
+// stampFlag is Stamp's -ldflags -X name, as build information records it.
+const stampFlag = "github.com/sandbox-dev/sandbox/runner.Stamp="
+
+// Command returns the command line a host at exe (the sandbox binary)
+// starts runners with, up to their flags: the runner binary beside it
+// (ProgramName) when it is of the very same build, else exe itself, in
+// its hidden runner mode (Mode); why says why not the runner binary (nil
+// when it is used, or absent).
 //
 // Both run the same runner code. The runner binary leaves out the
 // packages only the command line uses (the grading's expressions and
@@ -33,28 +39,41 @@ var Stamp string
 // speak another protocol: "the same build" is every build setting, the
 // Go version and the main module alike, every module the runner binary
 // holds at the version and sum the sandbox binary holds it, and a source
-// known the same (Stamp, or a clean checkout of one revision).
-func Program(exe string) (path string, why error) {
-	path = filepath.Join(filepath.Dir(exe), ProgramName)
-	if _, err := os.Stat(path); err != nil {
-		return exe, nil
+// known to be the same (sameBuild). The runner binary is also told the
+// stamp (--stamp), and refuses to run under another: one replaced during
+// the run fails its runners rather than run them.
+func Command(exe string) (argv []string, why error) {
+	path := filepath.Join(filepath.Dir(exe), ProgramName)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return []string{exe, Mode}, nil
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return []string{exe, Mode}, fmt.Errorf("%s is not an executable file", path)
 	}
 	own, ok := debug.ReadBuildInfo()
 	if !ok {
-		return exe, errors.New("this binary holds no build information")
+		return []string{exe, Mode}, errors.New("this binary holds no build information")
 	}
 	other, err := buildinfo.ReadFile(path)
 	if err != nil {
-		return exe, fmt.Errorf("%s: %w", path, err)
+		return []string{exe, Mode}, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := sameBuild(own, other); err != nil {
-		return exe, fmt.Errorf("%s is of another build: %w", path, err)
+		return []string{exe, Mode}, fmt.Errorf("%s is of another build: %w", path, err)
 	}
-	return path, nil
+	argv = []string{path, Mode}
+	if Stamp != "" {
+		argv = append(argv, "--stamp", Stamp)
+	}
+	return argv, nil
 }
 
 // sameBuild says whether other, the runner binary's build information,
-// is of the build own is (nil), or what differs.
+// is of the build own is (nil), or what differs. The source is known to
+// be the same when both carry this build's Stamp (a build with -trimpath
+// records no -ldflags), or are of one clean checkout of a revision, or of
+// one version of the module (go install of a version).
 func sameBuild(own, other *debug.BuildInfo) error {
 	switch {
 	case own.GoVersion != other.GoVersion:
@@ -74,8 +93,11 @@ func sameBuild(own, other *debug.BuildInfo) error {
 			return fmt.Errorf("build setting %s=%q, not %q", s.Key, s.Value, v)
 		}
 	}
-	if Stamp == "" && (settings["vcs.modified"] != "false" || settings["vcs.revision"] == "") {
-		return errors.New("no stamp nor clean checkout says the source is the same")
+	stamped := Stamp != "" && strings.Contains(settings["-ldflags"], stampFlag+Stamp)
+	clean := settings["vcs.modified"] == "false" && settings["vcs.revision"] != ""
+	released := own.Main.Version != "" && own.Main.Version != "(devel)" && own.Main.Sum != ""
+	if !stamped && !clean && !released {
+		return errors.New("neither a stamp, a clean checkout nor a version says the source is the same")
 	}
 	deps := map[string]debug.Module{}
 	for _, d := range own.Deps {

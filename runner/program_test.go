@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -62,12 +63,26 @@ func TestSameBuild(t *testing.T) {
 		}, "module github.com/tetratelabs/wazero"},
 		{"a dirty checkout, no stamp", "", func(own, r *debug.BuildInfo) {
 			own.Settings[3].Value, r.Settings[3].Value = "true", "true"
-		}, "no stamp nor clean checkout"},
+		}, "neither a stamp"},
 		{"no checkout, no stamp", "", func(own, r *debug.BuildInfo) {
 			own.Settings, r.Settings = own.Settings[:2], r.Settings[:2]
-		}, "no stamp nor clean checkout"},
+		}, "neither a stamp"},
 		{"a dirty checkout, stamped", "s1", func(own, r *debug.BuildInfo) {
 			own.Settings[3].Value, r.Settings[3].Value = "true", "true"
+		}, ""},
+		{"a dirty checkout, stamped, -trimpath", "s1", func(own, r *debug.BuildInfo) {
+			// (-trimpath leaves -ldflags out: the stamp is not seen)
+			own.Settings[0], r.Settings[0] = debug.BuildSetting{Key: "-trimpath", Value: "true"}, debug.BuildSetting{Key: "-trimpath", Value: "true"}
+			own.Settings[3].Value, r.Settings[3].Value = "true", "true"
+		}, "neither a stamp"},
+		{"another stamp, -trimpath, a clean checkout", "s1", func(own, r *debug.BuildInfo) {
+			// (taken: one revision; were the stamps to differ, the runner refuses --stamp)
+			own.Settings[0], r.Settings[0] = debug.BuildSetting{Key: "-trimpath", Value: "true"}, debug.BuildSetting{Key: "-trimpath", Value: "true"}
+		}, ""},
+		{"a version, no checkout, no stamp", "", func(own, r *debug.BuildInfo) {
+			own.Settings, r.Settings = own.Settings[1:2], r.Settings[1:2]
+			own.Main = debug.Module{Path: "github.com/sandbox-dev/sandbox", Version: "v1.2.0", Sum: "h1:m"}
+			r.Main = own.Main
 		}, ""},
 	}
 	defer func(s string) { Stamp = s }(Stamp)
@@ -88,20 +103,48 @@ func TestSameBuild(t *testing.T) {
 	}
 }
 
-// TestProgram: with no runner binary beside it, the sandbox binary runs
-// its runners itself, and says nothing; with a file there that is not a
-// Go binary of its build, too, and says why. (The runner binary taken:
-// cmd/sandbox's TestRunnerProgram, with real builds.)
-func TestProgram(t *testing.T) {
+// TestCommand: with no runner binary beside it, the sandbox binary runs
+// its runners itself, and says nothing; with a file there that is not an
+// executable Go binary of its build, too, and says why. (The runner
+// binary taken: cmd/sandbox's TestRunnerProgram, with real builds.)
+func TestCommand(t *testing.T) {
 	dir := t.TempDir()
 	exe := filepath.Join(dir, "sandbox")
-	if got, why := Program(exe); got != exe || why != nil {
-		t.Errorf("no runner binary: Program = %q, %v; want %q, nil", got, why, exe)
+	self := []string{exe, Mode}
+	if got, why := Command(exe); !slices.Equal(got, self) || why != nil {
+		t.Errorf("no runner binary: Command = %q, %v; want %q, nil", got, why, self)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ProgramName), []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		name string
+		perm os.FileMode
+		why  string
+	}{
+		{"a script", 0o755, ProgramName},
+		{"not executable", 0o644, "not an executable file"},
+	} {
+		path := filepath.Join(dir, ProgramName)
+		if err := os.WriteFile(path, []byte("#!/bin/sh\n"), tt.perm); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, tt.perm); err != nil {
+			t.Fatal(err)
+		}
+		if got, why := Command(exe); !slices.Equal(got, self) || why == nil || !strings.Contains(why.Error(), tt.why) {
+			t.Errorf("%s as runner binary: Command = %q, %v; want %q and why (%q)", tt.name, got, why, self, tt.why)
+		}
 	}
-	if got, why := Program(exe); got != exe || why == nil {
-		t.Errorf("a script as runner binary: Program = %q, %v; want %q and why", got, why, exe)
+}
+
+// TestStampRefused: a runner told another stamp than its build's exits
+// at once, saying why.
+func TestStampRefused(t *testing.T) {
+	defer func(s string) { Stamp = s }(Stamp)
+	Stamp = "s1"
+	var stderr strings.Builder
+	if got := Main([]string{"--stamp", "s2", "--module", "m.wasm"}, &stderr); got != ExitFailed {
+		t.Errorf("Main with another stamp = %d, want %d", got, ExitFailed)
+	}
+	if !strings.Contains(stderr.String(), `not the host's "s2"`) {
+		t.Errorf("stderr: %q", stderr.String())
 	}
 }

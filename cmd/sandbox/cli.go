@@ -552,15 +552,15 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	}
 	// The runners run the runner binary beside this one, when it is of
 	// this very build (it starts sooner); else this binary.
-	program, why := runner.Program(exe)
+	runnerCmd, why := runner.Command(exe)
 	if why != nil {
 		log.Warn("the runners run the sandbox binary", "reason", why)
 	}
-	log.Debug("runner program", "path", program)
+	log.Debug("runner program", "path", runnerCmd[0])
 	sup, err := host.New(host.Config{
 		Module:          path, // the rewrite that loads faster, if there is one
 		Args:            append([]string{filepath.Base(module)}, guestArgs...),
-		Runner:          []string{program, runner.Mode},
+		Runner:          runnerCmd,
 		FirstRunnerArgs: []string{"--share-code=false"},
 		RunnerArgs: append([]string{"--cache-dir", cacheDir, "--log-level", strings.ToLower(f.log.level), "--memory-pages", fmt.Sprint(pages),
 			"--memory-limit-mib", fmt.Sprint(f.processMemory())}, lean.Args()...),

@@ -24,7 +24,7 @@ func TestRunnerProgram(t *testing.T) {
 	root := testutil.RepoRoot(t)
 	guest := testutil.Guest(t, "guests/hello_processes")
 	dir := t.TempDir()
-	build := func(pkg, out, stamp string) {
+	build := func(t *testing.T, pkg, out, stamp string) {
 		t.Helper()
 		cmd := exec.Command("go", "build", "-ldflags", "-X github.com/sandbox-dev/sandbox/runner.Stamp="+stamp,
 			"-o", filepath.Join(dir, out), "./"+pkg)
@@ -33,8 +33,8 @@ func TestRunnerProgram(t *testing.T) {
 			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
 		}
 	}
-	build("cmd/sandbox", "sandbox", "test-1")
-	build("cmd/sandbox-runner", runner.ProgramName, "test-1")
+	build(t, "cmd/sandbox", "sandbox", "test-1")
+	build(t, "cmd/sandbox-runner", runner.ProgramName, "test-1")
 	cache := t.TempDir()
 	run := func(t *testing.T) (stdout, log string) {
 		t.Helper()
@@ -58,7 +58,7 @@ func TestRunnerProgram(t *testing.T) {
 		t.Fatalf("the guest's children printed nothing:\n%s", want)
 	}
 	t.Run("another stamp", func(t *testing.T) {
-		build("cmd/sandbox-runner", runner.ProgramName, "test-2")
+		build(t, "cmd/sandbox-runner", runner.ProgramName, "test-2")
 		out, log := run(t)
 		if !strings.Contains(log, "runner program: path="+filepath.Join(dir, "sandbox")) ||
 			!strings.Contains(log, "the runners run the sandbox binary") || !strings.Contains(log, "Stamp=test-2") {
