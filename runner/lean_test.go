@@ -145,6 +145,9 @@ func TestLean(t *testing.T) {
 	if m == nil {
 		t.Fatal("the lean form did not load")
 	}
+	if !mappedFromStart(t, lean.Path) {
+		t.Error("the lean module's bytes were read into the heap, not mapped from its file")
+	}
 	// A module closed during a load that shares its code could leave its
 	// code's place to that load's, which would then not be found new: the
 	// modules loaded here stay loaded to the end (as a runner loads one).
@@ -519,6 +522,57 @@ func codeVersionOf(t *testing.T, l *Lean, cache string) string {
 	return codeVersion(fi, size, sum)
 }
 
+// mappedFromStart says whether this process maps the file name from its
+// first byte (a mapping of its inode at offset 0).
+func mappedFromStart(t *testing.T, name string) bool {
+	t.Helper()
+	ino := inodeOf(t, name)
+	for _, m := range selfMappings(t) {
+		if m.offset == 0 && m.ino == ino {
+			return true
+		}
+	}
+	return false
+}
+
+// A selfMapping is one line of /proc/self/maps: where the mapping
+// starts, at which offset of which inode.
+type selfMapping struct{ start, offset, ino uint64 }
+
+// selfMappings lists this process's mappings.
+func selfMappings(t *testing.T) []selfMapping {
+	t.Helper()
+	b, err := os.ReadFile(selfMaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []selfMapping
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 {
+			continue
+		}
+		lo, _, _ := strings.Cut(f[0], "-")
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		off, err2 := strconv.ParseUint(f[2], 16, 64)
+		ino, err3 := strconv.ParseUint(f[4], 10, 64)
+		if err1 == nil && err2 == nil && err3 == nil {
+			ms = append(ms, selfMapping{start, off, ino})
+		}
+	}
+	return ms
+}
+
+// inodeOf is the inode of the file name.
+func inodeOf(t *testing.T, name string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
 // sameFile says a and b name one file.
 func sameFile(a, b string) bool {
 	ai, err1 := os.Stat(a)
@@ -531,28 +585,14 @@ func sameFile(a, b string) bool {
 // and its inode).
 func codeFileMapped(t *testing.T, m *Module, name string) bool {
 	t.Helper()
-	fi, err := os.Stat(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ino := inodeOf(t, name)
 	v := reflect.ValueOf(m.Compiled).Elem()
 	id := v.FieldByName("module").Elem().FieldByName("ID")
 	exe := v.FieldByName("compiledEngine").Elem().Elem().FieldByName("compiledModules").MapIndex(id).Elem().
 		FieldByName("compiledModule").Elem().FieldByName("executables").Elem().FieldByName("executable")
-	b, err := os.ReadFile(selfMaps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 6 {
-			continue
-		}
-		lo, _, _ := strings.Cut(f[0], "-")
-		a, err1 := strconv.ParseUint(lo, 16, 64)
-		ino, err2 := strconv.ParseUint(f[4], 10, 64)
-		if err1 == nil && err2 == nil && uintptr(a) == exe.Pointer() {
-			return ino == fi.Sys().(*syscall.Stat_t).Ino
+	for _, mp := range selfMappings(t) {
+		if uintptr(mp.start) == exe.Pointer() {
+			return mp.ino == ino
 		}
 	}
 	return false

@@ -110,13 +110,18 @@ type memImage struct {
 // readModule reads the module at path. When trusted (a rewrite of the
 // host's: trustedImage) and its bytes hold a memory image, it returns the
 // image, and, when keep is set, the file stays open in it: the very bytes
-// read, whatever later replaces the file at path.
+// read, whatever later replaces the file at path. Trusted and kept (a
+// runner's load), the bytes are mapped from that file (mapModule).
 func readModule(path string, keep, trusted bool) ([]byte, *memImage, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	bin, err := readAll(f)
+	read := readAll
+	if keep && trusted {
+		read = mapModule
+	}
+	bin, err := read(f)
 	if err != nil {
 		f.Close()
 		return nil, nil, err
