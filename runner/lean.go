@@ -98,8 +98,8 @@ func (l *Lean) Args() []string {
 // cache folder, the names of the lean module's entry and the module's
 // entry there, the machine code's name, size and CRC-32C (as the
 // module's entry records it), and the version of the code file
-// (codeVersion) found to hold that code. No Code: the module has no lean form
-// (errNoLeanForm), which is not looked for again for this rewrite.
+// (codeVersion) found to hold that code. No Code: the module has no lean
+// form (errNoLeanForm), which is not looked for again for this rewrite.
 type leanState struct {
 	Of     string `json:"of"`
 	Module string `json:"module,omitempty"`
