@@ -467,7 +467,7 @@ func leanCompiled(bin []byte) []byte {
 		}
 		r.off += int(size)
 		if name, _ := customName(bin[r.off-int(size) : r.off]); id == 0 && name == imageSection && r.left() == 0 {
-			return bin[:at]
+			return bin[:at:at] // (an append copies: bin may be a read-only mapping, mapModule)
 		}
 	}
 	return bin

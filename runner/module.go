@@ -111,7 +111,8 @@ type memImage struct {
 // host's: trustedImage) and its bytes hold a memory image, it returns the
 // image, and, when keep is set, the file stays open in it: the very bytes
 // read, whatever later replaces the file at path. Trusted and kept (a
-// runner's load), the bytes are mapped from that file (mapModule).
+// runner's load, or the host's check of a lean form it made), the bytes
+// are mapped from that file (mapModule).
 func readModule(path string, keep, trusted bool) ([]byte, *memImage, error) {
 	f, err := os.Open(path)
 	if err != nil {

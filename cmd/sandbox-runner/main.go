@@ -1,6 +1,6 @@
 // Command sandbox-runner is the runner binary: what the sandbox binary
 // starts for every guest process when it finds it beside itself, of the
-// same build (runner.Program). It runs the same runner code as the
+// same build (runner.Command). It runs the same runner code as the
 // sandbox binary's hidden runner mode, without the packages only the
 // command line uses, so that a runner starts sooner and keeps less
 // memory. It is not a command users type.
