@@ -14,11 +14,11 @@ import (
 // installed beside the sandbox binary.
 const ProgramName = "sandbox-runner"
 
-// Stamp names the source a build was made of (the Makefile sets it to a
-// hash of the host's, the runner's and the SDK's Go source, go.mod and
-// go.sum, with -ldflags -X): the sandbox binary starts runners from a
-// runner binary only of the same source (Command). Empty for a build
-// without it.
+// Stamp names the source a build was made of (the Makefile sets it, with
+// -ldflags -X, to a hash of the Go source under cmd, host, runner,
+// hostfuncs and internal, the SDK's, go.mod and go.sum): the sandbox
+// binary starts runners from a runner binary only of the same source
+// (Command). Empty for a build without it.
 var Stamp string
 
 // stampFlag is Stamp's -ldflags -X name, as build information records it.
