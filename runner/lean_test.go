@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -537,30 +536,12 @@ func startMappings(t *testing.T, name string) []uint64 {
 	return starts
 }
 
-// A selfMapping is one line of /proc/self/maps: where the mapping
-// starts, at which offset of which inode.
-type selfMapping struct{ start, offset, ino uint64 }
-
-// selfMappings lists this process's mappings.
-func selfMappings(t *testing.T) []selfMapping {
+// selfMappings lists this process's mappings (readMappings).
+func selfMappings(t *testing.T) []mapping {
 	t.Helper()
-	b, err := os.ReadFile(selfMaps)
+	ms, err := readMappings()
 	if err != nil {
 		t.Fatal(err)
-	}
-	var ms []selfMapping
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 6 {
-			continue
-		}
-		lo, _, _ := strings.Cut(f[0], "-")
-		start, err1 := strconv.ParseUint(lo, 16, 64)
-		off, err2 := strconv.ParseUint(f[2], 16, 64)
-		ino, err3 := strconv.ParseUint(f[4], 10, 64)
-		if err1 == nil && err2 == nil && err3 == nil {
-			ms = append(ms, selfMapping{start, off, ino})
-		}
 	}
 	return ms
 }

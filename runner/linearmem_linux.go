@@ -124,7 +124,7 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 		// 14.4, each child 0.5 MiB less; medians of 7, interleaved.)
 		if size > 0 && unix.Mprotect(m.buf[:size], unix.PROT_READ|unix.PROT_WRITE) == nil {
 			m.committed = size
-			if _, err := m.image.mapInto(m.buf[:size], uint64(os.Getpagesize())); err != nil {
+			if err := m.image.mapInto(m.buf[:size], uint64(os.Getpagesize())); err != nil {
 				m.set.imageErr.Store(&err)
 				m.unmap()
 				return nil
@@ -167,24 +167,23 @@ var mmapPtr = unix.MmapPtr
 // mapInto maps the image's runs into mem, a memory's first bytes,
 // copy-on-write from the module file, in whole pages of size page (the
 // bytes of the file around a run, up to its pages' ends, are zeros:
-// appendImage), and returns the ranges of mem it mapped, in order. A run
+// appendImage). A run
 // the kernel will not map (a file system without mmap; a page larger
 // than imageAlign) is read into mem instead, over a fresh anonymous
 // mapping (a MAP_FIXED that failed may have unmapped the range first,
 // on kernels before 6.12).
-func (im *memImage) mapInto(mem []byte, page uint64) ([][2]uint64, error) {
+func (im *memImage) mapInto(mem []byte, page uint64) error {
 	if im == nil {
-		return nil, nil
+		return nil
 	}
 	if im.file == nil {
-		return nil, errors.New("the module file is not open (LoadConfig.Shared)")
+		return errors.New("the module file is not open (LoadConfig.Shared)")
 	}
 	fd := int(im.file.Fd())
-	var mapped [][2]uint64
 	for _, r := range im.runs {
 		end := uint64(r.memOff) + uint64(r.length)
 		if end > uint64(len(mem)) {
-			return nil, fmt.Errorf("a run ends at %d, past the initial memory (%d bytes)", end, len(mem))
+			return fmt.Errorf("a run ends at %d, past the initial memory (%d bytes)", end, len(mem))
 		}
 		start, stop := uint64(r.memOff)&^(page-1), (end+page-1)&^(page-1)
 		err := errors.New("pages larger than the image's alignment")
@@ -193,16 +192,15 @@ func (im *memImage) mapInto(mem []byte, page uint64) ([][2]uint64, error) {
 				uintptr(stop-start), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED)
 		}
 		if err == nil {
-			mapped = append(mapped, [2]uint64{start, stop})
 			continue
 		}
 		if _, aerr := mmapPtr(-1, 0, unsafe.Pointer(&mem[start]), uintptr(stop-start),
 			unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_FIXED); aerr != nil {
-			return nil, fmt.Errorf("mapping a run: %w; and anonymous memory in its place: %w", err, aerr)
+			return fmt.Errorf("mapping a run: %w; and anonymous memory in its place: %w", err, aerr)
 		}
 		if n, rerr := unix.Pread(fd, mem[r.memOff:end], int64(r.fileOff)); rerr != nil || n != int(r.length) {
-			return nil, fmt.Errorf("mapping a run: %w; reading it: %d bytes of %d (%v)", err, n, r.length, rerr)
+			return fmt.Errorf("mapping a run: %w; reading it: %d bytes of %d (%v)", err, n, r.length, rerr)
 		}
 	}
-	return mapped, nil
+	return nil
 }

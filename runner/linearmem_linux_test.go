@@ -101,22 +101,13 @@ func memoryOf(t *testing.T, bin []byte, shared bool) ([][]byte, error) {
 		b, _ := inst.Memory().Read(0, inst.Memory().Size())
 		mems = append(mems, append([]byte(nil), b...))
 		if shared {
-			smaps, _ := os.ReadFile("/proc/self/smaps")
 			// (The load maps the module's bytes too: outside the memory.)
-			lo := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
-			n := 0
-			for _, entry := range strings.Split(string(smaps), "\n") {
-				start, _, _ := strings.Cut(entry, "-")
-				a, err := strconv.ParseUint(start, 16, 64)
-				if strings.HasSuffix(entry, path) && err == nil && a >= lo && a < lo+uint64(len(b)) {
-					n++
-				}
-			}
-			if n != len(m.image.runs) {
+			if n := len(fileMappingsIn(t, b, path)); n != len(m.image.runs) {
 				t.Errorf("%d mappings of %s in the memory, want one per run (%d)", n, path, len(m.image.runs))
 			}
-			if anon := anonymousOf(t, string(smaps), path); anon != 0 {
-				t.Errorf("%d KiB of the image's pages copied before any write: populated?", anon)
+			smaps, _ := os.ReadFile("/proc/self/smaps")
+			if anon := anonymousOf(t, string(smaps), b); anon != 0 {
+				t.Errorf("%d KiB of the image's pages copied before any write", anon)
 			}
 			// A write changes the memory (its page only), not the file.
 			inst.Memory().WriteByte(70000, 'A')
@@ -133,13 +124,17 @@ func memoryOf(t *testing.T, bin []byte, shared bool) ([][]byte, error) {
 	return mems, nil
 }
 
-// anonymousOf sums the Anonymous: lines of the mappings of path in smaps.
-func anonymousOf(t *testing.T, smaps, path string) int {
+// anonymousOf sums the Anonymous: lines of smaps for the mappings that
+// start in mem.
+func anonymousOf(t *testing.T, smaps string, mem []byte) int {
 	t.Helper()
+	lo := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem))))
 	total, in := 0, false
 	for _, line := range strings.Split(smaps, "\n") {
 		if f := strings.Fields(line); len(f) >= 5 && strings.Contains(f[0], "-") {
-			in = strings.HasSuffix(line, path)
+			start, _, _ := strings.Cut(f[0], "-")
+			a, err := strconv.ParseUint(start, 16, 64)
+			in = err == nil && a >= lo && a < lo+uint64(len(mem))
 			continue
 		}
 		var kb int
@@ -149,6 +144,21 @@ func anonymousOf(t *testing.T, smaps, path string) int {
 		}
 	}
 	return total
+}
+
+// fileMappingsIn lists this process's mappings of the file name that
+// start in mem.
+func fileMappingsIn(t *testing.T, mem []byte, name string) []mapping {
+	t.Helper()
+	lo := uint64(uintptr(unsafe.Pointer(unsafe.SliceData(mem))))
+	ino := inodeOf(t, name)
+	var in []mapping
+	for _, m := range selfMappings(t) {
+		if m.ino == ino && m.start >= lo && m.start < lo+uint64(len(mem)) {
+			in = append(in, m)
+		}
+	}
+	return in
 }
 
 // TestMemoryImage: the rewrite of a module with data segments inside its
@@ -244,12 +254,12 @@ func TestMapInto(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer unix.Munmap(mem)
-			mapped, err := im.mapInto(mem, tt.page)
-			if err != nil {
+			if err := im.mapInto(mem, tt.page); err != nil {
 				t.Fatal(err)
 			}
+			mapped := fileMappingsIn(t, mem, path)
 			if wantMapped := !tt.refused && tt.page <= imageAlign; (len(mapped) == 2) != wantMapped {
-				t.Errorf("mapped %v, want both runs mapped: %v", mapped, wantMapped)
+				t.Errorf("mapped %+v, want both runs mapped: %v", mapped, wantMapped)
 			}
 			if !bytes.Equal(bytes.TrimRight(mem, "\x00"), want) {
 				t.Error("the memory differs from the original's image")

@@ -70,9 +70,31 @@ var errCodeUnmapped = errors.New("the machine code was unmapped by a failed mmap
 // codeMapping is an anonymous executable mapping of this process.
 type codeMapping struct{ start, end uintptr }
 
-// codeMappings lists this process's anonymous executable mappings, from
-// /proc/self/maps: where wazero keeps machine code.
+// codeMappings lists this process's anonymous executable mappings: where
+// wazero keeps machine code.
 func codeMappings() (map[codeMapping]bool, error) {
+	ms, err := readMappings()
+	if err != nil {
+		return nil, err
+	}
+	maps := map[codeMapping]bool{}
+	for _, m := range ms {
+		if m.perms == "r-xp" && m.ino == 0 && m.path == "" && m.end > m.start {
+			maps[codeMapping{uintptr(m.start), uintptr(m.end)}] = true
+		}
+	}
+	return maps, nil
+}
+
+// mapping is one of this process's mappings, as /proc/self/maps says.
+type mapping struct {
+	start, end, offset, ino uint64
+	perms, path             string
+}
+
+// readMappings lists this process's mappings, from selfMaps (the copy
+// kept open before the runner confined itself, if any: KeepSelfMaps).
+func readMappings() ([]mapping, error) {
 	var r io.Reader
 	if keptMaps != nil {
 		r = io.NewSectionReader(keptMaps, 0, math.MaxInt64)
@@ -84,26 +106,29 @@ func codeMappings() (map[codeMapping]bool, error) {
 		defer f.Close()
 		r = f
 	}
-	maps := map[codeMapping]bool{}
+	var ms []mapping
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		// start-end perms offset dev inode [path]
 		fields := strings.Fields(sc.Text())
-		if len(fields) != 5 || fields[1] != "r-xp" || fields[4] != "0" {
+		if len(fields) < 5 {
 			continue
 		}
 		lo, hi, ok := strings.Cut(fields[0], "-")
-		if !ok {
-			continue
-		}
 		start, err1 := strconv.ParseUint(lo, 16, 64)
 		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil || end <= start {
+		off, err3 := strconv.ParseUint(fields[2], 16, 64)
+		ino, err4 := strconv.ParseUint(fields[4], 10, 64)
+		if !ok || err1 != nil || err2 != nil || err3 != nil || err4 != nil {
 			continue
 		}
-		maps[codeMapping{uintptr(start), uintptr(end)}] = true
+		m := mapping{start: start, end: end, offset: off, ino: ino, perms: fields[1]}
+		if len(fields) > 5 {
+			m.path = strings.Join(fields[5:], " ")
+		}
+		ms = append(ms, m)
 	}
-	return maps, sc.Err()
+	return ms, sc.Err()
 }
 
 // shareCode maps seg, the module's machine code the caller just compiled
