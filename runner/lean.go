@@ -194,7 +194,8 @@ func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 				// back in the cache (the next check puts it there).
 				return nil, errors.New("the module's machine code is not in the cache")
 			}
-			if st.current(p, l) && st.verified(p, l, statePath) {
+			if st.current(p, l) && st.verified(p, l.codeFile(p.cfg.CacheDir), statePath) {
+				l.Verified = st.Verified
 				return l, nil
 			}
 		}
@@ -208,63 +209,44 @@ func LeanOf(ctx context.Context, p *Prepared) (*Lean, error) {
 }
 
 // current says the files st names still hold what runners' loads need,
-// as far as a look that reads no machine code can tell (a runner checks
-// the code, and a load of the module itself writes a damaged code file
-// again): the lean module's entry loads (wazero fails a compile whose
-// entry it cannot read) and is its own (traps: not the module's entry,
-// which a build of the form before linked there); the module's entry
-// reads as a runner reads it, its code the one the code file was made of
-// (a module compiled again may have other code); and the code file is
-// there.
+// as far as a look that reads no machine code can tell (the code file's
+// is verified's): the lean module's entry loads (wazero fails a compile
+// whose entry it cannot read) and is its own (traps: not the module's
+// entry, which a build of the form before linked there); and the
+// module's entry reads as a runner reads it, its code the one the code
+// file was made of (a module compiled again may have other code).
 func (st *leanState) current(p *Prepared, l *Lean) bool {
 	own, _, err := entryCode(filepath.Join(p.cfg.CacheDir, st.Dir, st.Lean))
 	if err != nil || len(own) >= minShared {
 		return false
 	}
 	size, sum, err := entrySum(l.Full)
-	if err != nil || size != st.Size || sum != st.Sum {
-		return false
-	}
-	fi, err := os.Stat(l.codeFile(p.cfg.CacheDir))
-	return err == nil && fi.Size() >= int64(size)
+	return err == nil && size == st.Size && sum == st.Sum
 }
 
-// verified says whether the code file holds the code st records, and
-// sets l.Verified to its version (codeVersion): a version found so
-// before is not read again; another is summed (vouch), and kept in the
-// state (at statePath). A file found to hold other code is left to
-// makeLean.
-func (st *leanState) verified(p *Prepared, l *Lean, statePath string) bool {
-	fi, err := os.Stat(l.codeFile(p.cfg.CacheDir))
-	if err == nil && st.Verified != "" && codeVersion(fi, st.Size, st.Sum) == st.Verified {
-		l.Verified = st.Verified
-		return true
-	}
-	old := st.Verified
-	if !st.vouch(p, l) {
+// verified says whether the code file (name) holds the code st records: a
+// version of it found so before (st.Verified) is not read again; another
+// is summed, and its version, if settled, kept in the state (at
+// statePath). A file found to hold other code is left to makeLean.
+func (st *leanState) verified(p *Prepared, name, statePath string) bool {
+	fi, err := os.Stat(name)
+	if err != nil {
 		return false
 	}
-	if st.Verified != old {
+	if st.Verified != "" && codeVersion(fi, st.Size, st.Sum) == st.Verified {
+		return true
+	}
+	v, err := verifyCode(name, st.Size, st.Sum)
+	if err != nil {
+		p.cfg.Logger.Debug("the machine code of the lean form does not check", "error", err)
+		return false
+	}
+	if v != st.Verified {
+		st.Verified = v
 		if b, err := json.Marshal(st); err == nil {
 			writeFileAtomic(statePath, b) // (else summed again next time)
 		}
 	}
-	return true
-}
-
-// vouch sums the code file against the size and sum st records; when it
-// holds them, it sets st.Verified and l.Verified to its version, or to ""
-// when it changed too recently to vouch for it (verifyCode), and returns
-// true.
-func (st *leanState) vouch(p *Prepared, l *Lean) bool {
-	v, err := verifyCode(l.codeFile(p.cfg.CacheDir), st.Size, st.Sum)
-	if err != nil {
-		if p.cfg.Logger != nil {
-			p.cfg.Logger.Debug("the machine code of the lean form does not check", "error", err)
-		}
-		return false
-	}
-	st.Verified, l.Verified = v, v
 	return true
 }
 
@@ -357,6 +339,9 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 	if err != nil {
 		return nil, err
 	}
+	if fi, err := f.Stat(); err == nil { // (codeFile has compared its bytes)
+		st.Verified = settledVersion(fi, st.Size, st.Sum)
+	}
 	f.Close()
 	st.Code = name
 	l := st.lean(p)
@@ -369,7 +354,6 @@ func makeLean(ctx context.Context, p *Prepared, base, statePath string) (*Lean, 
 		return nil, err
 	}
 	m.Close(ctx)
-	st.vouch(p, l) // (a file written just now is not vouched for yet)
 	b, err := json.Marshal(st)
 	if err != nil {
 		return nil, err

@@ -198,22 +198,12 @@ func mapLeanCode(l *Lean, cacheDir string) (*leanCode, error) {
 	if err := execAllowed(ModulesDir(cacheDir)); err != nil {
 		return nil, err
 	}
-	cf, err := os.Open(filepath.Join(ModulesDir(cacheDir), l.Code+".code"))
+	cf, fi, code, err := mapCode(filepath.Join(ModulesDir(cacheDir), l.Code+".code"), e.size,
+		unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_POPULATE)
 	if err != nil {
 		return nil, err
 	}
-	defer cf.Close()
-	fi, err := cf.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.Size() < int64(e.size) {
-		return nil, fmt.Errorf("code file of %d bytes for %d of code", fi.Size(), e.size)
-	}
-	code, err := unix.Mmap(int(cf.Fd()), 0, e.size, unix.PROT_READ|unix.PROT_EXEC, unix.MAP_PRIVATE|unix.MAP_POPULATE)
-	if err != nil {
-		return nil, fmt.Errorf("mapping the code file: %w", err)
-	}
+	cf.Close()
 	// The version of the file the host summed is not summed again.
 	if (l.Verified == "" || codeVersion(fi, e.size, e.sum) != l.Verified) && crc32Of(code, castagnoli) != e.sum {
 		unix.Munmap(code)
@@ -245,26 +235,46 @@ func codeVersion(fi os.FileInfo, size int, sum uint32) string {
 // clock would not change its times.
 var racyWindow = 3 * time.Second
 
+// settledVersion is the codeVersion of fi for size bytes of code with
+// the CRC-32C sum, or "" when the file changed too recently to vouch for
+// it (racyWindow).
+func settledVersion(fi os.FileInfo, size int, sum uint32) string {
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || time.Since(time.Unix(st.Ctim.Unix())) < racyWindow {
+		return ""
+	}
+	return codeVersion(fi, size, sum)
+}
+
+// mapCode opens the code file at path and maps its first size bytes with
+// prot and flags, once its size says it holds them; fi is the file as
+// opened. The caller closes f (the mapping outlives it).
+func mapCode(path string, size, prot, flags int) (f *os.File, fi os.FileInfo, code []byte, err error) {
+	if f, err = os.Open(path); err != nil {
+		return nil, nil, nil, err
+	}
+	if fi, err = f.Stat(); err == nil && (size <= 0 || fi.Size() < int64(size)) {
+		err = fmt.Errorf("code file of %d bytes for %d of code", fi.Size(), size)
+	}
+	if err == nil {
+		if code, err = unix.Mmap(int(f.Fd()), 0, size, prot, flags); err != nil {
+			err = fmt.Errorf("mapping the code file: %w", err)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, nil, err
+	}
+	return f, fi, code, nil
+}
+
 // verifyCode checks that the code file at path holds, for size bytes,
-// code with the CRC-32C sum, and returns the codeVersion of what it read,
-// or "" when the file changed too recently to vouch for it (racyWindow).
+// code with the CRC-32C sum, and returns its settledVersion.
 func verifyCode(path string, size int, sum uint32) (string, error) {
-	f, err := os.Open(path)
+	f, fi, code, err := mapCode(path, size, unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	if fi.Size() < int64(size) || size <= 0 {
-		return "", fmt.Errorf("code file of %d bytes for %d of code", fi.Size(), size)
-	}
-	code, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		return "", fmt.Errorf("mapping the code file: %w", err)
-	}
 	defer unix.Munmap(code)
 	if crc32Of(code, castagnoli) != sum {
 		return "", errors.New("the code file is not the module's entry's machine code")
@@ -273,14 +283,10 @@ func verifyCode(path string, size int, sum uint32) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v := codeVersion(fi, size, sum)
-	if codeVersion(after, size, sum) != v {
+	if codeVersion(after, size, sum) != codeVersion(fi, size, sum) {
 		return "", errors.New("the code file changed while it was summed")
 	}
-	if st, ok := after.Sys().(*syscall.Stat_t); !ok || time.Since(time.Unix(st.Ctim.Unix())) < racyWindow {
-		return "", nil
-	}
-	return v, nil
+	return settledVersion(after, size, sum), nil
 }
 
 // unmap lets the code go (a load that did not take it).

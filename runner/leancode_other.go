@@ -34,6 +34,8 @@ func (*leanCode) takeCode(wazero.CompiledModule, []byte) error {
 
 func codeVersion(os.FileInfo, int, uint32) string { return "" }
 
+func settledVersion(os.FileInfo, int, uint32) string { return "" }
+
 func verifyCode(string, int, uint32) (string, error) {
 	return "", errors.New("no lean loads outside Linux")
 }
