@@ -34,27 +34,20 @@ func wait(w *atomic.Uint32, v uint32, d time.Duration) {
 // RunnersWait (TryAcquireMarked): a runner's release wakes one sleeper
 // (WakeTakers), which cannot tell whether others sleep.
 func Take(w *atomic.Uint32, k Kind, who uint32, d time.Duration) bool {
-	// The deadline counts from the first spin's start, or from the first
-	// sleep if it did not spin: the clock is read no more than it must
-	// be (in a virtual machine a read was a tenth of a contended lock's
-	// CPU).
+	// The deadline counts from the first sleep (a spin before it lasts
+	// spinFor at most): Take reads the clock only on its way to a sleep (in
+	// a virtual machine a read was a tenth of a contended lock's CPU).
 	var deadline time.Time
 	var mark uint32
 	for {
 		waiting := RunnersWait
 		if d == 0 {
 			waiting = 0
-		} else {
-			available, began := spin(w, k)
-			if d > 0 && deadline.IsZero() && !began.IsZero() {
-				deadline = began.Add(d)
-			}
-			if available {
-				// (Before it says it sleeps, so that the release it saw
-				// made no system call.)
-				if ok, _ := TryAcquireMarked(w, k, who, 0, mark); ok {
-					return true
-				}
+		} else if spin(w, k) {
+			// (Before it says it sleeps, so that the release it saw
+			// made no system call.)
+			if ok, _ := TryAcquireMarked(w, k, who, 0, mark); ok {
+				return true
 			}
 		}
 		ok, v := TryAcquireMarked(w, k, who, waiting, mark)
@@ -78,25 +71,24 @@ func Take(w *atomic.Uint32, k Kind, who uint32, d time.Duration) bool {
 }
 
 // spin looks at w until it is available, for spinFor at most, and reports
-// whether it is, and when it began to look, if it read the clock (zero
-// if the word was available at once, or on one CPU): a word held by a
-// process running on another CPU is usually released within a host call
-// or two, much sooner than a futex sleep and its wake-up take (both
-// processes pay a system call and a context switch). One CPU: no spin
-// (the holder cannot run meanwhile).
-func spin(w *atomic.Uint32, k Kind) (available bool, began time.Time) {
+// whether it is: a word held by a process running on another CPU is
+// usually released within a host call or two, much sooner than a futex
+// sleep and its wake-up take (both processes pay a system call and a
+// context switch). One CPU: no spin (the holder cannot run meanwhile).
+func spin(w *atomic.Uint32, k Kind) bool {
 	if !multiCPU {
-		return false, began
+		return false
 	}
+	var began time.Time
 	for i := 0; ; i++ {
 		if Available(k, w.Load()) {
-			return true, began
+			return true
 		}
 		if i%16 == 0 { // (a load is a few ns; one that misses the cache, 100)
 			if i == 0 {
 				began = time.Now()
 			} else if time.Since(began) > spinFor {
-				return false, began
+				return false
 			}
 		}
 	}
