@@ -57,7 +57,7 @@ func Instantiate(ctx context.Context, r wazero.Runtime, c Caller) (api.Module, e
 	shared := new(room)
 	for _, s := range abi.Ops() {
 		b.NewFunctionBuilder().
-			WithGoModuleFunction(&binding{s: s, c: c, room: shared, views: views(s)}, wasmParams(s), []api.ValueType{api.ValueTypeI32}).
+			WithGoModuleFunction(&binding{s: s, c: c, room: shared, views: holdsViews(s)}, wasmParams(s), []api.ValueType{api.ValueTypeI32}).
 			WithParameterNames(s.WasmNames()...).
 			Export(s.Name)
 	}
@@ -97,20 +97,20 @@ type binding struct {
 	s    *abi.Spec
 	c    Caller
 	room *room // the module's, shared by its functions
-	// views is how many of the parameters are views of guest memory in
-	// a request (the buffers in and out).
-	views int
+	// views says whether a request of it holds views of guest memory
+	// (buffers in or out: holdsViews).
+	views bool
 }
 
-// views counts s's parameters that are buffers, in or out.
-func views(s *abi.Spec) int {
-	n := 0
+// holdsViews says whether s has parameters that are buffers, in or out,
+// which its request holds as views of guest memory.
+func holdsViews(s *abi.Spec) bool {
 	for _, f := range s.Params {
 		if f.Kind == abi.Bytes || f.Kind == abi.Text || isBuffer(f.Kind) {
-			n++
+			return true
 		}
 	}
-	return n
+	return false
 }
 
 // request is the room of one call's wire.Msg and its out-parameters: a
@@ -148,11 +148,11 @@ func (r *room) take() *request {
 // give takes back rq, which take returned, dropping the views of guest
 // memory it holds, if its call had any (views; a lock's call has none,
 // and clears nothing).
-func (r *room) give(rq *request, views int) {
-	if views > 0 {
-		clear(rq.bufs[:views])
-		clear(rq.outs[:views])
-		clear(rq.out[:]) // (indexed by every out-parameter)
+func (r *room) give(rq *request, views bool) {
+	if views {
+		clear(rq.bufs[:])
+		clear(rq.outs[:])
+		clear(rq.out[:])
 	}
 	if rq == &r.rq {
 		r.busy.Store(false)
