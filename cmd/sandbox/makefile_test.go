@@ -2,6 +2,7 @@ package main
 
 import (
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -25,5 +26,28 @@ func TestMakeDemoIsShell(t *testing.T) {
 		if out, err := sh.CombinedOutput(); err != nil {
 			t.Errorf("make %s prints what sh rejects: %v\n%s\n%s", strings.Join(args, " "), err, out, script)
 		}
+	}
+}
+
+// TestMakeBuildStamps: `make build` builds the sandbox binary and the
+// runner binary with one stamp of the source (runner.Command takes the
+// runner binary only then).
+func TestMakeBuildStamps(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make not installed")
+	}
+	cmd := exec.Command("make", "-n", "-B", "build")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("make -n -B build: %v", err)
+	}
+	stamp := regexp.MustCompile(`go build -ldflags '-X github.com/sandbox-dev/sandbox/runner.Stamp=([0-9a-f]{16})' -o (\S+) `)
+	stamps := map[string]string{}
+	for _, m := range stamp.FindAllStringSubmatch(string(out), -1) {
+		stamps[m[2]] = m[1]
+	}
+	if s := stamps["bin/sandbox"]; s == "" || stamps["bin/sandbox-runner"] != s {
+		t.Errorf("the two binaries' stamps: %v; want one, in both:\n%s", stamps, out)
 	}
 }

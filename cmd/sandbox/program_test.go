@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +58,18 @@ func TestRunnerProgram(t *testing.T) {
 	if !strings.Contains(want, "Process-") {
 		t.Fatalf("the guest's children printed nothing:\n%s", want)
 	}
+	t.Run("told another stamp", func(t *testing.T) {
+		// A runner binary replaced after the host chose it: told the
+		// host's stamp, it refuses to run.
+		cmd := exec.Command(filepath.Join(dir, runner.ProgramName), runner.Mode, "--stamp", "test-0", "--module", guest)
+		var errb strings.Builder
+		cmd.Stderr = &errb
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != runner.ExitFailed || !strings.Contains(errb.String(), `"test-1", not the host's "test-0"`) {
+			t.Errorf("the runner binary told another stamp: %v\n%s", err, errb.String())
+		}
+	})
 	t.Run("another stamp", func(t *testing.T) {
 		build(t, "cmd/sandbox-runner", runner.ProgramName, "test-2")
 		out, log := run(t)
