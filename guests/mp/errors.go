@@ -184,8 +184,5 @@ func opError(e errno, op, name string, msgs map[errno]string) error {
 	if e == errnoOK {
 		return nil
 	}
-	if msg, ok := msgs[e]; ok {
-		return &procError{msg: msg, err: e.err()}
-	}
-	return fmt.Errorf("mp: %s %s: %w", op, name, e.err())
+	return objFailed(e, op+" "+name, msgs)
 }
