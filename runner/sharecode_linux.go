@@ -276,24 +276,15 @@ func subtract(m codeMapping, maps map[codeMapping]bool) []codeMapping {
 
 // openSame opens name if it holds exactly want.
 func openSame(name string, want []byte) (*os.File, error) {
-	f, err := os.Open(name)
+	f, fi, got, err := mapCode(name, len(want), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err == nil && fi.Size() != int64(len(want)) {
+	defer unix.Munmap(got)
+	if fi.Size() != int64(len(want)) {
 		err = fmt.Errorf("%s: %d bytes, not %d", name, fi.Size(), len(want))
-	}
-	var got []byte
-	if err == nil {
-		got, err = unix.Mmap(int(f.Fd()), 0, len(want), unix.PROT_READ, unix.MAP_SHARED)
-	}
-	if err == nil {
-		same := equalPieces(got, want)
-		unix.Munmap(got)
-		if !same {
-			err = fmt.Errorf("%s: not the same code", name)
-		}
+	} else if !equalPieces(got, want) {
+		err = fmt.Errorf("%s: not the same code", name)
 	}
 	if err != nil {
 		f.Close()
