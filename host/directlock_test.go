@@ -48,8 +48,10 @@ func runnerServed(evs []events.Event, op string) (runner, hostServed int) {
 // guest (a Lock released by another process, timeouts, a counter under an
 // RLock and a Semaphore, a Condition whose waits the host serves over a
 // lock the runners take, a holder killed while another process waits)
-// print exactly what they print when the host serves every acquire; and
-// the acquires and releases on the locks were served by the runners.
+// print exactly what they print when the host serves every acquire, with
+// an event log or without one (then the runners serve what needs no wait
+// with no message made: hostfuncs.Shortcut); and the acquires and
+// releases on the locks were served by the runners.
 func TestDirectLocks(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("direct locks are Linux's")
@@ -67,6 +69,13 @@ func TestDirectLocks(t *testing.T) {
 			}
 			if got != want {
 				t.Errorf("direct locks printed\n%s\nthe host's locks\n%s", got, want)
+			}
+			got, _, err = directRunWith(t, "internal/testguests/ipc", true, 0, directLocks(true, false), scenario)
+			if err != nil {
+				t.Fatalf("direct locks, no event log: %v\n%s", err, got)
+			}
+			if got != want {
+				t.Errorf("direct locks, no event log, printed\n%s\nthe host's locks\n%s", got, want)
 			}
 			if n, _ := runnerServed(hostEvents, "lock_acquire"); n != 0 {
 				t.Errorf("without direct locks, runners served %d lock_acquire", n)

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sandbox-dev/sandbox/hostfuncs"
 	"github.com/sandbox-dev/sandbox/internal/abi"
 	"github.com/sandbox-dev/sandbox/internal/lockword"
 	"github.com/sandbox-dev/sandbox/internal/wire"
@@ -103,15 +104,61 @@ func (d *direct) mapMemory(fd, size int) bool {
 	return true
 }
 
+// shortcutLock serves lock_acquire or lock_release of a direct lock the
+// process has used when that needs neither a wait nor a record
+// (remote.Shortcut): an acquire that takes the lock at once, or is not to
+// wait; a release that needs no sync (the release makes it). served is
+// false when serveLock is to serve it.
+func (d *direct) shortcutLock(op abi.Op, args *hostfuncs.IntArgs) (result int64, e abi.Errno, served bool, err error) {
+	if d.want != 0 || args.N == 0 {
+		return 0, abi.OK, false, nil
+	}
+	h := int32(args.Int(0))
+	l := d.locks[h]
+	if l == nil {
+		return 0, abi.OK, false, nil // (not used yet, or the host's)
+	}
+	if op == abi.OpLockAcquire {
+		if d.takeNow(l) {
+			return 1, abi.OK, true, nil
+		}
+		return 0, abi.OK, args.N > 1 && args.Int(1) == 0, nil // (a wait: serveLock's)
+	}
+	if d.r.unsynced {
+		return 0, abi.OK, false, nil
+	}
+	e, _, err = d.releaseLock(l, h)
+	return 0, e, true, err
+}
+
+// takeNow takes the lock for the process (or one more level of an RLock
+// it owns) if it can at once.
+func (d *direct) takeNow(l *lockRef) bool {
+	self := uint32(d.self)
+	if l.rlock && lockword.Value(l.word.Load()) == self {
+		l.level.Add(1)
+		return true
+	}
+	who := self
+	if l.kind == lockword.Count {
+		who = 0
+	}
+	if ok, _ := lockword.TryAcquire(l.word, l.kind, who, 0); !ok {
+		return false
+	}
+	if l.rlock {
+		l.level.Store(1)
+	}
+	return true
+}
+
 // acquire takes the lock (or one more level of an RLock the process
 // owns), waiting up to timeout (negative: no bound).
 func (c *call) acquire(l *lockRef, timeout time.Duration) error {
-	self := uint32(c.d.self)
-	if l.rlock && lockword.Value(l.word.Load()) == self {
-		l.level.Add(1)
+	if c.d.takeNow(l) {
 		c.result = 1
-	} else {
-		who := self
+	} else if timeout != 0 {
+		who := uint32(c.d.self)
 		if l.kind == lockword.Count {
 			who = 0
 		}
@@ -146,28 +193,40 @@ func (c *call) release(l *lockRef, h int32) error {
 			return err
 		}
 	}
+	e, reason, err := d.releaseLock(l, h)
+	if err == nil && e != abi.OK {
+		return c.fail(e, reason)
+	}
+	return err
+}
+
+// releaseLock gives the lock back (one level of an RLock), and wakes who
+// sleeps on it: runners by a futex wake, the host by KindReleased. e and
+// reason say why it cannot (the lock is as it was); err is a failure to
+// tell the host.
+func (d *direct) releaseLock(l *lockRef, h int32) (e abi.Errno, reason string, err error) {
 	self := uint32(d.self)
 	var sleepers uint32
 	switch {
 	case l.rlock:
 		if lockword.Value(l.word.Load()) != self || l.level.Load() == 0 {
-			return c.fail(abi.ENOTOWNER, "attempt to release recursive lock not owned by thread")
+			return abi.ENOTOWNER, "attempt to release recursive lock not owned by thread", nil
 		}
 		if l.level.Add(^uint32(0)) != 0 {
-			return nil
+			return abi.OK, "", nil
 		}
 		sleepers, _ = lockword.ReleaseHeld(l.word, self)
 	default:
 		var ok bool
 		if sleepers, ok = lockword.Release(l.word, l.kind, l.max); !ok {
-			return c.fail(abi.EVALUE, "semaphore or lock released too many times")
+			return abi.EVALUE, "semaphore or lock released too many times", nil
 		}
 	}
 	if sleepers&lockword.RunnersWait != 0 {
 		lockword.WakeTakers(l.word, l.kind)
 	}
 	if sleepers&lockword.HostWaits != 0 {
-		return d.r.send(&wire.Msg{Kind: wire.KindReleased, Ints: []int64{int64(h)}})
+		return abi.OK, "", d.r.send(&wire.Msg{Kind: wire.KindReleased, Ints: []int64{int64(h)}})
 	}
-	return nil
+	return abi.OK, "", nil
 }

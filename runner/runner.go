@@ -37,6 +37,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/sandbox-dev/sandbox/hostfuncs"
+	"github.com/sandbox-dev/sandbox/internal/abi"
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
@@ -566,7 +567,17 @@ func (r *remote) ready() error {
 	return r.pendingErr
 }
 
-var _ hostfuncs.Caller = (*remote)(nil)
+var _ hostfuncs.Shortcut = (*remote)(nil)
+
+// Shortcut serves, with no message made, a call that the process's direct
+// objects serve at once (direct.shortcut); served is false when Call is
+// to serve it.
+func (r *remote) Shortcut(op abi.Op, args hostfuncs.IntArgs) (result int64, e abi.Errno, served bool, err error) {
+	if r.direct == nil || r.pending != nil || r.pendingErr != nil {
+		return 0, abi.OK, false, nil
+	}
+	return r.direct.shortcut(op, &args)
+}
 
 func (r *remote) Call(ctx context.Context, req *wire.Msg) (*wire.Msg, error) {
 	if err := r.ready(); err != nil {
