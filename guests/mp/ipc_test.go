@@ -537,14 +537,14 @@ func TestReceive(t *testing.T) {
 		}
 	})
 	t.Run("inbox", func(t *testing.T) {
-		// A receive offers the scratch buffer; messages of a stream over
-		// minRecvBuffer are then cut one after another from a chunk of
-		// carvedPerChunk times the larger of the message and the one
-		// before, each its own length as capacity; smaller ones, and
-		// those over maxCarved, are copies of their own that leave the
-		// chunk as it was; a chunk too large for the stream is made
-		// again; a message over scratchSize is asked for again with room
-		// for it, and the next one then first so.
+		// A receive offers the scratch buffer; messages of a stream are
+		// then cut one after another from a chunk of carvedPerChunk times
+		// the larger of the message and the one before, each its own
+		// length as capacity; empty ones, and those over maxCarved, are
+		// copies of their own that leave the chunk as it was; a chunk too
+		// large for the stream is made again; a message over scratchSize
+		// is asked for again with room for it, and the next one then
+		// first so.
 		var in inbox
 		var bufs []int // the length of every buffer offered
 		recvErr := func(msg string, e errno) []byte {
@@ -607,10 +607,22 @@ func TestReceive(t *testing.T) {
 		if !after(next, small) {
 			t.Error("the chunk did not move by the message's length")
 		}
+		tiny := recv("tiny") // (after one of 600: the chunk stays)
+		if !after(small, tiny) {
+			t.Error("a message of 4 is not cut after the one before")
+		}
+		// Two of 4 in a row: a chunk of 16 times 4.
+		tiny2 := recv("tin2")
+		tiny3 := recv("tin3")
+		if in.size != carvedPerChunk*4 || after(tiny, tiny2) || !after(tiny2, tiny3) {
+			t.Errorf("chunk of %d bytes for messages of 4", in.size)
+		}
+		if string(tiny)+string(tiny2)+string(tiny3) != "tinytin2tin3" {
+			t.Error("a message changed")
+		}
 		left = len(in.chunk)
-		tiny := recv("tiny")
-		if len(in.chunk) != left || after(small, tiny) {
-			t.Error("a message under minRecvBuffer was cut from the chunk")
+		if empty := recv(""); len(in.chunk) != left || empty == nil {
+			t.Errorf("an empty message moved the chunk, or is nil (%v)", empty)
 		}
 		big := strings.Repeat("b", maxCarved+1)
 		b := recv(big)
