@@ -116,7 +116,9 @@ func (d *direct) shortcutLock(op abi.Op, args *hostfuncs.IntArgs) (result int64,
 	h := int32(args.Int(0))
 	l := d.locks[h]
 	if l == nil {
-		return 0, abi.OK, false, nil // (not used yet, or the host's)
+		// Not used yet, or the host's. (A lock in d.locks passed
+		// serveLock's check of d.self when it was first used.)
+		return 0, abi.OK, false, nil
 	}
 	if op == abi.OpLockAcquire {
 		if d.takeNow(l) {

@@ -400,8 +400,8 @@ func (g *guest) run(ctx context.Context, assign *wire.Msg) (int, *wire.Msg, erro
 		if caller.ready() != nil {
 			return // (returned below)
 		}
-		reported = true
 		reportErr = g.report(int(code&0xff), nil, &mems)
+		reported = true // (sent or not: the host is gone then)
 	}
 	defer func() { caller.exiting = nil }()
 	inst, err := instantiate(withLinearMemory(ctx, &mems), g.mod, mc)

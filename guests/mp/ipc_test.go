@@ -539,8 +539,10 @@ func TestReceive(t *testing.T) {
 	t.Run("inbox", func(t *testing.T) {
 		// A receive offers the scratch buffer; messages of a stream are
 		// then cut one after another from a chunk of carvedPerChunk times
-		// the larger of the message and the one before, each its own
-		// length as capacity; empty ones, and those over maxCarved, are
+		// the larger of the message and the one before (one of
+		// minRecvBuffer or less, after one as small, of carvedPerChunk
+		// times itself), each its own length as capacity; empty ones,
+		// those over maxCarved, and small ones after a larger one, are
 		// copies of their own that leave the chunk as it was; a chunk too
 		// large for the stream is made again; a message over scratchSize
 		// is asked for again with room for it, and the next one then
@@ -607,9 +609,10 @@ func TestReceive(t *testing.T) {
 		if !after(next, small) {
 			t.Error("the chunk did not move by the message's length")
 		}
-		tiny := recv("tiny") // (after one of 600: the chunk stays)
-		if !after(small, tiny) {
-			t.Error("a message of 4 is not cut after the one before")
+		left = len(in.chunk)
+		tiny := recv("tiny") // (after one of 600: a copy, the chunk stays)
+		if after(small, tiny) || len(in.chunk) != left {
+			t.Error("a message of 4 after one of 600 was cut from its chunk")
 		}
 		// Two of 4 in a row: a chunk of 16 times 4.
 		tiny2 := recv("tin2")
@@ -619,6 +622,12 @@ func TestReceive(t *testing.T) {
 		}
 		if string(tiny)+string(tiny2)+string(tiny3) != "tinytin2tin3" {
 			t.Error("a message changed")
+		}
+		// One of 2 after them: a chunk of 16 times 2 (one of 4 kept would
+		// keep alive 32 times it).
+		two := recv("tw")
+		if in.size != carvedPerChunk*2 || after(tiny3, two) {
+			t.Errorf("chunk of %d bytes for a message of 2 after ones of 4", in.size)
 		}
 		left = len(in.chunk)
 		if empty := recv(""); len(in.chunk) != left || empty == nil {

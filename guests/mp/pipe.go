@@ -108,8 +108,8 @@ func (c *Conn) Recv(v any) error {
 // recv_bytes: a value sent with Send comes as it was sent (its tag byte,
 // or its JSON). A message of any size is taken whole. Errors are Recv's.
 // The bytes are the caller's; their capacity is their length (appending
-// copies them), and a message over 512 B, up to 8 KiB, shares its backing
-// array with others received on c (inbox, in object.go).
+// copies them), and a message of up to 8 KiB may share its backing array
+// with others received on c (inbox, in object.go).
 func (c *Conn) RecvBytes() ([]byte, error) {
 	h := c.h()
 	b, e := receive(&c.in, -1, func(timeoutNs int64, buf []byte) (uint32, errno) {
