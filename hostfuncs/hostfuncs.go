@@ -55,15 +55,19 @@ type Caller interface {
 // A Shortcut is a Caller that may serve a call straight from its integer
 // parameters, with no wire.Msg made: a call of an import whose
 // parameters are handles, integers, booleans and timeouts, and whose one
-// result, if it has one, is an integer. In a runner such a call (a direct
-// lock's acquire or release) took a few hundred nanoseconds, a third of
-// them in building its message and unpacking its reply, and a contended
-// Lock is held for as long as its release takes to reach the lock's word.
+// result, if it has one, is an integer. In a runner a direct lock's
+// acquire+release took 378 ns, 90 of them in building the calls'
+// messages and unpacking their replies, and a contended Lock is held for
+// as long as its release takes to reach the lock's word.
 type Shortcut interface {
 	Caller
-	// Shortcut serves op with args, or says it does not (served false:
-	// Call serves it). result is written to the out-parameter of an
-	// answer OK; err is Call's.
+	// Shortcut serves op with args, or declines it (served false), leaving
+	// no trace: Call then serves the call from the start. result is
+	// written to the out-parameter of an answer OK; an error aborts the
+	// guest, as Call's does. It is called as Call is (one call of a guest
+	// at a time; calls of other instances of the module may come at once)
+	// and serves only what needs no wait: a call that may block is
+	// declined, for Call.
 	Shortcut(op abi.Op, args IntArgs) (result int64, errno abi.Errno, served bool, err error)
 }
 

@@ -175,7 +175,7 @@ func (d *direct) serve(req *wire.Msg) (reply *wire.Msg, ok bool, err error) {
 	return &c.reply, true, nil
 }
 
-// shortcut serves op with ints (hostfuncs.Shortcut) when it is a call on
+// shortcut serves op with args (hostfuncs.Shortcut) when it is a call on
 // a direct lock that needs neither a wait nor a record (shortcutLock);
 // served is false when serve is to serve it.
 func (d *direct) shortcut(op abi.Op, args *hostfuncs.IntArgs) (result int64, e abi.Errno, served bool, err error) {

@@ -3,6 +3,7 @@ package runner
 import (
 	"net"
 	"testing"
+	"time"
 
 	"github.com/sandbox-dev/sandbox/hostfuncs"
 	"github.com/sandbox-dev/sandbox/internal/abi"
@@ -16,8 +17,8 @@ import (
 // serveLock's) or answered 0 at timeout 0; an RLock's levels; a
 // semaphore's count and its bound; a release that is refused leaves the
 // word as it was; one that finds the host waiting tells it
-// (KindReleased). It declines a lock not used yet, and every call when
-// the host wants records or output is to be synced before a release.
+// (KindReleased). It declines a lock not used yet, every call when the
+// host wants records, and a release when output is to be synced first.
 func TestShortcutLock(t *testing.T) {
 	const self, other = 7, 9
 	type step struct {
@@ -87,7 +88,8 @@ func TestShortcutLock(t *testing.T) {
 			acquire(-1, false, 0, 0, 0),
 			release(false, abi.OK, 0, 0),
 		}},
-		{name: "unsynced", kind: lockword.Holder, word: held, unsynced: true, steps: []step{
+		{name: "unsynced", kind: lockword.Holder, unsynced: true, steps: []step{
+			acquire(-1, true, 1, held, 0),
 			release(false, abi.OK, held, 0),
 		}},
 		{name: "not used yet", kind: lockword.Holder, unknown: true, steps: []step{
@@ -139,15 +141,55 @@ func TestShortcutLock(t *testing.T) {
 					t.Errorf("step %d (op %d): word %#x level %d, want %#x, %d", i, s.op, w, l, s.word, s.level)
 				}
 				if s.released {
-					m := <-frames
-					if m == nil || m.Kind != wire.KindReleased || m.Int(0) != h {
-						t.Errorf("step %d: frame %+v, want KindReleased of %d", i, m, h)
+					select {
+					case m := <-frames:
+						if m == nil || m.Kind != wire.KindReleased || m.Int(0) != h {
+							t.Errorf("step %d: frame %+v, want KindReleased of %d", i, m, h)
+						}
+					case <-time.After(10 * time.Second):
+						t.Fatalf("step %d: no KindReleased sent", i)
 					}
 				}
 			}
 			runnerEnd.Close()
 			if m, ok := <-frames; ok {
 				t.Errorf("an unexpected frame: %+v", m)
+			}
+		})
+	}
+}
+
+// TestRemoteShortcut: a runner offers a call to its process's direct
+// objects only once the process is assigned (no parked guest waiting
+// for its assignment, none that failed to take it).
+func TestRemoteShortcut(t *testing.T) {
+	const h = 3
+	tests := []struct {
+		name   string
+		remote func(d *direct) *remote
+		served bool
+	}{
+		{"assigned", func(d *direct) *remote { return d.r }, true},
+		{"no process yet", func(d *direct) *remote { d.r.direct = nil; return d.r }, false},
+		{"parked", func(d *direct) *remote { d.r.pending = func() error { return nil }; return d.r }, false},
+		{"assignment failed", func(d *direct) *remote { d.r.pendingErr = errProtocol; return d.r }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &remote{}
+			d := newDirect(r, 7)
+			r.direct = d
+			d.mem = make([]byte, lockword.SlotSize)
+			word, level := lockword.Slot(d.mem, 0)
+			d.locks[h] = &lockRef{word: word, level: level, kind: lockword.Holder}
+			args := hostfuncs.IntArgs{N: 2}
+			args.Ints[0], args.Ints[1] = h, -1
+			result, e, served, err := tt.remote(d).Shortcut(abi.OpLockAcquire, args)
+			if err != nil || served != tt.served || (served && (result != 1 || e != abi.OK)) {
+				t.Errorf("Shortcut = %d, %d, %v, %v; want served %v", result, e, served, err, tt.served)
+			}
+			if taken := word.Load() != 0; taken != tt.served {
+				t.Errorf("the lock taken: %v, want %v", taken, tt.served)
 			}
 		})
 	}

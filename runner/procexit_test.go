@@ -36,7 +36,9 @@ var exitThree = []byte{
 // report to make, it ends the guest all the same.
 func TestProcExit(t *testing.T) {
 	ctx := context.Background()
-	want, err := wasi_snapshot_preview1.NewBuilder(wazero.NewRuntime(ctx)).Compile(ctx)
+	wantRT := wazero.NewRuntime(ctx)
+	defer wantRT.Close(ctx)
+	want, err := wasi_snapshot_preview1.NewBuilder(wantRT).Compile(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

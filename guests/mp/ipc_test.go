@@ -539,14 +539,12 @@ func TestReceive(t *testing.T) {
 	t.Run("inbox", func(t *testing.T) {
 		// A receive offers the scratch buffer; messages of a stream are
 		// then cut one after another from a chunk of carvedPerChunk times
-		// the larger of the message and the one before (one of
-		// minRecvBuffer or less, after one as small, of carvedPerChunk
-		// times itself), each its own length as capacity; empty ones,
-		// those over maxCarved, and small ones after a larger one, are
-		// copies of their own that leave the chunk as it was; a chunk too
-		// large for the stream is made again; a message over scratchSize
-		// is asked for again with room for it, and the next one then
-		// first so.
+		// the larger of the message and the one before, each its own
+		// length as capacity; empty ones, those over maxCarved, and ones
+		// of minRecvBuffer or less after one over it, are copies of their
+		// own that leave the chunk as it was; a chunk too large for the
+		// stream is made again; a message over scratchSize is asked for
+		// again with room for it, and the next one then first so.
 		var in inbox
 		var bufs []int // the length of every buffer offered
 		recvErr := func(msg string, e errno) []byte {
@@ -623,11 +621,26 @@ func TestReceive(t *testing.T) {
 		if string(tiny)+string(tiny2)+string(tiny3) != "tinytin2tin3" {
 			t.Error("a message changed")
 		}
-		// One of 2 after them: a chunk of 16 times 2 (one of 4 kept would
-		// keep alive 32 times it).
-		two := recv("tw")
-		if in.size != carvedPerChunk*2 || after(tiny3, two) {
-			t.Errorf("chunk of %d bytes for a message of 2 after ones of 4", in.size)
+		// One of 2 after them: cut after them (16 times the larger of 2
+		// and 4).
+		if two := recv("tw"); !after(tiny3, two) || in.size != carvedPerChunk*4 {
+			t.Errorf("a message of 2 after ones of 4 not cut after them (chunk of %d)", in.size)
+		}
+		// At minRecvBuffer's edge: one of minRecvBuffer+1 is cut, one of
+		// minRecvBuffer after it copied out, one more after that cut from a
+		// chunk made for them.
+		over := recv(strings.Repeat("o", minRecvBuffer+1))
+		left = len(in.chunk)
+		edge := recv(strings.Repeat("e", minRecvBuffer))
+		if after(over, edge) || len(in.chunk) != left {
+			t.Error("a message of minRecvBuffer after a larger one was cut from the chunk")
+		}
+		edge2 := recv(strings.Repeat("f", minRecvBuffer))
+		if in.size != carvedPerChunk*minRecvBuffer || len(in.chunk) != in.size-minRecvBuffer {
+			t.Errorf("a message of minRecvBuffer after one as small: chunk of %d, %d left", in.size, len(in.chunk))
+		}
+		if string(over) != strings.Repeat("o", minRecvBuffer+1) || string(edge)+string(edge2) != strings.Repeat("e", minRecvBuffer)+strings.Repeat("f", minRecvBuffer) {
+			t.Error("a message changed")
 		}
 		left = len(in.chunk)
 		if empty := recv(""); len(in.chunk) != left || empty == nil {

@@ -189,10 +189,9 @@ const minRecvBuffer = 512
 // 5.3 us a message; 64 B: 2.4 -> 1.85; queue, 64 B: 3.3 -> 2.4). A small
 // one too (in a guest's wasm code, a buffer of 64 B made and filled took
 // 380-430 ns; cut from a chunk that holds 16 such, 180 ns; 16 B: 300
-// against 85), but only from a chunk made for messages of its size or
-// less than minRecvBuffer: one that follows a larger message is copied
-// out at its size, so that a small message kept never keeps alive more
-// than carvedPerChunk times itself. A chunk holds carvedPerChunk messages the
+// against 85), unless it follows one over minRecvBuffer: it is then
+// copied out at its size, so that a small message kept never keeps a
+// large message's chunk alive. A chunk holds carvedPerChunk messages the
 // size of the larger of the last two, and at most maxChunk bytes; it is
 // made again when that shrinks below its share (a stream of smaller
 // messages). A message cut from a chunk and kept alive keeps the chunk
@@ -313,24 +312,16 @@ const scratchSize = 64 << 10
 // receive may use, to where it stays: one of 1 to maxCarved bytes is cut
 // from the chunk, which is made again when it is short or when it is
 // over carvedPerChunk times the larger of msg and the message before it,
-// of size prev (for one of minRecvBuffer bytes or less, over
-// carvedPerChunk times msg; such a one after a larger one gets a buffer
-// of its own); any other gets a buffer of its own, its size.
+// of size prev; an empty one, a larger one, and one of minRecvBuffer
+// bytes or less after one over it, get a buffer of their own, their size.
 func (in *inbox) keep(msg []byte, prev int) []byte {
 	size := len(msg)
-	n := max(size, prev)
-	if size <= minRecvBuffer {
-		if prev > minRecvBuffer {
-			return own(msg) // (leaving the larger ones' chunk to them)
-		}
-		n = size
-	}
-	if size == 0 || size > maxCarved {
+	if size == 0 || size > maxCarved || (size <= minRecvBuffer && prev > minRecvBuffer) {
 		return own(msg)
 	}
 	// (No call between taking in.chunk and cutting from it can let
 	// another goroutine run: make may, before.)
-	if len(in.chunk) < size || in.size > carvedPerChunk*n {
+	if n := max(size, prev); len(in.chunk) < size || in.size > carvedPerChunk*n {
 		in.size = min(carvedPerChunk*n, maxChunk)
 		in.chunk = make([]byte, in.size)
 	}
