@@ -152,16 +152,19 @@ type binding struct {
 func shortcuts(s *abi.Spec) bool {
 	outs := 0
 	for _, f := range s.Params {
-		switch f.Kind {
-		case abi.Handle, abi.I32, abi.Bool, abi.Timeout:
-		case abi.OutHandle, abi.OutI32, abi.OutBool:
+		switch {
+		case intResult(f.Kind):
 			outs++
-		default:
+		case f.Kind != abi.Handle && f.Kind != abi.I32 && f.Kind != abi.Bool && f.Kind != abi.Timeout:
 			return false
 		}
 	}
 	return outs <= 1 && s.Posts == 0
 }
+
+// intResult says whether a parameter of kind k is an integer result: a
+// pointer to the i32 the call writes.
+func intResult(k abi.Kind) bool { return k == abi.OutHandle || k == abi.OutI32 || k == abi.OutBool }
 
 // intParam is the value in Ints of an integer parameter of kind k
 // passed as v: an i32 sign-extended, a timeout as it is.
@@ -179,15 +182,14 @@ func (b *binding) shortcut(mem api.Memory, stack []uint64) (e abi.Errno, served 
 	var args IntArgs
 	out, hasOut := uint32(0), false
 	for i, f := range b.s.Params {
-		switch f.Kind {
-		case abi.OutHandle, abi.OutI32, abi.OutBool:
+		if intResult(f.Kind) {
 			out, hasOut = uint32(stack[i]), true
-		default:
+		} else {
 			args.Ints[args.N] = intParam(f.Kind, stack[i])
 			args.N++
 		}
 	}
-	if hasOut && uint64(out)+4 > uint64(mem.Size()) {
+	if hasOut && !within(uint64(mem.Size()), out, 4) {
 		return 0, false
 	}
 	result, e, served, err := b.short.Shortcut(b.s.Op, args)
@@ -199,6 +201,9 @@ func (b *binding) shortcut(mem api.Memory, stack []uint64) (e abi.Errno, served 
 	}
 	return e, served
 }
+
+// within says whether n bytes at ptr lie inside a memory of size bytes.
+func within(size uint64, ptr, n uint32) bool { return uint64(ptr)+uint64(n) <= size }
 
 // holdsViews says whether s has parameters that are buffers, in or out,
 // which its request holds as views of guest memory.
@@ -290,7 +295,7 @@ func (b *binding) call(ctx context.Context, mem api.Memory, stack []uint64) abi.
 // serve is call with rq, the call's request.
 func (b *binding) serve(ctx context.Context, mem api.Memory, stack []uint64, rq *request) abi.Errno {
 	size := uint64(mem.Size())
-	fits := func(ptr, n uint32) bool { return uint64(ptr)+uint64(n) <= size }
+	fits := func(ptr, n uint32) bool { return within(size, ptr, n) }
 	rq.msg = wire.Msg{Kind: wire.KindCall, Op: b.s.Op, Ints: rq.ints[:0], Bufs: rq.bufs[:0], Out: rq.outs[:0]}
 	req := &rq.msg
 	if b.s.Posts != 0 {

@@ -1,8 +1,7 @@
-package hostfuncs
+package hostfuncs_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"slices"
 	"testing"
@@ -10,73 +9,48 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/sandbox-dev/sandbox/hostfuncs"
 	"github.com/sandbox-dev/sandbox/internal/abi"
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
-// forwarder is a module with one page of memory (exported as "memory")
-// that exports as "f" a function passing its parameters to the import of
-// s and returning its errno.
-func forwarder(s *abi.Spec) []byte {
-	section := func(id byte, body ...byte) []byte {
-		return append(binary.AppendUvarint([]byte{id}, uint64(len(body))), body...)
-	}
-	name := func(s string) []byte { return append(binary.AppendUvarint(nil, uint64(len(s))), s...) }
-	params := wasmParams(s)
-	typ := append([]byte{1, 0x60, byte(len(params))}, params...)
-	typ = append(typ, 1, api.ValueTypeI32)
-	imp := append([]byte{1}, name(ModuleName)...)
-	imp = append(append(imp, name(s.Name)...), 0, 0)
-	exp := append(append([]byte{2}, name("memory")...), 2, 0)
-	exp = append(append(exp, name("f")...), 0, 1)
-	body := []byte{0} // no locals
-	for i := range params {
-		body = append(body, 0x20, byte(i)) // local.get i
-	}
-	body = append(body, 0x10, 0, 0x0b) // call the import, end
-	code := append([]byte{1}, binary.AppendUvarint(nil, uint64(len(body)))...)
-	m := []byte{0, 'a', 's', 'm', 1, 0, 0, 0}
-	m = append(m, section(1, typ...)...)
-	m = append(m, section(2, imp...)...)
-	m = append(m, section(3, 1, 0)...)
-	m = append(m, section(5, 1, 0, 1)...)
-	m = append(m, section(7, exp...)...)
-	return append(m, section(10, append(code, body...)...)...)
-}
-
-// shortcutHost is a Shortcut that serves as told, and remembers what it
-// was offered and what it was called with.
+// shortcutHost is a Shortcut that serves as told, remembers what it was
+// offered, and answers Call as answer does.
 type shortcutHost struct {
+	answer
 	result  int64
 	errno   abi.Errno
 	serve   bool
 	err     error
 	offered [][]int64
-	called  [][]int64
-	reply   *wire.Msg
 }
 
-func (h *shortcutHost) Shortcut(op abi.Op, args IntArgs) (int64, abi.Errno, bool, error) {
+func (h *shortcutHost) Shortcut(op abi.Op, args hostfuncs.IntArgs) (int64, abi.Errno, bool, error) {
 	h.offered = append(h.offered, slices.Clone(args.Ints[:args.N]))
 	return h.result, h.errno, h.serve, h.err
 }
 
-func (h *shortcutHost) Call(_ context.Context, req *wire.Msg) (*wire.Msg, error) {
-	h.called = append(h.called, slices.Clone(req.Ints))
-	return h.reply, nil
+// called is the Ints of every call Call served.
+func (h *shortcutHost) called() [][]int64 {
+	var ints [][]int64
+	for _, m := range h.got {
+		ints = append(ints, m.Ints)
+	}
+	return ints
 }
 
-// callSpec instantiates the host module of h and a forwarder of s, and
-// calls it with args; memory is filled with 0xaa first.
-func callSpec(t *testing.T, h Caller, s *abi.Spec, args ...uint64) (abi.Errno, api.Memory, error) {
+// callSpec instantiates the host module of h and the module of every
+// import (everyImport), fills its memory with 0xaa, and calls the import
+// of s with args.
+func callSpec(t *testing.T, h hostfuncs.Caller, s *abi.Spec, args ...uint64) (abi.Errno, api.Memory, error) {
 	t.Helper()
 	ctx := context.Background()
 	r := wazero.NewRuntime(ctx)
 	t.Cleanup(func() { r.Close(ctx) })
-	if _, err := Instantiate(ctx, r, h); err != nil {
+	if _, err := hostfuncs.Instantiate(ctx, r, h); err != nil {
 		t.Fatal(err)
 	}
-	m, err := r.Instantiate(ctx, forwarder(s))
+	m, err := r.Instantiate(ctx, everyImport())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +59,7 @@ func callSpec(t *testing.T, h Caller, s *abi.Spec, args ...uint64) (abi.Errno, a
 	for i := range fill {
 		fill[i] = 0xaa
 	}
-	res, err := m.ExportedFunction("f").Call(ctx, args...)
+	res, err := m.ExportedFunction(s.Name).Call(ctx, args...)
 	if err != nil {
 		return 0, mem, err
 	}
@@ -114,8 +88,8 @@ func TestShortcut(t *testing.T) {
 	}{
 		{"served", shortcutHost{result: 1, serve: true}, out, abi.OK, 1, 1, 0, false},
 		{"served, failed", shortcutHost{result: 1, errno: abi.EBADH, serve: true}, out, abi.EBADH, 0xaaaaaaaa, 1, 0, false},
-		{"declined", shortcutHost{reply: &wire.Msg{Ints: []int64{1}}}, out, abi.OK, 1, 1, 1, false},
-		{"bad result pointer", shortcutHost{serve: true}, 65536 - 3, abi.EFAULT, 0xaaaaaaaa, 0, 0, false},
+		{"declined", shortcutHost{answer: answer{reply: &wire.Msg{Ints: []int64{1}}}}, out, abi.OK, 1, 1, 1, false},
+		{"bad result pointer", shortcutHost{serve: true}, page - 3, abi.EFAULT, 0xaaaaaaaa, 0, 0, false},
 		{"error", shortcutHost{serve: true, err: gone}, out, 0, 0xaaaaaaaa, 1, 0, true},
 	}
 	for _, tt := range tests {
@@ -131,10 +105,11 @@ func TestShortcut(t *testing.T) {
 			if got, _ := mem.ReadUint32Le(out); got != tt.wantOut {
 				t.Errorf("result %#x, want %#x", got, tt.wantOut)
 			}
-			if len(h.offered) != tt.wantOffers || len(h.called) != tt.wantCalls {
-				t.Fatalf("offered %v, called %v: want %d offers, %d calls", h.offered, h.called, tt.wantOffers, tt.wantCalls)
+			called := h.called()
+			if len(h.offered) != tt.wantOffers || len(called) != tt.wantCalls {
+				t.Fatalf("offered %v, called %v: want %d offers, %d calls", h.offered, called, tt.wantOffers, tt.wantCalls)
 			}
-			for _, ints := range append(h.offered, h.called...) {
+			for _, ints := range append(h.offered, called...) {
 				if !slices.Equal(ints, []int64{-5, 1 << 40}) {
 					t.Errorf("parameters %v, want [-5 %d]", ints, int64(1<<40))
 				}
@@ -150,13 +125,17 @@ func TestShortcut(t *testing.T) {
 func TestShortcutOffers(t *testing.T) {
 	n := 0
 	for _, s := range abi.Ops() {
-		args := make([]uint64, len(wasmParams(s)))
+		slots := 0
+		for _, f := range s.Params {
+			slots += len(f.Kind.Wasm())
+		}
+		args := make([]uint64, slots)
 		for i := range args {
 			args[i] = uint64(0xfffffff0 - i) // negative i32s; pointers past the page
 		}
-		h := &shortcutHost{reply: &wire.Msg{}}
+		h := &shortcutHost{answer: answer{reply: &wire.Msg{}}}
 		callSpec(t, h, s, args...)
-		if !shortcuts(s) {
+		if !hostfuncs.Shortcuts(s) {
 			if len(h.offered) != 0 {
 				t.Errorf("%s was offered to a Shortcut", s.Name)
 			}
@@ -169,19 +148,19 @@ func TestShortcutOffers(t *testing.T) {
 				args[i] = 64
 			}
 		}
-		h = &shortcutHost{reply: &wire.Msg{}}
+		h = &shortcutHost{answer: answer{reply: &wire.Msg{}}}
 		callSpec(t, h, s, args...)
-		if len(h.offered) != 1 || len(h.called) != 1 || !slices.Equal(h.offered[0], h.called[0]) {
-			t.Errorf("%s: offered %v, called with %v: want one each, the same", s.Name, h.offered, h.called)
+		if called := h.called(); len(h.offered) != 1 || len(called) != 1 || !slices.Equal(h.offered[0], called[0]) {
+			t.Errorf("%s: offered %v, called with %v: want one each, the same", s.Name, h.offered, called)
 		}
 	}
 	for _, name := range []string{"lock_acquire", "lock_release", "event_is_set", "proc_self"} {
-		if !shortcuts(abi.ByName(name)) {
+		if !hostfuncs.Shortcuts(abi.ByName(name)) {
 			t.Errorf("%s is not offered to a Shortcut", name)
 		}
 	}
 	for _, name := range []string{"conn_send", "barrier_wait", "proc_name"} {
-		if shortcuts(abi.ByName(name)) {
+		if hostfuncs.Shortcuts(abi.ByName(name)) {
 			t.Errorf("%s is offered to a Shortcut", name)
 		}
 	}

@@ -133,24 +133,34 @@ func (d *direct) shortcutLock(op abi.Op, args *hostfuncs.IntArgs) (result int64,
 	return 0, e, true, err
 }
 
-// takeNow takes the lock for the process (or one more level of an RLock
-// it owns) if it can at once.
-func (d *direct) takeNow(l *lockRef) bool {
-	self := uint32(d.self)
-	if l.rlock && lockword.Value(l.word.Load()) == self {
-		l.level.Add(1)
-		return true
-	}
-	who := self
+// taker is who process self takes l's word for: itself (a Lock's or an
+// RLock's holder), or no one (a semaphore's unit).
+func (l *lockRef) taker(self int32) uint32 {
 	if l.kind == lockword.Count {
-		who = 0
+		return 0
 	}
-	if ok, _ := lockword.TryAcquire(l.word, l.kind, who, 0); !ok {
-		return false
-	}
+	return uint32(self)
+}
+
+// took records that the process has just taken l's word: an RLock's
+// first level.
+func (l *lockRef) took() {
 	if l.rlock {
 		l.level.Store(1)
 	}
+}
+
+// takeNow takes the lock for the process (or one more level of an RLock
+// it owns) if it can at once.
+func (d *direct) takeNow(l *lockRef) bool {
+	if l.rlock && lockword.Value(l.word.Load()) == uint32(d.self) {
+		l.level.Add(1)
+		return true
+	}
+	if ok, _ := lockword.TryAcquire(l.word, l.kind, l.taker(d.self), 0); !ok {
+		return false
+	}
+	l.took()
 	return true
 }
 
@@ -160,18 +170,12 @@ func (c *call) acquire(l *lockRef, timeout time.Duration) error {
 	if c.d.takeNow(l) {
 		c.result = 1
 	} else if timeout != 0 {
-		who := uint32(c.d.self)
-		if l.kind == lockword.Count {
-			who = 0
-		}
-		ok, err := c.waitWord(l, who, timeout)
+		ok, err := c.waitWord(l, l.taker(c.d.self), timeout)
 		if err != nil {
 			return err
 		}
 		if ok {
-			if l.rlock {
-				l.level.Store(1)
-			}
+			l.took()
 			c.result = 1
 		}
 	}
