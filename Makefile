@@ -18,9 +18,10 @@ HOSTSRC    := $(shell find cmd host runner hostfuncs internal -name '*.go' -not 
 # Both binaries carry a stamp of the source they are built of: the sandbox
 # binary starts runners from the runner binary beside it only when it
 # carries the same (runner.Command), else from itself. (Expanded where a
-# build uses it: other targets hash nothing.)
-SHA256      = $(or $(shell command -v sha256sum 2>/dev/null),$(shell command -v shasum >/dev/null 2>&1 && echo shasum -a 256))
-STAMP       = $(if $(SHA256),$(shell cat $(sort $(HOSTSRC) $(SDK)) guests/sdk.go | $(SHA256) | cut -c1-16),$(error neither sha256sum nor shasum found: needed for the build stamp))
+# build first uses it, once: other targets hash nothing, and both binaries
+# get the stamp of one hash of the source.)
+SHA256      = $(eval SHA256 := $(or $(shell command -v sha256sum 2>/dev/null),$(shell command -v shasum >/dev/null 2>&1 && echo shasum -a 256)))$(SHA256)
+STAMP       = $(eval STAMP := $(if $(SHA256),$(shell cat $(sort $(HOSTSRC) $(SDK)) guests/sdk.go | $(SHA256) | cut -c1-16),$(error neither sha256sum nor shasum found: needed for the build stamp)))$(STAMP)
 STAMPFLAGS  = -X github.com/sandbox-dev/sandbox/runner.Stamp=$(STAMP)
 
 .PHONY: all build guests testguests demo test hostile vet bench clean screenshots

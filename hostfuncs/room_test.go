@@ -87,6 +87,9 @@ func TestRoomDropsViews(t *testing.T) {
 		if k.req == nil {
 			t.Fatalf("%s did not reach the Caller", tt.fn)
 		}
+		if unsafe.Offsetof(request{}.msg) != 0 {
+			t.Fatal("request.msg is not the request's first field: the cast below reads another")
+		}
 		rq := (*request)(unsafe.Pointer(k.req)) // (the room's: msg is its first field)
 		for i := range abi.MaxParams {
 			if rq.bufs[i] != nil || rq.outs[i] != nil || rq.out[i].view != nil {

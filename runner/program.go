@@ -39,9 +39,10 @@ const stampFlag = "github.com/sandbox-dev/sandbox/runner.Stamp="
 // speak another protocol: "the same build" is every build setting, the
 // Go version and the main module alike, every module the runner binary
 // holds at the version and sum the sandbox binary holds it, and a source
-// known to be the same (sameBuild). The runner binary is also told the
-// stamp (--stamp), and refuses to run under another: one replaced during
-// the run fails its runners rather than run them.
+// known to be the same (sameBuild). A stamped build also tells the runner
+// binary its stamp (--stamp), and the runner binary refuses to run under
+// another: one replaced during the run fails its runners rather than run
+// them.
 func Command(exe string) (argv []string, why error) {
 	path := filepath.Join(filepath.Dir(exe), ProgramName)
 	fi, err := os.Stat(path)

@@ -556,7 +556,7 @@ func start(ctx context.Context, log hclog.Logger, f runFlags, module string, gue
 	if why != nil {
 		log.Warn("the runners run the sandbox binary", "reason", why)
 	}
-	log.Debug("runner program", "path", runnerCmd[0])
+	log.Debug("runner program", "path", runnerCmd[0], "args", strings.Join(runnerCmd[1:], " "))
 	sup, err := host.New(host.Config{
 		Module:          path, // the rewrite that loads faster, if there is one
 		Args:            append([]string{filepath.Base(module)}, guestArgs...),

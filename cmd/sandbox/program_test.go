@@ -15,7 +15,8 @@ import (
 
 // TestRunnerProgram: real builds of the sandbox binary and the runner
 // binary (as the Makefile makes them, stamped): the runners of a run are
-// the runner binary's when it carries the sandbox binary's stamp; when
+// the runner binary's, told the stamp, when it carries the sandbox
+// binary's stamp; when
 // it carries another, or is not there, the sandbox binary's, and the
 // run is the same.
 func TestRunnerProgram(t *testing.T) {
@@ -54,6 +55,9 @@ func TestRunnerProgram(t *testing.T) {
 	}
 	if strings.Contains(log, "[WARN]") {
 		t.Errorf("warnings with the runner binary of the same stamp:\n%s", log)
+	}
+	if !strings.Contains(log, "--stamp test-1") {
+		t.Errorf("the runners are not told the stamp:\n%s", log)
 	}
 	if !strings.Contains(want, "Process-") {
 		t.Fatalf("the guest's children printed nothing:\n%s", want)

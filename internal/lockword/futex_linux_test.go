@@ -78,8 +78,8 @@ func TestTake(t *testing.T) {
 
 // TestTakeTimeout: a take of a held word gives up after its time, leaving
 // RunnersWait set (it may have taken a wake-up meant for another); its
-// deadline counts from the spin's start, or, with no spin (one CPU), from
-// its first sleep.
+// deadline counts from its first sleep (after a spin of spinFor at most
+// with more than one CPU).
 func TestTakeTimeout(t *testing.T) {
 	defer func(was bool) { multiCPU = was }(multiCPU)
 	for _, multi := range []bool{true, false} {
