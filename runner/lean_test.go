@@ -384,6 +384,67 @@ func TestLean(t *testing.T) {
 			t.Errorf("a file changed within the racy window: verified %+v", st)
 		}
 	})
+	t.Run("a version summed once", func(t *testing.T) {
+		// The host sums each version of the code file once: a new
+		// version with the same bytes (its times touched) is summed,
+		// found right, and kept in the state and given to the runners;
+		// a version the state holds is taken with no sum, even of a file
+		// that no longer holds the code (a runner that maps another
+		// version sums it).
+		_, statePath, _ := p.leanPaths()
+		stateVerified := func(t *testing.T) string {
+			t.Helper()
+			var st leanState
+			if b, err := os.ReadFile(statePath); err != nil || json.Unmarshal(b, &st) != nil {
+				t.Fatalf("the lean state: %v", err)
+			}
+			return st.Verified
+		}
+		name := lean.codeFile(cache)
+		old := codeVersionOf(t, lean, cache)
+		touched := time.Now().Add(-time.Hour)
+		if err := os.Chtimes(name, touched, touched); err != nil {
+			t.Fatal(err)
+		}
+		v := codeVersionOf(t, lean, cache)
+		if v == old {
+			t.Skip("touching the file did not change its version")
+		}
+		if l, err := LeanOf(ctx, p); err != nil || l.Verified != v || stateVerified(t) != v {
+			t.Fatalf("a new version of the same code: LeanOf %+v, %v, the state's %q; want %q in both", l, err, stateVerified(t), v)
+		}
+		// The state's version taken as it is: one byte of the file
+		// changed, its version written into the state.
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := int64(len(b) / 2)
+		f, err := os.OpenFile(name, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteAt([]byte{b[at] ^ 1}, at); err != nil {
+			t.Fatal(err)
+		}
+		var st leanState
+		if raw, err := os.ReadFile(statePath); err != nil || json.Unmarshal(raw, &st) != nil {
+			t.Fatal(err)
+		}
+		st.Verified = codeVersionOf(t, lean, cache)
+		raw, _ := json.Marshal(st)
+		if err := writeFileAtomic(statePath, raw); err != nil {
+			t.Fatal(err)
+		}
+		if l, err := LeanOf(ctx, p); err != nil || l.Verified != st.Verified {
+			t.Errorf("the state's version was not taken as it is: LeanOf %+v, %v (summed, or made again)", l, err)
+		}
+		if _, err := f.WriteAt(b[at:at+1], at); err != nil {
+			t.Fatal(err)
+		}
+		mended(t)
+	})
 	t.Run("code file damaged", func(t *testing.T) {
 		// One byte changed: refused; the load of the module itself
 		// (the runner's next step) writes the file again.

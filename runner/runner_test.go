@@ -165,9 +165,26 @@ func (h *host) recv(kind wire.Kind) *wire.Msg {
 
 // TestProtocol drives a runner through its whole life: hello, assignment,
 // calls (with a guest passing bad pointers, which never reach the host),
-// the exit report, and the exit status.
+// the exit report, and the exit status; the same for a runner told of a
+// lean form it cannot take (its code file gone), which loads the module
+// itself.
 func TestProtocol(t *testing.T) {
-	h, status := startRunner(t, fixture(t, "badptr.wasm"))
+	module := fixture(t, "badptr.wasm")
+	gone := runner.Lean{Path: filepath.Join(t.TempDir(), "lean.wasm"), ID: "00", Code: "00000000-4096", Full: filepath.Join(t.TempDir(), "entry")}
+	for _, tt := range []struct {
+		name string
+		load runner.LoadConfig
+	}{
+		{"module", runner.LoadConfig{Path: module}},
+		{"lean form refused", runner.LoadConfig{Path: module, CacheDir: t.TempDir(), Lean: gone}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { protocol(t, tt.load) })
+	}
+}
+
+// protocol is TestProtocol with a runner that loads as cfg says.
+func protocol(t *testing.T, cfg runner.LoadConfig) {
+	h, status := startRunnerWith(t, runner.Config{Load: cfg})
 	hello := h.recv(wire.KindHello)
 	if hello.Int(0) != int64(os.Getpid()) {
 		t.Errorf("hello pid = %d, want %d", hello.Int(0), os.Getpid())
