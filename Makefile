@@ -31,14 +31,22 @@ all: build guests
 
 build: $(BIN) $(RUNNER)
 
+# Both binaries are built without cgo (NOCGO): static, they start without
+# the dynamic loader, and go-landlock's system call on every thread of a
+# runner is Go's own (syscall.AllThreadsSyscall), not libpsx's, which
+# spins on sched_yield until each thread has taken its signal (README,
+# How it works). Both the same way: a runner binary must be of the sandbox
+# binary's very build settings (runner.Command).
+NOCGO := CGO_ENABLED=0
+
 $(BIN): $(HOSTSRC) $(SDK) guests/sdk.go
-	$(GO) build -ldflags '$(STAMPFLAGS)' -o $@ ./cmd/sandbox
+	$(NOCGO) $(GO) build -ldflags '$(STAMPFLAGS)' -o $@ ./cmd/sandbox
 
 # The runner binary: what the sandbox binary starts for each guest process
 # (the same runner code without the command line's packages: it starts
 # sooner). Rebuilt whenever the sandbox binary is, to carry its stamp.
 $(RUNNER): $(HOSTSRC) $(SDK) guests/sdk.go
-	$(GO) build -ldflags '$(STAMPFLAGS)' -o $@ ./cmd/sandbox-runner
+	$(NOCGO) $(GO) build -ldflags '$(STAMPFLAGS)' -o $@ ./cmd/sandbox-runner
 
 guests: $(GUESTS)
 

@@ -31,7 +31,7 @@ func TestMakeDemoIsShell(t *testing.T) {
 
 // TestMakeBuildStamps: `make build` builds the sandbox binary and the
 // runner binary with one stamp of the source (runner.Command takes the
-// runner binary only then).
+// runner binary only then), both without cgo (the Makefile's NOCGO).
 func TestMakeBuildStamps(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make not installed")
@@ -42,10 +42,13 @@ func TestMakeBuildStamps(t *testing.T) {
 	if err != nil {
 		t.Fatalf("make -n -B build: %v", err)
 	}
-	stamp := regexp.MustCompile(`go build -ldflags '-X github.com/sandbox-dev/sandbox/runner.Stamp=([0-9a-f]{16})' -o (\S+) `)
+	stamp := regexp.MustCompile(`(?m)^(.*)go build -ldflags '-X github.com/sandbox-dev/sandbox/runner.Stamp=([0-9a-f]{16})' -o (\S+) `)
 	stamps := map[string]string{}
 	for _, m := range stamp.FindAllStringSubmatch(string(out), -1) {
-		stamps[m[2]] = m[1]
+		stamps[m[3]] = m[2]
+		if m[1] != "CGO_ENABLED=0 " {
+			t.Errorf("%s is built with %q before go build, not CGO_ENABLED=0:\n%s", m[3], m[1], out)
+		}
 	}
 	if s := stamps["bin/sandbox"]; s == "" || stamps["bin/sandbox-runner"] != s {
 		t.Errorf("the two binaries' stamps: %v; want one, in both:\n%s", stamps, out)
