@@ -47,11 +47,39 @@ func probeSupervisor(t *testing.T, cfg host.Config, args ...string) (*host.Super
 // returns how the run ended, error included.
 func runLimited(t *testing.T, reuse bool, args ...string) (host.Result, string, error) {
 	t.Helper()
-	s, out := probeSupervisor(t, host.Config{CPULimit: 2 * time.Second, ReuseRunners: reuse}, args...)
+	s, out := probeSupervisor(t, host.Config{CPULimit: 2 * time.Second, ReuseRunners: reuse, Runner: oneRunner(t)}, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := s.Run(ctx)
 	return res, out.String(), err
+}
+
+// oneRunner is a Config.Runner with which every runner the run starts
+// after MainProcess's and one spare starts lateBy late (lateRunnerMode):
+// processes started one after another then all run on that spare's
+// runner, which no other spare is loaded to replace (acquire takes the
+// one idle runner whether its next guest is parked yet or not).
+func oneRunner(t *testing.T) []string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{exe, lateRunnerMode, t.TempDir(), runner.Mode}
+}
+
+// runOnOneRunner runs the probe with args and runner reuse, its children
+// on one runner (oneRunner).
+func runOnOneRunner(t *testing.T, args ...string) (host.Result, string) {
+	t.Helper()
+	s, out := probeSupervisor(t, host.Config{ReuseRunners: true, Runner: oneRunner(t)}, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := s.Run(ctx)
+	if err != nil {
+		t.Fatalf("Run(%v): %v\n%s", args, err, out)
+	}
+	return res, out.String()
 }
 
 // TestRunnerReuse: with ReuseRunners, a process started after another
@@ -61,11 +89,11 @@ func runLimited(t *testing.T, reuse bool, args ...string) (host.Result, string, 
 func TestRunnerReuse(t *testing.T) {
 	t.Run("kill-after-end", func(t *testing.T) {
 		t.Parallel()
-		res, stdout, stderr := run(t, host.Config{ReuseRunners: true}, "after-end")
+		res, out := runOnOneRunner(t, "after-end")
 		if res.ExitCode != 0 {
-			t.Fatalf("exit code %d\n%s\n%s", res.ExitCode, stdout, stderr)
+			t.Fatalf("exit code %d\n%s", res.ExitCode, out)
 		}
-		matchLines(t, "stdout", stdout, []string{"same pid=false", "b lived", "a exitcode=0 b exitcode=0"})
+		matchLines(t, "stdout", out, []string{"same pid=false", "b lived", "a exitcode=0 b exitcode=0"})
 		if a, b := res.Processes[1], res.Processes[2]; a.RunnerPID != b.RunnerPID {
 			t.Errorf("%s ran in runner %d, %s in %d: runner not reused", a.Name, a.RunnerPID, b.Name, b.RunnerPID)
 		}
@@ -202,9 +230,9 @@ func TestStartTakesFirstFreeRunner(t *testing.T) {
 func TestParkedGuests(t *testing.T) {
 	t.Run("init-output", func(t *testing.T) {
 		t.Parallel()
-		res, stdout, stderr := run(t, host.Config{ReuseRunners: true}, "init-print", "3")
+		res, stdout := runOnOneRunner(t, "init-print", "3")
 		if res.ExitCode != 0 {
-			t.Fatalf("exit code %d\n%s\n%s", res.ExitCode, stdout, stderr)
+			t.Fatalf("exit code %d\n%s", res.ExitCode, stdout)
 		}
 		if want := "init\ninit\nchild 1\ninit\nchild 2\ninit\nchild 3\n"; stdout != want {
 			t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)

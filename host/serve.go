@@ -85,6 +85,9 @@ func (s *Supervisor) serve(w *worker, p *proc) (stay bool) {
 				p.crash.scan(data)
 			}
 			s.emit(p, stream, data)
+		case wire.KindParked:
+			// The runner's first frame after an Exit reply that let it
+			// stay: p's guest had been parked (takeIdle).
 		case wire.KindRecord:
 			s.runnerRecord(p, m)
 		case wire.KindWait:

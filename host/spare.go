@@ -9,10 +9,15 @@ import (
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
 
-// spareTarget is how many spare runners the host keeps. Two let two
-// processes started back to back (a producer and its consumer, the two
-// halves of a pipe) both start at once, as forked processes do, instead of
-// the second lagging a runner's start-up behind the first.
+// spareTarget is how many runners the host keeps ready for a start:
+// spares, and idle runners (runner reuse), which count as spares. Two let
+// two processes started back to back (a producer and its consumer, the
+// two halves of a pipe) both start at once, as forked processes do,
+// instead of the second lagging a runner's start-up behind the first.
+// Idle runners count: a spare loaded while two runners wait idle only
+// costs CPU (about 10 ms) and memory, and in a loop of starts one after
+// another, which takes a spare when the idle runners' guests are not yet
+// parked (acquire), it would load again and again.
 const spareTarget = 2
 
 // spare is a runner started before anyone asked for it: started, module
@@ -20,13 +25,13 @@ const spareTarget = 2
 // a spare makes a process start in the time its guest needs to instantiate,
 // instead of the time a runner needs to start and load the module.
 //
-// The host keeps up to spareTarget spares, prepared as soon as MainProcess
-// is loaded, or one of them alongside MainProcess's runner when the host
-// has nothing else to do meanwhile (Run), so that its first children
-// start at once (a program that never starts one pays two runner
-// start-ups of CPU time, in parallel); it prepares another when one is
-// taken and a CPU is free or a start needs it (wishSpares), and more for
-// starts that wait (awaitRunner).
+// The host keeps up to spareTarget spares (fewer by the idle runners),
+// prepared as soon as MainProcess is loaded, or one of them alongside
+// MainProcess's runner when the host has nothing else to do meanwhile
+// (Run), so that its first children start at once (a program that never
+// starts one pays two runner start-ups of CPU time, in parallel); it
+// prepares another when one is taken and a CPU is free or a start needs
+// it (wishSpares), and more for starts that wait (awaitRunner).
 type spare struct {
 	r       *started
 	conn    *wire.Conn
@@ -60,20 +65,21 @@ func (s *Supervisor) grantWish() {
 	}
 }
 
-// prepareSpares starts spares until there are spareTarget of them, unless
-// the run is ending; false when none could start now (prepareSparesUpTo).
+// prepareSpares starts spares until there are spareTarget of them, idle
+// runners counted, unless the run is ending; false when none could start
+// now (prepareSparesUpTo).
 func (s *Supervisor) prepareSpares() bool { return s.prepareSparesUpTo(spareTarget) }
 
-// prepareSparesUpTo starts spares until there are n of them, unless the
-// run is ending; false when none could start now: the module runs
-// interpreted and every interpreted runner's place is taken.
+// prepareSparesUpTo starts spares until there are n of them, idle runners
+// counted, unless the run is ending; false when none could start now: the
+// module runs interpreted and every interpreted runner's place is taken.
 func (s *Supervisor) prepareSparesUpTo(n int) bool {
 	if !s.compiled() && len(s.interp) == cap(s.interp) {
 		return false // it could only fail (errNoPlace)
 	}
 	s.mu.Lock()
 	var todo []*spare
-	for len(s.spares) < n && !s.closing {
+	for len(s.spares)+len(s.idle) < n && !s.closing {
 		sp := &spare{started: make(chan struct{}), ready: make(chan struct{})}
 		s.spares = append(s.spares, sp)
 		todo = append(todo, sp)
@@ -144,6 +150,19 @@ func (s *Supervisor) takeSpare() (*spare, bool) {
 		}
 		return sp, false
 	}
+}
+
+// loadedSpare returns a ready spare, or nil when none has loaded yet,
+// without waiting for one (takeSpare).
+func (s *Supervisor) loadedSpare() *spare {
+	s.mu.Lock()
+	ok := slices.ContainsFunc(s.spares, (*spare).loaded)
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	sp, _ := s.takeSpare()
+	return sp
 }
 
 // loaded says whether sp's load has ended, ready or failed.

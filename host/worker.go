@@ -2,6 +2,7 @@ package host
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -208,18 +209,34 @@ func (s *Supervisor) park(w *worker) *proc {
 }
 
 // takeIdle returns an idle worker ready for another process, its CPU
-// limit moved, or nil. The most recently parked goes first (its caches
-// are warmest).
-func (s *Supervisor) takeIdle() *worker {
+// limit moved, or nil. A runner whose next guest is parked already (its
+// wire.KindParked waits in the socket: Conn.Pending) goes first: the
+// process starts without waiting for an instance to be made and run to
+// its park point (about 1.3 ms of CPU for a Go guest). Among several, and
+// when none is parked, the most recently idle goes first (its caches are
+// warmest). With parkedOnly, none is taken when none is parked; parking
+// then says whether some idle runner's guest is still on its way there.
+func (s *Supervisor) takeIdle(parkedOnly bool) (w *worker, parking bool) {
 	for {
 		s.mu.Lock()
 		n := len(s.idle)
 		if n == 0 {
 			s.mu.Unlock()
-			return nil
+			return nil, false
 		}
-		w := s.idle[n-1]
-		s.idle = s.idle[:n-1]
+		i := n - 1
+		for i >= 0 && !s.idle[i].conn.Pending() {
+			i--
+		}
+		if i < 0 {
+			if parkedOnly && runnersPark {
+				s.mu.Unlock()
+				return nil, true
+			}
+			i = n - 1
+		}
+		w := s.idle[i]
+		s.idle = slices.Delete(s.idle, i, i+1)
 		s.mu.Unlock()
 		if closed(w.gone) {
 			continue // its runner ended while idle
@@ -233,9 +250,13 @@ func (s *Supervisor) takeIdle() *worker {
 			close(w.next)
 			continue
 		}
-		return w
+		return w, false
 	}
 }
+
+// runnersPark says a runner that stays for another process parks its next
+// guest (runner.go, "Parked guests"; Linux only) and says so.
+const runnersPark = runtime.GOOS == "linux"
 
 // rearmCPU moves w's soft RLIMIT_CPU so that the next process may use
 // Config.CPULimit of CPU time from the runner's last Exit report (what

@@ -301,7 +301,10 @@ func argsOf(m *wire.Msg) []string {
 // process's that takes it, as the CPU time of an idle runner always did
 // (host/worker.go), and toward the run's CPU time while it is not taken
 // (host/usage.go); its runner's CPU limit bounds it; a runner let go
-// while its guest is parked is killed by the host, not waited for.
+// while its guest is parked is killed by the host, not waited for. Once
+// parked, the guest says so (wire.KindParked) before it waits, so that the
+// host gives the next start a runner whose guest is parked over one whose
+// guest is still on its way (host/worker.go, takeIdle).
 // Spares (host/spare.go) do not park: they have had no assignment, and
 // their CPU time is not the run's until one comes.
 type guest struct {
@@ -355,6 +358,11 @@ func (g *guest) run(ctx context.Context, assign *wire.Msg) (int, *wire.Msg, erro
 		}
 	} else {
 		caller.pending = func() error {
+			// The host, which reads nothing from an idle runner, finds
+			// this frame waiting and knows the guest is parked.
+			if caller.send(wire.Parked()) != nil {
+				return errHostGone
+			}
 			m, ok := nextFrame(g.conn, g.control, caller.recv, g.freeAfter)
 			if !ok {
 				return errHostGone

@@ -243,7 +243,9 @@ func TestHostGone(t *testing.T) {
 // waits for its assignment at the first thing it does that could be seen
 // or must be counted: growing its memory past what a parked guest may
 // hold, a sleep, a call to the host, its end. With none of those first,
-// it runs ahead: the clock it reads is older than the assignment.
+// it runs ahead: the clock it reads is older than the assignment. Once it
+// waits, the runner says so (KindParked), its first frame after the
+// reply, whether the assignment came before the guest parked or after.
 func TestParkedGuest(t *testing.T) {
 	skipUnparked(t)
 	large := largeMemory(t, fixture(t, "park.wasm"))
@@ -269,19 +271,26 @@ func TestParkedGuest(t *testing.T) {
 			h, status := startRunner(t, module)
 			h.recv(wire.KindHello)
 			args := [][]byte{[]byte("park.wasm"), []byte(tt.mode)}
-			for handle := int32(1); handle <= 2; handle++ {
+			for handle := int32(1); handle <= 3; handle++ {
 				var at time.Time
-				if handle == 2 {
-					// The parked guest has had time to run ahead; nothing
-					// it did reached the host.
+				switch handle {
+				case 2:
+					// The parked guest has had time to run ahead; it said
+					// it is parked, and nothing it did reached the host.
+					h.recv(wire.KindParked)
 					h.raw.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 					if m, err := h.conn.Recv(); err == nil {
 						t.Fatalf("the parked guest sent a frame of kind %d before its assignment", m.Kind)
 					}
 					h.raw.SetReadDeadline(time.Time{})
 					at = time.Now()
+					h.conn.Send(wire.Assign(handle, args))
+				case 3:
+					// Assigned with the reply, before it parked.
+					h.recv(wire.KindParked)
+				default:
+					h.conn.Send(wire.Assign(handle, args))
 				}
-				h.conn.Send(wire.Assign(handle, args))
 				if tt.mode == "c" {
 					h.recv(wire.KindCall)
 					h.conn.Send(&wire.Msg{Kind: wire.KindReply, Ints: []int64{int64(handle)}})
@@ -301,7 +310,12 @@ func TestParkedGuest(t *testing.T) {
 				if want := parkExitCode(tt.mode); exit.Int(0) != want {
 					t.Errorf("process %d: exit code %d, want %d", handle, exit.Int(0), want)
 				}
-				h.conn.Send(wire.ExitReply(handle == 1))
+				h.conn.Send(wire.ExitReply(handle < 3))
+				if handle == 2 {
+					// (A goroutine: the test's stream is a net.Pipe, whose
+					// writes wait for the read.)
+					go h.conn.Send(wire.Assign(3, args))
+				}
 			}
 			if got := <-status; got != int(parkExitCode(tt.mode)) {
 				t.Errorf("runner status = %d, want %d", got, parkExitCode(tt.mode))
@@ -355,6 +369,7 @@ func TestParkedGuestArgs(t *testing.T) {
 	h.recv(wire.KindOutput)
 	h.recv(wire.KindExit)
 	h.conn.Send(wire.ExitReply(true))
+	h.recv(wire.KindParked)
 	h.conn.Send(wire.Assign(2, [][]byte{[]byte("park.wasm"), []byte("x")}))
 	select {
 	case <-failed:

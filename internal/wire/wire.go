@@ -128,6 +128,14 @@ const (
 	// [handle]; Bufs: [the datagram]. The host counts what it so holds
 	// in the queue's spill word.
 	KindSpill
+	// KindParked (runner → host, no reply): a runner that stays for
+	// another process has made its next guest's instance and run it to
+	// where it waits for its assignment (runner.go, "Parked guests"). It
+	// is the first frame the runner sends after the reply to a KindExit
+	// that let it stay; the host, which reads nothing from an idle runner,
+	// finds it waiting in the socket (Conn.Pending) and gives the next
+	// start a runner whose guest is parked already (host/worker.go).
+	KindParked
 )
 
 // The datagram of a message on a direct pipe or queue (README, "Direct
@@ -369,6 +377,9 @@ func (m *Msg) HelloPID() int { return int(m.Int(0)) }
 func Assign(handle int32, argv [][]byte) *Msg {
 	return &Msg{Kind: KindAssign, Ints: []int64{int64(handle)}, Bufs: argv}
 }
+
+// Parked is the runner's KindParked frame.
+func Parked() *Msg { return &Msg{Kind: KindParked} }
 
 // AssignHandle is the process handle in a KindAssign frame.
 func (m *Msg) AssignHandle() int32 { return int32(m.Int(0)) }
