@@ -620,6 +620,7 @@ func (s *Supervisor) acquire(p *proc) (w *worker, fresh, hello bool, err error) 
 		w, parking := s.takeIdle(true)
 		if parking {
 			if sp := s.loadedSpare(); sp != nil {
+				s.grantWish() // (counting the idle runners left)
 				w = newWorker(sp.r, sp.conn)
 				w.assign(p)
 				return w, true, false, nil
@@ -712,7 +713,10 @@ func (s *Supervisor) reap(w *worker, served, logged <-chan struct{}) {
 	}
 	if p == nil {
 		// An idle runner let go, or ended by its CPU limit while idle:
-		// what its parked guest used is the run's (usage.go).
+		// what its parked guest used is the run's (usage.go). (One that
+		// ended while listed idle is taken off the list: it counts as a
+		// spare no more.)
+		s.unlist(w)
 		s.mu.Lock()
 		delete(s.workers, w)
 		if ru != nil {

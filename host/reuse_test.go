@@ -41,31 +41,33 @@ func probeSupervisor(t *testing.T, cfg host.Config, args ...string) (*host.Super
 	return s, out
 }
 
-// runLimited runs the probe with args and a per-process CPU limit of two
-// seconds (a race-built runner's start-up alone takes 0.6-0.9 s of it),
-// given only as Config.CPULimit (the host passes it to the runners), and
-// returns how the run ended, error included.
-func runLimited(t *testing.T, reuse bool, args ...string) (host.Result, string, error) {
+// runLimited runs the probe with args, runner reuse, its children on one
+// runner (oneRunner), and a per-process CPU limit of two seconds (a
+// race-built runner's start-up alone takes 0.6-0.9 s of it), given only
+// as Config.CPULimit (the host passes it to the runners), and returns how
+// the run ended, error included.
+func runLimited(t *testing.T, args ...string) (host.Result, string, error) {
 	t.Helper()
-	s, out := probeSupervisor(t, host.Config{CPULimit: 2 * time.Second, ReuseRunners: reuse, Runner: oneRunner(t)}, args...)
+	s, out := probeSupervisor(t, host.Config{CPULimit: 2 * time.Second, ReuseRunners: true, Runner: oneRunner(t)}, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := s.Run(ctx)
 	return res, out.String(), err
 }
 
-// oneRunner is a Config.Runner with which every runner the run starts
-// after MainProcess's and one spare starts lateBy late (lateRunnerMode):
-// processes started one after another then all run on that spare's
-// runner, which no other spare is loaded to replace (acquire takes the
-// one idle runner whether its next guest is parked yet or not).
+// oneRunner is a Config.Runner with which no runner the run starts after
+// MainProcess's and one spare ever loads (stuckRunnerMode; killed at the
+// end of the run): processes started one after another then all run on
+// that spare's runner, as no other spare is loaded when one starts
+// (acquire takes the one idle runner whether its next guest is parked yet
+// or not).
 func oneRunner(t *testing.T) []string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []string{exe, lateRunnerMode, t.TempDir(), runner.Mode}
+	return []string{exe, stuckRunnerMode, t.TempDir(), runner.Mode}
 }
 
 // runOnOneRunner runs the probe with args and runner reuse, its children
@@ -109,7 +111,7 @@ func TestRunnerReuse(t *testing.T) {
 		// Four children of 0.6 s of CPU each at most, one after another,
 		// on one runner under a limit of 2 s each: the runner's total
 		// passes 2.4 s, so each child must have had its own limit.
-		res, out, err := runLimited(t, true, "burn", "4", "600")
+		res, out, err := runLimited(t, "burn", "4", "600")
 		if err != nil || res.ExitCode != 0 {
 			t.Fatalf("exit code %d, %v\n%s", res.ExitCode, err, out)
 		}
@@ -134,7 +136,7 @@ func TestRunnerReuse(t *testing.T) {
 	})
 	t.Run("cpu-limit-on-reused-runner", func(t *testing.T) {
 		t.Parallel()
-		res, out, err := runLimited(t, true, "burn", "1", "300", "loop")
+		res, out, err := runLimited(t, "burn", "1", "300", "loop")
 		var le *host.LimitError
 		if !errors.As(err, &le) || res.Verdict != host.VerdictCPULimit {
 			t.Fatalf("verdict %q, error %v, want the CPU limit\n%s", res.Verdict, err, out)
@@ -157,16 +159,22 @@ func TestRunnerReuse(t *testing.T) {
 // runner that starts late: "late-runner DIR runner-args...". Every
 // process started so numbers itself with a directory in DIR; the first
 // two run at once, the others wait lateBy first (as spares loading on a
-// busy machine), then run as runners.
+// busy machine), then run as runners. stuckRunnerMode is the same, but
+// the others wait until they are killed (oneRunner).
 const (
-	lateRunnerMode = "late-runner"
-	lateBy         = 30 * time.Second
+	lateRunnerMode  = "late-runner"
+	stuckRunnerMode = "stuck-runner"
+	lateBy          = 30 * time.Second
 )
 
 // lateRunner is called first in TestMain: see lateRunnerMode.
 func lateRunner() {
-	if len(os.Args) < 3 || os.Args[1] != lateRunnerMode {
+	if len(os.Args) < 3 || (os.Args[1] != lateRunnerMode && os.Args[1] != stuckRunnerMode) {
 		return
+	}
+	late := lateBy
+	if os.Args[1] == stuckRunnerMode {
+		late = 24 * time.Hour
 	}
 	dir := os.Args[2]
 	for i := 1; ; i++ {
@@ -178,7 +186,7 @@ func lateRunner() {
 			os.Exit(3)
 		}
 		if i > 2 {
-			time.Sleep(lateBy)
+			time.Sleep(late)
 		}
 		break
 	}

@@ -40,10 +40,11 @@ type spare struct {
 	err     error
 }
 
-// wishSpares asks for spareTarget spares ahead of need, as a program that
-// started one process likely starts another (proc_new, a surer sign,
-// prepares them at once). A runner loads for about 0.1 s of CPU, which,
-// loaded at once, the processes just started lost (on two vCPUs a stream
+// wishSpares asks for spareTarget spares (idle runners counted) ahead of
+// need, as a program that started one process likely starts another
+// (proc_new, a surer sign, prepares them at once). A runner loads for
+// about 10 ms of CPU (0.1 s when this was measured), which, loaded at
+// once, the processes just started lost (on two vCPUs a stream
 // of 64 B pipe messages begun at its child's start ran at 4.4-4.8 µs a
 // message against 2.3-2.8 once the refill was over). So the spares load
 // at the first sample of the run's usage (every 50 ms) whose interval was
@@ -79,7 +80,7 @@ func (s *Supervisor) prepareSparesUpTo(n int) bool {
 	}
 	s.mu.Lock()
 	var todo []*spare
-	for len(s.spares)+len(s.idle) < n && !s.closing {
+	for len(s.spares)+s.idleReady() < n && !s.closing {
 		sp := &spare{started: make(chan struct{}), ready: make(chan struct{})}
 		s.spares = append(s.spares, sp)
 		todo = append(todo, sp)
@@ -150,6 +151,19 @@ func (s *Supervisor) takeSpare() (*spare, bool) {
 		}
 		return sp, false
 	}
+}
+
+// idleReady is how many idle runners could take a process: those listed
+// but for any that ended while idle or runs a module interpreted that is
+// compiled now (takeIdle lets both go). s.mu held.
+func (s *Supervisor) idleReady() int {
+	n := 0
+	for _, w := range s.idle {
+		if !closed(w.gone) && !s.outdated(w.started) {
+			n++
+		}
+	}
+	return n
 }
 
 // loadedSpare returns a ready spare, or nil when none has loaded yet,

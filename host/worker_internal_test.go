@@ -57,11 +57,37 @@ func TestTakeIdleParkedFirst(t *testing.T) {
 	take(true, a, false)  // parked, though not the last to go idle
 	take(true, nil, true) // b and c still on their way
 	take(false, c, false) // the last to go idle
-	d, e := idle("d", true), idle("e", true)
-	close(e.gone) // (its runner ended while idle)
-	s.idle = append(s.idle, d, e)
-	take(true, d, false) // e ended; d is the last parked one
+	d, e, f := idle("d", true), idle("e", true), idle("f", true)
+	close(f.gone) // (its runner ended while idle)
+	s.idle = append(s.idle, d, e, f)
+	take(true, e, false) // f ended; e is the last parked one
+	take(true, d, false)
 	take(true, nil, true)
 	take(false, b, false)
 	take(false, nil, false)
+}
+
+// TestIdleCountAsSpares: the spares the host prepares are fewer by the
+// idle runners that could take a process (not one that ended while idle,
+// nor one that interprets a module compiled since).
+func TestIdleCountAsSpares(t *testing.T) {
+	compiled := make(chan struct{})
+	close(compiled)
+	s, err := New(Config{Module: "m.wasm", Runner: []string{"runner"}, Compiled: compiled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testProc(t, s) // (the spares' starts fail: there is no runner to start)
+	idle := func(gone, interpreted bool) *worker {
+		w := &worker{started: &started{interpreted: interpreted}, gone: make(chan struct{})}
+		if gone {
+			close(w.gone)
+		}
+		return w
+	}
+	s.idle = []*worker{idle(false, false), idle(true, false), idle(false, true)}
+	s.prepareSpares()
+	if n := spareCount(s); n != spareTarget-1 {
+		t.Errorf("%d spares beside one idle runner that could take a process, want %d", n, spareTarget-1)
+	}
 }

@@ -245,7 +245,8 @@ func TestHostGone(t *testing.T) {
 // hold, a sleep, a call to the host, its end. With none of those first,
 // it runs ahead: the clock it reads is older than the assignment. Once it
 // waits, the runner says so (KindParked), its first frame after the
-// reply, whether the assignment came before the guest parked or after.
+// reply, whether the assignment was sent long after the reply or right
+// after it.
 func TestParkedGuest(t *testing.T) {
 	skipUnparked(t)
 	large := largeMemory(t, fixture(t, "park.wasm"))
@@ -286,7 +287,8 @@ func TestParkedGuest(t *testing.T) {
 					at = time.Now()
 					h.conn.Send(wire.Assign(handle, args))
 				case 3:
-					// Assigned with the reply, before it parked.
+					// Its assignment sent right after the reply (below):
+					// still KindParked first.
 					h.recv(wire.KindParked)
 				default:
 					h.conn.Send(wire.Assign(handle, args))

@@ -14,7 +14,8 @@ import (
 )
 
 // TestRunnerProgram: real builds of the sandbox binary and the runner
-// binary (as the Makefile makes them, stamped): the runners of a run are
+// binary (as the Makefile makes them: stamped, without cgo, so Landlock
+// binds every thread by Go's own AllThreadsSyscall): the runners of a run are
 // the runner binary's, told the stamp, when it carries the sandbox
 // binary's stamp; when
 // it carries another, or is not there, the sandbox binary's, and the
@@ -31,6 +32,7 @@ func TestRunnerProgram(t *testing.T) {
 		cmd := exec.Command("go", "build", "-ldflags", "-X github.com/sandbox-dev/sandbox/runner.Stamp="+stamp,
 			"-o", filepath.Join(dir, out), "./"+pkg)
 		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
 		}
