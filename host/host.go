@@ -102,11 +102,11 @@ type Config struct {
 	// process start and exit, every call, every line of output. Nil
 	// costs nothing.
 	Events *events.Log
-	// ReuseRunners lets a runner whose guest has ended serve the next
-	// process the run starts, with a fresh instance of the module,
-	// instead of exiting (worker.go): a start then costs no runner
-	// start-up. Processes served by one runner one after another report
-	// the same pid.
+	// ReuseRunners lets a runner whose guest has ended serve a later
+	// process of the run, with a fresh instance of the module, instead of
+	// exiting (worker.go): a start then costs no runner start-up. Each
+	// process still has a pid of its own (pidFor); its runner's OS pid is
+	// its Result's RunnerPID.
 	ReuseRunners bool
 	// DirectPipes makes every pipe a pair of connected sockets whose
 	// messages the runners send and receive themselves, not through the
@@ -619,7 +619,7 @@ func (s *Supervisor) acquire(p *proc) (w *worker, fresh, hello bool, err error) 
 		again := s.lookAgainChan() // before looking, so that no change is missed
 		w, parking := s.takeIdle(true)
 		if parking {
-			if sp := s.loadedSpare(); sp != nil {
+			if sp, _ := s.takeSpare(); sp != nil {
 				s.grantWish() // (counting the idle runners left)
 				w = newWorker(sp.r, sp.conn)
 				w.assign(p)

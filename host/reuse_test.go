@@ -60,7 +60,8 @@ func runLimited(t *testing.T, args ...string) (host.Result, string, error) {
 // end of the run): processes started one after another then all run on
 // that spare's runner, as no other spare is loaded when one starts
 // (acquire takes the one idle runner whether its next guest is parked yet
-// or not).
+// or not). (Were that runner let go, the next start would wait for a
+// stuck one: the test's timeout.)
 func oneRunner(t *testing.T) []string {
 	t.Helper()
 	exe, err := os.Executable()

@@ -166,19 +166,6 @@ func (s *Supervisor) idleReady() int {
 	return n
 }
 
-// loadedSpare returns a ready spare, or nil when none has loaded yet,
-// without waiting for one (takeSpare).
-func (s *Supervisor) loadedSpare() *spare {
-	s.mu.Lock()
-	ok := slices.ContainsFunc(s.spares, (*spare).loaded)
-	s.mu.Unlock()
-	if !ok {
-		return nil
-	}
-	sp, _ := s.takeSpare()
-	return sp
-}
-
 // loaded says whether sp's load has ended, ready or failed.
 func (sp *spare) loaded() bool { return closed(sp.ready) }
 

@@ -10,7 +10,7 @@ import (
 
 // TestSparesWished: spares wished for ahead of need (after a child's
 // start) are not loaded at once when the usage sampler runs (a runner's
-// load is about 0.1 s of CPU the processes just started would lose); the
+// load is CPU the processes just started would lose); the
 // wish is granted once, when a sample finds a CPU idle or a start needs a
 // runner (grantWish). With no sampler (no run limit), they load at once.
 // proc_new loads them at once either way: a loop that creates and starts

@@ -287,8 +287,10 @@ func TestParkedGuest(t *testing.T) {
 					at = time.Now()
 					h.conn.Send(wire.Assign(handle, args))
 				case 3:
-					// Its assignment sent right after the reply (below):
-					// still KindParked first.
+					// Its assignment sent right after the reply (below),
+					// while the runner parks (a net.Pipe holds no frame:
+					// the send waits for the runner's read): still
+					// KindParked first.
 					h.recv(wire.KindParked)
 				default:
 					h.conn.Send(wire.Assign(handle, args))

@@ -269,7 +269,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.direct, "direct-pipes", true, "let the processes send and receive a Pipe's messages themselves, on a pair of sockets, not through the host (false: the host carries every message)")
 	fs.BoolVar(&f.locks, "direct-locks", true, "let the processes acquire and release Locks, RLocks and Semaphores themselves, on memory shared with the host, not through the host (false: the host serves every acquire)")
 	fs.BoolVar(&f.queues, "direct-queues", true, "let the processes put and get a Queue's messages themselves, on a socket, not through the host (false: the host carries every message)")
-	fs.BoolVar(&f.reuse, "reuse-runners", true, "let a runner whose process ended serve the next process the run starts, with a fresh instance (false: a new runner for every process)")
+	fs.BoolVar(&f.reuse, "reuse-runners", true, "let a runner whose process ended serve a later process of the run, with a fresh instance (false: a new runner for every process)")
 	fs.BoolVar(&f.interpret, "interpret-new", true, "run a module whose machine code is not in the cache in wazero's interpreter while it compiles, so that it starts at once (false: compile first; the guest then never runs slower)")
 	fs.Uint64Var(&f.chaos, "chaos", 0, "race hunting: delay IPC calls at random, from this seed (0: off; a failing seed replays the same delays)")
 	f.views.register(fs)

@@ -43,8 +43,9 @@ func TestMakeBuildStamps(t *testing.T) {
 	if err != nil {
 		t.Fatalf("make -n -B build: %v", err)
 	}
-	// (The go command may be a path: make test GO=/path/to/go.)
-	stamp := regexp.MustCompile(`(?m)^((?:\S+=\S* )*)\S*go build -ldflags '-X github.com/sandbox-dev/sandbox/runner.Stamp=([0-9a-f]{16})' -o (\S+) `)
+	// (The go command may be a path or another name: make test
+	// GO=/path/to/go1.26.8.)
+	stamp := regexp.MustCompile(`(?m)^((?:\S+=\S* )*)\S+ build -ldflags '-X github.com/sandbox-dev/sandbox/runner.Stamp=([0-9a-f]{16})' -o (\S+) `)
 	stamps := map[string]string{}
 	for _, m := range stamp.FindAllStringSubmatch(string(out), -1) {
 		stamps[m[3]] = m[2]

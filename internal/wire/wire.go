@@ -9,9 +9,11 @@
 // to stdout or stderr) and finally Exit, which the host answers with a Reply
 // once the process's end-of-life duties are done. That Reply says whether
 // the runner exits now or stays to be assigned another process of the run
-// (a fresh instance of the same module): then the runner sends Parked once
-// its next guest waits for its process, and Assign comes, or the host
-// closes the socket to let the runner go.
+// (a fresh instance of the same module): then Assign comes again, or the
+// host closes the socket to let the runner go; on Linux, where a staying
+// runner starts its next guest at once, the runner sends Parked when that
+// guest waits for its process (before or after the Assign came), its first
+// frame after the Reply.
 //
 // Output and calls travel on the same ordered stream, so the host always
 // writes out what a process printed before it acts on that process's next
