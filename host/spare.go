@@ -80,7 +80,7 @@ func (s *Supervisor) prepareSparesUpTo(n int) bool {
 	}
 	s.mu.Lock()
 	var todo []*spare
-	for len(s.spares)+s.idleReady() < n && !s.closing {
+	for idle := s.idleReady(); len(s.spares)+idle < n && !s.closing; {
 		sp := &spare{started: make(chan struct{}), ready: make(chan struct{})}
 		s.spares = append(s.spares, sp)
 		todo = append(todo, sp)

@@ -1,15 +1,33 @@
 package host
 
 import (
-	"net"
 	"os"
+	"os/exec"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
-	"golang.org/x/sys/unix"
 
 	"github.com/sandbox-dev/sandbox/internal/wire"
 )
+
+// control is the host's end of an idle runner's control stream, with the
+// runner's KindParked waiting in it when parked (a pipe: Conn.Pending
+// asks the kernel of it as of a socket).
+func control(t *testing.T, parked bool) *wire.Conn {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	if parked {
+		if err := wire.NewConn(w).Send(wire.Parked()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return wire.NewConn(r)
+}
 
 // TestTakeIdleParkedFirst: a start takes the idle runner whose next guest
 // is parked (its KindParked frame waits in the socket) over one still on
@@ -22,27 +40,7 @@ func TestTakeIdleParkedFirst(t *testing.T) {
 	}
 	idle := func(name string, parked bool) *worker {
 		t.Helper()
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn := func(fd int) net.Conn {
-			f := os.NewFile(uintptr(fd), name)
-			defer f.Close()
-			c, err := net.FileConn(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { c.Close() })
-			return c
-		}
-		host, runner := conn(fds[0]), conn(fds[1])
-		if parked {
-			if err := wire.NewConn(runner).Send(wire.Parked()); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return &worker{started: &started{}, conn: wire.NewConn(host), next: make(chan *proc, 1), gone: make(chan struct{})}
+		return &worker{started: &started{}, conn: control(t, parked), next: make(chan *proc, 1), gone: make(chan struct{})}
 	}
 	s := &Supervisor{log: hclog.NewNullLogger()}
 	a, b, c := idle("a", true), idle("b", false), idle("c", false)
@@ -89,5 +87,76 @@ func TestIdleCountAsSpares(t *testing.T) {
 	s.prepareSpares()
 	if n := spareCount(s); n != spareTarget-1 {
 		t.Errorf("%d spares beside one idle runner that could take a process, want %d", n, spareTarget-1)
+	}
+}
+
+// TestAcquireChoice: a start takes an idle runner whose guest is parked
+// over a loaded spare; a loaded spare over an idle runner whose guest is
+// still on its way (which stays idle); and that runner when no spare has
+// loaded.
+func TestAcquireChoice(t *testing.T) {
+	if !runnersPark {
+		t.Skip("runners park guests on Linux only")
+	}
+	tests := []struct {
+		name         string
+		parked       bool
+		spare        bool
+		wantIdle     bool // the idle runner taken, not the spare
+		wantLeftIdle int
+	}{
+		{"parked over a spare", true, true, true, 0},
+		{"a spare over one parking", false, true, false, 1},
+		{"one parking, no spare", false, false, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := New(Config{Module: "m.wasm", Runner: []string{"runner"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := testProc(t, s) // (spares wished for fail to start: no runner)
+			idle := &worker{started: &started{}, conn: control(t, tt.parked), next: make(chan *proc, 1), gone: make(chan struct{})}
+			s.idle = []*worker{idle}
+			var sp *spare
+			if tt.spare {
+				// A loaded spare: a process of its own (newWorker takes its
+				// pid), its Hello read.
+				cmd := exec.Command("sleep", "60")
+				if err := cmd.Start(); err != nil {
+					t.Skip("no sleep to stand for a spare runner:", err)
+				}
+				t.Cleanup(func() {
+					// (Before testProc's cleanup: this spare, left listed, is
+					// not one dropSpares can dispose of; those acquire
+					// wished for are.)
+					s.mu.Lock()
+					s.spares = slices.DeleteFunc(s.spares, func(x *spare) bool { return x == sp })
+					s.mu.Unlock()
+					cmd.Process.Kill()
+					cmd.Wait()
+				})
+				sp = &spare{r: &started{cmd: cmd}, conn: control(t, false), started: make(chan struct{}), ready: make(chan struct{})}
+				close(sp.started)
+				close(sp.ready)
+				s.spares = []*spare{sp}
+			}
+			w, fresh, hello, err := s.acquire(p)
+			if err != nil || hello {
+				t.Fatalf("acquire: %v, hello %v", err, hello)
+			}
+			if took := w == idle; took != tt.wantIdle || fresh == tt.wantIdle || w.current() != p {
+				t.Errorf("took the idle runner: %v (fresh %v), want %v; serves %v", took, fresh, tt.wantIdle, w.current())
+			}
+			if !tt.wantIdle && (w.conn != sp.conn || spareCount(s) != 0) {
+				t.Error("the spare was not the one taken, or is still listed")
+			}
+			s.mu.Lock()
+			left := len(s.idle)
+			s.mu.Unlock()
+			if left != tt.wantLeftIdle {
+				t.Errorf("%d idle runners left, want %d", left, tt.wantLeftIdle)
+			}
+		})
 	}
 }

@@ -1,4 +1,8 @@
 package hostfuncs
 
-// Shortcuts is shortcuts, for the tests of package hostfuncs_test.
-var Shortcuts = shortcuts
+// Shortcuts and WasmParams are shortcuts and wasmParams, for the tests of
+// package hostfuncs_test.
+var (
+	Shortcuts  = shortcuts
+	WasmParams = wasmParams
+)

@@ -125,11 +125,7 @@ func TestShortcut(t *testing.T) {
 func TestShortcutOffers(t *testing.T) {
 	n := 0
 	for _, s := range abi.Ops() {
-		slots := 0
-		for _, f := range s.Params {
-			slots += len(f.Kind.Wasm())
-		}
-		args := make([]uint64, slots)
+		args := make([]uint64, len(hostfuncs.WasmParams(s)))
 		for i := range args {
 			args[i] = uint64(0xfffffff0 - i) // negative i32s; pointers past the page
 		}
