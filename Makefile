@@ -24,7 +24,7 @@ SHA256      = $(eval SHA256 := $(or $(shell command -v sha256sum 2>/dev/null),$(
 STAMP       = $(eval STAMP := $(if $(SHA256),$(shell cat $(sort $(HOSTSRC) $(SDK)) guests/sdk.go | $(SHA256) | cut -c1-16),$(error neither sha256sum nor shasum found: needed for the build stamp)))$(STAMP)
 STAMPFLAGS  = -X github.com/sandbox-dev/sandbox/runner.Stamp=$(STAMP)
 
-.PHONY: all build guests testguests demo test hostile vet bench clean screenshots
+.PHONY: all build guests testguests demo test hostile vet bench profile clean screenshots
 .SECONDEXPANSION:
 
 all: build guests
@@ -98,7 +98,7 @@ vet:
 # detector (host tests start real runners from the race-built test binary).
 # The CLI's end-to-end tests run without it: they re-run the same host code
 # in subprocesses, where the detector makes every compile several times slower.
-test: build guests testguests vet chromium
+test: build guests testguests vet chromium perf
 	$(GO) test -race -count=1 ./host/... ./runner/... ./hostfuncs/... ./internal/...
 	$(GO) test -count=1 ./cmd/... ./guests/... ./bench/...
 
@@ -112,6 +112,18 @@ chromium:
 		$$APT install -y chromium || { $$APT update && $$APT install -y chromium; }; \
 	} || echo "make chromium: could not install Debian's chromium package; the browser tests of internal/timeline will be skipped"
 
+# bench -profile (make profile) and its test (bench's TestProfileRun)
+# sample every CPU with Linux perf: install Debian's linux-perf when
+# absent. A failed install is reported, not fatal: that test then skips,
+# as it does where perf may not sample (a container that denies
+# perf_event_open).
+.PHONY: perf
+perf:
+	@command -v perf >/dev/null 2>&1 || { \
+		APT="$$(test "$$(id -u)" = 0 || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get"; \
+		$$APT install -y linux-perf || { $$APT update && $$APT install -y linux-perf; }; \
+	} || echo "make perf: could not install Debian's linux-perf package; bench's TestProfileRun will be skipped"
+
 # The hostile-guest suite (run once by `make test`) seven times over: 259
 # runs of `sandbox run` (37 cases) that each must end with their verdict,
 # within their bound, leaving no runner behind and the host's memory
@@ -124,6 +136,11 @@ hostile: build guests testguests
 
 bench: build guests testguests
 	$(GO) run ./bench $(BENCHFLAGS)
+
+# Where one operation's CPU goes, by layer (guest, runner, kernel, host,
+# CPython), for the shapes that are one program's run (bench/README.md).
+profile: build testguests perf
+	$(GO) run ./bench -profile $(BENCHFLAGS)
 
 clean:
 	rm -rf bin $(GUESTS) $(TESTGUESTS)

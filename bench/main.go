@@ -48,7 +48,11 @@ func main() {
 	flag.StringVar(&cfg.script, "script", "bench/bench.py", "the CPython side of the shapes")
 	flag.StringVar(&cfg.alive, "alive", "10,100,200,300,400,500,750,1000", "steps of the most-processes-alive shape")
 	flag.BoolVar(&cfg.quick, "quick", false, "small counts: check that every shape runs (the figures mean nothing)")
+	flag.BoolVar(&cfg.profile, "profile", false, "measure the CPU of one operation, by layer (guest, runner, kernel, host, CPython), with Linux perf, instead of the time, for the shapes that are one program's run (default -out: bench/out/profile.json)")
 	flag.Parse()
+	if cfg.profile && !flagSet("out") {
+		cfg.out = "bench/out/profile.json"
+	}
 	if cfg.quick && !flagSet("alive") {
 		cfg.alive = "3,6"
 	}
@@ -84,7 +88,7 @@ func flagSet(name string) bool {
 type config struct {
 	reps                   int
 	out, only              string
-	list, quick            bool
+	list, quick, profile   bool
 	sandbox, guest, before string
 	flags, beforeFlags     string
 	python, script, alive  string
@@ -126,7 +130,10 @@ func run(ctx context.Context, cfg config, log io.Writer) (*Results, error) {
 			fmt.Fprintf(log, "bench: %s not found: no CPython comparison\n", cfg.python)
 			cfg.python = ""
 		} else {
-			impls = append(impls, implPythonFork, implPythonSpawn)
+			impls = append(impls, implPythonFork)
+			if !cfg.profile { // (its starts are 50 times a fork's: not profiled)
+				impls = append(impls, implPythonSpawn)
+			}
 			out, _ := exec.Command(cfg.python, "--version").CombinedOutput()
 			cfg.pythonVersion = strings.TrimSpace(string(out))
 		}
@@ -140,6 +147,18 @@ func run(ctx context.Context, cfg config, log io.Writer) (*Results, error) {
 	cfg.cacheDir = filepath.Join(work, "cache")
 
 	selected := shapes(cfg)
+	if cfg.profile {
+		if err := checkPerf(ctx, work); err != nil {
+			return nil, err
+		}
+		var programs []*shape
+		for _, s := range selected {
+			if s.Args != nil {
+				programs = append(programs, profiled(s))
+			}
+		}
+		selected = programs
+	}
 	if cfg.only != "" {
 		want := strings.Split(cfg.only, ",")
 		selected = slices.DeleteFunc(selected, func(s *shape) bool { return !slices.Contains(want, s.Key) })

@@ -32,6 +32,13 @@ type shape struct {
 	// Measure runs it once under impl: its value in Unit, and other
 	// figures by name.
 	Measure func(ctx context.Context, cfg config, impl string) (float64, map[string]float64, error)
+	// Args, for a shape that is one run of the bench program: its
+	// arguments (SHAPE N [SIZE]), and Scale, the nanoseconds of its Unit
+	// (-profile runs it again with other counts), and OpsPerN how many
+	// of its operations each unit of N makes (0: one).
+	Args    []string
+	Scale   float64
+	OpsPerN int
 }
 
 // runTimeout bounds one measured command: a shape that hangs is an error of
@@ -59,7 +66,7 @@ func shapes(cfg config) []*shape {
 		program("queue4k", "queue, 4 KiB messages (2000)", "us/msg", us, "throughput no lower than fork", "queue", n(2000, 10), "4096"),
 		program("queue64", "queue, 64 B messages (20000)", "us/msg", us, "throughput no lower than fork", "queue", n(20000, 10), "64"),
 		program("barrier", "Barrier(4), one generation (1000)", "us", us, "no slower than fork", "barrier", n(1000, 5)),
-		program("lock", "Lock contended by 4, acquire+release (4x5000)", "us", us, "no slower than fork", "lock", n(5000, 5)),
+		withOpsPerN(4, program("lock", "Lock contended by 4, acquire+release (4x5000)", "us", us, "no slower than fork", "lock", n(5000, 5))),
 		program("pool", "Pool(4) create+map(100)+close (5)", "ms", ms, "no slower than fork", "pool", n(5, 1)),
 		{
 			Key: "cold", Name: "first run of a new module to its first line", Unit: "ms",
@@ -84,7 +91,7 @@ func shapes(cfg config) []*shape {
 // by both, each printing ns_per_op, divided by scale for unit.
 func program(key, name, unit string, scale float64, target string, args ...string) *shape {
 	return &shape{
-		Key: key, Name: name, Unit: unit, Target: target,
+		Key: key, Name: name, Unit: unit, Target: target, Args: args, Scale: scale,
 		Measure: func(ctx context.Context, cfg config, impl string) (float64, map[string]float64, error) {
 			kv, err := runProgram(ctx, cfg, impl, nil, args...)
 			if err != nil {
@@ -95,6 +102,13 @@ func program(key, name, unit string, scale float64, target string, args ...strin
 			return ns / scale, kv, nil
 		},
 	}
+}
+
+// withOpsPerN sets s.OpsPerN: lock N makes 4N acquire+release pairs (4
+// children, N each).
+func withOpsPerN(k int, s *shape) *shape {
+	s.OpsPerN = k
+	return s
 }
 
 // command is the command line of the bench program under impl running

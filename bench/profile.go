@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Profiles by layer (-profile): where one operation's CPU goes, for the
+// shapes that are one program's run (spawn, pipes, queues, the lock, ...).
+// Each sample runs the shape twice under `perf record -a` (Linux perf,
+// every CPU sampled at profileHz): with its count n and with
+// profileFactor times n, and divides the difference of their samples by
+// the difference of the counts, so that what a run spends on its start
+// and its end cancels out. perf, not Go's pprof, because pprof sees
+// neither the guest's machine code (wazero's, mapped from the cache) nor
+// the kernel, where most of an IPC operation's CPU goes. The sample of a
+// shape is its CPU of one operation, in its unit; the layers are extra
+// figures (cpu_guest, cpu_runner, ...) in the same unit.
+
+const (
+	profileHz     = 4000
+	profileFactor = 5
+)
+
+// The layers a sample of a profile is counted in (Extra's keys).
+const (
+	// layerGuest: the module's machine code (a runner's mapping of a
+	// *.code file of the cache's modules folder).
+	layerGuest = "cpu_guest"
+	// layerRunner: a runner's own code: wazero, the Go runtime, the
+	// sandbox's.
+	layerRunner = "cpu_runner"
+	// layerKernel: the kernel, in the measured processes (runners,
+	// CPython's): system calls, page faults, wake-ups, starts and exits.
+	layerKernel = "cpu_kernel"
+	// layerHost: the sandbox host process, its code and its kernel time.
+	layerHost = "cpu_host"
+	// layerPython: CPython's interpreter, user time.
+	layerPython = "cpu_python"
+	// layerOther: any other process but the idle task (perf itself,
+	// kernel threads).
+	layerOther = "cpu_other"
+)
+
+// layerOf says which layer a sample of process comm in dso is counted in;
+// "" for the idle task. A sandbox whose runner binary is missing runs its
+// runners as "sandbox __runner": their Go code and kernel time then count
+// as the host's (make build builds the runner binary).
+func layerOf(comm, dso string) string {
+	kernel := dso == "[kernel.kallsyms]" || dso == "[vdso]" || strings.HasPrefix(dso, "[kernel")
+	switch {
+	case comm == "swapper" || strings.HasPrefix(comm, "swapper/"):
+		return ""
+	case strings.HasSuffix(dso, ".code"):
+		return layerGuest
+	case strings.HasPrefix(comm, "sandbox-runner"):
+		if kernel {
+			return layerKernel
+		}
+		return layerRunner
+	case comm == "sandbox":
+		return layerHost
+	case strings.HasPrefix(comm, "python"):
+		if kernel {
+			return layerKernel
+		}
+		return layerPython
+	}
+	return layerOther
+}
+
+// parseReport sums the samples of `perf report --stdio --field-separator
+// '\t' -F sample,comm,dso` by layer.
+func parseReport(r io.Reader) (map[string]float64, error) {
+	layers := map[string]float64{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) < 3 {
+			continue
+		}
+		n, err := strconv.ParseFloat(strings.TrimSpace(f[0]), 64)
+		if err != nil {
+			continue
+		}
+		if l := layerOf(strings.TrimSpace(f[1]), strings.TrimSpace(f[2])); l != "" {
+			layers[l] += n
+		}
+	}
+	return layers, sc.Err()
+}
+
+// checkPerf says why perf cannot profile every CPU here, if it cannot.
+func checkPerf(ctx context.Context, dir string) error {
+	if _, err := exec.LookPath("perf"); err != nil {
+		return errors.New("-profile needs Linux perf (Debian: apt-get install linux-perf)")
+	}
+	out, err := exec.CommandContext(ctx, "perf", "record", "-F", strconv.Itoa(profileHz), "-a", "-q",
+		"-o", filepath.Join(dir, "check.data"), "--", "true").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("-profile: perf cannot sample every CPU here (%w): %s", err, firstLineOf(strings.TrimSpace(string(out))))
+	}
+	return nil
+}
+
+// profiled makes s, a shape that is one program's run (args: SHAPE N
+// [SIZE]), measure its CPU of one operation by layer instead of its time.
+func profiled(s *shape) *shape {
+	p := *s
+	p.Name = s.Name + ", CPU"
+	p.Target = ""
+	args := s.Args
+	p.Measure = func(ctx context.Context, cfg config, impl string) (float64, map[string]float64, error) {
+		n, err := strconv.Atoi(args[1])
+		if err != nil {
+			return 0, nil, fmt.Errorf("%s: count %q", s.Key, args[1])
+		}
+		short, err := profileRun(ctx, cfg, impl, args)
+		if err != nil {
+			return 0, nil, err
+		}
+		long := append([]string{args[0], strconv.Itoa(n * profileFactor)}, args[2:]...)
+		whole, err := profileRun(ctx, cfg, impl, long)
+		if err != nil {
+			return 0, nil, err
+		}
+		// A sample is 1/profileHz s of a CPU: to the shape's unit (Scale
+		// nanoseconds), per operation of the difference.
+		ops := n * (profileFactor - 1) * max(s.OpsPerN, 1)
+		perOp := 1e9 / float64(profileHz) / float64(ops) / s.Scale
+		extra := map[string]float64{}
+		total := 0.0
+		for _, l := range []string{layerGuest, layerRunner, layerKernel, layerHost, layerPython, layerOther} {
+			v := (whole[l] - short[l]) * perOp
+			if whole[l] == 0 && short[l] == 0 {
+				continue
+			}
+			extra[l] = v
+			if l != layerOther {
+				total += v
+			}
+		}
+		return total, extra, nil
+	}
+	return &p
+}
+
+// profileRun runs the bench program under impl with args under perf and
+// returns its samples by layer.
+func profileRun(ctx context.Context, cfg config, impl string, args []string) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, runTimeout)
+	defer cancel()
+	data := filepath.Join(cfg.workDir, "perf.data")
+	defer os.Remove(data)
+	var flags []string
+	if cfg.supports(impl, "--max-created") {
+		// (The long run of spawn starts 1,000 processes, the default
+		// limit of a run.)
+		flags = []string{"--max-created", "0"}
+	}
+	cmd := command(ctx, cfg, impl, "", flags, args...)
+	argv := append([]string{"record", "-F", strconv.Itoa(profileHz), "-a", "-q", "-o", data, "--", cmd.Path}, cmd.Args[1:]...)
+	rec := exec.CommandContext(ctx, "perf", argv...)
+	if out, err := rec.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%s: %w\n%s", strings.Join(rec.Args, " "), err, tail(string(out)))
+	}
+	rep := exec.CommandContext(ctx, "perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
+		"--sort", "comm,dso", "-F", "sample,comm,dso", "--field-separator=\t")
+	out, err := rep.Output()
+	if err != nil {
+		return nil, fmt.Errorf("perf report: %w", err)
+	}
+	layers, err := parseReport(strings.NewReader(string(out)))
+	if err != nil {
+		return nil, err
+	}
+	if len(layers) == 0 {
+		return nil, fmt.Errorf("perf report of %s counted no sample", strings.Join(cmd.Args, " "))
+	}
+	return layers, nil
+}
