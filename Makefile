@@ -103,24 +103,24 @@ test: build guests testguests vet chromium perf
 	$(GO) test -count=1 ./cmd/... ./guests/... ./bench/...
 
 # The browser tests of internal/timeline drive Debian's chromium: install it
-# when absent (as root, or with sudo). A failed install is reported, not
-# fatal: those tests then skip.
+# when absent (as root, or with a sudo that asks no password). A failed
+# install is reported, not fatal: those tests then skip.
 .PHONY: chromium
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
-		APT="$$(test "$$(id -u)" = 0 || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get"; \
+		APT="$$(test "$$(id -u)" = 0 || echo sudo -n) env DEBIAN_FRONTEND=noninteractive apt-get"; \
 		$$APT install -y chromium || { $$APT update && $$APT install -y chromium; }; \
 	} || echo "make chromium: could not install Debian's chromium package; the browser tests of internal/timeline will be skipped"
 
 # bench -profile (make profile) and its test (bench's TestProfileRun)
 # sample every CPU with Linux perf: install Debian's linux-perf when
-# absent. A failed install is reported, not fatal: that test then skips,
+# absent (as chromium). A failed install is reported, not fatal: that test then skips,
 # as it does where perf may not sample (a container that denies
 # perf_event_open).
 .PHONY: perf
 perf:
 	@command -v perf >/dev/null 2>&1 || { \
-		APT="$$(test "$$(id -u)" = 0 || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get"; \
+		APT="$$(test "$$(id -u)" = 0 || echo sudo -n) env DEBIAN_FRONTEND=noninteractive apt-get"; \
 		$$APT install -y linux-perf || { $$APT update && $$APT install -y linux-perf; }; \
 	} || echo "make perf: could not install Debian's linux-perf package; bench's TestProfileRun will be skipped"
 

@@ -7,6 +7,7 @@
 //
 //	go run ./bench                    # 5 repetitions, bench/out/results.json
 //	go run ./bench -reps 3 -only spawn,pingpong
+//	go run ./bench -profile           # CPU of one operation by layer (Linux perf)
 //
 // The programs measured are the bench guest (internal/testguests/bench)
 // under bin/sandbox and bench/bench.py under python3: both time the shape
@@ -41,7 +42,7 @@ func main() {
 	flag.BoolVar(&cfg.list, "list", false, "list the shapes and exit")
 	flag.StringVar(&cfg.sandbox, "sandbox", "bin/sandbox", "the sandbox binary")
 	flag.StringVar(&cfg.guest, "guest", "internal/testguests/bench.wasm", "the bench guest")
-	flag.StringVar(&cfg.before, "before", "", "a folder holding an earlier build's sandbox and bench.wasm, measured too, interleaved (column \"before\")")
+	flag.StringVar(&cfg.before, "before", "", "a folder holding an earlier build's sandbox (with its sandbox-runner) and bench.wasm, measured too, interleaved (column \"before\")")
 	flag.StringVar(&cfg.flags, "flags", "", "extra flags of 'sandbox run' for the sandbox column, space-separated")
 	flag.StringVar(&cfg.beforeFlags, "before-flags", "", "extra flags of 'sandbox run' for the before column, space-separated (e.g. -before of this build with --reuse-runners=false)")
 	flag.StringVar(&cfg.python, "python", "python3", "the CPython to compare with (empty: none)")
@@ -57,7 +58,7 @@ func main() {
 		cfg.alive = "3,6"
 	}
 	if cfg.list {
-		for _, s := range shapes(cfg) {
+		for _, s := range selectable(cfg) {
 			fmt.Printf("%-12s %s\n", s.Key, s.Name)
 		}
 		return
@@ -146,19 +147,21 @@ func run(ctx context.Context, cfg config, log io.Writer) (*Results, error) {
 	cfg.workDir = work
 	cfg.cacheDir = filepath.Join(work, "cache")
 
-	selected := shapes(cfg)
 	if cfg.profile {
 		if err := checkPerf(ctx, work); err != nil {
 			return nil, err
 		}
-		var programs []*shape
-		for _, s := range selected {
-			if s.Args != nil {
-				programs = append(programs, profiled(s))
+		for _, impl := range impls {
+			// A runner run by the sandbox binary itself (no runner binary
+			// of its build beside it) would count as the host.
+			if bin, _, _, ok := cfg.sandboxOf(impl); ok {
+				if _, err := os.Stat(filepath.Join(filepath.Dir(bin), "sandbox-runner")); err != nil {
+					return nil, fmt.Errorf("-profile: no runner binary beside %s (make build puts bin/sandbox-runner there; copy it with the sandbox binary): %w", bin, err)
+				}
 			}
 		}
-		selected = programs
 	}
+	selected := selectable(cfg)
 	if cfg.only != "" {
 		want := strings.Split(cfg.only, ",")
 		selected = slices.DeleteFunc(selected, func(s *shape) bool { return !slices.Contains(want, s.Key) })
@@ -241,6 +244,22 @@ func run(ctx context.Context, cfg config, log io.Writer) (*Results, error) {
 		sr.summarize()
 	}
 	return res, nil
+}
+
+// selectable is the shapes of this bench: under -profile, those that are
+// one program's run, measured by layer (profiled).
+func selectable(cfg config) []*shape {
+	all := shapes(cfg)
+	if !cfg.profile {
+		return all
+	}
+	var programs []*shape
+	for _, s := range all {
+		if s.Args != nil && !s.NoProfile {
+			programs = append(programs, profiled(s))
+		}
+	}
+	return programs
 }
 
 // sandboxOf is the sandbox binary, bench guest and cache folder of impl;

@@ -9,24 +9,35 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Profiles by layer (-profile): where one operation's CPU goes, for the
 // shapes that are one program's run (spawn, pipes, queues, the lock, ...).
-// Each sample runs the shape twice under `perf record -a` (Linux perf,
-// every CPU sampled at profileHz): with its count n and with
-// profileFactor times n, and divides the difference of their samples by
-// the difference of the counts, so that what a run spends on its start
-// and its end cancels out. perf, not Go's pprof, because pprof sees
-// neither the guest's machine code (wazero's, mapped from the cache) nor
-// the kernel, where most of an IPC operation's CPU goes. The sample of a
-// shape is its CPU of one operation, in its unit; the layers are extra
-// figures (cpu_guest, cpu_runner, ...) in the same unit.
+// Each sample runs the shape twice under `perf record -a -e cpu-clock`
+// (Linux perf, every CPU, the kernel's CPU clock sampled about
+// profileHz times a second): with its count n and with profileFactor
+// times n, and divides the difference of the CPU time perf saw by the
+// difference of the operations, so that what a run spends on its start
+// and its end cancels out. The time is the sum of the samples' periods
+// (nanoseconds of the CPU clock), not their number: perf may lower the
+// rate (kernel.perf_event_max_sample_rate). Every CPU is sampled, not
+// only the program's processes: following a program's processes makes
+// perf switch its events at every context switch, which an IPC shape
+// does tens of thousands of times (a ping-pong ran 4 times slower so);
+// samples are counted by process name, so the machine should be
+// otherwise quiet, as for any of the bench's figures. perf, not Go's
+// pprof, because pprof sees neither the guest's machine code (wazero's,
+// mapped from the cache) nor the kernel, where most of an IPC
+// operation's CPU goes. The sample of a shape is its CPU of one
+// operation, in its unit; the layers are extra figures (cpu_guest,
+// cpu_runner, ...) in the same unit.
 
 const (
-	profileHz     = 4000
+	profileHz     = 4000 // (asked for; the periods, not the count, are summed)
 	profileFactor = 5
 )
 
@@ -55,7 +66,7 @@ const (
 // runners as "sandbox __runner": their Go code and kernel time then count
 // as the host's (make build builds the runner binary).
 func layerOf(comm, dso string) string {
-	kernel := dso == "[kernel.kallsyms]" || dso == "[vdso]" || strings.HasPrefix(dso, "[kernel")
+	kernel := kernelDSO(dso)
 	switch {
 	case comm == "swapper" || strings.HasPrefix(comm, "swapper/"):
 		return ""
@@ -77,8 +88,25 @@ func layerOf(comm, dso string) string {
 	return layerOther
 }
 
-// parseReport sums the samples of `perf report --stdio --field-separator
-// '\t' -F sample,comm,dso` by layer.
+// kernelDSO says whether perf's dso is the kernel or one of its
+// modules ("[kernel.kallsyms]", "[nf_tables]"): a name in brackets but
+// for perf's names of user memory ("[vdso]", the clock reads the Go
+// runtime makes without a system call; "[unknown]", "[heap]", "[JIT] tid
+// N", ...).
+func kernelDSO(dso string) bool {
+	if !strings.HasPrefix(dso, "[") {
+		return false
+	}
+	for _, user := range []string{"[vdso", "[vsyscall", "[unknown", "[heap", "[stack", "[anon", "[JIT", "[uprobes"} {
+		if strings.HasPrefix(dso, user) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseReport sums the periods (nanoseconds of CPU) of `perf report
+// --stdio --field-separator '\t' -F period,comm,dso` by layer.
 func parseReport(r io.Reader) (map[string]float64, error) {
 	layers := map[string]float64{}
 	sc := bufio.NewScanner(r)
@@ -103,13 +131,18 @@ func parseReport(r io.Reader) (map[string]float64, error) {
 	return layers, sc.Err()
 }
 
+// recordArgs is perf record's command line up to the program's, the
+// data written to data.
+func recordArgs(data string) []string {
+	return []string{"record", "-a", "-e", "cpu-clock", "-F", strconv.Itoa(profileHz), "-q", "-o", data}
+}
+
 // checkPerf says why perf cannot profile every CPU here, if it cannot.
 func checkPerf(ctx context.Context, dir string) error {
 	if _, err := exec.LookPath("perf"); err != nil {
 		return errors.New("-profile needs Linux perf (Debian: apt-get install linux-perf)")
 	}
-	out, err := exec.CommandContext(ctx, "perf", "record", "-F", strconv.Itoa(profileHz), "-a", "-q",
-		"-o", filepath.Join(dir, "check.data"), "--", "true").CombinedOutput()
+	out, err := exec.CommandContext(ctx, "perf", append(recordArgs(filepath.Join(dir, "check.data")), "--", "true")...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("-profile: perf cannot sample every CPU here (%w): %s", err, firstLineOf(strings.TrimSpace(string(out))))
 	}
@@ -126,7 +159,7 @@ func profiled(s *shape) *shape {
 	p.Measure = func(ctx context.Context, cfg config, impl string) (float64, map[string]float64, error) {
 		n, err := strconv.Atoi(args[1])
 		if err != nil {
-			return 0, nil, fmt.Errorf("%s: count %q", s.Key, args[1])
+			return 0, nil, fmt.Errorf("%s: count: %w", s.Key, err)
 		}
 		short, err := profileRun(ctx, cfg, impl, args)
 		if err != nil {
@@ -137,51 +170,61 @@ func profiled(s *shape) *shape {
 		if err != nil {
 			return 0, nil, err
 		}
-		// A sample is 1/profileHz s of a CPU: to the shape's unit (Scale
-		// nanoseconds), per operation of the difference.
-		ops := n * (profileFactor - 1) * max(s.OpsPerN, 1)
-		perOp := 1e9 / float64(profileHz) / float64(ops) / s.Scale
-		extra := map[string]float64{}
-		total := 0.0
-		for _, l := range []string{layerGuest, layerRunner, layerKernel, layerHost, layerPython, layerOther} {
-			v := (whole[l] - short[l]) * perOp
-			if whole[l] == 0 && short[l] == 0 {
-				continue
-			}
-			extra[l] = v
-			if l != layerOther {
-				total += v
-			}
-		}
+		total, extra := perOperation(s, n, short, whole)
 		return total, extra, nil
 	}
 	return &p
 }
 
+// perOperation is what one operation of s spent in each layer, in s's
+// unit, from the CPU time by layer (ns) of a run with count n (short)
+// and of one with profileFactor times n (whole); total is their sum but
+// layerOther's. A layer neither run saw is left out.
+func perOperation(s *shape, n int, short, whole map[string]float64) (total float64, layers map[string]float64) {
+	ops := float64(n * (profileFactor - 1) * max(s.OpsPerN, 1))
+	layers = map[string]float64{}
+	for _, l := range []string{layerGuest, layerRunner, layerKernel, layerHost, layerPython, layerOther} {
+		if whole[l] == 0 && short[l] == 0 {
+			continue
+		}
+		v := (whole[l] - short[l]) / ops / s.Scale
+		layers[l] = v
+		if l != layerOther {
+			total += v
+		}
+	}
+	return total, layers
+}
+
 // profileRun runs the bench program under impl with args under perf and
-// returns its samples by layer.
+// returns its CPU time (ns) by layer.
 func profileRun(ctx context.Context, cfg config, impl string, args []string) (map[string]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, runTimeout)
 	defer cancel()
 	data := filepath.Join(cfg.workDir, "perf.data")
 	defer os.Remove(data)
 	var flags []string
-	if cfg.supports(impl, "--max-created") {
+	if cfg.supports(impl, "--max-created") && !slices.ContainsFunc(cfg.flagsOf(impl), func(f string) bool { return strings.HasPrefix(f, "--max-created") }) {
 		// (The long run of spawn starts 1,000 processes, the default
 		// limit of a run.)
 		flags = []string{"--max-created", "0"}
 	}
 	cmd := command(ctx, cfg, impl, "", flags, args...)
-	argv := append([]string{"record", "-F", strconv.Itoa(profileHz), "-a", "-q", "-o", data, "--", cmd.Path}, cmd.Args[1:]...)
-	rec := exec.CommandContext(ctx, "perf", argv...)
+	rec := exec.CommandContext(ctx, "perf", append(append(recordArgs(data), "--", cmd.Path), cmd.Args[1:]...)...)
+	// Cancelled or timed out: SIGINT, on which perf ends its program (a
+	// SIGKILL would leave the program running), then SIGKILL.
+	rec.Cancel = func() error { return rec.Process.Signal(os.Interrupt) }
+	rec.WaitDelay = 10 * time.Second
 	if out, err := rec.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("%s: %w\n%s", strings.Join(rec.Args, " "), err, tail(string(out)))
 	}
 	rep := exec.CommandContext(ctx, "perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
-		"--sort", "comm,dso", "-F", "sample,comm,dso", "--field-separator=\t")
+		"--sort", "comm,dso", "-F", "period,comm,dso", "--field-separator=\t")
+	var stderr strings.Builder
+	rep.Stderr = &stderr
 	out, err := rep.Output()
 	if err != nil {
-		return nil, fmt.Errorf("perf report: %w", err)
+		return nil, fmt.Errorf("perf report: %w: %s", err, tail(stderr.String()))
 	}
 	layers, err := parseReport(strings.NewReader(string(out)))
 	if err != nil {

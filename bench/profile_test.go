@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -17,12 +20,16 @@ func TestLayerOf(t *testing.T) {
 		{"sandbox", "19f88694-17010688.code", layerGuest}, // (a runner run from the sandbox binary)
 		{"sandbox-runner", "sandbox-runner", layerRunner},
 		{"sandbox-runner", "[kernel.kallsyms]", layerKernel},
-		{"sandbox-runner", "[vdso]", layerKernel},
 		{"sandbox", "sandbox", layerHost},
 		{"sandbox", "[kernel.kallsyms]", layerHost},
 		{"python3", "python3.11", layerPython},
 		{"python3", "libc.so.6", layerPython},
 		{"python3", "[kernel.kallsyms]", layerKernel},
+		{"sandbox-runner", "[vdso]", layerRunner}, // (a clock read: no system call)
+		{"sandbox-runner", "[unknown]", layerRunner},
+		{"sandbox-runner", "[JIT] tid 25558", layerRunner},
+		{"sandbox-runner", "[nf_tables]", layerKernel}, // (a module)
+		{"python3", "[vdso]", layerPython},
 		{"perf-exec", "[kernel.kallsyms]", layerOther},
 		{"kworker/0:1", "[kernel.kallsyms]", layerOther},
 	} {
@@ -33,7 +40,7 @@ func TestLayerOf(t *testing.T) {
 }
 
 // TestParseReport: perf report's tab-separated lines (its padding, its
-// comments) summed by layer.
+// comments), their periods summed by layer.
 func TestParseReport(t *testing.T) {
 	report := "# To display the perf.data header info, please use --header/--header-only options.\n" +
 		"#\n" +
@@ -65,8 +72,9 @@ func TestParseReport(t *testing.T) {
 // TestProfileRun profiles real runs with perf, where perf can sample
 // every CPU: a ping-pong of the sandbox shows in every layer of the
 // sandbox (its guest code, its runners' Go code and kernel time, its
-// host), and CPython's in the interpreter and the kernel; -profile's
-// figures come out for both, with no error. It asserts no speed.
+// host); -profile's figures come out for the sandbox and CPython fork,
+// with no error; a sandbox binary with no runner binary beside it is
+// refused. It asserts no speed.
 func TestProfileRun(t *testing.T) {
 	dir := t.TempDir()
 	if err := checkPerf(context.Background(), dir); err != nil {
@@ -90,9 +98,6 @@ func TestProfileRun(t *testing.T) {
 		if !(layers[l] > 0) {
 			t.Errorf("the sandbox's ping-pong: no sample in %s (%v)", l, layers)
 		}
-	}
-	if layers[layerPython] != 0 {
-		t.Errorf("the sandbox's ping-pong: samples of CPython (%v)", layers)
 	}
 
 	cfg = config{
@@ -130,5 +135,44 @@ func TestProfileRun(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("bench log:\n%s", log.String())
+	}
+
+	alone := filepath.Join(t.TempDir(), "sandbox")
+	if b, err := os.ReadFile(cfg.sandbox); err != nil {
+		t.Fatal(err)
+	} else if err := os.WriteFile(alone, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg.sandbox = alone
+	if _, err := run(context.Background(), cfg, &log); err == nil || !strings.Contains(err.Error(), "no runner binary") {
+		t.Errorf("-profile of a sandbox binary with no runner binary beside it: %v, want it refused", err)
+	}
+}
+
+// TestPerOperation: the CPU of one operation is the difference of the
+// long run's and the short run's, over the operations between them
+// (lock N makes 4N), in the shape's unit; cpu_other is not in the total.
+func TestPerOperation(t *testing.T) {
+	lock := &shape{Key: "lock", Scale: 1e3, OpsPerN: 4} // µs
+	short := map[string]float64{layerRunner: 1e9, layerKernel: 2e8, layerOther: 5e7}
+	// 5000 and 25000 each of 4 processes: 80,000 pairs more.
+	whole := map[string]float64{layerRunner: 1e9 + 8e7, layerKernel: 2e8 + 1.6e7, layerOther: 5e7 + 8e6, layerGuest: 0}
+	total, layers := perOperation(lock, 5000, short, whole)
+	if want := 1.2; math.Abs(total-want) > 1e-9 {
+		t.Errorf("lock: total %v µs, want %v (layers %v)", total, want, layers)
+	}
+	for l, want := range map[string]float64{layerRunner: 1.0, layerKernel: 0.2, layerOther: 0.1} {
+		if math.Abs(layers[l]-want) > 1e-9 {
+			t.Errorf("lock: %s %v µs, want %v", l, layers[l], want)
+		}
+	}
+	if _, ok := layers[layerGuest]; ok {
+		t.Errorf("lock: a layer no run saw is given: %v", layers)
+	}
+
+	spawn := &shape{Key: "spawn", Scale: 1e6} // ms
+	total, _ = perOperation(spawn, 200, map[string]float64{layerGuest: 1e8}, map[string]float64{layerGuest: 1e8 + 1.6e9})
+	if want := 2.0; math.Abs(total-want) > 1e-9 { // 1.6 s over 800 processes
+		t.Errorf("spawn: total %v ms, want %v", total, want)
 	}
 }
