@@ -42,7 +42,7 @@ func main() {
 	flag.BoolVar(&cfg.list, "list", false, "list the shapes and exit")
 	flag.StringVar(&cfg.sandbox, "sandbox", "bin/sandbox", "the sandbox binary")
 	flag.StringVar(&cfg.guest, "guest", "internal/testguests/bench.wasm", "the bench guest")
-	flag.StringVar(&cfg.before, "before", "", "a folder holding an earlier build's sandbox (with its sandbox-runner) and bench.wasm, measured too, interleaved (column \"before\")")
+	flag.StringVar(&cfg.before, "before", "", "a folder holding an earlier build's sandbox (with its sandbox-runner, if the build has one) and bench.wasm, measured too, interleaved (column \"before\")")
 	flag.StringVar(&cfg.flags, "flags", "", "extra flags of 'sandbox run' for the sandbox column, space-separated")
 	flag.StringVar(&cfg.beforeFlags, "before-flags", "", "extra flags of 'sandbox run' for the before column, space-separated (e.g. -before of this build with --reuse-runners=false)")
 	flag.StringVar(&cfg.python, "python", "python3", "the CPython to compare with (empty: none)")
@@ -150,15 +150,6 @@ func run(ctx context.Context, cfg config, log io.Writer) (*Results, error) {
 	if cfg.profile {
 		if err := checkPerf(ctx, work); err != nil {
 			return nil, err
-		}
-		for _, impl := range impls {
-			// A runner run by the sandbox binary itself (no runner binary
-			// of its build beside it) would count as the host.
-			if bin, _, _, ok := cfg.sandboxOf(impl); ok {
-				if _, err := os.Stat(filepath.Join(filepath.Dir(bin), "sandbox-runner")); err != nil {
-					return nil, fmt.Errorf("-profile: no runner binary beside %s (make build puts bin/sandbox-runner there; copy it with the sandbox binary): %w", bin, err)
-				}
-			}
 		}
 	}
 	selected := selectable(cfg)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,7 +29,7 @@ import (
 // only the program's processes: following a program's processes makes
 // perf switch its events at every context switch, which an IPC shape
 // does tens of thousands of times (a ping-pong ran 4 times slower so);
-// samples are counted by process name, so the machine should be
+// samples are counted by process (parseScript), so the machine should be
 // otherwise quiet, as for any of the bench's figures. perf, not Go's
 // pprof, because pprof sees neither the guest's machine code (wazero's,
 // mapped from the cache) nor the kernel, where most of an IPC
@@ -62,23 +63,24 @@ const (
 )
 
 // layerOf says which layer a sample of process comm in dso is counted in;
-// "" for the idle task. A sandbox whose runner binary is missing runs its
-// runners as "sandbox __runner": their Go code and kernel time then count
-// as the host's (make build builds the runner binary).
-func layerOf(comm, dso string) string {
+// "" for the idle task. host: the process is the sandbox host (the
+// program perf started); a runner is any other "sandbox-runner" or
+// "sandbox" process (a sandbox binary with no runner binary of its build
+// beside it runs its runners as "sandbox __runner").
+func layerOf(comm, dso string, host bool) string {
 	kernel := kernelDSO(dso)
 	switch {
 	case comm == "swapper" || strings.HasPrefix(comm, "swapper/"):
 		return ""
+	case host:
+		return layerHost
 	case strings.HasSuffix(dso, ".code"):
 		return layerGuest
-	case strings.HasPrefix(comm, "sandbox-runner"):
+	case comm == "sandbox" || strings.HasPrefix(comm, "sandbox-runner"):
 		if kernel {
 			return layerKernel
 		}
 		return layerRunner
-	case comm == "sandbox":
-		return layerHost
 	case strings.HasPrefix(comm, "python"):
 		if kernel {
 			return layerKernel
@@ -105,27 +107,42 @@ func kernelDSO(dso string) bool {
 	return true
 }
 
-// parseReport sums the periods (nanoseconds of CPU) of `perf report
-// --stdio --field-separator '\t' -F period,comm,dso` by layer.
-func parseReport(r io.Reader) (map[string]float64, error) {
-	layers := map[string]float64{}
+// scriptLine is a line of `perf script -F pid,comm,period,ip,dso`:
+// "COMM PID PERIOD IP (DSO)".
+var scriptLine = regexp.MustCompile(`^\s*(.*?)\s+(-?\d+)\s+(\d+)\s+[0-9a-f]+\s+\((.*)\)\s*$`)
+
+// parseScript sums the periods (nanoseconds of CPU) of the samples perf
+// script prints by layer. The host is the lowest pid named "sandbox":
+// the program perf started, before the runners it starts.
+func parseScript(r io.Reader) (map[string]float64, error) {
+	type key struct {
+		comm, dso string
+		pid       int
+	}
+	sums := map[key]float64{}
+	host := -1
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
+		m := scriptLine.FindStringSubmatch(sc.Text())
+		if m == nil {
 			continue
 		}
-		f := strings.Split(line, "\t")
-		if len(f) < 3 {
+		pid, err1 := strconv.Atoi(m[2])
+		period, err2 := strconv.ParseFloat(m[3], 64)
+		if err1 != nil || err2 != nil {
 			continue
 		}
-		n, err := strconv.ParseFloat(strings.TrimSpace(f[0]), 64)
-		if err != nil {
-			continue
+		k := key{comm: m[1], dso: m[4], pid: pid}
+		sums[k] += period
+		if k.comm == "sandbox" && pid > 0 && (host < 0 || pid < host) {
+			host = pid
 		}
-		if l := layerOf(strings.TrimSpace(f[1]), strings.TrimSpace(f[2])); l != "" {
-			layers[l] += n
+	}
+	layers := map[string]float64{}
+	for k, v := range sums {
+		if l := layerOf(k.comm, k.dso, k.pid == host); l != "" {
+			layers[l] += v
 		}
 	}
 	return layers, sc.Err()
@@ -218,20 +235,19 @@ func profileRun(ctx context.Context, cfg config, impl string, args []string) (ma
 	if out, err := rec.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("%s: %w\n%s", strings.Join(rec.Args, " "), err, tail(string(out)))
 	}
-	rep := exec.CommandContext(ctx, "perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
-		"--sort", "comm,dso", "-F", "period,comm,dso", "--field-separator=\t")
+	rep := exec.CommandContext(ctx, "perf", "script", "-i", data, "-F", "pid,comm,period,ip,dso")
 	var stderr strings.Builder
 	rep.Stderr = &stderr
 	out, err := rep.Output()
 	if err != nil {
-		return nil, fmt.Errorf("perf report: %w: %s", err, tail(stderr.String()))
+		return nil, fmt.Errorf("perf script: %w: %s", err, tail(stderr.String()))
 	}
-	layers, err := parseReport(strings.NewReader(string(out)))
+	layers, err := parseScript(strings.NewReader(string(out)))
 	if err != nil {
 		return nil, err
 	}
 	if len(layers) == 0 {
-		return nil, fmt.Errorf("perf report of %s counted no sample", strings.Join(cmd.Args, " "))
+		return nil, fmt.Errorf("perf script of %s counted no sample", strings.Join(cmd.Args, " "))
 	}
 	return layers, nil
 }

@@ -11,60 +11,68 @@ import (
 	"testing"
 )
 
-// TestLayerOf: each sample of a perf report counts in the layer of the
-// process and the mapping it was taken in.
+// TestLayerOf: each sample counts in the layer of the process and the
+// mapping it was taken in.
 func TestLayerOf(t *testing.T) {
-	for _, c := range []struct{ comm, dso, want string }{
-		{"swapper", "[kernel.kallsyms]", ""},
-		{"sandbox-runner", "19f88694-17010688.code", layerGuest},
-		{"sandbox", "19f88694-17010688.code", layerGuest}, // (a runner run from the sandbox binary)
-		{"sandbox-runner", "sandbox-runner", layerRunner},
-		{"sandbox-runner", "[kernel.kallsyms]", layerKernel},
-		{"sandbox", "sandbox", layerHost},
-		{"sandbox", "[kernel.kallsyms]", layerHost},
-		{"python3", "python3.11", layerPython},
-		{"python3", "libc.so.6", layerPython},
-		{"python3", "[kernel.kallsyms]", layerKernel},
-		{"sandbox-runner", "[vdso]", layerRunner}, // (a clock read: no system call)
-		{"sandbox-runner", "[unknown]", layerRunner},
-		{"sandbox-runner", "[JIT] tid 25558", layerRunner},
-		{"sandbox-runner", "[nf_tables]", layerKernel}, // (a module)
-		{"python3", "[vdso]", layerPython},
-		{"perf-exec", "[kernel.kallsyms]", layerOther},
-		{"kworker/0:1", "[kernel.kallsyms]", layerOther},
+	for _, c := range []struct {
+		comm, dso string
+		host      bool
+		want      string
+	}{
+		{"swapper", "[kernel.kallsyms]", false, ""},
+		{"sandbox-runner", "19f88694-17010688.code", false, layerGuest},
+		{"sandbox", "19f88694-17010688.code", false, layerGuest}, // (a runner run from the sandbox binary)
+		{"sandbox-runner", "sandbox-runner", false, layerRunner},
+		{"sandbox", "sandbox", false, layerRunner},
+		{"sandbox", "[kernel.kallsyms]", false, layerKernel},
+		{"sandbox-runner", "[kernel.kallsyms]", false, layerKernel},
+		{"sandbox", "sandbox", true, layerHost},
+		{"sandbox", "[kernel.kallsyms]", true, layerHost},
+		{"sandbox-runner", "[vdso]", false, layerRunner}, // (a clock read: no system call)
+		{"sandbox-runner", "[unknown]", false, layerRunner},
+		{"sandbox", "[JIT] tid 25558", false, layerRunner},
+		{"sandbox-runner", "[nf_tables]", false, layerKernel}, // (a module)
+		{"python3", "python3.11", false, layerPython},
+		{"python3", "libc.so.6", false, layerPython},
+		{"python3", "[vdso]", false, layerPython},
+		{"python3", "[kernel.kallsyms]", false, layerKernel},
+		{"perf-exec", "[kernel.kallsyms]", false, layerOther},
+		{"kworker/0:1", "[kernel.kallsyms]", false, layerOther},
 	} {
-		if got := layerOf(c.comm, c.dso); got != c.want {
-			t.Errorf("layerOf(%q, %q) = %q, want %q", c.comm, c.dso, got, c.want)
+		if got := layerOf(c.comm, c.dso, c.host); got != c.want {
+			t.Errorf("layerOf(%q, %q, host %v) = %q, want %q", c.comm, c.dso, c.host, got, c.want)
 		}
 	}
 }
 
-// TestParseReport: perf report's tab-separated lines (its padding, its
-// comments), their periods summed by layer.
-func TestParseReport(t *testing.T) {
-	report := "# To display the perf.data header info, please use --header/--header-only options.\n" +
-		"#\n" +
-		"# Samples: 3K of event 'cpu-clock:ppp'\n" +
-		"#\n" +
-		" 1200       \tswapper        \t[kernel.kallsyms]       \n" +
-		" 700        \tsandbox-runner \tc087c1ea-14876672.code  \n" +
-		" 300        \tsandbox-runner \t[kernel.kallsyms]       \n" +
-		" 20         \tsandbox-runner \t[kernel.kallsyms]       \n" +
-		" 90         \tsandbox-runner \tsandbox-runner          \n" +
-		" 40         \tsandbox        \tsandbox                 \n" +
-		" 3          \tperf-exec      \t[kernel.kallsyms]       \n" +
-		"\n"
-	got, err := parseReport(strings.NewReader(report))
+// TestParseScript: perf script's lines, their periods summed by layer;
+// the host is the lowest pid named sandbox, whatever it ran (and under
+// whatever name: perf-exec before its exec), and other sandbox processes
+// are runners.
+func TestParseScript(t *testing.T) {
+	script := "       perf-exec 10660     250000  ffffffff81704dc6 ([kernel.kallsyms])\n" +
+		"         swapper     0     250000  ffffffff8224215b ([kernel.kallsyms])\n" +
+		"         sandbox 10660     250000  ffffffff8224389d ([kernel.kallsyms])\n" +
+		"         sandbox 10660     500000            4a1b2c (/tmp/bin/sandbox)\n" +
+		"  sandbox-runner 10671     750000      7f0012345678 (/tmp/c/modules/c087c1ea-14876672.code)\n" +
+		"  sandbox-runner 10671     250000  ffffffff81000000 ([kernel.kallsyms])\n" +
+		"         sandbox 10680     500000            4a1b2c (/tmp/bin/sandbox)\n" +
+		"         sandbox 10680     250000      7f0012345678 (/tmp/c/modules/c087c1ea-14876672.code)\n" +
+		"         python3 10700     250000            55aa00 (/usr/bin/python3.11)\n" +
+		" kworker/0:1-eve    56     250000  ffffffff81000000 ([kernel.kallsyms])\n" +
+		"a line perf script did not write\n"
+	got, err := parseScript(strings.NewReader(script))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]float64{layerGuest: 700, layerKernel: 320, layerRunner: 90, layerHost: 40, layerOther: 3}
+	// (perf-exec: the host's process before its exec.)
+	want := map[string]float64{layerHost: 1000000, layerGuest: 1000000, layerKernel: 250000, layerRunner: 500000, layerPython: 250000, layerOther: 250000}
 	if len(got) != len(want) {
 		t.Errorf("layers %v, want %v", got, want)
 	}
 	for l, v := range want {
 		if got[l] != v {
-			t.Errorf("%s: %v samples, want %v (all: %v)", l, got[l], v, got)
+			t.Errorf("%s: %v ns, want %v (all: %v)", l, got[l], v, got)
 		}
 	}
 }
@@ -73,8 +81,9 @@ func TestParseReport(t *testing.T) {
 // every CPU: a ping-pong of the sandbox shows in every layer of the
 // sandbox (its guest code, its runners' Go code and kernel time, its
 // host); -profile's figures come out for the sandbox and CPython fork,
-// with no error; a sandbox binary with no runner binary beside it is
-// refused. It asserts no speed.
+// with no error; a sandbox binary with no runner binary beside it (an
+// earlier build's, say) has its runners counted as runners. It asserts
+// no speed.
 func TestProfileRun(t *testing.T) {
 	dir := t.TempDir()
 	if err := checkPerf(context.Background(), dir); err != nil {
@@ -137,15 +146,26 @@ func TestProfileRun(t *testing.T) {
 		t.Logf("bench log:\n%s", log.String())
 	}
 
+	// A sandbox binary with no runner binary beside it runs its runners
+	// itself ("sandbox __runner"): still runners, by process.
 	alone := filepath.Join(t.TempDir(), "sandbox")
-	if b, err := os.ReadFile(cfg.sandbox); err != nil {
+	if b, err := os.ReadFile("../bin/sandbox"); err != nil {
 		t.Fatal(err)
 	} else if err := os.WriteFile(alone, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cfg.sandbox = alone
-	if _, err := run(context.Background(), cfg, &log); err == nil || !strings.Contains(err.Error(), "no runner binary") {
-		t.Errorf("-profile of a sandbox binary with no runner binary beside it: %v, want it refused", err)
+	cfg = config{
+		sandbox: alone, guest: "../internal/testguests/bench.wasm",
+		workDir: dir, cacheDir: dir + "/cache",
+	}
+	layers, err = profileRun(context.Background(), cfg, implSandbox, []string{"pingpong", "2000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{layerGuest, layerRunner, layerKernel, layerHost} {
+		if !(layers[l] > 0) {
+			t.Errorf("the ping-pong of a sandbox binary alone: no sample in %s (%v)", l, layers)
+		}
 	}
 }
 
