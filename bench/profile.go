@@ -29,13 +29,13 @@ import (
 // only the program's processes: following a program's processes makes
 // perf switch its events at every context switch, which an IPC shape
 // does tens of thousands of times (a ping-pong ran 4 times slower so);
-// samples are counted by process (parseScript), so the machine should be
-// otherwise quiet, as for any of the bench's figures. perf, not Go's
-// pprof, because pprof sees neither the guest's machine code (wazero's,
-// mapped from the cache) nor the kernel, where most of an IPC
-// operation's CPU goes. The sample of a shape is its CPU of one
-// operation, in its unit; the layers are extra figures (cpu_guest,
-// cpu_runner, ...) in the same unit.
+// samples are counted by process (the host by its pid, the others by
+// name: parseScript), so the machine should be otherwise quiet, as for
+// any of the bench's figures. perf, not Go's pprof, because pprof sees
+// neither the guest's machine code (wazero's, mapped from the cache) nor
+// the kernel, where most of an IPC operation's CPU goes. The sample of a
+// shape is its CPU of one operation, in its unit; the layers are extra
+// figures (cpu_guest, cpu_runner, ...) in the same unit.
 
 const (
 	profileHz     = 4000 // (asked for; the periods, not the count, are summed)
@@ -64,10 +64,11 @@ const (
 
 // layerOf says which layer a sample of process comm in dso is counted in;
 // "" for the idle task. host: the process is the sandbox host (the
-// program perf started); a runner is any other "sandbox-runner" or
-// "sandbox" process (a sandbox binary with no runner binary of its build
-// beside it runs its runners as "sandbox __runner").
+// program perf started); a runner is any other process whose name begins
+// with "sandbox" ("sandbox-runner"; "sandbox" itself, as a sandbox binary
+// with no runner binary of its build beside it runs its runners).
 func layerOf(comm, dso string, host bool) string {
+	dso = strings.TrimSuffix(dso, " (deleted)")
 	kernel := kernelDSO(dso)
 	switch {
 	case comm == "swapper" || strings.HasPrefix(comm, "swapper/"):
@@ -76,7 +77,7 @@ func layerOf(comm, dso string, host bool) string {
 		return layerHost
 	case strings.HasSuffix(dso, ".code"):
 		return layerGuest
-	case comm == "sandbox" || strings.HasPrefix(comm, "sandbox-runner"):
+	case strings.HasPrefix(comm, "sandbox"):
 		if kernel {
 			return layerKernel
 		}
@@ -112,15 +113,10 @@ func kernelDSO(dso string) bool {
 var scriptLine = regexp.MustCompile(`^\s*(.*?)\s+(-?\d+)\s+(\d+)\s+[0-9a-f]+\s+\((.*)\)\s*$`)
 
 // parseScript sums the periods (nanoseconds of CPU) of the samples perf
-// script prints by layer. The host is the lowest pid named "sandbox":
-// the program perf started, before the runners it starts.
-func parseScript(r io.Reader) (map[string]float64, error) {
-	type key struct {
-		comm, dso string
-		pid       int
-	}
-	sums := map[key]float64{}
-	host := -1
+// script prints by layer; hostPID is the sandbox host's pid (0: none, a
+// CPython run).
+func parseScript(r io.Reader, hostPID int) (map[string]float64, error) {
+	layers := map[string]float64{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -133,16 +129,8 @@ func parseScript(r io.Reader) (map[string]float64, error) {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		k := key{comm: m[1], dso: m[4], pid: pid}
-		sums[k] += period
-		if k.comm == "sandbox" && pid > 0 && (host < 0 || pid < host) {
-			host = pid
-		}
-	}
-	layers := map[string]float64{}
-	for k, v := range sums {
-		if l := layerOf(k.comm, k.dso, k.pid == host); l != "" {
-			layers[l] += v
+		if l := layerOf(m[1], m[4], hostPID > 0 && pid == hostPID); l != "" {
+			layers[l] += period
 		}
 	}
 	return layers, sc.Err()
@@ -227,7 +215,14 @@ func profileRun(ctx context.Context, cfg config, impl string, args []string) (ma
 		flags = []string{"--max-created", "0"}
 	}
 	cmd := command(ctx, cfg, impl, "", flags, args...)
-	rec := exec.CommandContext(ctx, "perf", append(append(recordArgs(data), "--", cmd.Path), cmd.Args[1:]...)...)
+	// The program runs in the process perf starts, by way of a shell that
+	// writes that process's pid and execs it: the host is that pid (by
+	// name, a wrapped pid or another sandbox on the machine could pass
+	// for it).
+	pidFile := filepath.Join(cfg.workDir, "perf.pid")
+	defer os.Remove(pidFile)
+	prog := append([]string{"sh", "-c", `echo $$ >"$0"; exec "$@"`, pidFile, cmd.Path}, cmd.Args[1:]...)
+	rec := exec.CommandContext(ctx, "perf", append(append(recordArgs(data), "--"), prog...)...)
 	// Cancelled or timed out: SIGINT, on which perf ends its program (a
 	// SIGKILL would leave the program running), then SIGKILL.
 	rec.Cancel = func() error { return rec.Process.Signal(os.Interrupt) }
@@ -242,12 +237,25 @@ func profileRun(ctx context.Context, cfg config, impl string, args []string) (ma
 	if err != nil {
 		return nil, fmt.Errorf("perf script: %w: %s", err, tail(stderr.String()))
 	}
-	layers, err := parseScript(strings.NewReader(string(out)))
+	hostPID := 0
+	if _, _, _, ok := cfg.sandboxOf(impl); ok {
+		b, err := os.ReadFile(pidFile)
+		if err != nil {
+			return nil, fmt.Errorf("the pid of %s: %w", strings.Join(cmd.Args, " "), err)
+		}
+		if hostPID, err = strconv.Atoi(strings.TrimSpace(string(b))); err != nil {
+			return nil, fmt.Errorf("the pid of %s: %w", strings.Join(cmd.Args, " "), err)
+		}
+	}
+	layers, err := parseScript(strings.NewReader(string(out)), hostPID)
 	if err != nil {
 		return nil, err
 	}
 	if len(layers) == 0 {
 		return nil, fmt.Errorf("perf script of %s counted no sample", strings.Join(cmd.Args, " "))
+	}
+	if hostPID > 0 && layers[layerHost] == 0 {
+		return nil, fmt.Errorf("perf saw no sample of %s (pid %d)", strings.Join(cmd.Args, " "), hostPID)
 	}
 	return layers, nil
 }

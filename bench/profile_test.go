@@ -31,6 +31,7 @@ func TestLayerOf(t *testing.T) {
 		{"sandbox-runner", "[vdso]", false, layerRunner}, // (a clock read: no system call)
 		{"sandbox-runner", "[unknown]", false, layerRunner},
 		{"sandbox", "[JIT] tid 25558", false, layerRunner},
+		{"sandbox-x", "sandbox-x", false, layerRunner},        // (a sandbox binary of another name)
 		{"sandbox-runner", "[nf_tables]", false, layerKernel}, // (a module)
 		{"python3", "python3.11", false, layerPython},
 		{"python3", "libc.so.6", false, layerPython},
@@ -45,10 +46,10 @@ func TestLayerOf(t *testing.T) {
 	}
 }
 
-// TestParseScript: perf script's lines, their periods summed by layer;
-// the host is the lowest pid named sandbox, whatever it ran (and under
-// whatever name: perf-exec before its exec), and other sandbox processes
-// are runners.
+// TestParseScript: perf script's lines (process names with spaces
+// too), their periods summed by layer; the host is the pid given, before
+// its exec too (perf-exec), and every other process whose name begins
+// with sandbox is a runner, a lower pid too (pids wrap).
 func TestParseScript(t *testing.T) {
 	script := "       perf-exec 10660     250000  ffffffff81704dc6 ([kernel.kallsyms])\n" +
 		"         swapper     0     250000  ffffffff8224215b ([kernel.kallsyms])\n" +
@@ -56,17 +57,17 @@ func TestParseScript(t *testing.T) {
 		"         sandbox 10660     500000            4a1b2c (/tmp/bin/sandbox)\n" +
 		"  sandbox-runner 10671     750000      7f0012345678 (/tmp/c/modules/c087c1ea-14876672.code)\n" +
 		"  sandbox-runner 10671     250000  ffffffff81000000 ([kernel.kallsyms])\n" +
-		"         sandbox 10680     500000            4a1b2c (/tmp/bin/sandbox)\n" +
-		"         sandbox 10680     250000      7f0012345678 (/tmp/c/modules/c087c1ea-14876672.code)\n" +
+		"         sandbox   310     500000            4a1b2c (/tmp/bin/sandbox)\n" +
+		"         sandbox   310     250000      7f0012345678 (/tmp/c/modules/c087c1ea-14876672.code (deleted))\n" +
 		"         python3 10700     250000            55aa00 (/usr/bin/python3.11)\n" +
 		" kworker/0:1-eve    56     250000  ffffffff81000000 ([kernel.kallsyms])\n" +
+		"     Web Content  4321     250000            55aa00 (/usr/lib/firefox/libxul.so)\n" +
 		"a line perf script did not write\n"
-	got, err := parseScript(strings.NewReader(script))
+	got, err := parseScript(strings.NewReader(script), 10660)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// (perf-exec: the host's process before its exec.)
-	want := map[string]float64{layerHost: 1000000, layerGuest: 1000000, layerKernel: 250000, layerRunner: 500000, layerPython: 250000, layerOther: 250000}
+	want := map[string]float64{layerHost: 1000000, layerGuest: 1000000, layerKernel: 250000, layerRunner: 500000, layerPython: 250000, layerOther: 500000}
 	if len(got) != len(want) {
 		t.Errorf("layers %v, want %v", got, want)
 	}
@@ -74,6 +75,11 @@ func TestParseScript(t *testing.T) {
 		if got[l] != v {
 			t.Errorf("%s: %v ns, want %v (all: %v)", l, got[l], v, got)
 		}
+	}
+	// No host (a CPython run): the sandbox processes are all runners.
+	got, _ = parseScript(strings.NewReader(script), 0)
+	if got[layerHost] != 0 || got[layerRunner] != 1000000 {
+		t.Errorf("with no host: %v", got)
 	}
 }
 
