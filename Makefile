@@ -114,9 +114,9 @@ chromium:
 
 # bench -profile (make profile) and its test (bench's TestProfileRun)
 # sample every CPU with Linux perf: install Debian's linux-perf when
-# absent (as chromium). A failed install is reported, not fatal: that test then skips,
-# as it does where perf may not sample (a container that denies
-# perf_event_open).
+# absent, as chromium. A failed install is reported, not fatal: that test
+# then skips, as it does where perf may not sample (a container that
+# denies perf_event_open).
 .PHONY: perf
 perf:
 	@command -v perf >/dev/null 2>&1 || { \
