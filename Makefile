@@ -102,27 +102,26 @@ test: build guests testguests vet chromium perf
 	$(GO) test -race -count=1 ./host/... ./runner/... ./hostfuncs/... ./internal/...
 	$(GO) test -count=1 ./cmd/... ./guests/... ./bench/...
 
-# The browser tests of internal/timeline drive Debian's chromium: install it
-# when absent (as root, or with a sudo that asks no password). A failed
-# install is reported, not fatal: those tests then skip.
+# $(call debian,COMMAND,PACKAGE,WHAT SKIPS): install Debian's PACKAGE
+# when COMMAND is absent (as root, or with a sudo that asks no password).
+# A failed install is reported, not fatal: what needs it then skips.
+debian = command -v $(1) >/dev/null 2>&1 || { \
+		APT="$$(test "$$(id -u)" = 0 || echo sudo -n) env DEBIAN_FRONTEND=noninteractive apt-get"; \
+		$$APT install -y $(2) || { $$APT update && $$APT install -y $(2); }; \
+	} || echo "make $@: could not install Debian's $(2) package; $(3)"
+
+# The browser tests of internal/timeline drive Debian's chromium.
 .PHONY: chromium
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-		APT="$$(test "$$(id -u)" = 0 || echo sudo -n) env DEBIAN_FRONTEND=noninteractive apt-get"; \
-		$$APT install -y chromium || { $$APT update && $$APT install -y chromium; }; \
-	} || echo "make chromium: could not install Debian's chromium package; the browser tests of internal/timeline will be skipped"
+	@$(call debian,chromium,chromium,the browser tests of internal/timeline will be skipped)
 
 # bench -profile (make profile) and its test (bench's TestProfileRun)
-# sample every CPU with Linux perf: install Debian's linux-perf when
-# absent, as chromium. A failed install is reported, not fatal: that test
-# then skips, as it does where perf may not sample (a container that
-# denies perf_event_open).
+# sample every CPU with Linux perf (Debian's linux-perf); that test also
+# skips where perf may not sample (a container that denies
+# perf_event_open).
 .PHONY: perf
 perf:
-	@command -v perf >/dev/null 2>&1 || { \
-		APT="$$(test "$$(id -u)" = 0 || echo sudo -n) env DEBIAN_FRONTEND=noninteractive apt-get"; \
-		$$APT install -y linux-perf || { $$APT update && $$APT install -y linux-perf; }; \
-	} || echo "make perf: could not install Debian's linux-perf package; bench's TestProfileRun will be skipped"
+	@$(call debian,perf,linux-perf,bench's TestProfileRun will be skipped)
 
 # The hostile-guest suite (run once by `make test`) seven times over: 259
 # runs of `sandbox run` (37 cases) that each must end with their verdict,
