@@ -175,29 +175,48 @@ func profiled(s *shape) *shape {
 		if err != nil {
 			return 0, nil, err
 		}
-		total, extra := perOperation(s, n, short, whole)
+		total, extra := perOperation(s, n, short, whole, layersOf(cfg, impl))
 		return total, extra, nil
 	}
 	return &p
 }
 
-// perOperation is what one operation of s spent in each layer, in s's
-// unit, from the CPU time by layer (ns) of a run with count n (short)
-// and of one with profileFactor times n (whole); total is their sum but
-// layerOther's. A layer neither run saw is left out.
-func perOperation(s *shape, n int, short, whole map[string]float64) (total float64, layers map[string]float64) {
+// layersOf is the layers an implementation's operation is made of: the
+// sandbox's, or CPython's.
+func layersOf(cfg config, impl string) []string {
+	if _, _, _, ok := cfg.sandboxOf(impl); ok {
+		return []string{layerGuest, layerRunner, layerKernel, layerHost}
+	}
+	return []string{layerPython, layerKernel}
+}
+
+// perOperation is what one operation of s spent in each of its layers
+// (own), in s's unit, from the CPU time by layer (ns) of a run with count
+// n (short) and of one with profileFactor times n (whole); total is their
+// sum. Every other sample (a stray CPython process in a sandbox's run,
+// say) is layerOther's, outside the total. Each layer is there whatever
+// the runs saw, so that every repetition of an implementation has the
+// same figures (results.json's lists stay aligned with the samples).
+func perOperation(s *shape, n int, short, whole map[string]float64, own []string) (total float64, layers map[string]float64) {
 	ops := float64(n * (profileFactor - 1) * max(s.OpsPerN, 1))
+	per := func(ns float64) float64 { return ns / ops / s.Scale }
 	layers = map[string]float64{}
-	for _, l := range []string{layerGuest, layerRunner, layerKernel, layerHost, layerPython, layerOther} {
-		if whole[l] == 0 && short[l] == 0 {
-			continue
-		}
-		v := (whole[l] - short[l]) / ops / s.Scale
-		layers[l] = v
-		if l != layerOther {
-			total += v
+	other := 0.0
+	for l, ns := range whole {
+		if !slices.Contains(own, l) {
+			other += ns
 		}
 	}
+	for l, ns := range short {
+		if !slices.Contains(own, l) {
+			other -= ns
+		}
+	}
+	for _, l := range own {
+		layers[l] = per(whole[l] - short[l])
+		total += layers[l]
+	}
+	layers[layerOther] = per(other)
 	return total, layers
 }
 

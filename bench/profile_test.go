@@ -177,28 +177,38 @@ func TestProfileRun(t *testing.T) {
 
 // TestPerOperation: the CPU of one operation is the difference of the
 // long run's and the short run's, over the operations between them
-// (lock N makes 4N), in the shape's unit; cpu_other is not in the total.
+// (lock N makes 4N), in the shape's unit, for each of the
+// implementation's layers, seen or not; any other sample is cpu_other's,
+// outside the total.
 func TestPerOperation(t *testing.T) {
+	sandbox := layersOf(config{sandbox: "bin/sandbox"}, implSandbox)
 	lock := &shape{Key: "lock", Scale: 1e3, OpsPerN: 4} // µs
 	short := map[string]float64{layerRunner: 1e9, layerKernel: 2e8, layerOther: 5e7}
-	// 5000 and 25000 each of 4 processes: 80,000 pairs more.
-	whole := map[string]float64{layerRunner: 1e9 + 8e7, layerKernel: 2e8 + 1.6e7, layerOther: 5e7 + 8e6, layerGuest: 0}
-	total, layers := perOperation(lock, 5000, short, whole)
+	// 5000 and 25000 each of 4 processes: 80,000 pairs more; a stray
+	// CPython sample in the long run.
+	whole := map[string]float64{layerRunner: 1e9 + 8e7, layerKernel: 2e8 + 1.6e7, layerOther: 5e7 + 8e6, layerPython: 8e6}
+	total, layers := perOperation(lock, 5000, short, whole, sandbox)
 	if want := 1.2; math.Abs(total-want) > 1e-9 {
 		t.Errorf("lock: total %v µs, want %v (layers %v)", total, want, layers)
 	}
-	for l, want := range map[string]float64{layerRunner: 1.0, layerKernel: 0.2, layerOther: 0.1} {
-		if math.Abs(layers[l]-want) > 1e-9 {
-			t.Errorf("lock: %s %v µs, want %v", l, layers[l], want)
+	for l, want := range map[string]float64{layerRunner: 1.0, layerKernel: 0.2, layerGuest: 0, layerHost: 0, layerOther: 0.2} {
+		if got, ok := layers[l]; !ok || math.Abs(got-want) > 1e-9 {
+			t.Errorf("lock: %s %v µs (given %v), want %v", l, got, ok, want)
 		}
 	}
-	if _, ok := layers[layerGuest]; ok {
-		t.Errorf("lock: a layer no run saw is given: %v", layers)
+	if len(layers) != len(sandbox)+1 {
+		t.Errorf("lock: layers %v, want the sandbox's and cpu_other", layers)
 	}
 
 	spawn := &shape{Key: "spawn", Scale: 1e6} // ms
-	total, _ = perOperation(spawn, 200, map[string]float64{layerGuest: 1e8}, map[string]float64{layerGuest: 1e8 + 1.6e9})
+	total, _ = perOperation(spawn, 200, map[string]float64{layerGuest: 1e8}, map[string]float64{layerGuest: 1e8 + 1.6e9}, sandbox)
 	if want := 2.0; math.Abs(total-want) > 1e-9 { // 1.6 s over 800 processes
 		t.Errorf("spawn: total %v ms, want %v", total, want)
+	}
+
+	python := layersOf(config{python: "python3"}, implPythonFork)
+	_, layers = perOperation(spawn, 200, map[string]float64{}, map[string]float64{layerPython: 8e8, layerHost: 8e8}, python)
+	if layers[layerPython] != 1.0 || layers[layerKernel] != 0 || layers[layerOther] != 1.0 || len(layers) != 3 {
+		t.Errorf("CPython: layers %v, want cpu_python 1, cpu_kernel 0, and a sandbox's sample in cpu_other", layers)
 	}
 }
