@@ -38,12 +38,11 @@ func TestTakeIdleParkedFirst(t *testing.T) {
 	if !runnersPark {
 		t.Skip("runners park guests on Linux only")
 	}
-	idle := func(name string, parked bool) *worker {
-		t.Helper()
+	idle := func(parked bool) *worker {
 		return &worker{started: &started{}, conn: control(t, parked), next: make(chan *proc, 1), gone: make(chan struct{})}
 	}
 	s := &Supervisor{log: hclog.NewNullLogger()}
-	a, b, c := idle("a", true), idle("b", false), idle("c", false)
+	a, b, c := idle(true), idle(false), idle(false)
 	s.idle = []*worker{a, b, c}
 	take := func(parkedOnly bool, want *worker, wantParking bool) {
 		t.Helper()
@@ -55,7 +54,7 @@ func TestTakeIdleParkedFirst(t *testing.T) {
 	take(true, a, false)  // parked, though not the last to go idle
 	take(true, nil, true) // b and c still on their way
 	take(false, c, false) // the last to go idle
-	d, e, f := idle("d", true), idle("e", true), idle("f", true)
+	d, e, f := idle(true), idle(true), idle(true)
 	close(f.gone) // (its runner ended while idle)
 	s.idle = append(s.idle, d, e, f)
 	take(true, e, false) // f ended; e is the last parked one
